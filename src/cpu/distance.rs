@@ -1,0 +1,300 @@
+//! Stage **distance**: squared Euclidean distance (`u32`) from each mask pixel to the nearest
+//! background pixel; background pixels hold 0; the image border is *not* background.
+//! Equals `scipy.ndimage.distance_transform_edt(mask) ** 2` exactly.
+//!
+//! Two algorithms, both exact-by-construction in their own class:
+//!
+//! - **exact** (separable, Meijster et al. 2000 / Felzenszwalb & Huttenlocher): `edt_cols`, one
+//!   invocation per column, finds the vertical distance `g` to the nearest background pixel of
+//!   the column; `edt_rows`, one invocation per row, takes the lower envelope of the parabolas
+//!   `(x - u)² + g(u)²` with integer-only arithmetic (`i32`, floor division). Class: *map* per
+//!   pass. This is the truth every JFA variant is held against.
+//! - **jump flooding** (`jfa_init`, `jfa_step`, `jfa_finish`): every background pixel seeds
+//!   itself; each pass at step `s` lets a pixel adopt the best seed among its own and those of
+//!   the 8 pixels at `(±s | 0, ±s | 0)`, best = smallest squared distance, ties → smaller seed
+//!   index. Class: *Jacobi* (ping-pong buffers). Variants differ only in the step sequence
+//!   ([`JfaVariant`]).
+//!
+//! **No background at all.** SciPy then measures every distance to a phantom background point at
+//! row −1, column 0 (`edt(ones((3,3)))[0] == [1, √2, √5]`), so `d²(y, x) = (y + 1)² + x²`;
+//! both algorithms do the same (in `edt_rows` a row whose columns all lack background, which
+//! happens only when the whole image has none; in `jfa_finish` a pixel left without seed).
+
+use super::{Dims, NONE};
+
+/// Which distance algorithm the pipeline runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DistanceMode {
+    /// The exact separable transform.
+    #[default]
+    Exact,
+    /// Jump flooding with the given step sequence.
+    Jfa(JfaVariant),
+}
+
+/// Step sequences of jump flooding. `N` is the smallest power of two ≥ max(width, height).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JfaVariant {
+    /// `N/2, N/4, …, 1` (plain JFA; not exact).
+    Plain,
+    /// `N/2, …, 1, 2, 1` (JFA+2).
+    Plus2,
+    /// `N/2, …, 1, N/2, …, 1` (JFA², the whole sequence twice).
+    Squared,
+}
+
+impl JfaVariant {
+    /// The passes' steps for an image of the given size.
+    pub fn steps(&self, dims: Dims) -> Vec<u32> {
+        let n = dims.width.max(dims.height).max(1).next_power_of_two();
+        let mut base = Vec::new();
+        let mut s = n / 2;
+        while s >= 1 {
+            base.push(s);
+            s /= 2;
+        }
+        if base.is_empty() {
+            base.push(1); // 1×1: one (no-op) pass keeps the pass structure uniform
+        }
+        match self {
+            JfaVariant::Plain => base,
+            JfaVariant::Plus2 => {
+                let mut v = base.clone();
+                v.extend([2, 1]);
+                v
+            }
+            JfaVariant::Squared => {
+                let mut v = base.clone();
+                v.extend(base);
+                v
+            }
+        }
+    }
+}
+
+/// "Infinite" vertical distance in `edt_cols` (column without background).
+pub const G_INF: u32 = u32::MAX;
+
+/// Uniforms of the distance passes (WGSL `DistParams`, keep in sync with `shaders/distance.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DistParams {
+    pub dims: Dims,
+    /// JFA step of this pass (unused by the exact passes).
+    pub step: u32,
+}
+
+/// Entry point `edt_cols`: one invocation per column `x`; `g[y, x]` = distance in rows to the
+/// nearest background pixel of column `x`, [`G_INF`] if the column has none.
+pub fn edt_cols(p: &DistParams, mask: &[u32], g: &mut [u32]) {
+    let w = p.dims.width as usize;
+    let h = p.dims.height as usize;
+    for x in 0..w {
+        // downward: distance to the nearest background above (or at) y
+        let mut run = G_INF;
+        for y in 0..h {
+            let i = y * w + x;
+            run = if mask[i] == 0 {
+                0
+            } else if run == G_INF {
+                G_INF
+            } else {
+                run + 1
+            };
+            g[i] = run;
+        }
+        // upward: nearest background below
+        let mut run = G_INF;
+        for y in (0..h).rev() {
+            let i = y * w + x;
+            run = if mask[i] == 0 {
+                0
+            } else if run == G_INF {
+                G_INF
+            } else {
+                run + 1
+            };
+            if run < g[i] {
+                g[i] = run;
+            }
+        }
+    }
+}
+
+/// `floor(a / b)` for `b > 0` (WGSL's `/` truncates; the shader uses the same helper).
+#[inline]
+pub fn div_floor(a: i32, b: i32) -> i32 {
+    let q = a / b;
+    if (a % b != 0) && (a < 0) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+/// Entry point `edt_rows`: one invocation per row `y`; `d2[y, x] = min_u (x - u)² + g(y, u)²`
+/// over columns `u` with finite `g`. `v` and `z` are per-row scratch (the envelope's parabola
+/// apexes and the left ends of their intervals), `width` entries per row.
+pub fn edt_rows(
+    p: &DistParams,
+    mask: &[u32],
+    g: &[u32],
+    d2: &mut [u32],
+    v: &mut [u32],
+    z: &mut [i32],
+) {
+    let w = p.dims.width as usize;
+    let h = p.dims.height as usize;
+    for y in 0..h {
+        let row = y * w;
+        let f = |u: usize| -> i32 {
+            let gu = g[row + u] as i32;
+            gu * gu
+        };
+        // Build the lower envelope of the parabolas of columns with finite g.
+        let mut k: i32 = -1;
+        for u in 0..w {
+            if g[row + u] == G_INF {
+                continue;
+            }
+            loop {
+                if k < 0 {
+                    k = 0;
+                    v[row] = u as u32;
+                    z[row] = i32::MIN;
+                    break;
+                }
+                let q = v[row + k as usize] as i32;
+                let ui = u as i32;
+                // intersection s of parabolas q and u: first x where u is at least as good
+                let s = div_floor(ui * ui - q * q + f(u) - f(q as usize), 2 * (ui - q)) + 1;
+                if s <= z[row + k as usize] {
+                    k -= 1; // parabola q is hidden
+                    continue;
+                }
+                k += 1;
+                v[row + k as usize] = u as u32;
+                z[row + k as usize] = s;
+                break;
+            }
+        }
+        if k < 0 {
+            // No column has background: the whole image is foreground (SciPy's phantom point).
+            for x in 0..w {
+                let yy = y as u32 + 1;
+                d2[row + x] = yy * yy + (x as u32) * (x as u32);
+            }
+            continue;
+        }
+        let mut j = 0usize;
+        for x in 0..w {
+            while j < k as usize && z[row + j + 1] <= x as i32 {
+                j += 1;
+            }
+            let u = v[row + j] as i32;
+            let dx = x as i32 - u;
+            d2[row + x] = if mask[row + x] == 0 {
+                0
+            } else {
+                (dx * dx + f(u as usize)) as u32
+            };
+        }
+    }
+}
+
+/// Squared distance between pixel indices `a` and `b`.
+#[inline]
+pub fn dist2(width: u32, a: u32, b: u32) -> u32 {
+    let (ay, ax) = ((a / width) as i32, (a % width) as i32);
+    let (by, bx) = ((b / width) as i32, (b % width) as i32);
+    let dy = ay - by;
+    let dx = ax - bx;
+    (dy * dy + dx * dx) as u32
+}
+
+/// Entry point `jfa_init`: background pixels seed themselves, mask pixels start without seed.
+pub fn jfa_init(p: &DistParams, mask: &[u32], seed: &mut [u32]) {
+    for i in 0..p.dims.len() {
+        seed[i] = if mask[i] == 0 { i as u32 } else { NONE };
+    }
+}
+
+/// Entry point `jfa_step`: one jump-flooding pass at step `p.step`.
+pub fn jfa_step(p: &DistParams, seed_in: &[u32], seed_out: &mut [u32]) {
+    let w = p.dims.width as i64;
+    let h = p.dims.height as i64;
+    let s = p.step as i64;
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) as u32;
+            let mut best = seed_in[i as usize];
+            let mut best_d = if best == NONE {
+                u32::MAX
+            } else {
+                dist2(p.dims.width, i, best)
+            };
+            for dy in [-s, 0, s] {
+                for dx in [-s, 0, s] {
+                    let yy = y + dy;
+                    let xx = x + dx;
+                    if yy < 0 || yy >= h || xx < 0 || xx >= w {
+                        continue;
+                    }
+                    let c = seed_in[(yy * w + xx) as usize];
+                    if c == NONE {
+                        continue;
+                    }
+                    let d = dist2(p.dims.width, i, c);
+                    if d < best_d || (d == best_d && c < best) {
+                        best = c;
+                        best_d = d;
+                    }
+                }
+            }
+            seed_out[i as usize] = best;
+        }
+    }
+}
+
+/// Entry point `jfa_finish`: squared distance to the pixel's seed (0 on background; the phantom
+/// point at row −1, column 0 when no seed exists).
+pub fn jfa_finish(p: &DistParams, mask: &[u32], seed: &[u32], d2: &mut [u32]) {
+    let w = p.dims.width;
+    for i in 0..p.dims.len() {
+        d2[i] = if mask[i] == 0 {
+            0
+        } else if seed[i] == NONE {
+            let y = i as u32 / w + 1;
+            let x = i as u32 % w;
+            y * y + x * x
+        } else {
+            dist2(w, i as u32, seed[i])
+        };
+    }
+}
+
+/// The whole distance stage on the CPU.
+pub fn distance(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
+    let n = dims.len();
+    let mut d2 = vec![0u32; n];
+    match mode {
+        DistanceMode::Exact => {
+            let p = DistParams { dims, step: 0 };
+            let mut g = vec![0u32; n];
+            let mut v = vec![0u32; n];
+            let mut z = vec![0i32; n];
+            edt_cols(&p, mask, &mut g);
+            edt_rows(&p, mask, &g, &mut d2, &mut v, &mut z);
+        }
+        DistanceMode::Jfa(variant) => {
+            let mut a = vec![0u32; n];
+            let mut b = vec![0u32; n];
+            jfa_init(&DistParams { dims, step: 0 }, mask, &mut a);
+            for step in variant.steps(dims) {
+                jfa_step(&DistParams { dims, step }, &a, &mut b);
+                std::mem::swap(&mut a, &mut b);
+            }
+            jfa_finish(&DistParams { dims, step: 0 }, mask, &a, &mut d2);
+        }
+    }
+    d2
+}

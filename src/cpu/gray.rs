@@ -1,0 +1,59 @@
+//! Stage **gray**: input samples → one `u32` gray *key* per pixel. Class: *map*.
+//!
+//! - gray u8/u16 (1 or 2 channels; alpha ignored): key = the sample value;
+//! - RGB/RGBA u8/u16: key = `2125 R + 7154 G + 721 B`, i.e. scikit-image's
+//!   `rgb2gray` (0.2125, 0.7154, 0.0721) scaled by 10 000, exact in integers (alpha ignored);
+//! - gray f32: key = the float's *order key* ([`f32_key`]): a bijection from non-NaN floats onto
+//!   `u32` that preserves order (−0.0 is first made +0.0). Thresholds and the Otsu level are
+//!   mapped through the same function, so `key(v) < key(t)` ⇔ `v < t` exactly: this is the
+//!   documented, explicit conversion SPEC.md asks for — nothing is rounded or truncated.
+//!   NaN is rejected before this stage.
+//!
+//! The input buffer holds one `u32` per *sample* (u8/u16 widened, f32 as raw bits).
+
+use super::Dims;
+
+/// Uniforms of the gray pass (WGSL `GrayParams`, keep in sync with `shaders/gray.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrayParams {
+    pub dims: Dims,
+    /// Samples per pixel: 1, 2 (gray+alpha), 3 (RGB) or 4 (RGBA).
+    pub channels: u32,
+    /// 1 when the samples are f32 bits (gray only), else 0.
+    pub is_float: u32,
+}
+
+/// Order-preserving key of a float: `a < b` ⇔ `f32_key(a) < f32_key(b)` for non-NaN floats.
+pub fn f32_key(bits: u32) -> u32 {
+    let bits = if bits == 0x8000_0000 { 0 } else { bits }; // -0.0 → +0.0
+    if bits & 0x8000_0000 != 0 {
+        !bits
+    } else {
+        bits | 0x8000_0000
+    }
+}
+
+/// Inverse of [`f32_key`].
+pub fn f32_from_key(key: u32) -> f32 {
+    let bits = if key & 0x8000_0000 != 0 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    };
+    f32::from_bits(bits)
+}
+
+/// Entry point `gray`: one invocation per pixel.
+pub fn gray(params: &GrayParams, samples: &[u32], keys: &mut [u32]) {
+    let c = params.channels as usize;
+    for i in 0..params.dims.len() {
+        let s = &samples[i * c..i * c + c];
+        keys[i] = if c >= 3 {
+            2125 * s[0] + 7154 * s[1] + 721 * s[2]
+        } else if params.is_float != 0 {
+            f32_key(s[0])
+        } else {
+            s[0]
+        };
+    }
+}

@@ -1,0 +1,301 @@
+//! Stage **peaks**: `skimage.feature.peak_local_max(dist, labels=mask, min_distance=m,
+//! footprint=np.ones((s, s)))` with its other defaults, restated as parallel passes
+//! (SPEC.md stage 5). Input: the squared distance `d2` (order and equality of `d2` are those of
+//! the Euclidean distance) and the mask. Output: 0/1 kept peaks.
+//!
+//! 1. `peaks_bounds` (*order-free reduction*): the **ROI**, the bounding box of the mask pixels
+//!    at least `m` from every edge (rows `m..H-m`, columns `m..W-m`; scikit-image crops to it),
+//!    and `min(d2)` over the whole image — the strict threshold (`threshold_abs=None` means
+//!    `image.min()`; 0 whenever any background exists).
+//! 2. `peaks_max_rows`, `peaks_max_cols` (*map*): the maximum of `d2` over the footprint window
+//!    (offsets `-(s/2) ..= s - s/2 - 1` per axis, as `scipy.ndimage.maximum_filter` places even
+//!    sizes), clipped to the ROI (`mode='nearest'` on the crop), non-mask pixels counting as −∞
+//!    (0 here, below every mask pixel's `d2 ≥ 1`). Separable because the footprint is a box.
+//! 3. `peaks_candidates` (*map* + an `atomicOr` flag): a mask pixel in the ROI is a candidate if it
+//!    equals its window maximum and `d2 > min(d2)`; the flag records whether some mask pixel in
+//!    the ROI is *not* its window maximum. Special cases (scikit-image's `_get_peak_mask`):
+//!    `s == 1` or a one-pixel ROI → every mask pixel in the ROI above the threshold; when the flag
+//!    stays 0 (every mask pixel is its own window maximum — "trivial image"), the candidates are
+//!    the mask pixels removed by a binary opening of the ROI's mask (cross, outside = background;
+//!    `opening::erode`/`dilate` on the ROI), still above the threshold (`peaks_isolated`).
+//! 4. `peaks_space` rounds (*Jacobi*): the greedy walk of `ensure_spacing` — candidates by `d2`
+//!    descending, ties in raster order, keep one unless an already kept one is at Chebyshev
+//!    distance `< m` — computed as the lexicographically-first independent set: in each round an
+//!    undecided candidate is *kept* once every higher-priority candidate within distance `< m` is
+//!    rejected, *rejected* once one of them is kept. Identical to the sequential walk, in any
+//!    schedule. With `m <= 1` no two distinct pixels conflict and every candidate is kept.
+
+use super::opening::{dilate, erode, MorphParams, Structure};
+use super::{Dims, Rect, NONE};
+
+/// Uniforms of the peaks passes (WGSL `PeaksParams`, keep in sync with `shaders/peaks.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeaksParams {
+    pub dims: Dims,
+    /// `min_distance` m (border width and spacing).
+    pub min_distance: u32,
+    /// Footprint size s (an s×s box).
+    pub footprint: u32,
+}
+
+impl PeaksParams {
+    /// Window offsets `[lo, hi]` per axis, `lo = -(s/2)`, `hi = s - s/2 - 1`.
+    pub fn window(&self) -> (i32, i32) {
+        let s = self.footprint as i32;
+        (-(s / 2), s - s / 2 - 1)
+    }
+}
+
+/// Output of `peaks_bounds`: `[y0, x0, y1, x1, dmin]` (ROI empty when `y0 > y1`).
+/// Initial value before the reduction: [`BOUNDS_INIT`].
+pub const BOUNDS_INIT: [u32; 5] = [NONE, NONE, 0, 0, NONE];
+
+/// Candidate states in `peaks_space` (WGSL constants of the same names).
+pub const STATE_NONE: u32 = 0;
+pub const STATE_UNDECIDED: u32 = 1;
+pub const STATE_KEPT: u32 = 2;
+pub const STATE_REJECTED: u32 = 3;
+
+/// The ROI as a [`Rect`] from the bounds buffer.
+pub fn roi_of(bounds: &[u32; 5]) -> Rect {
+    Rect {
+        y0: bounds[0],
+        x0: bounds[1],
+        y1: bounds[2],
+        x1: bounds[3],
+    }
+}
+
+/// Entry point `peaks_bounds`: atomicMin/atomicMax into `bounds` (see [`BOUNDS_INIT`]).
+pub fn peaks_bounds(p: &PeaksParams, mask: &[u32], d2: &[u32], bounds: &mut [u32; 5]) {
+    let (w, h, m) = (p.dims.width, p.dims.height, p.min_distance);
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            bounds[4] = bounds[4].min(d2[i]);
+            let inside = y >= m && y + m < h && x >= m && x + m < w;
+            if mask[i] != 0 && inside {
+                bounds[0] = bounds[0].min(y);
+                bounds[1] = bounds[1].min(x);
+                bounds[2] = bounds[2].max(y);
+                bounds[3] = bounds[3].max(x);
+            }
+        }
+    }
+}
+
+/// Entry point `peaks_max_rows`: `hmax[y, x]` = max over the window's columns (clipped to the
+/// ROI) of the masked `d2`; 0 outside the ROI.
+pub fn peaks_max_rows(
+    p: &PeaksParams,
+    mask: &[u32],
+    d2: &[u32],
+    bounds: &[u32; 5],
+    hmax: &mut [u32],
+) {
+    let roi = roi_of(bounds);
+    let (lo, hi) = p.window();
+    let w = p.dims.width;
+    for y in 0..p.dims.height {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            let mut v = 0u32;
+            if roi.contains(y, x) {
+                let a = (x as i64 + lo as i64).max(roi.x0 as i64) as u32;
+                let b = (x as i64 + hi as i64).min(roi.x1 as i64) as u32;
+                for xx in a..=b {
+                    let j = (y * w + xx) as usize;
+                    if mask[j] != 0 {
+                        v = v.max(d2[j]);
+                    }
+                }
+            }
+            hmax[i] = v;
+        }
+    }
+}
+
+/// Entry point `peaks_max_cols`: `wmax[y, x]` = max over the window's rows (clipped to the ROI)
+/// of `hmax`; 0 outside the ROI.
+pub fn peaks_max_cols(p: &PeaksParams, hmax: &[u32], bounds: &[u32; 5], wmax: &mut [u32]) {
+    let roi = roi_of(bounds);
+    let (lo, hi) = p.window();
+    let w = p.dims.width;
+    for y in 0..p.dims.height {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            let mut v = 0u32;
+            if roi.contains(y, x) {
+                let a = (y as i64 + lo as i64).max(roi.y0 as i64) as u32;
+                let b = (y as i64 + hi as i64).min(roi.y1 as i64) as u32;
+                for yy in a..=b {
+                    v = v.max(hmax[(yy * w + x) as usize]);
+                }
+            }
+            wmax[i] = v;
+        }
+    }
+}
+
+/// Whether every mask pixel of the ROI above the threshold is a candidate (`s == 1` or a
+/// one-pixel ROI: scikit-image's `footprint.size == 1 or image.size == 1`).
+pub fn all_are_candidates(p: &PeaksParams, bounds: &[u32; 5]) -> bool {
+    let roi = roi_of(bounds);
+    p.footprint == 1 || (!roi.is_empty() && roi.y0 == roi.y1 && roi.x0 == roi.x1)
+}
+
+/// Entry point `peaks_candidates`: `state[i] = STATE_UNDECIDED` for candidates, else
+/// `STATE_NONE`; `flag |= 1` when a mask pixel in the ROI differs from its window maximum.
+pub fn peaks_candidates(
+    p: &PeaksParams,
+    mask: &[u32],
+    d2: &[u32],
+    wmax: &[u32],
+    bounds: &[u32; 5],
+    state: &mut [u32],
+    flag: &mut u32,
+) {
+    let roi = roi_of(bounds);
+    let all = all_are_candidates(p, bounds);
+    let w = p.dims.width;
+    for y in 0..p.dims.height {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            let mut s = STATE_NONE;
+            if roi.contains(y, x) && mask[i] != 0 {
+                if d2[i] != wmax[i] {
+                    *flag |= 1;
+                }
+                if d2[i] > bounds[4] && (all || d2[i] == wmax[i]) {
+                    s = STATE_UNDECIDED;
+                }
+            }
+            state[i] = s;
+        }
+    }
+}
+
+/// Entry point `peaks_isolated` (only when the flag is 0 and not [`all_are_candidates`]): the
+/// candidates are the ROI's mask pixels that its opening removed, above the threshold.
+/// `opened` is the ROI mask opened by `opening::erode` + `opening::dilate` with `rect = ROI`.
+pub fn peaks_isolated(
+    p: &PeaksParams,
+    mask: &[u32],
+    d2: &[u32],
+    opened: &[u32],
+    bounds: &[u32; 5],
+    state: &mut [u32],
+) {
+    let roi = roi_of(bounds);
+    let w = p.dims.width;
+    for y in 0..p.dims.height {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            let on = roi.contains(y, x) && mask[i] != 0 && opened[i] == 0 && d2[i] > bounds[4];
+            state[i] = if on { STATE_UNDECIDED } else { STATE_NONE };
+        }
+    }
+}
+
+/// Whether candidate `j` (value `dj`) has priority over candidate `i` (value `di`).
+#[inline]
+pub fn before(dj: u32, j: u32, di: u32, i: u32) -> bool {
+    dj > di || (dj == di && j < i)
+}
+
+/// Entry point `peaks_space`: one round of the spacing walk; `changed |= 1` when some candidate
+/// is decided in this round.
+pub fn peaks_space(
+    p: &PeaksParams,
+    d2: &[u32],
+    state_in: &[u32],
+    state_out: &mut [u32],
+    changed: &mut u32,
+) {
+    let w = p.dims.width as i64;
+    let h = p.dims.height as i64;
+    let r = p.min_distance as i64 - 1; // conflicts: Chebyshev distance <= m - 1
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            let s = state_in[i];
+            if s != STATE_UNDECIDED {
+                state_out[i] = s;
+                continue;
+            }
+            let mut blocked = false; // a higher-priority conflicting candidate is still undecided
+            let mut rejected = false; // ... or kept
+            if r >= 1 {
+                for yy in (y - r).max(0)..=(y + r).min(h - 1) {
+                    for xx in (x - r).max(0)..=(x + r).min(w - 1) {
+                        let j = (yy * w + xx) as usize;
+                        let sj = state_in[j];
+                        if j == i || sj == STATE_NONE || sj == STATE_REJECTED {
+                            continue;
+                        }
+                        if before(d2[j], j as u32, d2[i], i as u32) {
+                            if sj == STATE_KEPT {
+                                rejected = true;
+                            } else {
+                                blocked = true;
+                            }
+                        }
+                    }
+                }
+            }
+            state_out[i] = if rejected {
+                STATE_REJECTED
+            } else if blocked {
+                STATE_UNDECIDED
+            } else {
+                STATE_KEPT
+            };
+            if state_out[i] != STATE_UNDECIDED {
+                *changed |= 1;
+            }
+        }
+    }
+}
+
+/// Entry point `peaks_output`: `peaks[i] = 1` for kept candidates.
+pub fn peaks_output(p: &PeaksParams, state: &[u32], peaks: &mut [u32]) {
+    for i in 0..p.dims.len() {
+        peaks[i] = (state[i] == STATE_KEPT) as u32;
+    }
+}
+
+/// The whole peaks stage on the CPU. Returns the 0/1 peak image.
+pub fn peaks(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    let n = p.dims.len();
+    let mut bounds = BOUNDS_INIT;
+    peaks_bounds(p, mask, d2, &mut bounds);
+    let mut out = vec![0u32; n];
+    if roi_of(&bounds).is_empty() {
+        return out;
+    }
+    let mut hmax = vec![0u32; n];
+    let mut wmax = vec![0u32; n];
+    peaks_max_rows(p, mask, d2, &bounds, &mut hmax);
+    peaks_max_cols(p, &hmax, &bounds, &mut wmax);
+    let mut state = vec![0u32; n];
+    let mut flag = 0u32;
+    peaks_candidates(p, mask, d2, &wmax, &bounds, &mut state, &mut flag);
+    if flag == 0 && !all_are_candidates(p, &bounds) {
+        let mp = MorphParams::new(p.dims, roi_of(&bounds), Structure::Cross);
+        // erode then dilate inside the ROI (hmax/wmax are free scratch by now)
+        erode(&mp, mask, &mut hmax);
+        dilate(&mp, &hmax, &mut wmax);
+        peaks_isolated(p, mask, d2, &wmax, &bounds, &mut state);
+    }
+    let mut next = vec![0u32; n];
+    loop {
+        let mut changed = 0u32;
+        peaks_space(p, d2, &state, &mut next, &mut changed);
+        std::mem::swap(&mut state, &mut next);
+        if changed == 0 {
+            break;
+        }
+    }
+    peaks_output(p, &state, &mut out);
+    out
+}

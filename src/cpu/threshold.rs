@@ -1,0 +1,383 @@
+//! Stage **threshold**: gray key → 0/1 mask. Class: *map*.
+//!
+//! The pass compares each key with one integer bound ([`ThresholdParams`]); everything about
+//! units, fractional thresholds, float images and Otsu is resolved on the host, once per frame,
+//! by [`threshold_params`] — the same function for both backends, so the GPU shader stays a
+//! single comparison.
+//!
+//! Semantics (SPEC.md stage 2):
+//! - a fixed threshold `T` is in the input's own units: 0–255 for 8-bit, raw counts for 16-bit,
+//!   `rgb2gray × 255` (or × 65535) for RGB, the float value for f32. Objects are `value > T`
+//!   (bright, default) or `value < T` (`dark`). `T` is parsed as an exact decimal, so a
+//!   fractional threshold such as `127.5` compares exactly with the integer gray keys;
+//! - `otsu`: `skimage.filters.threshold_otsu(image)` — one histogram bin per integer value between
+//!   min and max for integer gray images; 256 equal bins between min and max (as
+//!   `numpy.histogram`) for RGB (on `rgb2gray × 255`, resp. `× 65535`) and float images; the first
+//!   maximum of the between-class variance. Bright objects are `value > level`; with `dark`
+//!   the objects are the complement, `value <= level` (`~(image > threshold_otsu(image))`).
+
+use super::gray::{f32_from_key, f32_key};
+use super::Dims;
+use crate::error::{Error, Result};
+
+/// The pass's mode (WGSL `ThresholdParams.mode`, keep in sync with `shaders/threshold.wgsl`).
+pub const MODE_NONE: u32 = 0;
+pub const MODE_ALL: u32 = 1;
+/// `key > bound`
+pub const MODE_ABOVE: u32 = 2;
+/// `key < bound`
+pub const MODE_BELOW: u32 = 3;
+
+/// Uniforms of the threshold pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThresholdParams {
+    pub dims: Dims,
+    pub mode: u32,
+    pub bound: u32,
+}
+
+/// Entry point `threshold`: one invocation per pixel, `mask[i] ∈ {0, 1}`.
+pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
+    for i in 0..params.dims.len() {
+        let k = keys[i];
+        let on = match params.mode {
+            MODE_ALL => true,
+            MODE_ABOVE => k > params.bound,
+            MODE_BELOW => k < params.bound,
+            _ => false,
+        };
+        mask[i] = on as u32;
+    }
+}
+
+/// What the keys of a gray image mean (set by the gray stage's host side).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrayScale {
+    /// Integer keys equal to `value × scale` (scale 1 for gray, 10 000 for RGB).
+    /// `full` is the full-scale value of the input type (255 or 65535), used for RGB Otsu.
+    Int { scale: u32, full: u32 },
+    /// Keys are [`f32_key`]s of float values.
+    Float,
+}
+
+impl GrayScale {
+    /// The key as a value in the input's units.
+    pub fn value(&self, key: u32) -> f64 {
+        match *self {
+            GrayScale::Int { scale, .. } => key as f64 / scale as f64,
+            GrayScale::Float => f32_from_key(key) as f64,
+        }
+    }
+}
+
+/// How the threshold is chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Level {
+    /// A fixed value in the input's units, kept as the user's decimal text for exactness.
+    Fixed(Decimal),
+    /// Otsu's method on the frame.
+    Otsu,
+}
+
+/// An exact decimal `mantissa × 10^-scale`, parsed from text such as `180`, `-3`, `127.5`, `1e3`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decimal {
+    pub mantissa: i128,
+    pub scale: u32,
+}
+
+impl Decimal {
+    /// Parse `[+-]digits[.digits][e[+-]digits]`. Magnitudes beyond ±1e15 saturate (every key
+    /// compares the same way against them); digits below 1e-18 are dropped. Returns `None` for
+    /// anything else (NaN, inf, junk).
+    pub fn parse(text: &str) -> Option<Decimal> {
+        let t = text.trim();
+        let (neg, t) = match t.as_bytes().first()? {
+            b'-' => (true, &t[1..]),
+            b'+' => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (num, exp) = match t.find(['e', 'E']) {
+            Some(p) => (&t[..p], t[p + 1..].parse::<i32>().ok()?),
+            None => (t, 0),
+        };
+        let (int, frac) = match num.find('.') {
+            Some(p) => (&num[..p], &num[p + 1..]),
+            None => (num, ""),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let digits = format!("{int}{frac}");
+        let digits = digits.trim_start_matches('0');
+        let mut scale = frac.len() as i64 - exp as i64;
+        // Drop digits that cannot matter (below 1e-12) and saturate huge values.
+        let mut mant: i128 = 0;
+        let mut kept = 0i64;
+        for b in digits.bytes() {
+            if kept >= 30 {
+                scale -= 1; // ignore further digits (truncation far below any key's resolution)
+                continue;
+            }
+            mant = mant * 10 + (b - b'0') as i128;
+            kept += 1;
+        }
+        while scale < 0 {
+            if mant > 10i128.pow(20) {
+                mant = 10i128.pow(20);
+                scale = 0;
+                break;
+            }
+            mant *= 10;
+            scale += 1;
+        }
+        while scale > 18 {
+            mant /= 10;
+            scale -= 1;
+        }
+        let bound = 10i128.pow(15 + scale as u32);
+        if mant > bound {
+            mant = bound;
+        }
+        Some(Decimal {
+            mantissa: if neg { -mant } else { mant },
+            scale: scale as u32,
+        })
+    }
+
+    pub fn to_f64(&self) -> f64 {
+        // Text round trip gives the correctly rounded f64 of the exact decimal.
+        format!("{}e-{}", self.mantissa, self.scale)
+            .parse()
+            .unwrap_or(f64::NAN)
+    }
+
+    /// `floor(self × k)` and `ceil(self × k)` exactly.
+    fn floor_ceil_times(&self, k: u32) -> (i128, i128) {
+        let num = self.mantissa * k as i128;
+        let den = 10i128.pow(self.scale);
+        let fl = num.div_euclid(den);
+        let ce = if num.rem_euclid(den) == 0 { fl } else { fl + 1 };
+        (fl, ce)
+    }
+}
+
+/// The threshold pass's uniforms for a frame: resolves units, fractional values, float keys and
+/// Otsu into one integer comparison. Called by both backends.
+pub fn threshold_params(
+    dims: Dims,
+    scale: GrayScale,
+    level: &Level,
+    dark: bool,
+    keys: &[u32],
+) -> ThresholdParams {
+    let (mode, bound) = match (level, scale) {
+        (Level::Fixed(t), GrayScale::Int { scale, .. }) => {
+            let (fl, ce) = t.floor_ceil_times(scale);
+            if dark {
+                // key < T·s  ⇔  key < ceil(T·s)
+                below_bound(ce)
+            } else {
+                // key > T·s  ⇔  key > floor(T·s)
+                above_bound(fl)
+            }
+        }
+        (Level::Fixed(t), GrayScale::Float) => float_bounds(t.to_f64(), dark, false),
+        (Level::Otsu, _) => {
+            let t = otsu_level(scale, keys);
+            match scale {
+                GrayScale::Int { scale, .. } => {
+                    // bright: value > t ⇔ key > floor(t·s); dark: key <= floor(t·s)
+                    let fl = (t * scale as f64).floor() as i128;
+                    if dark {
+                        below_bound(fl + 1)
+                    } else {
+                        above_bound(fl)
+                    }
+                }
+                GrayScale::Float => float_bounds(t, dark, true),
+            }
+        }
+    };
+    ThresholdParams { dims, mode, bound }
+}
+
+fn above_bound(fl: i128) -> (u32, u32) {
+    if fl < 0 {
+        (MODE_ALL, 0)
+    } else if fl >= u32::MAX as i128 {
+        (MODE_NONE, 0)
+    } else {
+        (MODE_ABOVE, fl as u32)
+    }
+}
+
+fn below_bound(ce: i128) -> (u32, u32) {
+    if ce <= 0 {
+        (MODE_NONE, 0)
+    } else if ce > u32::MAX as i128 {
+        (MODE_ALL, 0)
+    } else {
+        (MODE_BELOW, ce as u32)
+    }
+}
+
+/// Bounds for f32 keys against an f64 threshold `t`: `v > t` (bright), `v < t` (dark) or, for
+/// Otsu's dark class, `v <= t`; exact for every f32 `v`.
+fn float_bounds(t: f64, dark: bool, inclusive_dark: bool) -> (u32, u32) {
+    if t.is_nan() {
+        return (MODE_NONE, 0);
+    }
+    // f = largest f32 with f <= t; g = smallest f32 with g >= t.
+    let largest_le = |t: f64| -> Option<f32> {
+        let mut f = t as f32; // nearest
+        if (f as f64) > t {
+            f = next_down(f);
+        }
+        if f.is_infinite() && f < 0.0 {
+            None
+        } else {
+            Some(if f.is_infinite() { f32::MAX } else { f })
+        }
+    };
+    let smallest_ge = |t: f64| -> Option<f32> {
+        let mut g = t as f32;
+        if (g as f64) < t {
+            g = next_up(g);
+        }
+        if g.is_infinite() && g > 0.0 {
+            None
+        } else {
+            Some(if g.is_infinite() { f32::MIN } else { g })
+        }
+    };
+    if dark && inclusive_dark {
+        // v <= t ⇔ v <= f ⇔ key(v) < key(f) + 1
+        match largest_le(t) {
+            None => (MODE_NONE, 0),
+            Some(f) => (MODE_BELOW, f32_key(f.to_bits()) + 1),
+        }
+    } else if dark {
+        match smallest_ge(t) {
+            None => (MODE_ALL, 0),
+            Some(g) => (MODE_BELOW, f32_key(g.to_bits())),
+        }
+    } else {
+        match largest_le(t) {
+            None => (MODE_ALL, 0),
+            Some(f) => (MODE_ABOVE, f32_key(f.to_bits())),
+        }
+    }
+}
+
+fn next_up(f: f32) -> f32 {
+    f32_from_key(f32_key(f.to_bits()).wrapping_add(1))
+}
+fn next_down(f: f32) -> f32 {
+    f32_from_key(f32_key(f.to_bits()).wrapping_sub(1))
+}
+
+/// `skimage.filters.threshold_otsu` of the frame, as a value in the input's units (see the
+/// module doc for the histogram used). Host-side, shared by both backends.
+pub fn otsu_level(scale: GrayScale, keys: &[u32]) -> f64 {
+    if keys.is_empty() {
+        return 0.0;
+    }
+    let first = keys[0];
+    if keys.iter().all(|&k| k == first) {
+        return scale.value(first);
+    }
+    let kmin = *keys.iter().min().unwrap_or(&0);
+    let kmax = *keys.iter().max().unwrap_or(&0);
+    let (counts, centers): (Vec<f64>, Vec<f64>) = match scale {
+        GrayScale::Int { scale: 1, .. } => {
+            // One bin per integer value between min and max (skimage's bincount histogram).
+            let n = (kmax - kmin) as usize + 1;
+            let mut c = vec![0u64; n];
+            for &k in keys {
+                c[(k - kmin) as usize] += 1;
+            }
+            (
+                c.iter().map(|&x| x as f64).collect(),
+                (0..n).map(|i| (kmin as u64 + i as u64) as f64).collect(),
+            )
+        }
+        _ => {
+            // numpy.histogram(values, bins=256, range=(min, max)) on the values in input units.
+            let lo = scale.value(kmin);
+            let hi = scale.value(kmax);
+            let bins = 256usize;
+            let step = (hi - lo) / bins as f64;
+            let mut edges: Vec<f64> = (0..=bins).map(|i| i as f64 * step + lo).collect();
+            edges[bins] = hi;
+            let mut c = vec![0u64; bins];
+            for &k in keys {
+                let v = scale.value(k);
+                // the bin i with edges[i] <= v < edges[i+1]; the last bin is closed
+                let i = edges
+                    .partition_point(|&e| e <= v)
+                    .saturating_sub(1)
+                    .min(bins - 1);
+                c[i] += 1;
+            }
+            let centers = (0..bins).map(|i| (edges[i] + edges[i + 1]) / 2.0).collect();
+            (c.iter().map(|&x| x as f64).collect(), centers)
+        }
+    };
+    otsu_from_histogram(&counts, &centers)
+}
+
+/// Otsu's level from a histogram, in exactly scikit-image's arithmetic order.
+pub fn otsu_from_histogram(counts: &[f64], centers: &[f64]) -> f64 {
+    let n = counts.len();
+    if n == 1 {
+        return centers[0];
+    }
+    let mut w1 = vec![0.0; n];
+    let mut m1 = vec![0.0; n];
+    let (mut cw, mut cm) = (0.0, 0.0);
+    for i in 0..n {
+        cw += counts[i];
+        cm += counts[i] * centers[i];
+        w1[i] = cw;
+        m1[i] = cm / cw;
+    }
+    // weight2 = cumsum(counts[::-1])[::-1]; mean2 = (cumsum((c·x)[::-1]) / weight2[::-1])[::-1]
+    let mut w2 = vec![0.0; n];
+    let mut m2 = vec![0.0; n];
+    let (mut cw, mut cm) = (0.0, 0.0);
+    for i in (0..n).rev() {
+        cw += counts[i];
+        cm += counts[i] * centers[i];
+        w2[i] = cw;
+        m2[i] = cm / cw;
+    }
+    let mut best = 0usize;
+    let mut best_v = f64::NEG_INFINITY;
+    for i in 0..n - 1 {
+        let d = m1[i] - m2[i + 1];
+        let v = w1[i] * w2[i + 1] * (d * d);
+        // np.argmax: the first maximum (no NaN here: the first and last bins are never empty)
+        if v > best_v {
+            best_v = v;
+            best = i;
+        }
+    }
+    centers[best]
+}
+
+/// Validate a user's threshold text.
+pub fn parse_level(text: &str) -> Result<Level> {
+    if text.eq_ignore_ascii_case("otsu") {
+        return Ok(Level::Otsu);
+    }
+    Decimal::parse(text).map(Level::Fixed).ok_or_else(|| {
+        Error::param(
+            "--threshold",
+            format!("expected a number in the image's units or 'otsu', got {text:?}"),
+        )
+    })
+}

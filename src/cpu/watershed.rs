@@ -1,0 +1,279 @@
+//! Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
+//! 4-connectivity, with SPEC.md's unique answer (stage 7). Class: *monotone relaxation* — both
+//! passes only lower values toward a unique fixed point, so every schedule (Jacobi sweeps on the
+//! GPU, in-place raster sweeps here, a priority queue in the tests) gives the same labels.
+//!
+//! **Cost.** Every mask pixel gets the smallest `(level, hops)` over all paths inside the mask
+//! from a marker; a marker starts at `(a(marker), 0)`; a step onto `p` gives
+//! `(max(level, a(p)), a(p) > level ? 0 : hops + 1)`. Here `level = -min d²` along the path, so
+//! a cost is stored as `(m, hops)` with `m` the path's minimum `d²`: smaller cost ⇔ larger `m`,
+//! then fewer hops. Unreached: `(0, NONE)` (mask pixels have `d² ≥ 1`).
+//!
+//! **Label.** A marker keeps its label; another reached pixel takes the smallest label among
+//! the 4-neighbours `q` whose extended cost equals its own and whose cost is the smallest such
+//! (the lowest predecessor first, as a priority flood reaches it). Predecessors have strictly
+//! smaller cost, so labels start at [`NONE`] and only decrease. Unreached pixels get 0.
+
+use super::{Dims, NONE};
+
+/// Uniforms of the watershed passes (WGSL `WsParams`, keep in sync with `shaders/watershed.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WsParams {
+    pub dims: Dims,
+}
+
+/// `(m, hops)` as two `u32` (WGSL has no `u64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cost {
+    pub m: u32,
+    pub hops: u32,
+}
+
+/// The cost of an unreached pixel.
+pub const UNREACHED: Cost = Cost { m: 0, hops: NONE };
+
+/// `a` is a strictly smaller (better) cost than `b`.
+#[inline]
+pub fn better(a: Cost, b: Cost) -> bool {
+    a.m > b.m || (a.m == b.m && a.hops < b.hops)
+}
+
+/// Extend the cost of a neighbour onto a pixel of squared distance `d2p`.
+#[inline]
+pub fn extend(c: Cost, d2p: u32) -> Cost {
+    if c.hops == NONE {
+        UNREACHED
+    } else if d2p < c.m {
+        Cost { m: d2p, hops: 0 } // strictly higher altitude: new level, hops reset
+    } else {
+        Cost {
+            m: c.m,
+            hops: c.hops + 1,
+        }
+    }
+}
+
+/// Entry point `ws_init`: markers start at `(d², 0)`, other pixels unreached.
+pub fn ws_init(p: &WsParams, markers: &[u32], d2: &[u32], cost_m: &mut [u32], cost_h: &mut [u32]) {
+    for i in 0..p.dims.len() {
+        let c = if markers[i] != 0 {
+            Cost { m: d2[i], hops: 0 }
+        } else {
+            UNREACHED
+        };
+        cost_m[i] = c.m;
+        cost_h[i] = c.hops;
+    }
+}
+
+/// The 4-neighbours of pixel `i` (up, left, right, down; `NONE` outside the image).
+#[inline]
+pub fn neighbours(d: Dims, i: usize) -> [u32; 4] {
+    let w = d.width as usize;
+    let (y, x) = (i / w, i % w);
+    [
+        if y > 0 { (i - w) as u32 } else { NONE },
+        if x > 0 { (i - 1) as u32 } else { NONE },
+        if x + 1 < w { (i + 1) as u32 } else { NONE },
+        if y + 1 < d.height as usize {
+            (i + w) as u32
+        } else {
+            NONE
+        },
+    ]
+}
+
+/// The relaxed cost of mask pixel `i` given the neighbours' costs (shared by both schedules).
+#[inline]
+pub fn relax_cost(
+    p: &WsParams,
+    mask: &[u32],
+    d2: &[u32],
+    cost_m: &[u32],
+    cost_h: &[u32],
+    i: usize,
+) -> Cost {
+    let mut best = Cost {
+        m: cost_m[i],
+        hops: cost_h[i],
+    };
+    for q in neighbours(p.dims, i) {
+        if q == NONE || mask[q as usize] == 0 {
+            continue;
+        }
+        let c = extend(
+            Cost {
+                m: cost_m[q as usize],
+                hops: cost_h[q as usize],
+            },
+            d2[i],
+        );
+        if better(c, best) {
+            best = c;
+        }
+    }
+    best
+}
+
+/// Entry point `ws_cost`: one Jacobi sweep of the cost relaxation; `changed |= 1` on any change.
+pub fn ws_cost(
+    p: &WsParams,
+    mask: &[u32],
+    d2: &[u32],
+    m_in: &[u32],
+    h_in: &[u32],
+    m_out: &mut [u32],
+    h_out: &mut [u32],
+    changed: &mut u32,
+) {
+    for i in 0..p.dims.len() {
+        let c = if mask[i] != 0 {
+            relax_cost(p, mask, d2, m_in, h_in, i)
+        } else {
+            Cost {
+                m: m_in[i],
+                hops: h_in[i],
+            }
+        };
+        if c.m != m_in[i] || c.hops != h_in[i] {
+            *changed |= 1;
+        }
+        m_out[i] = c.m;
+        h_out[i] = c.hops;
+    }
+}
+
+/// Entry point `ws_label_init`: markers keep their label, everything else starts at `NONE`.
+pub fn ws_label_init(p: &WsParams, markers: &[u32], label: &mut [u32]) {
+    for i in 0..p.dims.len() {
+        label[i] = if markers[i] != 0 { markers[i] } else { NONE };
+    }
+}
+
+/// The relaxed label of non-marker mask pixel `i` (shared by both schedules).
+#[inline]
+pub fn relax_label(
+    p: &WsParams,
+    mask: &[u32],
+    d2: &[u32],
+    cost_m: &[u32],
+    cost_h: &[u32],
+    label: &[u32],
+    i: usize,
+) -> u32 {
+    let own = Cost {
+        m: cost_m[i],
+        hops: cost_h[i],
+    };
+    if own.hops == NONE {
+        return NONE;
+    }
+    let mut best_cost = UNREACHED;
+    let mut best_label = NONE;
+    for q in neighbours(p.dims, i) {
+        if q == NONE || mask[q as usize] == 0 {
+            continue;
+        }
+        let cq = Cost {
+            m: cost_m[q as usize],
+            hops: cost_h[q as usize],
+        };
+        if cq.hops == NONE || extend(cq, d2[i]) != own {
+            continue; // not a predecessor
+        }
+        let lq = label[q as usize];
+        if better(cq, best_cost) || (cq == best_cost && lq < best_label) {
+            best_cost = cq;
+            best_label = lq;
+        }
+    }
+    best_label
+}
+
+/// Entry point `ws_label`: one Jacobi sweep of the label relaxation; `changed |= 1` on change.
+pub fn ws_label(
+    p: &WsParams,
+    markers: &[u32],
+    mask: &[u32],
+    d2: &[u32],
+    cost_m: &[u32],
+    cost_h: &[u32],
+    l_in: &[u32],
+    l_out: &mut [u32],
+    changed: &mut u32,
+) {
+    for i in 0..p.dims.len() {
+        let l = if markers[i] != 0 || mask[i] == 0 {
+            l_in[i]
+        } else {
+            relax_label(p, mask, d2, cost_m, cost_h, l_in, i)
+        };
+        if l != l_in[i] {
+            *changed |= 1;
+        }
+        l_out[i] = l;
+    }
+}
+
+/// Entry point `ws_output`: `NONE` (unreached or outside the mask) → 0.
+pub fn ws_output(p: &WsParams, label: &mut [u32]) {
+    for l in label.iter_mut().take(p.dims.len()) {
+        if *l == NONE {
+            *l = 0;
+        }
+    }
+}
+
+/// The whole stage on the CPU. Same relaxations as the shader, scheduled as in-place raster
+/// sweeps alternating forward and backward (Gauss–Seidel), which converge in a few sweeps for
+/// blob-shaped objects; the fixed point — hence every output byte — is the one the GPU's Jacobi
+/// sweeps reach.
+pub fn watershed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
+    let p = WsParams { dims };
+    let n = dims.len();
+    let mut cm = vec![0u32; n];
+    let mut ch = vec![0u32; n];
+    ws_init(&p, markers, d2, &mut cm, &mut ch);
+    let mut forward = true;
+    loop {
+        let mut changed = false;
+        for k in 0..n {
+            let i = if forward { k } else { n - 1 - k };
+            if mask[i] == 0 || markers[i] != 0 {
+                continue;
+            }
+            let c = relax_cost(&p, mask, d2, &cm, &ch, i);
+            if c.m != cm[i] || c.hops != ch[i] {
+                cm[i] = c.m;
+                ch[i] = c.hops;
+                changed = true;
+            }
+        }
+        forward = !forward;
+        if !changed {
+            break;
+        }
+    }
+    let mut label = vec![0u32; n];
+    ws_label_init(&p, markers, &mut label);
+    loop {
+        let mut changed = false;
+        for k in 0..n {
+            let i = if forward { k } else { n - 1 - k };
+            if mask[i] == 0 || markers[i] != 0 {
+                continue;
+            }
+            let l = relax_label(&p, mask, d2, &cm, &ch, &label, i);
+            if l != label[i] {
+                label[i] = l;
+                changed = true;
+            }
+        }
+        forward = !forward;
+        if !changed {
+            break;
+        }
+    }
+    ws_output(&p, &mut label);
+    label
+}

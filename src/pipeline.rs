@@ -1,0 +1,248 @@
+//! The lecture pipeline, stage by stage: gray → threshold → opening → distance → peaks →
+//! markers → watershed, plus per-object measurements.
+//!
+//! [`segment`] runs it on the chosen backend and returns every intermediate image, so the CLI's
+//! `--save-stages` and the tests see exactly what each stage produced.
+
+use crate::cpu::{
+    self, distance::DistanceMode, opening::Structure, threshold::GrayScale, Dims, Rect,
+};
+use crate::error::{Error, Result};
+use crate::image::{RawImage, Samples};
+use crate::measure::{self, ObjectProps};
+
+/// Largest accepted side: the exact distance transform's integer arithmetic (`i32`, squared
+/// coordinates summed) is proven free of overflow up to this size.
+pub const MAX_SIDE: usize = 16384;
+
+/// Which implementation runs the stages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// The CPU twin.
+    Cpu,
+    /// WGSL compute shaders through wgpu.
+    Gpu,
+    /// A hardware GPU when one exists, else the CPU.
+    #[default]
+    Auto,
+}
+
+/// Parameters of the pipeline (the CLI's flags; defaults are the lecture's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    pub level: cpu::threshold::Level,
+    /// Objects are darker than the threshold.
+    pub dark: bool,
+    /// `k`: erosions then dilations (0: no opening).
+    pub open: u32,
+    pub structure: Structure,
+    /// `min_distance` of `peak_local_max`.
+    pub min_distance: u32,
+    /// Footprint size `s` (an `s×s` box); `None` means `2·min_distance + 1`.
+    pub footprint: Option<u32>,
+    pub distance: DistanceMode,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            level: cpu::threshold::Level::Otsu,
+            dark: false,
+            open: 0,
+            structure: Structure::Cross,
+            min_distance: 10,
+            footprint: None,
+            distance: DistanceMode::default(),
+        }
+    }
+}
+
+impl Params {
+    pub fn footprint_size(&self) -> u32 {
+        self.footprint.unwrap_or(2 * self.min_distance + 1)
+    }
+
+    /// Reject values that no stage can use.
+    pub fn validate(&self) -> Result<()> {
+        if self.footprint == Some(0) {
+            return Err(Error::param("--footprint", "must be at least 1"));
+        }
+        if self.open > 10_000 {
+            return Err(Error::param(
+                "--open",
+                format!("{} erosions is absurd (at most 10000)", self.open),
+            ));
+        }
+        if self.min_distance > 10_000 || self.footprint_size() > 20_001 {
+            return Err(Error::param(
+                "--min-distance",
+                "at most 10000 (footprint at most 20001)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Every stage's output for one frame (flat, row-major, `width × height`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stages {
+    pub dims: Dims,
+    pub scale: GrayScale,
+    /// Gray keys (see `cpu::gray`).
+    pub gray: Vec<u32>,
+    /// 0/1 after the threshold.
+    pub mask: Vec<u32>,
+    /// 0/1 after the opening.
+    pub opened: Vec<u32>,
+    /// Squared Euclidean distance.
+    pub distance2: Vec<u32>,
+    /// 0/1 kept peaks.
+    pub peaks: Vec<u32>,
+    /// Marker labels `1..=n_markers`.
+    pub markers: Vec<u32>,
+    pub n_markers: u32,
+    /// Watershed labels.
+    pub labels: Vec<u32>,
+}
+
+impl Stages {
+    /// Number of objects in `labels` (the markers each grow one object; a marker cannot vanish).
+    pub fn count(&self) -> u32 {
+        self.n_markers
+    }
+
+    /// Per-object measurements of the labels against the gray image.
+    pub fn measure(&self) -> Vec<ObjectProps> {
+        let sums = cpu::measure::measure_sums(
+            self.dims,
+            &self.labels,
+            &self.gray,
+            self.scale == GrayScale::Float,
+            self.n_markers,
+        );
+        measure::props(&sums, self.scale)
+    }
+}
+
+/// Widen the samples to one `u32` per sample and describe the keys the gray stage makes.
+/// Rejects what the gray stage cannot take (RGB floats, NaN/inf, empty or oversized images).
+pub fn gray_input(img: &RawImage) -> Result<(cpu::gray::GrayParams, Vec<u32>, GrayScale)> {
+    if img.width == 0 || img.height == 0 {
+        return Err(Error::BadData(format!(
+            "image is empty ({}×{})",
+            img.width, img.height
+        )));
+    }
+    if img.width > MAX_SIDE || img.height > MAX_SIDE {
+        return Err(Error::Limit(format!(
+            "image is {}×{} pixels; at most {MAX_SIDE} pixels per side are supported",
+            img.width, img.height
+        )));
+    }
+    if !(1..=4).contains(&img.channels) || img.samples.len() != img.pixels() * img.channels {
+        return Err(Error::BadData(format!(
+            "{} channels with {} samples for {}×{} pixels",
+            img.channels,
+            img.samples.len(),
+            img.width,
+            img.height
+        )));
+    }
+    let color = img.channels >= 3;
+    let (samples, scale, is_float) = match &img.samples {
+        Samples::U8(v) => (
+            v.iter().map(|&s| s as u32).collect::<Vec<_>>(),
+            GrayScale::Int {
+                scale: if color { 10_000 } else { 1 },
+                full: 255,
+            },
+            false,
+        ),
+        Samples::U16(v) => (
+            v.iter().map(|&s| s as u32).collect(),
+            GrayScale::Int {
+                scale: if color { 10_000 } else { 1 },
+                full: 65535,
+            },
+            false,
+        ),
+        Samples::F32(v) => {
+            if color {
+                return Err(Error::BadData(
+                    "RGB images with float samples are not supported; convert to gray first".into(),
+                ));
+            }
+            if let Some(p) = v.iter().step_by(img.channels).position(|s| !s.is_finite()) {
+                return Err(Error::BadData(format!(
+                    "float image has a non-finite value (NaN or inf) at row {}, column {}",
+                    p / img.width,
+                    p % img.width
+                )));
+            }
+            (
+                v.iter().map(|s| s.to_bits()).collect(),
+                GrayScale::Float,
+                true,
+            )
+        }
+    };
+    let params = cpu::gray::GrayParams {
+        dims: Dims::new(img.width, img.height),
+        channels: img.channels as u32,
+        is_float: is_float as u32,
+    };
+    Ok((params, samples, scale))
+}
+
+/// Run the whole pipeline on the CPU twin.
+pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
+    params.validate()?;
+    let (gp, samples, scale) = gray_input(img)?;
+    let dims = gp.dims;
+    let n = dims.len();
+    let mut gray = vec![0u32; n];
+    cpu::gray::gray(&gp, &samples, &mut gray);
+    drop(samples);
+
+    let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &gray);
+    let mut mask = vec![0u32; n];
+    cpu::threshold::threshold(&tp, &gray, &mut mask);
+
+    let opened =
+        cpu::opening::opening(dims, Rect::full(dims), params.structure, params.open, &mask);
+    let distance2 = cpu::distance::distance(dims, params.distance, &opened);
+    let pp = cpu::peaks::PeaksParams {
+        dims,
+        min_distance: params.min_distance,
+        footprint: params.footprint_size(),
+    };
+    let peaks = cpu::peaks::peaks(&pp, &opened, &distance2);
+    let (markers, n_markers) = cpu::components::components(dims, false, &peaks);
+    let labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
+    Ok(Stages {
+        dims,
+        scale,
+        gray,
+        mask,
+        opened,
+        distance2,
+        peaks,
+        markers,
+        n_markers,
+        labels,
+    })
+}
+
+/// Run the pipeline on the requested backend. Returns the stages and the backend's name.
+pub fn segment(
+    img: &RawImage,
+    params: &Params,
+    backend: Backend,
+) -> Result<(Stages, &'static str)> {
+    match backend {
+        Backend::Cpu | Backend::Auto => Ok((segment_cpu(img, params)?, "cpu")),
+        Backend::Gpu => Err(Error::Backend(
+            "the GPU backend is not available yet (use --backend cpu or auto)".into(),
+        )),
+    }
+}
