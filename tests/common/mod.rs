@@ -1,0 +1,130 @@
+//! Helpers shared by the integration tests: reading stage TIFFs, exact image comparison with a
+//! useful failure message, and parsing a fixture's `args.txt`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use floodseg::cpu::distance::{DistanceMode, JfaVariant};
+use floodseg::cpu::opening::Structure;
+use floodseg::cpu::threshold::parse_level;
+use floodseg::pipeline::Params;
+
+/// Root of the repository.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Read a single-page gray TIFF of u8/u16/u32 samples into `u32`s (stage files).
+pub fn read_tiff_u32(path: &Path) -> (usize, usize, Vec<u32>) {
+    use tiff::decoder::{Decoder, DecodingResult};
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut d = Decoder::new(std::io::BufReader::new(f))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (w, h) = d.dimensions().unwrap();
+    let v: Vec<u32> = match d
+        .read_image()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    {
+        DecodingResult::U8(v) => v.into_iter().map(u32::from).collect(),
+        DecodingResult::U16(v) => v.into_iter().map(u32::from).collect(),
+        DecodingResult::U32(v) => v,
+        DecodingResult::I32(v) => v.into_iter().map(|x| x as u32).collect(),
+        other => panic!(
+            "{}: unexpected sample type {:?}",
+            path.display(),
+            std::mem::discriminant(&other)
+        ),
+    };
+    (w as usize, h as usize, v)
+}
+
+/// Assert two images are identical. On failure, name the stage and case, print the first
+/// differing pixel with a 7×7 window of both images, and write both to `target/mismatch/`.
+pub fn assert_same(case: &str, stage: &str, width: usize, got: &[u32], want: &[u32]) {
+    assert_eq!(got.len(), want.len(), "{case}: stage {stage}: sizes differ");
+    let Some(i) = got.iter().zip(want).position(|(a, b)| a != b) else {
+        return;
+    };
+    let (y, x) = (i / width.max(1), i % width.max(1));
+    let height = got.len() / width.max(1);
+    let window = |v: &[u32]| {
+        let mut s = String::new();
+        for yy in y.saturating_sub(3)..(y + 4).min(height) {
+            for xx in x.saturating_sub(3)..(x + 4).min(width) {
+                s.push_str(&format!("{:>7}", v[yy * width + xx]));
+            }
+            s.push('\n');
+        }
+        s
+    };
+    let n_diff = got.iter().zip(want).filter(|(a, b)| a != b).count();
+    let dir = repo().join("target").join("mismatch").join(case);
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = floodseg::io::write_tiff_u32(&dir.join(format!("{stage}.got.tif")), width, height, got);
+    let _ =
+        floodseg::io::write_tiff_u32(&dir.join(format!("{stage}.want.tif")), width, height, want);
+    panic!(
+        "{case}: stage {stage} differs at {n_diff} pixel(s); first at row {y}, col {x}: got {}, want {}\n\
+         got (rows {}.., cols {}..):\n{}want:\n{}(both written to {})",
+        got[i],
+        want[i],
+        y.saturating_sub(3),
+        x.saturating_sub(3),
+        window(got),
+        window(want),
+        dir.display()
+    );
+}
+
+/// Parse a fixture's flags (`--threshold 180 --dark --open 1 --min-distance 10 --footprint 10`).
+pub fn parse_args(text: &str) -> Params {
+    let mut p = Params::default();
+    let mut it = text.split_whitespace();
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag {
+            "--threshold" => p.level = parse_level(val()).unwrap(),
+            "--dark" => p.dark = true,
+            "--open" => p.open = val().parse().unwrap(),
+            "--min-distance" => p.min_distance = val().parse().unwrap(),
+            "--footprint" => p.footprint = Some(val().parse().unwrap()),
+            "--structure" => {
+                p.structure = match val() {
+                    "square" => Structure::Square,
+                    _ => Structure::Cross,
+                }
+            }
+            "--distance" => {
+                p.distance = match val() {
+                    "jfa" => DistanceMode::Jfa(JfaVariant::Plain),
+                    "jfa+2" => DistanceMode::Jfa(JfaVariant::Plus2),
+                    "jfa2" => DistanceMode::Jfa(JfaVariant::Squared),
+                    _ => DistanceMode::Exact,
+                }
+            }
+            other => panic!("unknown flag {other} in args.txt"),
+        }
+    }
+    p
+}
+
+/// Every fixture case folder under `tests/fixtures/`, sorted.
+pub fn fixture_cases() -> Vec<PathBuf> {
+    let root = repo().join("tests").join("fixtures");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("args.txt").exists())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The input image of a fixture case.
+pub fn fixture_input(case: &Path) -> PathBuf {
+    std::fs::read_dir(case)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_stem().is_some_and(|s| s == "input"))
+        .unwrap_or_else(|| panic!("{}: no input.*", case.display()))
+}
