@@ -50,17 +50,27 @@ struct SegmentArgs {
     #[arg(long)]
     dark: bool,
     /// Opening: K erosions then K dilations (0: none).
-    #[arg(long = "open", default_value_t = 0, value_name = "K")]
+    #[arg(
+        long = "open",
+        default_value_t = 0,
+        value_name = "K",
+        allow_hyphen_values = true
+    )]
     open: u32,
     /// Structuring element of the opening.
     #[arg(long, value_enum, default_value_t = StructureArg::Cross)]
     structure: StructureArg,
     /// `min_distance` of peak_local_max: border exclusion and peak spacing, in pixels.
-    #[arg(long, default_value_t = 10, value_name = "M")]
+    #[arg(
+        long,
+        default_value_t = 10,
+        value_name = "M",
+        allow_hyphen_values = true
+    )]
     min_distance: u32,
     /// Footprint: an S×S box placed as scipy.ndimage places it (even S allowed);
     /// default (2M+1)×(2M+1).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     footprint: Option<u32>,
     /// Distance transform: `exact` (separable) or a jump-flooding variant.
     #[arg(long, value_enum, default_value_t = DistanceArg::Exact)]
@@ -269,7 +279,7 @@ fn write_stats(path: &Path, s: &Stages) -> Result<()> {
         text.push_str(&measure::csv_row(&p));
         text.push('\n');
     }
-    write_text_shim(path, &text)
+    io::write_text(path, &text)
 }
 
 fn run_synth(a: SynthArgs) -> Result<()> {
@@ -298,12 +308,4 @@ fn run_synth(a: SynthArgs) -> Result<()> {
         img.height
     );
     Ok(())
-}
-
-// Replaced by io::write_text once the io module has it.
-fn write_text_shim(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
 }

@@ -1,0 +1,294 @@
+//! The `floodseg` binary end to end: the README's main command, `--save-stages` files and their
+//! types, stats/overlay outputs, and clear errors with non-zero exit codes.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floodseg"))
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = repo().join("target").join("cli-tests").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const LECTURE: [&str; 8] = [
+    "--threshold",
+    "180",
+    "--dark",
+    "--open",
+    "1",
+    "--min-distance",
+    "10",
+    "--footprint",
+];
+
+#[test]
+fn segment_ecoli_prints_three_objects_and_writes_every_stage() {
+    let d = out_dir("ecoli");
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .arg("-o")
+        .arg(d.join("labels.tif"))
+        .args(LECTURE)
+        .args(["10", "--backend", "cpu", "--save-stages"])
+        .arg(d.join("stages"))
+        .arg("--stats")
+        .arg(d.join("objects.csv"))
+        .arg("--overlay")
+        .arg(d.join("overlay.png"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3 objects\n");
+
+    let (w, h, labels) = read_tiff_u32(&d.join("labels.tif"));
+    assert_eq!((w, h), (101, 84));
+    let mut sizes = vec![0usize; 4];
+    for &l in &labels {
+        sizes[l as usize] += 1;
+    }
+    // the lecture's reference run (scikit-image 0.26.0): three cells of 48, 22 and 49 pixels
+    assert_eq!(&sizes[1..], &[48, 22, 49]);
+
+    // stage files: names and sample types as the reference script writes them
+    for (stage, bits) in [
+        ("mask", 8),
+        ("opened", 8),
+        ("distance2", 32),
+        ("peaks", 8),
+        ("markers", 32),
+        ("labels", 16),
+    ] {
+        let f = std::fs::File::open(d.join("stages").join(format!("{stage}.tif"))).unwrap();
+        let mut dec = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).unwrap();
+        let ct = dec.colortype().unwrap();
+        assert_eq!(ct, tiff::ColorType::Gray(bits), "{stage}.tif");
+        assert!(
+            d.join("stages").join(format!("{stage}.png")).exists(),
+            "{stage}.png"
+        );
+    }
+    let csv = std::fs::read_to_string(d.join("objects.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "frame,label,area,centroid_row,centroid_col,bbox_min_row,bbox_min_col,bbox_max_row,bbox_max_col,major_axis_length,minor_axis_length,orientation,eccentricity,mean_intensity"
+    );
+    assert_eq!(lines.count(), 3);
+    let overlay = floodseg::io::read_image(&d.join("overlay.png")).unwrap();
+    assert_eq!(
+        (overlay.width, overlay.height, overlay.channels),
+        (101, 84, 3)
+    );
+}
+
+#[test]
+fn lecture_canvas_known_answers() {
+    let d = out_dir("canvas");
+    let run = |input: &str, k: &str| {
+        let out = bin()
+            .arg("segment")
+            .arg(repo().join(input))
+            .arg("-o")
+            .arg(d.join("l.tif"))
+            .args([
+                "--threshold",
+                "180",
+                "--dark",
+                "--open",
+                k,
+                "--min-distance",
+                "10",
+                "--footprint",
+                "10",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(run("data/lecture-disks.png", "0"), "3 objects");
+    let noisy_k0: u32 = run("data/lecture-noisy.png", "0")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        noisy_k0 > 10,
+        "salt noise without opening should give many spurious cells, got {noisy_k0}"
+    );
+    assert_eq!(run("data/lecture-noisy.png", "5"), "3 objects");
+}
+
+#[test]
+fn synth_writes_the_committed_canvases() {
+    let d = out_dir("synth");
+    for (kind, file) in [
+        ("lecture-disks", "lecture-disks.png"),
+        ("lecture-noisy", "lecture-noisy.png"),
+    ] {
+        let st = bin()
+            .args(["synth", kind, "--seed", "1", "-o"])
+            .arg(d.join(file))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let a = floodseg::io::read_image(&d.join(file)).unwrap();
+        let b = floodseg::io::read_image(&repo().join("data").join(file)).unwrap();
+        assert_eq!(a, b, "{kind} differs from data/{file}");
+    }
+}
+
+/// Each bad invocation: non-zero exit, one line on stderr naming the problem, nothing on stdout,
+/// no output file.
+#[test]
+fn bad_input_gives_one_clear_line_and_no_output() {
+    let d = out_dir("bad");
+    let text = d.join("notes.txt");
+    std::fs::write(&text, "not an image").unwrap();
+    let empty = d.join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    let ecoli = repo().join("data/ecoli.png");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![d.join("missing.png").display().to_string()],
+            "missing.png",
+        ),
+        (vec![text.display().to_string()], "notes.txt"),
+        (vec![empty.display().to_string()], "empty.png"),
+        (
+            vec![
+                ecoli.display().to_string(),
+                "--threshold".into(),
+                "abc".into(),
+            ],
+            "--threshold",
+        ),
+        (
+            vec![
+                ecoli.display().to_string(),
+                "--footprint".into(),
+                "0".into(),
+            ],
+            "--footprint",
+        ),
+        (
+            vec![ecoli.display().to_string(), "--open".into(), "-1".into()],
+            "--open",
+        ),
+        (
+            vec![
+                ecoli.display().to_string(),
+                "--min-distance".into(),
+                "-3".into(),
+            ],
+            "--min-distance",
+        ),
+        (
+            vec![
+                ecoli.display().to_string(),
+                "--backend".into(),
+                "tpu".into(),
+            ],
+            "--backend",
+        ),
+        (
+            vec![
+                ecoli.display().to_string(),
+                "--structure".into(),
+                "star".into(),
+            ],
+            "--structure",
+        ),
+        (
+            vec![repo()
+                .join("data/generated/complex64.tif")
+                .display()
+                .to_string()],
+            "complex64.tif",
+        ),
+        (
+            vec![repo()
+                .join("data/generated/gray32f_nan.tif")
+                .display()
+                .to_string()],
+            "gray32f_nan.tif",
+        ),
+    ];
+    for (args, needle) in cases {
+        let target = d.join("labels.tif");
+        let out = bin()
+            .arg("segment")
+            .args(&args)
+            .arg("-o")
+            .arg(&target)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr should name {needle}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: stdout should be empty");
+        assert!(!target.exists(), "{args:?}: left an output file");
+    }
+}
+
+#[test]
+fn unwritable_output_is_an_error() {
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .args([
+            "-o",
+            "/nonexistent-dir/labels.tif",
+            "--threshold",
+            "180",
+            "--dark",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_ne!(out.status.code(), Some(101));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/labels.tif"));
+}
+
+#[test]
+fn gpu_backend_says_it_is_not_available_yet() {
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .args([
+            "-o",
+            "/tmp/floodseg-gpu-test.tif",
+            "--threshold",
+            "180",
+            "--dark",
+            "--backend",
+            "gpu",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+}
