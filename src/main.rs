@@ -87,6 +87,9 @@ struct SegmentArgs {
     /// Write the input with coloured object outlines as PNG.
     #[arg(long, value_name = "PNG")]
     overlay: Option<PathBuf>,
+    /// Print each stage's time on stderr.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -205,6 +208,11 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         img.samples.type_name(),
         elapsed.as_secs_f64() * 1e3
     );
+    if a.verbose {
+        for (name, t) in &stages.timings {
+            eprintln!("floodseg:   {name:<10} {:>9.3} ms", t.as_secs_f64() * 1e3);
+        }
+    }
     println!("{} objects", stages.count());
     Ok(())
 }

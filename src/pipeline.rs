@@ -10,6 +10,7 @@ use crate::cpu::{
 use crate::error::{Error, Result};
 use crate::image::{RawImage, Samples};
 use crate::measure::{self, ObjectProps};
+use std::time::Instant;
 
 /// Largest accepted side: the exact distance transform's integer arithmetic (`i32`, squared
 /// coordinates summed) is proven free of overflow up to this size.
@@ -103,6 +104,8 @@ pub struct Stages {
     pub n_markers: u32,
     /// Watershed labels.
     pub labels: Vec<u32>,
+    /// Wall-clock time of each stage, in order (for `-v` and benchmarks; not compared).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Stages {
@@ -200,25 +203,39 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     let (gp, samples, scale) = gray_input(img)?;
     let dims = gp.dims;
     let n = dims.len();
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        let now = Instant::now();
+        timings.push((name, now - clock));
+        clock = now;
+    };
     let mut gray = vec![0u32; n];
     cpu::gray::gray(&gp, &samples, &mut gray);
     drop(samples);
+    lap("gray");
 
     let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &gray);
     let mut mask = vec![0u32; n];
     cpu::threshold::threshold(&tp, &gray, &mut mask);
+    lap("threshold");
 
     let opened =
         cpu::opening::opening(dims, Rect::full(dims), params.structure, params.open, &mask);
+    lap("opening");
     let distance2 = cpu::distance::distance(dims, params.distance, &opened);
+    lap("distance");
     let pp = cpu::peaks::PeaksParams {
         dims,
         min_distance: params.min_distance,
         footprint: params.footprint_size(),
     };
     let peaks = cpu::peaks::peaks(&pp, &opened, &distance2);
+    lap("peaks");
     let (markers, n_markers) = cpu::components::components(dims, false, &peaks);
+    lap("components");
     let labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
+    lap("watershed");
     Ok(Stages {
         dims,
         scale,
@@ -230,6 +247,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         markers,
         n_markers,
         labels,
+        timings,
     })
 }
 

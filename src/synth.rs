@@ -63,6 +63,7 @@ pub fn lecture_noisy(seed: u64) -> RawImage {
 pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

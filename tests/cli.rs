@@ -56,7 +56,7 @@ fn segment_ecoli_prints_three_objects_and_writes_every_stage() {
 
     let (w, h, labels) = read_tiff_u32(&d.join("labels.tif"));
     assert_eq!((w, h), (101, 84));
-    let mut sizes = vec![0usize; 4];
+    let mut sizes = [0usize; 4];
     for &l in &labels {
         sizes[l as usize] += 1;
     }

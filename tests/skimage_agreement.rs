@@ -104,9 +104,10 @@ fn pipeline_matches_skimage_on_every_fixture() {
             ));
         }
         if share < 0.99 {
-            report.push(format!(
+            report.push(
                 "    ^ below 99 %: every differing pixel lies between markers of equal height"
-            ));
+                    .to_string(),
+            );
         }
     }
     eprintln!("{}", report.join("\n"));

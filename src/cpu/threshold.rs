@@ -79,80 +79,117 @@ pub enum Level {
     Otsu,
 }
 
-/// An exact decimal `mantissa × 10^-scale`, parsed from text such as `180`, `-3`, `127.5`, `1e3`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A threshold parsed from text such as `180`, `-3`, `127.5`, `1e3`: an exact decimal
+/// `mantissa × 10^-scale` for integer keys, and the correctly rounded `f64` of the text for float
+/// images.
+///
+/// The decimal keeps at most 30 significant digits and 18 decimals; when non-zero digits are
+/// dropped it stands for a value strictly between its neighbours (`…5` appended one place
+/// further), which gives the same `floor`/`ceil` against integer keys at scales 1 and 10 000 as
+/// the full text. Magnitudes beyond 1e15 saturate there (no integer key times its scale comes
+/// near); `value` keeps the full range for float images.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Decimal {
     pub mantissa: i128,
     pub scale: u32,
+    /// The text's value as the nearest `f64`.
+    pub value: f64,
 }
 
 impl Decimal {
-    /// Parse `[+-]digits[.digits][e[+-]digits]`. Magnitudes beyond ±1e15 saturate (every key
-    /// compares the same way against them); digits below 1e-18 are dropped. Returns `None` for
-    /// anything else (NaN, inf, junk).
+    /// Parse `[+-]digits[.digits][e[+-]digits]`; `None` for anything else (NaN, inf, junk).
     pub fn parse(text: &str) -> Option<Decimal> {
         let t = text.trim();
-        let (neg, t) = match t.as_bytes().first()? {
+        let (neg, body) = match t.as_bytes().first()? {
             b'-' => (true, &t[1..]),
             b'+' => (false, &t[1..]),
             _ => (false, t),
         };
-        let (num, exp) = match t.find(['e', 'E']) {
-            Some(p) => (&t[..p], t[p + 1..].parse::<i32>().ok()?),
-            None => (t, 0),
+        let (num, exp) = match body.find(['e', 'E']) {
+            Some(p) => {
+                let e = &body[p + 1..];
+                let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                // saturate absurd exponents instead of failing to parse them
+                let e: i64 = e.parse().unwrap_or(if e.starts_with('-') {
+                    -100_000
+                } else {
+                    100_000
+                });
+                (&body[..p], e.clamp(-100_000, 100_000))
+            }
+            None => (body, 0),
         };
         let (int, frac) = match num.find('.') {
             Some(p) => (&num[..p], &num[p + 1..]),
             None => (num, ""),
         };
-        if int.is_empty() && frac.is_empty() {
+        if (int.is_empty() && frac.is_empty())
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
             return None;
         }
-        if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
+        let value: f64 = format!("{}{int}.{frac}e{exp}", if neg { "-" } else { "" })
+            .replace(".e", ".0e")
+            .parse()
+            .ok()?;
+        // value = 0.digits × 10^point, digits without leading zeros
+        let all: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
+        let first = all.iter().position(|&d| d != 0);
+        let Some(first) = first else {
+            return Some(Decimal {
+                mantissa: 0,
+                scale: 0,
+                value,
+            });
+        };
+        let digits = &all[first..];
+        let point = int.len() as i64 - first as i64 + exp; // digits before the decimal point
+        if point > 16 {
+            // |T| ≥ 1e16: saturate at 1e15
+            let m = 10i128.pow(15);
+            return Some(Decimal {
+                mantissa: if neg { -m } else { m },
+                scale: 0,
+                value,
+            });
         }
-        let digits = format!("{int}{frac}");
-        let digits = digits.trim_start_matches('0');
-        let mut scale = frac.len() as i64 - exp as i64;
-        // Drop digits that cannot matter (below 1e-12) and saturate huge values.
-        let mut mant: i128 = 0;
-        let mut kept = 0i64;
-        for b in digits.bytes() {
-            if kept >= 30 {
-                scale -= 1; // ignore further digits (truncation far below any key's resolution)
-                continue;
-            }
-            mant = mant * 10 + (b - b'0') as i128;
-            kept += 1;
+        if point + 18 <= 0 {
+            // 0 < |T| < 1e-18: strictly between 0 and the smallest kept decimal
+            return Some(Decimal {
+                mantissa: if neg { -5 } else { 5 },
+                scale: 19,
+                value,
+            });
         }
+        // keep digits down to 10^-18 and at most 30 of them; remember whether any non-zero was cut
+        let keep = ((point + 18).max(0) as usize).min(30).min(digits.len());
+        let mut mantissa: i128 = 0;
+        for &d in &digits[..keep] {
+            mantissa = mantissa * 10 + d as i128;
+        }
+        let mut scale = keep as i64 - point; // value ≈ mantissa × 10^-scale
+        let sticky = digits[keep..].iter().any(|&d| d != 0);
         while scale < 0 {
-            if mant > 10i128.pow(20) {
-                mant = 10i128.pow(20);
-                scale = 0;
-                break;
-            }
-            mant *= 10;
+            mantissa *= 10;
             scale += 1;
         }
-        while scale > 18 {
-            mant /= 10;
-            scale -= 1;
-        }
-        let bound = 10i128.pow(15 + scale as u32);
-        if mant > bound {
-            mant = bound;
+        if sticky {
+            mantissa = mantissa * 10 + 5;
+            scale += 1;
         }
         Some(Decimal {
-            mantissa: if neg { -mant } else { mant },
+            mantissa: if neg { -mantissa } else { mantissa },
             scale: scale as u32,
+            value,
         })
     }
 
+    /// The text's value as the nearest `f64`.
     pub fn to_f64(&self) -> f64 {
-        // Text round trip gives the correctly rounded f64 of the exact decimal.
-        format!("{}e-{}", self.mantissa, self.scale)
-            .parse()
-            .unwrap_or(f64::NAN)
+        self.value
     }
 
     /// `floor(self × k)` and `ceil(self × k)` exactly.
@@ -185,7 +222,7 @@ pub fn threshold_params(
                 above_bound(fl)
             }
         }
-        (Level::Fixed(t), GrayScale::Float) => float_bounds(t.to_f64(), dark, false),
+        (Level::Fixed(t), GrayScale::Float) => float_bounds(t.value, dark, false),
         (Level::Otsu, _) => {
             let t = otsu_level(scale, keys);
             match scale {

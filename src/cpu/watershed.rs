@@ -124,6 +124,7 @@ pub fn relax_cost(
 }
 
 /// Entry point `ws_cost`: one Jacobi sweep of the cost relaxation; `changed |= 1` on any change.
+#[allow(clippy::too_many_arguments)]
 pub fn ws_cost(
     p: &WsParams,
     mask: &[u32],
@@ -206,6 +207,7 @@ pub fn arrival_order(cost_m: &[u32], cost_h: &[u32], pred: &[u32], a: u32, b: u3
 /// `cost(q)`, then the earliest arrival ([`arrival_order`]), then the smallest label, then the
 /// smallest index. `NONE` when the pixel is unreached.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 pub fn relax_pred(
     p: &WsParams,
     mask: &[u32],
@@ -287,59 +289,128 @@ pub fn ws_output(p: &WsParams, label: &mut [u32]) {
     }
 }
 
-/// The whole stage on the CPU. Same relaxations as the shader, scheduled as in-place raster
-/// sweeps alternating forward and backward (Gauss–Seidel), which converge in a few sweeps for
-/// blob-shaped objects; the fixed point — hence every output byte — is the one the GPU's Jacobi
-/// sweeps reach.
+/// The whole stage on the CPU. Same cost and best-predecessor rules as the shader, scheduled
+/// as a priority flood: Dijkstra on the cost (a binary heap; ties by pixel index), then one
+/// best-predecessor pass over the pixels in the order they were settled — a predecessor always
+/// has a strictly smaller cost, so it is final when its successors read it. The result is the
+/// unique fixed point that the GPU's Jacobi sweeps ([`ws_cost`], [`ws_label`]) reach; the tests
+/// check the two schedules against each other.
 pub fn watershed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     let p = WsParams { dims };
     let n = dims.len();
     let mut cm = vec![0u32; n];
     let mut ch = vec![0u32; n];
     ws_init(&p, markers, d2, &mut cm, &mut ch);
-    let mut forward = true;
-    loop {
-        let mut changed = false;
-        for k in 0..n {
-            let i = if forward { k } else { n - 1 - k };
-            if mask[i] == 0 || markers[i] != 0 {
+    // min-heap on (−m, hops, index): better costs first
+    let key = |c: Cost, i: usize| Reverse((u32::MAX - c.m, c.hops, i as u32));
+    let mut heap = BinaryHeap::new();
+    for i in 0..n {
+        if markers[i] != 0 && mask[i] != 0 {
+            heap.push(key(
+                Cost {
+                    m: cm[i],
+                    hops: ch[i],
+                },
+                i,
+            ));
+        }
+    }
+    let mut order = Vec::new();
+    let mut settled = vec![false; n];
+    while let Some(Reverse((nm, hops, i))) = heap.pop() {
+        let i = i as usize;
+        let c = Cost {
+            m: u32::MAX - nm,
+            hops,
+        };
+        if settled[i]
+            || c != (Cost {
+                m: cm[i],
+                hops: ch[i],
+            })
+        {
+            continue; // stale entry
+        }
+        settled[i] = true;
+        order.push(i as u32);
+        for q in neighbours(dims, i) {
+            if q == NONE || mask[q as usize] == 0 || settled[q as usize] {
                 continue;
             }
-            let c = relax_cost(&p, mask, d2, &cm, &ch, i);
-            if c.m != cm[i] || c.hops != ch[i] {
-                cm[i] = c.m;
-                ch[i] = c.hops;
-                changed = true;
+            let e = extend(c, d2[q as usize]);
+            let q = q as usize;
+            if better(
+                e,
+                Cost {
+                    m: cm[q],
+                    hops: ch[q],
+                },
+            ) {
+                cm[q] = e.m;
+                ch[q] = e.hops;
+                heap.push(key(e, q));
             }
-        }
-        forward = !forward;
-        if !changed {
-            break;
         }
     }
     let mut label = vec![0u32; n];
     let mut pred = vec![0u32; n];
     ws_label_init(&p, markers, &mut label, &mut pred);
-    loop {
-        let mut changed = false;
-        for k in 0..n {
-            let i = if forward { k } else { n - 1 - k };
-            if mask[i] == 0 || markers[i] != 0 {
-                continue;
-            }
-            let q = relax_pred(&p, mask, d2, &cm, &ch, &label, &pred, i);
-            let l = if q == NONE { NONE } else { label[q as usize] };
-            if l != label[i] || q != pred[i] {
-                label[i] = l;
-                pred[i] = q;
-                changed = true;
-            }
+    for &i in &order {
+        let i = i as usize;
+        if markers[i] != 0 {
+            continue;
         }
-        forward = !forward;
-        if !changed {
-            break;
-        }
+        let q = relax_pred(&p, mask, d2, &cm, &ch, &label, &pred, i);
+        pred[i] = q;
+        label[i] = if q == NONE { NONE } else { label[q as usize] };
     }
     ws_output(&p, &mut label);
     label
+}
+
+/// The stage as the GPU schedules it: [`ws_cost`] and [`ws_label`] Jacobi sweeps until nothing
+/// changes. Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's schedule.
+pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
+    let p = WsParams { dims };
+    let n = dims.len();
+    let (mut m0, mut h0) = (vec![0u32; n], vec![0u32; n]);
+    let (mut m1, mut h1) = (vec![0u32; n], vec![0u32; n]);
+    ws_init(&p, markers, d2, &mut m0, &mut h0);
+    loop {
+        let mut changed = 0;
+        ws_cost(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
+        std::mem::swap(&mut m0, &mut m1);
+        std::mem::swap(&mut h0, &mut h1);
+        if changed == 0 {
+            break;
+        }
+    }
+    let (mut l0, mut p0) = (vec![0u32; n], vec![0u32; n]);
+    let (mut l1, mut p1) = (vec![0u32; n], vec![0u32; n]);
+    ws_label_init(&p, markers, &mut l0, &mut p0);
+    loop {
+        let mut changed = 0;
+        ws_label(
+            &p,
+            markers,
+            mask,
+            d2,
+            &m0,
+            &h0,
+            &l0,
+            &p0,
+            &mut l1,
+            &mut p1,
+            &mut changed,
+        );
+        std::mem::swap(&mut l0, &mut l1);
+        std::mem::swap(&mut p0, &mut p1);
+        if changed == 0 {
+            break;
+        }
+    }
+    ws_output(&p, &mut l0);
+    l0
 }
