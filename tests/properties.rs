@@ -545,6 +545,22 @@ proptest! {
 
     /// The shader's schedule (Jacobi sweeps of `ws_cost` then `ws_label`) reaches the same
     /// labels as the CPU's priority flood, on plateaus where ties decide.
+    /// The shader's spacing rounds and the CPU's sequential walk keep the same peaks, on
+    /// plateaus where many candidates tie.
+    #[test]
+    fn peaks_rounds_equal_sequential_walk(
+        (mask, heights) in masks_with_heights(3),
+        m in 0u32..7,
+        fp in prop::option::of(1u32..9),
+    ) {
+        let dims = mask.dims();
+        let d2: Vec<u32> = mask.px.iter().zip(&heights).map(|(&b, &v)| if b != 0 { v } else { 0 }).collect();
+        let p = floodseg::cpu::peaks::PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1) };
+        let a = floodseg::cpu::peaks::peaks_rounds(&p, &mask.px, &d2);
+        let b = floodseg::cpu::peaks::peaks(&p, &mask.px, &d2);
+        prop_assert!(a == b, "m={} footprint={:?}", m, fp);
+    }
+
     #[test]
     fn watershed_jacobi_schedule_equals_priority_flood(
         (mask, heights) in masks_with_heights(4),

@@ -264,8 +264,47 @@ pub fn peaks_output(p: &PeaksParams, state: &[u32], peaks: &mut [u32]) {
     }
 }
 
-/// The whole peaks stage on the CPU. Returns the 0/1 peak image.
+/// The spacing walk done sequentially, as `ensure_spacing` does it: candidates in priority order,
+/// each kept unless a kept one lies within Chebyshev distance `< m`. The lexicographically-first
+/// independent set is unique, so this equals the parallel rounds of [`peaks_space`] (a property
+/// test holds the two equal); it is the CPU's schedule because it costs one pass, not one per
+/// round.
+pub fn space_greedy(p: &PeaksParams, d2: &[u32], state: &mut [u32]) {
+    let w = p.dims.width as i64;
+    let h = p.dims.height as i64;
+    let r = p.min_distance as i64 - 1;
+    let mut cands: Vec<u32> = (0..state.len() as u32)
+        .filter(|&i| state[i as usize] == STATE_UNDECIDED)
+        .collect();
+    cands.sort_by_key(|&i| (std::cmp::Reverse(d2[i as usize]), i));
+    for &i in &cands {
+        let (y, x) = (i as i64 / w, i as i64 % w);
+        let mut blocked = false;
+        if r >= 1 {
+            'scan: for yy in (y - r).max(0)..=(y + r).min(h - 1) {
+                for xx in (x - r).max(0)..=(x + r).min(w - 1) {
+                    if state[(yy * w + xx) as usize] == STATE_KEPT {
+                        blocked = true;
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        state[i as usize] = if blocked { STATE_REJECTED } else { STATE_KEPT };
+    }
+}
+
+/// The whole peaks stage on the CPU, spacing by [`space_greedy`]. Returns the 0/1 peak image.
 pub fn peaks(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    peaks_scheduled(p, mask, d2, false)
+}
+
+/// The whole peaks stage with the shader's schedule: spacing by [`peaks_space`] rounds.
+pub fn peaks_rounds(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    peaks_scheduled(p, mask, d2, true)
+}
+
+fn peaks_scheduled(p: &PeaksParams, mask: &[u32], d2: &[u32], rounds: bool) -> Vec<u32> {
     let n = p.dims.len();
     let mut bounds = BOUNDS_INIT;
     peaks_bounds(p, mask, d2, &mut bounds);
@@ -287,14 +326,18 @@ pub fn peaks(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
         dilate(&mp, &hmax, &mut wmax);
         peaks_isolated(p, mask, d2, &wmax, &bounds, &mut state);
     }
-    let mut next = vec![0u32; n];
-    loop {
-        let mut changed = 0u32;
-        peaks_space(p, d2, &state, &mut next, &mut changed);
-        std::mem::swap(&mut state, &mut next);
-        if changed == 0 {
-            break;
+    if rounds {
+        let mut next = vec![0u32; n];
+        loop {
+            let mut changed = 0u32;
+            peaks_space(p, d2, &state, &mut next, &mut changed);
+            std::mem::swap(&mut state, &mut next);
+            if changed == 0 {
+                break;
+            }
         }
+    } else {
+        space_greedy(p, d2, &mut state);
     }
     peaks_output(p, &state, &mut out);
     out
