@@ -6,11 +6,13 @@
 
 pub mod cpu;
 pub mod error;
+pub mod gpu;
 pub mod image;
 pub mod io;
 pub mod measure;
 pub mod pipeline;
 pub mod render;
+pub mod shaders;
 pub mod synth;
 
 pub use error::{Error, Result};

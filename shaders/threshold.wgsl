@@ -1,0 +1,41 @@
+// Stage **threshold**: gray key → 0/1 mask. Class: *map*.
+// CPU twin: src/cpu/threshold.rs (`threshold`); host side: src/gpu/threshold.rs. Units, Otsu and
+// fractional thresholds are resolved on the host (`cpu::threshold::threshold_params`) into one
+// integer comparison.
+
+// Modes (keep in sync with `cpu::threshold::MODE_*`).
+const MODE_NONE: u32 = 0u;
+const MODE_ALL: u32 = 1u;
+const MODE_ABOVE: u32 = 2u; // key > bound
+const MODE_BELOW: u32 = 3u; // key < bound
+
+// Keep in sync with `ThresholdUniforms` in src/gpu/threshold.rs (twin: `ThresholdParams`).
+struct ThresholdParams {
+    width: u32,
+    height: u32,
+    mode: u32,
+    bound: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: ThresholdParams;
+@group(0) @binding(1) var<storage, read> keys: array<u32>;
+@group(0) @binding(2) var<storage, read_write> mask: array<u32>;
+
+// Entry point `threshold`: one invocation per pixel, mask[i] ∈ {0, 1}.
+@compute @workgroup_size(64)
+fn threshold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.y * nwg.x * 64u + gid.x;
+    if (i >= params.width * params.height) {
+        return;
+    }
+    let k = keys[i];
+    var on = false;
+    if (params.mode == MODE_ALL) {
+        on = true;
+    } else if (params.mode == MODE_ABOVE) {
+        on = k > params.bound;
+    } else if (params.mode == MODE_BELOW) {
+        on = k < params.bound;
+    }
+    mask[i] = select(0u, 1u, on);
+}

@@ -1,0 +1,601 @@
+//! The GPU backend: WGSL compute shaders (`shaders/<stage>.wgsl`, embedded by
+//! [`crate::shaders`]) run through wgpu, one host module per stage (`src/gpu/<stage>.rs`) next
+//! to the stage's CPU twin (`src/cpu/<stage>.rs`). Every stage equals its twin byte for byte.
+//!
+//! [`GpuContext`] owns the device, its queue and every stage's compiled pipelines (built once,
+//! in [`GpuContext::new`]). Stage functions record passes into a caller's
+//! `wgpu::CommandEncoder` on device buffers, so a frame is uploaded once and read back once;
+//! each stage also has a `run_<stage>` convenience that uploads, runs and reads back (tests).
+//!
+//! Adapter selection (no panicking wgpu helper): every adapter of the backends allowed by
+//! `WGPU_BACKEND` (comma list: `vulkan`, `metal`, `dx12`, `gl`) is enumerated; when
+//! `WGPU_ADAPTER_NAME` is set only adapters whose name contains it (case-insensitive) count;
+//! adapters without the limits floodseg needs are skipped; among the rest Vulkan/Metal/DX12 win
+//! over GL, then discrete over integrated over virtual over CPU (software) devices. When none
+//! fits, [`Error::Backend`] lists every adapter seen and why it was passed over.
+//!
+//! Errors: validation and out-of-memory errors are captured with error scopes around pipeline
+//! creation and around every submission and returned as [`Error::Backend`]; anything that
+//! escapes a scope is recorded by the uncaptured-error handler (which never panics) and reported
+//! by the next call. Sizes are checked against the device's limits before any allocation
+//! ([`GpuContext::check_size`], [`Error::Limit`]).
+
+use std::sync::{mpsc, Arc, Mutex};
+
+use bytemuck::Pod;
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+
+pub mod distance;
+pub mod gray;
+pub mod opening;
+pub mod threshold;
+
+/// The wgpu this backend is built with (for callers that record their own passes).
+pub use wgpu;
+
+/// Invocations per workgroup of every 1-D entry point (`@workgroup_size(64)` in the shaders).
+pub const WORKGROUP_SIZE: u32 = 64;
+
+/// Storage buffers per shader stage the stages need (the watershed's passes need 8;
+/// `Limits::downlevel_defaults()` allows only 4).
+pub const REQUIRED_STORAGE_BUFFERS: u32 = 8;
+
+/// How an entry point's binding is declared (binding `i` is parameter `i` of the twin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// `var<uniform>` (the twin's `&Params`).
+    Uniform,
+    /// `var<storage, read>` (the twin's `&[u32]`).
+    Read,
+    /// `var<storage, read_write>` (the twin's `&mut [u32]`).
+    ReadWrite,
+}
+
+/// One compiled entry point with its explicit bind group layout.
+pub struct Kernel {
+    /// `"<stage>.<entry point>"`.
+    pub name: String,
+    pub bindings: Vec<Access>,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl Kernel {
+    /// Compile entry point `entry` of `module` (stage `stage`) with the given bindings.
+    pub(crate) fn new(
+        device: &wgpu::Device,
+        module: &wgpu::ShaderModule,
+        stage: &str,
+        entry: &str,
+        bindings: &[Access],
+    ) -> Kernel {
+        let name = format!("{stage}.{entry}");
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
+            .iter()
+            .enumerate()
+            .map(|(i, a)| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: match a {
+                        Access::Uniform => wgpu::BufferBindingType::Uniform,
+                        Access::Read => wgpu::BufferBindingType::Storage { read_only: true },
+                        Access::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                    },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let label = format!("floodseg.{name}");
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(&label),
+            entries: &entries,
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(&label),
+            bind_group_layouts: &[Some(&layout)],
+            ..Default::default()
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&label),
+            layout: Some(&pipeline_layout),
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        Kernel {
+            name,
+            bindings: bindings.to_vec(),
+            pipeline,
+            layout,
+        }
+    }
+}
+
+/// An entry point's name and its bindings (binding `i` is parameter `i` of the twin function).
+pub type EntryPoint = (&'static str, &'static [Access]);
+
+/// Compile entry point `entry` of a stage, its bindings taken from the stage's `ENTRY_POINTS`.
+pub(crate) fn kernel(
+    device: &wgpu::Device,
+    module: &wgpu::ShaderModule,
+    stage: &str,
+    table: &[EntryPoint],
+    entry: &str,
+) -> Kernel {
+    let bindings = table
+        .iter()
+        .find(|(name, _)| *name == entry)
+        .map(|(_, b)| *b)
+        .unwrap_or_else(|| panic!("{stage}: no entry point {entry} in ENTRY_POINTS"));
+    Kernel::new(device, module, stage, entry, bindings)
+}
+
+/// Compile `shaders/<stage>.wgsl`.
+pub(crate) fn shader_module(
+    device: &wgpu::Device,
+    stage: &str,
+    source: &str,
+) -> wgpu::ShaderModule {
+    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(&format!("floodseg.{stage}")),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    })
+}
+
+/// Every stage's compiled kernels.
+pub(crate) struct Kernels {
+    pub gray: gray::Kernels,
+    pub threshold: threshold::Kernels,
+    pub opening: opening::Kernels,
+    pub distance: distance::Kernels,
+}
+
+/// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
+pub struct GpuContext {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    /// Errors that escaped the error scopes (uncaptured handler, device loss).
+    uncaptured: Arc<Mutex<Vec<String>>>,
+    pub(crate) kernels: Kernels,
+}
+
+/// One line per adapter: `name (backend, device type)`.
+fn describe(info: &wgpu::AdapterInfo) -> String {
+    format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
+}
+
+/// Preference rank of an adapter (smaller is better).
+fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
+    let backend = match info.backend {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
+        wgpu::Backend::Gl => 1,
+        _ => 2,
+    };
+    let kind = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    };
+    (backend, kind)
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.trim().is_empty())
+}
+
+/// Which adapters [`GpuContext::with_selection`] may pick.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterSelection {
+    /// Backends to enumerate.
+    pub backends: wgpu::Backends,
+    /// Only adapters whose name contains this (case-insensitive).
+    pub name: Option<String>,
+}
+
+impl AdapterSelection {
+    /// From `WGPU_BACKEND` (comma list; default: all) and `WGPU_ADAPTER_NAME` (default: any).
+    pub fn from_env() -> Self {
+        AdapterSelection {
+            backends: wgpu::Backends::from_env().unwrap_or_else(wgpu::Backends::all),
+            name: env_nonempty("WGPU_ADAPTER_NAME"),
+        }
+    }
+
+    fn describe(&self) -> String {
+        if *self == AdapterSelection::from_env() {
+            format!(
+                "WGPU_BACKEND={}, WGPU_ADAPTER_NAME={}",
+                env_nonempty("WGPU_BACKEND").unwrap_or_else(|| "(unset)".into()),
+                env_nonempty("WGPU_ADAPTER_NAME").unwrap_or_else(|| "(unset)".into())
+            )
+        } else {
+            format!("backends {:?}, name {:?}", self.backends, self.name)
+        }
+    }
+}
+
+impl GpuContext {
+    /// Pick an adapter as `WGPU_BACKEND` / `WGPU_ADAPTER_NAME` say (see the module doc), create
+    /// the device with the limits floodseg needs and compile every stage's pipelines.
+    pub fn new() -> Result<GpuContext> {
+        Self::with_selection(&AdapterSelection::from_env())
+    }
+
+    /// As [`GpuContext::new`], with the backends and name filter given explicitly.
+    pub fn with_selection(selection: &AdapterSelection) -> Result<GpuContext> {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        desc.backends = selection.backends;
+        let backends = desc.backends;
+        let instance = wgpu::Instance::new(desc);
+        let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        let want_name = selection.name.as_ref().map(|s| s.to_lowercase());
+
+        let mut seen = Vec::new();
+        let mut candidates = Vec::new();
+        for adapter in adapters {
+            let info = adapter.get_info();
+            let limits = adapter.limits();
+            let line = describe(&info);
+            if let Some(n) = &want_name {
+                if !info.name.to_lowercase().contains(n.as_str()) {
+                    seen.push(format!("{line}: name does not match {n:?}"));
+                    continue;
+                }
+            }
+            if limits.max_storage_buffers_per_shader_stage < REQUIRED_STORAGE_BUFFERS {
+                seen.push(format!(
+                    "{line}: allows {} storage buffers per shader stage, floodseg needs {}",
+                    limits.max_storage_buffers_per_shader_stage, REQUIRED_STORAGE_BUFFERS
+                ));
+                continue;
+            }
+            seen.push(line);
+            candidates.push(adapter);
+        }
+        candidates.sort_by_key(|a| rank(&a.get_info()));
+        let Some(adapter) = candidates.into_iter().next() else {
+            let filter = selection.describe();
+            let list = if seen.is_empty() {
+                "none (is a Vulkan, Metal or DX12 driver installed? on Linux without a GPU: \
+                 Mesa's lavapipe, package mesa-vulkan-drivers)"
+                    .to_string()
+            } else {
+                seen.join("; ")
+            };
+            return Err(Error::Backend(format!(
+                "no usable GPU adapter ({filter}); adapters seen: {list}"
+            )));
+        };
+        let info = adapter.get_info();
+        let adapter_limits = adapter.limits();
+
+        // WebGPU's default limits (8 storage buffers per stage), with buffers as large as the
+        // adapter allows, clamped to what the adapter supports.
+        let wanted = wgpu::Limits {
+            max_storage_buffer_binding_size: adapter_limits.max_storage_buffer_binding_size,
+            max_buffer_size: adapter_limits.max_buffer_size,
+            ..wgpu::Limits::default()
+        };
+        let required_limits = wanted.or_worse_values_from(&adapter_limits);
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("floodseg"),
+            required_features: wgpu::Features::empty(),
+            required_limits,
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Backend(format!("{}: cannot create device: {e}", describe(&info))))?;
+
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        {
+            let sink = uncaptured.clone();
+            device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+                if let Ok(mut v) = sink.lock() {
+                    v.push(chain(&e));
+                }
+            }));
+            let sink = uncaptured.clone();
+            device.set_device_lost_callback(move |reason, message| {
+                if let Ok(mut v) = sink.lock() {
+                    v.push(format!("device lost ({reason:?}): {message}"));
+                }
+            });
+        }
+        let limits = device.limits();
+
+        let kernels = scoped(&device, || Kernels {
+            gray: gray::Kernels::new(&device),
+            threshold: threshold::Kernels::new(&device),
+            opening: opening::Kernels::new(&device),
+            distance: distance::Kernels::new(&device),
+        })
+        .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
+
+        let ctx = GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+            uncaptured,
+            kernels,
+        };
+        ctx.take_uncaptured()?;
+        Ok(ctx)
+    }
+
+    /// The adapter in use (name, backend, device type, driver).
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// `name (backend, device type)` of the adapter in use.
+    pub fn adapter_description(&self) -> String {
+        describe(&self.info)
+    }
+
+    /// Whether the adapter is a software rasterizer on the CPU (lavapipe, WARP, SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// The device's limits.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.limits
+    }
+
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
+    /// Check that a `width × height` frame fits the device (one `u32` per pixel per buffer;
+    /// enough workgroups), before anything is allocated. [`Error::Limit`] names the limit.
+    /// The gray stage's input holds one `u32` per *sample*: check it with
+    /// [`GpuContext::check_len`] (`pixels × channels`), as [`gray::run_gray`] does.
+    pub fn check_size(&self, width: usize, height: usize) -> Result<()> {
+        if width == 0 || height == 0 {
+            return Err(Error::BadData(format!("image is empty ({width}×{height})")));
+        }
+        let pixels = (width as u64).saturating_mul(height as u64);
+        self.check_len(&format!("a {width}×{height} image"), pixels)
+    }
+
+    /// Check that a buffer of `len` `u32`s fits the device. `what` names it in the error.
+    pub fn check_len(&self, what: &str, len: u64) -> Result<()> {
+        let bytes = len.saturating_mul(4);
+        let binding = self.limits.max_storage_buffer_binding_size;
+        if bytes > binding {
+            return Err(Error::Limit(format!(
+                "{what} needs {bytes} bytes per buffer; the device's max_storage_buffer_binding_size \
+                 is {binding} bytes ({})",
+                describe(&self.info)
+            )));
+        }
+        if bytes > self.limits.max_buffer_size {
+            return Err(Error::Limit(format!(
+                "{what} needs {bytes} bytes per buffer; the device's max_buffer_size is {} bytes ({})",
+                self.limits.max_buffer_size,
+                describe(&self.info)
+            )));
+        }
+        let groups = len.div_ceil(WORKGROUP_SIZE as u64);
+        let max = self.limits.max_compute_workgroups_per_dimension as u64;
+        if groups > max * max {
+            return Err(Error::Limit(format!(
+                "{what} needs {groups} workgroups; the device's max_compute_workgroups_per_dimension \
+                 is {max} ({})",
+                describe(&self.info)
+            )));
+        }
+        if len > u32::MAX as u64 {
+            return Err(Error::Limit(format!(
+                "{what} has {len} elements; indices are u32"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The 2-D workgroup grid covering `n` invocations (`ceil(n / 64)` workgroups, folded into
+    /// rows of at most `max_compute_workgroups_per_dimension`; shaders take the flat index
+    /// `gid.y * num_workgroups.x * 64 + gid.x` and skip indices ≥ n).
+    pub fn workgroups(&self, n: u32) -> (u32, u32) {
+        let groups = n.div_ceil(WORKGROUP_SIZE).max(1);
+        let max = self.limits.max_compute_workgroups_per_dimension.max(1);
+        let x = groups.min(max);
+        (x, groups.div_ceil(x))
+    }
+
+    /// Record one dispatch of `kernel` over `n` invocations, binding `buffers[i]` at binding `i`
+    /// (the twin's parameter order). Records nothing when `n == 0`.
+    pub fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        buffers: &[&wgpu::Buffer],
+        n: u32,
+    ) {
+        debug_assert_eq!(buffers.len(), kernel.bindings.len(), "{}", kernel.name);
+        if n == 0 {
+            return;
+        }
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let label = format!("floodseg.{}", kernel.name);
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&label),
+            layout: &kernel.layout,
+            entries: &entries,
+        });
+        let (x, y) = self.workgroups(n);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(&label),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`).
+    pub fn uniform<T: Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
+    /// A zeroed storage buffer of `len` `u32`s (at least one, so it can be bound).
+    pub fn storage(&self, label: &str, len: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: 4 * len.max(1) as u64,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A storage buffer holding `data` (one upload).
+    pub fn storage_init(&self, label: &str, data: &[u32]) -> wgpu::Buffer {
+        if data.is_empty() {
+            return self.storage(label, 1);
+        }
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(data),
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    pub fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// Record the passes with `record`, copy `len` `u32`s of `buffer(…)` into a readback
+    /// buffer, submit once and read back, with every device error returned as
+    /// [`Error::Backend`]. `record` returns the buffer holding the result.
+    pub fn run_and_read<F>(&self, label: &str, len: usize, record: F) -> Result<Vec<u32>>
+    where
+        F: FnOnce(&mut wgpu::CommandEncoder) -> Result<wgpu::Buffer>,
+    {
+        let readback = scoped(&self.device, || -> Result<wgpu::Buffer> {
+            let mut encoder = self.encoder(label);
+            let result = record(&mut encoder)?;
+            let bytes = 4 * len as u64;
+            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(&format!("{label}.readback")),
+                size: bytes.max(4),
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            if bytes > 0 {
+                encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
+            }
+            self.queue.submit([encoder.finish()]);
+            Ok(readback)
+        })
+        .map_err(|e| Error::Backend(format!("{label}: {e}")))??;
+        self.take_uncaptured()?;
+        let out = self.read_u32(&readback, len)?;
+        self.take_uncaptured()?;
+        Ok(out)
+    }
+
+    /// Map a `MAP_READ` buffer and copy its first `len` `u32`s out.
+    pub fn read_u32(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u32>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = 4 * len as u64;
+        let slice = buffer.slice(..bytes);
+        let (tx, rx) = mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Backend(format!("waiting for the device: {e}")))?;
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::Backend(format!("mapping the readback buffer: {e}"))),
+            Err(_) => return Err(Error::Backend("the readback was never mapped".into())),
+        }
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Backend(format!("reading the readback buffer: {e}")))?;
+            bytemuck::cast_slice::<u8, u32>(&view).to_vec()
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Return (and clear) errors that escaped the error scopes.
+    fn take_uncaptured(&self) -> Result<()> {
+        let mut v = match self.uncaptured.lock() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
+        if v.is_empty() {
+            return Ok(());
+        }
+        let msg = v.join("; ");
+        v.clear();
+        Err(Error::Backend(format!("{}: {msg}", describe(&self.info))))
+    }
+}
+
+/// Run `f` inside validation and out-of-memory error scopes; an error caught there is returned
+/// as its message.
+fn scoped<T>(device: &wgpu::Device, f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = f();
+    let v = pollster::block_on(validation.pop());
+    let o = pollster::block_on(oom.pop());
+    match (v, o) {
+        (None, None) => Ok(value),
+        (Some(e), _) => Err(format!("validation error: {}", chain(&e))),
+        (None, Some(e)) => Err(format!("out of memory: {}", chain(&e))),
+    }
+}
+
+/// An error with its chain of sources (wgpu's own message is often just "Validation Error").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}

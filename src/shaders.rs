@@ -1,0 +1,22 @@
+//! Every WGSL shader, embedded. One file per stage (`shaders/<stage>.wgsl`); its entry points
+//! carry the names of the stage's CPU twin functions in `crate::cpu::<stage>`.
+//!
+//! `tests/shaders_naga.rs` parses and validates each of them with naga (no GPU needed) and holds
+//! their entry points, workgroup sizes, bindings and uniform layouts against the Rust side.
+
+/// `shaders/gray.wgsl` (twin: `cpu::gray`).
+pub const GRAY: &str = include_str!("../shaders/gray.wgsl");
+/// `shaders/threshold.wgsl` (twin: `cpu::threshold`).
+pub const THRESHOLD: &str = include_str!("../shaders/threshold.wgsl");
+/// `shaders/opening.wgsl` (twin: `cpu::opening`).
+pub const OPENING: &str = include_str!("../shaders/opening.wgsl");
+/// `shaders/distance.wgsl` (twin: `cpu::distance`).
+pub const DISTANCE: &str = include_str!("../shaders/distance.wgsl");
+
+/// `(stage, source)` for every shader.
+pub const ALL: &[(&str, &str)] = &[
+    ("gray", GRAY),
+    ("threshold", THRESHOLD),
+    ("opening", OPENING),
+    ("distance", DISTANCE),
+];

@@ -1,0 +1,600 @@
+//! GPU stages equal their CPU twins byte for byte: on every fixture input (with its
+//! `args.txt`) and on seeded random images at sizes that break index arithmetic.
+//!
+//! GPU availability: one context per test binary. If none can be created and
+//! `FLOODSEG_REQUIRE_GPU=1` (set by `scripts/test.sh`), the tests fail with the error (which
+//! lists the adapters seen); otherwise each prints `skipped: no GPU adapter: …` and passes.
+//! Images stay small: on lavapipe (Mesa's software Vulkan) a JFA pass over 1 MP takes ≈ 30 ms.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use floodseg::cpu::distance::{DistanceMode, JfaVariant};
+use floodseg::cpu::opening::Structure;
+use floodseg::cpu::threshold::{self as cth, ThresholdParams};
+use floodseg::cpu::{self, Dims, Rect};
+use floodseg::gpu::{self, wgpu, GpuContext};
+
+fn ctx() -> Option<&'static GpuContext> {
+    static CTX: OnceLock<Result<GpuContext, String>> = OnceLock::new();
+    match CTX.get_or_init(|| GpuContext::new().map_err(|e| e.to_string())) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if std::env::var("FLOODSEG_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("FLOODSEG_REQUIRE_GPU=1 but no GPU context: {e}");
+            }
+            // Written past libtest's capture so the skip shows in the summary.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "skipped: no GPU adapter: {e}");
+            None
+        }
+    }
+}
+
+/// A small seeded generator (xorshift64*), so cases are reproducible without extra crates.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn u32(&mut self) -> u32 {
+        (self.next() >> 32) as u32
+    }
+}
+
+const SIZES: &[(usize, usize)] = &[(1, 1), (1, 29), (29, 1), (17, 23), (64, 64), (257, 131)];
+
+const MODES: &[DistanceMode] = &[
+    DistanceMode::Exact,
+    DistanceMode::Jfa(JfaVariant::Plain),
+    DistanceMode::Jfa(JfaVariant::Plus2),
+    DistanceMode::Jfa(JfaVariant::Squared),
+];
+
+fn mode_name(m: DistanceMode) -> &'static str {
+    match m {
+        DistanceMode::Exact => "exact",
+        DistanceMode::Jfa(JfaVariant::Plain) => "jfa",
+        DistanceMode::Jfa(JfaVariant::Plus2) => "jfa+2",
+        DistanceMode::Jfa(JfaVariant::Squared) => "jfa2",
+    }
+}
+
+/// Kinds of random 0/1 masks.
+#[derive(Clone, Copy, Debug)]
+enum MaskKind {
+    Empty,
+    Full,
+    /// Independent pixels, foreground with probability p/100.
+    Noise(u64),
+    /// Random disks and rectangles on background (bacteria-like blobs).
+    Blobs,
+}
+
+fn random_mask(kind: MaskKind, w: usize, h: usize, rng: &mut Rng) -> Vec<u32> {
+    match kind {
+        MaskKind::Empty => vec![0; w * h],
+        MaskKind::Full => vec![1; w * h],
+        MaskKind::Noise(p) => (0..w * h).map(|_| (rng.below(100) < p) as u32).collect(),
+        MaskKind::Blobs => {
+            let mut m = vec![0u32; w * h];
+            let n = 1 + (w * h / 300) as u64;
+            for _ in 0..n {
+                let cy = rng.below(h as u64) as i64;
+                let cx = rng.below(w as u64) as i64;
+                let r = 1 + rng.below(12) as i64;
+                let rect = rng.below(3) == 0;
+                for y in 0..h as i64 {
+                    for x in 0..w as i64 {
+                        let (dy, dx) = (y - cy, x - cx);
+                        let inside = if rect {
+                            dy.abs() <= r && dx.abs() <= r / 2
+                        } else {
+                            dy * dy + dx * dx <= r * r
+                        };
+                        if inside {
+                            m[y as usize * w + x as usize] = 1;
+                        }
+                    }
+                }
+            }
+            m
+        }
+    }
+}
+
+const KINDS: &[MaskKind] = &[
+    MaskKind::Empty,
+    MaskKind::Full,
+    MaskKind::Noise(30),
+    MaskKind::Noise(85),
+    MaskKind::Blobs,
+];
+
+/// Every stage of the twin vs the GPU on one fixture, as the pipeline chains them.
+#[test]
+fn stages_gpu_equal_cpu_on_fixtures() {
+    if let Some(ctx) = ctx() {
+        check_stages_gpu_equal_cpu_on_fixtures(ctx);
+    }
+}
+
+fn check_stages_gpu_equal_cpu_on_fixtures(ctx: &GpuContext) {
+    let cases = common::fixture_cases();
+    assert!(!cases.is_empty(), "no fixtures found");
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let args = std::fs::read_to_string(case.join("args.txt")).unwrap();
+        let params = common::parse_args(&args);
+        let img = floodseg::io::read_image(&common::fixture_input(&case))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (gp, samples, scale) = floodseg::pipeline::gray_input(&img).unwrap();
+        let dims = gp.dims;
+        let w = dims.width as usize;
+
+        let mut gray = vec![0u32; dims.len()];
+        cpu::gray::gray(&gp, &samples, &mut gray);
+        let got = gpu::gray::run_gray(ctx, &gp, &samples).unwrap();
+        common::assert_same(&name, "gray", w, &got, &gray);
+
+        let tp = cth::threshold_params(dims, scale, &params.level, params.dark, &gray);
+        let mut mask = vec![0u32; dims.len()];
+        cth::threshold(&tp, &gray, &mut mask);
+        let got = gpu::threshold::run_threshold(ctx, &tp, &gray).unwrap();
+        common::assert_same(&name, "threshold", w, &got, &mask);
+
+        let full = Rect::full(dims);
+        let opened = cpu::opening::opening(dims, full, params.structure, params.open, &mask);
+        let got = gpu::opening::run_opening(ctx, dims, full, params.structure, params.open, &mask)
+            .unwrap();
+        common::assert_same(&name, "opening", w, &got, &opened);
+
+        for &mode in MODES {
+            let want = cpu::distance::distance(dims, mode, &opened);
+            let got = gpu::distance::run_distance(ctx, dims, mode, &opened).unwrap();
+            common::assert_same(
+                &name,
+                &format!("distance-{}", mode_name(mode)),
+                w,
+                &got,
+                &want,
+            );
+        }
+    }
+}
+
+#[test]
+fn gray_gpu_equals_cpu_random() {
+    if let Some(ctx) = ctx() {
+        check_gray_gpu_equals_cpu_random(ctx);
+    }
+}
+
+fn check_gray_gpu_equals_cpu_random(ctx: &GpuContext) {
+    let mut rng = Rng::new(1);
+    for &(w, h) in SIZES {
+        for channels in 1..=4u32 {
+            for max in [255u64, 65535] {
+                let dims = Dims::new(w, h);
+                let samples: Vec<u32> = (0..w * h * channels as usize)
+                    .map(|_| rng.below(max + 1) as u32)
+                    .collect();
+                let p = cpu::gray::GrayParams {
+                    dims,
+                    channels,
+                    is_float: 0,
+                };
+                let mut want = vec![0u32; dims.len()];
+                cpu::gray::gray(&p, &samples, &mut want);
+                let got = gpu::gray::run_gray(ctx, &p, &samples).unwrap();
+                let case = format!("random_{w}x{h}_c{channels}_max{max}");
+                common::assert_same(&case, "gray", w, &got, &want);
+            }
+        }
+        // float gray (1 or 2 channels): random finite bits, with ±0.0 and extremes mixed in
+        for channels in 1..=2u32 {
+            let dims = Dims::new(w, h);
+            let specials = [0u32, 0x8000_0000, 0x7f7f_ffff, 0xff7f_ffff, 1, 0x8000_0001];
+            let samples: Vec<u32> = (0..w * h * channels as usize)
+                .map(|_| {
+                    if rng.below(4) == 0 {
+                        specials[rng.below(specials.len() as u64) as usize]
+                    } else {
+                        let f = (rng.u32() as f32 / 1e5) - 20000.0;
+                        f.to_bits()
+                    }
+                })
+                .collect();
+            let p = cpu::gray::GrayParams {
+                dims,
+                channels,
+                is_float: 1,
+            };
+            let mut want = vec![0u32; dims.len()];
+            cpu::gray::gray(&p, &samples, &mut want);
+            let got = gpu::gray::run_gray(ctx, &p, &samples).unwrap();
+            let case = format!("random_{w}x{h}_c{channels}_f32");
+            common::assert_same(&case, "gray", w, &got, &want);
+        }
+    }
+}
+
+#[test]
+fn threshold_gpu_equals_cpu_random() {
+    if let Some(ctx) = ctx() {
+        check_threshold_gpu_equals_cpu_random(ctx);
+    }
+}
+
+fn check_threshold_gpu_equals_cpu_random(ctx: &GpuContext) {
+    let mut rng = Rng::new(2);
+    for &(w, h) in SIZES {
+        let dims = Dims::new(w, h);
+        let keys: Vec<u32> = (0..w * h)
+            .map(|_| match rng.below(4) {
+                0 => rng.u32(),
+                1 => [0, 1, u32::MAX, u32::MAX - 1][rng.below(4) as usize],
+                _ => rng.below(256) as u32,
+            })
+            .collect();
+        for mode in [
+            cth::MODE_NONE,
+            cth::MODE_ALL,
+            cth::MODE_ABOVE,
+            cth::MODE_BELOW,
+            7,
+        ] {
+            for bound in [0u32, 1, 128, 255, u32::MAX, keys[0]] {
+                let tp = ThresholdParams { dims, mode, bound };
+                let mut want = vec![0u32; dims.len()];
+                cth::threshold(&tp, &keys, &mut want);
+                let got = gpu::threshold::run_threshold(ctx, &tp, &keys).unwrap();
+                let case = format!("random_{w}x{h}_mode{mode}_bound{bound}");
+                common::assert_same(&case, "threshold", w, &got, &want);
+            }
+        }
+    }
+}
+
+#[test]
+fn opening_gpu_equals_cpu_random() {
+    if let Some(ctx) = ctx() {
+        check_opening_gpu_equals_cpu_random(ctx);
+    }
+}
+
+fn check_opening_gpu_equals_cpu_random(ctx: &GpuContext) {
+    let mut rng = Rng::new(3);
+    for &(w, h) in SIZES {
+        let dims = Dims::new(w, h);
+        for &kind in KINDS {
+            let mask = random_mask(kind, w, h, &mut rng);
+            for structure in [Structure::Cross, Structure::Square] {
+                for k in 0..=3 {
+                    let full = Rect::full(dims);
+                    let want = cpu::opening::opening(dims, full, structure, k, &mask);
+                    let got =
+                        gpu::opening::run_opening(ctx, dims, full, structure, k, &mask).unwrap();
+                    let case = format!("random_{w}x{h}_{kind:?}_{structure:?}_open{k}");
+                    common::assert_same(&case, "opening", w, &got, &want);
+                }
+            }
+        }
+    }
+}
+
+/// The peaks stage reuses erode/dilate on a sub-rectangle: pixels outside it are background.
+#[test]
+fn opening_gpu_equals_cpu_on_sub_rectangles() {
+    if let Some(ctx) = ctx() {
+        check_opening_gpu_equals_cpu_on_sub_rectangles(ctx);
+    }
+}
+
+fn check_opening_gpu_equals_cpu_on_sub_rectangles(ctx: &GpuContext) {
+    let mut rng = Rng::new(4);
+    for &(w, h) in SIZES {
+        let dims = Dims::new(w, h);
+        for trial in 0..4 {
+            let mask = random_mask(MaskKind::Noise(70), w, h, &mut rng);
+            let (ya, yb) = (rng.below(h as u64) as u32, rng.below(h as u64) as u32);
+            let (xa, xb) = (rng.below(w as u64) as u32, rng.below(w as u64) as u32);
+            // trial 3: a possibly empty (crossed) rectangle
+            let rect = if trial == 3 {
+                Rect {
+                    y0: ya,
+                    x0: xa,
+                    y1: yb,
+                    x1: xb,
+                }
+            } else {
+                Rect {
+                    y0: ya.min(yb),
+                    x0: xa.min(xb),
+                    y1: ya.max(yb),
+                    x1: xa.max(xb),
+                }
+            };
+            for structure in [Structure::Cross, Structure::Square] {
+                let k = 1 + trial % 2;
+                let want = cpu::opening::opening(dims, rect, structure, k, &mask);
+                let got = gpu::opening::run_opening(ctx, dims, rect, structure, k, &mask).unwrap();
+                let case = format!("random_{w}x{h}_rect{trial}_{structure:?}");
+                common::assert_same(&case, "opening", w, &got, &want);
+            }
+        }
+    }
+}
+
+#[test]
+fn distance_gpu_equals_cpu_random() {
+    if let Some(ctx) = ctx() {
+        check_distance_gpu_equals_cpu_random(ctx);
+    }
+}
+
+fn check_distance_gpu_equals_cpu_random(ctx: &GpuContext) {
+    let mut rng = Rng::new(5);
+    for &(w, h) in SIZES {
+        let dims = Dims::new(w, h);
+        for &kind in KINDS {
+            let mask = random_mask(kind, w, h, &mut rng);
+            for &mode in MODES {
+                let want = cpu::distance::distance(dims, mode, &mask);
+                let got = gpu::distance::run_distance(ctx, dims, mode, &mask).unwrap();
+                let case = format!("random_{w}x{h}_{kind:?}");
+                common::assert_same(
+                    &case,
+                    &format!("distance-{}", mode_name(mode)),
+                    w,
+                    &got,
+                    &want,
+                );
+            }
+        }
+    }
+}
+
+/// A single background pixel far from most of the image: long seeds, large distances.
+#[test]
+fn distance_gpu_equals_cpu_single_seed() {
+    if let Some(ctx) = ctx() {
+        check_distance_gpu_equals_cpu_single_seed(ctx);
+    }
+}
+
+fn check_distance_gpu_equals_cpu_single_seed(ctx: &GpuContext) {
+    for &(w, h) in &[(257usize, 131usize), (131, 257), (1, 300), (300, 1)] {
+        let dims = Dims::new(w, h);
+        for seed in [0, w * h - 1, (h / 2) * w + w / 3] {
+            let mut mask = vec![1u32; w * h];
+            mask[seed] = 0;
+            for &mode in MODES {
+                let want = cpu::distance::distance(dims, mode, &mask);
+                let got = gpu::distance::run_distance(ctx, dims, mode, &mask).unwrap();
+                let case = format!("single_seed_{w}x{h}_{seed}");
+                common::assert_same(
+                    &case,
+                    &format!("distance-{}", mode_name(mode)),
+                    w,
+                    &got,
+                    &want,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gpu_context_reports_its_adapter_and_limits() {
+    let Some(ctx) = ctx() else { return };
+    let info = ctx.adapter_info();
+    eprintln!(
+        "adapter: {} (software: {})",
+        ctx.adapter_description(),
+        ctx.is_software()
+    );
+    assert!(!info.name.is_empty());
+    assert!(ctx.limits().max_storage_buffers_per_shader_stage >= gpu::REQUIRED_STORAGE_BUFFERS);
+    assert!(ctx.check_size(1, 1).is_ok());
+    assert!(ctx.check_size(257, 131).is_ok());
+    let err = ctx.check_size(1 << 20, 1 << 20).unwrap_err();
+    assert!(
+        matches!(err, floodseg::Error::Limit(_)),
+        "expected a limit error, got {err}"
+    );
+    assert!(err.to_string().contains("max_"), "{err}");
+    assert!(matches!(
+        ctx.check_size(0, 5),
+        Err(floodseg::Error::BadData(_))
+    ));
+    // workgroup grids past 65535 workgroups fold into 2-D
+    let max = ctx.limits().max_compute_workgroups_per_dimension;
+    let (x, y) = ctx.workgroups(max * 64 * 2 + 1);
+    assert!(x <= max && (x as u64) * (y as u64) * 64 > max as u64 * 128);
+    // a mismatched buffer is an error, not a panic
+    let bad = gpu::distance::run_distance(ctx, Dims::new(4, 4), DistanceMode::Exact, &[0; 3]);
+    assert!(bad.is_err());
+}
+
+/// More than 65535 workgroups of 64: the dispatch folds into a 2-D grid and every shader's
+/// flat index `gid.y * num_workgroups.x * 64 + gid.x` must still cover each pixel once.
+#[test]
+fn stages_gpu_equal_cpu_past_65535_workgroups() {
+    let Some(ctx) = ctx() else { return };
+    let (w, h) = (2049usize, 2049usize); // 4 198 401 pixels > 65535 × 64
+    let dims = Dims::new(w, h);
+    let max = ctx.limits().max_compute_workgroups_per_dimension;
+    if (dims.len() as u64).div_ceil(64) <= max as u64 {
+        eprintln!(
+            "note: this device dispatches {} workgroups in one row",
+            dims.len().div_ceil(64)
+        );
+    }
+    let mut rng = Rng::new(6);
+    let samples: Vec<u32> = (0..dims.len()).map(|_| rng.below(256) as u32).collect();
+    let gp = cpu::gray::GrayParams {
+        dims,
+        channels: 1,
+        is_float: 0,
+    };
+    let mut gray = vec![0u32; dims.len()];
+    cpu::gray::gray(&gp, &samples, &mut gray);
+    let got = gpu::gray::run_gray(ctx, &gp, &samples).unwrap();
+    common::assert_same("large_2049x2049", "gray", w, &got, &gray);
+
+    let tp = ThresholdParams {
+        dims,
+        mode: cth::MODE_BELOW,
+        bound: 200,
+    };
+    let mut mask = vec![0u32; dims.len()];
+    cth::threshold(&tp, &gray, &mut mask);
+    let got = gpu::threshold::run_threshold(ctx, &tp, &gray).unwrap();
+    common::assert_same("large_2049x2049", "threshold", w, &got, &mask);
+
+    let full = Rect::full(dims);
+    let opened = cpu::opening::opening(dims, full, Structure::Cross, 1, &mask);
+    let got = gpu::opening::run_opening(ctx, dims, full, Structure::Cross, 1, &mask).unwrap();
+    common::assert_same("large_2049x2049", "opening", w, &got, &opened);
+
+    let mode = DistanceMode::Jfa(JfaVariant::Plain);
+    let want = cpu::distance::distance(dims, mode, &opened);
+    let got = gpu::distance::run_distance(ctx, dims, mode, &opened).unwrap();
+    common::assert_same("large_2049x2049", "distance-jfa", w, &got, &want);
+}
+
+/// The distance passes' intermediate buffers equal the twin's too: `g` after `edt_cols`, and
+/// the seed buffer after `jfa_init` and after every `jfa_step`.
+#[test]
+fn distance_passes_gpu_equal_cpu() {
+    if let Some(ctx) = ctx() {
+        check_distance_passes_gpu_equal_cpu(ctx);
+    }
+}
+
+fn check_distance_passes_gpu_equal_cpu(ctx: &GpuContext) {
+    use floodseg::cpu::distance::{self as cd, DistParams};
+    let mut rng = Rng::new(7);
+    for &(w, h) in SIZES {
+        let dims = Dims::new(w, h);
+        let n = dims.len();
+        for &kind in KINDS {
+            let mask = random_mask(kind, w, h, &mut rng);
+            let case = format!("passes_{w}x{h}_{kind:?}");
+            let p0 = DistParams { dims, step: 0 };
+
+            let mut g = vec![0u32; n];
+            cd::edt_cols(&p0, &mask, &mut g);
+            let got = ctx
+                .run_and_read("floodseg.distance", n, |enc| {
+                    let m = ctx.storage_init("floodseg.distance.mask", &mask);
+                    let g = ctx.storage("floodseg.distance.g", n);
+                    gpu::distance::edt_cols(ctx, enc, &p0, &m, &g);
+                    Ok(g)
+                })
+                .unwrap();
+            common::assert_same(&case, "distance.edt_cols", w, &got, &g);
+
+            let mut seeds = vec![0u32; n];
+            cd::jfa_init(&p0, &mask, &mut seeds);
+            let steps = JfaVariant::Squared.steps(dims);
+            for upto in 0..=steps.len() {
+                let mut a = seeds.clone();
+                let mut b = vec![0u32; n];
+                for &step in &steps[..upto] {
+                    cd::jfa_step(&DistParams { dims, step }, &a, &mut b);
+                    std::mem::swap(&mut a, &mut b);
+                }
+                let got = ctx
+                    .run_and_read("floodseg.distance", n, |enc| {
+                        let m = ctx.storage_init("floodseg.distance.mask", &mask);
+                        let mut sa = ctx.storage("floodseg.distance.seed_a", n);
+                        let mut sb = ctx.storage("floodseg.distance.seed_b", n);
+                        gpu::distance::jfa_init(ctx, enc, &p0, &m, &sa);
+                        for &step in &steps[..upto] {
+                            let p = DistParams { dims, step };
+                            gpu::distance::jfa_step(ctx, enc, &p, &sa, &sb);
+                            std::mem::swap(&mut sa, &mut sb);
+                        }
+                        Ok(sa)
+                    })
+                    .unwrap();
+                common::assert_same(&case, &format!("distance.jfa_step{upto}"), w, &got, &a);
+            }
+        }
+    }
+}
+
+/// A validation error inside a run comes back as `Error::Backend`, not as a panic, and the
+/// context stays usable.
+#[test]
+fn gpu_validation_error_is_a_backend_error() {
+    let Some(ctx) = ctx() else { return };
+    let dims = Dims::new(8, 8);
+    let p = cpu::gray::GrayParams {
+        dims,
+        channels: 1,
+        is_float: 0,
+    };
+    let r = ctx.run_and_read("floodseg.gray", dims.len(), |enc| {
+        // a buffer without STORAGE usage cannot be bound as `samples`
+        let bad = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some("floodseg.gray.bad"),
+            size: 256,
+            usage: wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let keys = ctx.storage("floodseg.gray.keys", dims.len());
+        gpu::gray::gray(ctx, enc, &p, &bad, &keys);
+        Ok(keys)
+    });
+    match r {
+        Err(floodseg::Error::Backend(msg)) => eprintln!("caught: {msg}"),
+        other => panic!("expected Error::Backend, got {other:?}"),
+    }
+    let samples = vec![7u32; dims.len()];
+    assert_eq!(gpu::gray::run_gray(ctx, &p, &samples).unwrap(), samples);
+}
+
+/// wgpu's GL backend, when this machine has a GL adapter (optional: skipped without one).
+/// GLSL leaves integer `%` with a negative operand undefined; with the twin's `div_floor`
+/// written literally, llvmpipe's GL driver made the exact transform differ, so every equality
+/// check runs on GL too.
+#[test]
+fn stages_gpu_equal_cpu_on_gl_backend() {
+    let sel = gpu::AdapterSelection {
+        backends: wgpu::Backends::GL,
+        name: std::env::var("WGPU_ADAPTER_NAME").ok(),
+    };
+    let ctx = match GpuContext::with_selection(&sel) {
+        Ok(c) => c,
+        Err(e) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "skipped: no GL adapter: {e}");
+            return;
+        }
+    };
+    eprintln!("GL adapter: {}", ctx.adapter_description());
+    check_stages_gpu_equal_cpu_on_fixtures(&ctx);
+    check_gray_gpu_equals_cpu_random(&ctx);
+    check_threshold_gpu_equals_cpu_random(&ctx);
+    check_opening_gpu_equals_cpu_random(&ctx);
+    check_opening_gpu_equals_cpu_on_sub_rectangles(&ctx);
+    check_distance_gpu_equals_cpu_random(&ctx);
+    check_distance_gpu_equals_cpu_single_seed(&ctx);
+    check_distance_passes_gpu_equal_cpu(&ctx);
+}

@@ -1,0 +1,248 @@
+//! Every shader parses and validates with naga (no GPU needed, `Capabilities::empty()` so
+//! nothing depends on optional features), and matches the Rust side: entry points named like
+//! the twin's functions, `@workgroup_size(64)`, bindings per entry point equal to the host's
+//! `ENTRY_POINTS` table (binding `i` = twin parameter `i`), and each uniform struct's layout equal
+//! to its `#[repr(C)]` Rust twin.
+
+use std::mem::{offset_of, size_of};
+
+use floodseg::gpu::{self, Access, EntryPoint};
+use floodseg::shaders;
+
+fn parse(stage: &str, src: &str) -> (naga::Module, naga::valid::ModuleInfo) {
+    let module = naga::front::wgsl::parse_str(src)
+        .unwrap_or_else(|e| panic!("shaders/{stage}.wgsl: {}", e.emit_to_string(src)));
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("shaders/{stage}.wgsl: {}", e.emit_to_string(src)));
+    (module, info)
+}
+
+/// Per stage: the host's entry-point table, the twin's function names (in `src/cpu/<stage>.rs`),
+/// the uniform struct's WGSL name and its Rust layout `(member, offset)` + size.
+struct Expect {
+    stage: &'static str,
+    table: &'static [EntryPoint],
+    twin_functions: &'static [&'static str],
+    uniform: &'static str,
+    members: Vec<(&'static str, usize)>,
+    size: usize,
+}
+
+fn expectations() -> Vec<Expect> {
+    use gpu::distance::DistUniforms as D;
+    use gpu::gray::GrayUniforms as G;
+    use gpu::opening::MorphUniforms as M;
+    use gpu::threshold::ThresholdUniforms as T;
+    vec![
+        Expect {
+            stage: "gray",
+            table: gpu::gray::ENTRY_POINTS,
+            twin_functions: &["gray"],
+            uniform: "GrayParams",
+            members: vec![
+                ("width", offset_of!(G, width)),
+                ("height", offset_of!(G, height)),
+                ("channels", offset_of!(G, channels)),
+                ("is_float", offset_of!(G, is_float)),
+            ],
+            size: size_of::<G>(),
+        },
+        Expect {
+            stage: "threshold",
+            table: gpu::threshold::ENTRY_POINTS,
+            twin_functions: &["threshold"],
+            uniform: "ThresholdParams",
+            members: vec![
+                ("width", offset_of!(T, width)),
+                ("height", offset_of!(T, height)),
+                ("mode", offset_of!(T, mode)),
+                ("bound", offset_of!(T, bound)),
+            ],
+            size: size_of::<T>(),
+        },
+        Expect {
+            stage: "opening",
+            table: gpu::opening::ENTRY_POINTS,
+            twin_functions: &["erode", "dilate"],
+            uniform: "MorphParams",
+            members: vec![
+                ("width", offset_of!(M, width)),
+                ("height", offset_of!(M, height)),
+                ("y0", offset_of!(M, y0)),
+                ("x0", offset_of!(M, x0)),
+                ("y1", offset_of!(M, y1)),
+                ("x1", offset_of!(M, x1)),
+                ("square", offset_of!(M, square)),
+                ("_pad", offset_of!(M, _pad)),
+            ],
+            size: size_of::<M>(),
+        },
+        Expect {
+            stage: "distance",
+            table: gpu::distance::ENTRY_POINTS,
+            twin_functions: &["edt_cols", "edt_rows", "jfa_init", "jfa_step", "jfa_finish"],
+            uniform: "DistParams",
+            members: vec![
+                ("width", offset_of!(D, width)),
+                ("height", offset_of!(D, height)),
+                ("step", offset_of!(D, step)),
+                ("_pad", offset_of!(D, _pad)),
+            ],
+            size: size_of::<D>(),
+        },
+    ]
+}
+
+fn expect(stage: &str) -> Expect {
+    expectations()
+        .into_iter()
+        .find(|e| e.stage == stage)
+        .unwrap_or_else(|| panic!("shaders::ALL has {stage}, but this test does not know it"))
+}
+
+#[test]
+fn every_shader_parses_and_validates() {
+    assert!(!shaders::ALL.is_empty());
+    for (stage, src) in shaders::ALL {
+        parse(stage, src);
+    }
+}
+
+#[test]
+fn every_stage_is_listed_in_shaders_all() {
+    let listed: Vec<&str> = shaders::ALL.iter().map(|(s, _)| *s).collect();
+    for e in expectations() {
+        assert!(
+            listed.contains(&e.stage),
+            "{} missing from shaders::ALL",
+            e.stage
+        );
+    }
+}
+
+#[test]
+fn shaders_entry_points_are_the_twin_functions() {
+    for (stage, src) in shaders::ALL {
+        let (module, _) = parse(stage, src);
+        let e = expect(stage);
+        let mut names: Vec<&str> = module
+            .entry_points
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        names.sort();
+        let mut twin: Vec<&str> = e.twin_functions.to_vec();
+        twin.sort();
+        assert_eq!(names, twin, "{stage}: entry points vs twin functions");
+        let mut table: Vec<&str> = e.table.iter().map(|(n, _)| *n).collect();
+        table.sort();
+        assert_eq!(
+            names, table,
+            "{stage}: entry points vs the host's ENTRY_POINTS"
+        );
+        for p in &module.entry_points {
+            assert_eq!(p.stage, naga::ShaderStage::Compute, "{stage}.{}", p.name);
+            assert_eq!(
+                p.workgroup_size,
+                [gpu::WORKGROUP_SIZE, 1, 1],
+                "{stage}.{}: workgroup size",
+                p.name
+            );
+        }
+    }
+}
+
+#[test]
+fn shaders_bindings_match_the_host_tables() {
+    for (stage, src) in shaders::ALL {
+        let (module, info) = parse(stage, src);
+        let e = expect(stage);
+        for (index, ep) in module.entry_points.iter().enumerate() {
+            let fi = info.get_entry_point(index);
+            let mut used: Vec<(u32, Access)> = Vec::new();
+            for (handle, var) in module.global_variables.iter() {
+                if fi[handle].is_empty() {
+                    continue;
+                }
+                let Some(b) = &var.binding else { continue };
+                assert_eq!(b.group, 0, "{stage}.{}: group", ep.name);
+                let access = match var.space {
+                    naga::AddressSpace::Uniform => Access::Uniform,
+                    naga::AddressSpace::Storage { access } => {
+                        if access.contains(naga::StorageAccess::STORE) {
+                            Access::ReadWrite
+                        } else {
+                            Access::Read
+                        }
+                    }
+                    other => panic!("{stage}.{}: unexpected address space {other:?}", ep.name),
+                };
+                used.push((b.binding, access));
+            }
+            used.sort_by_key(|(b, _)| *b);
+            let (_, want) = e
+                .table
+                .iter()
+                .find(|(n, _)| *n == ep.name)
+                .unwrap_or_else(|| panic!("{stage}.{} not in ENTRY_POINTS", ep.name));
+            let want: Vec<(u32, Access)> = want
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (i as u32, *a))
+                .collect();
+            assert_eq!(
+                used, want,
+                "{stage}.{}: bindings used by the shader",
+                ep.name
+            );
+            assert!(
+                want.iter().filter(|(_, a)| *a != Access::Uniform).count()
+                    <= gpu::REQUIRED_STORAGE_BUFFERS as usize,
+                "{stage}.{}: too many storage buffers",
+                ep.name
+            );
+        }
+    }
+}
+
+#[test]
+fn shaders_uniform_structs_match_repr_c() {
+    for (stage, src) in shaders::ALL {
+        let (module, _) = parse(stage, src);
+        let e = expect(stage);
+        let ty = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(e.uniform))
+            .map(|(_, t)| t)
+            .unwrap_or_else(|| panic!("{stage}: no struct {}", e.uniform));
+        let naga::TypeInner::Struct { members, span } = &ty.inner else {
+            panic!("{stage}: {} is not a struct", e.uniform)
+        };
+        let got: Vec<(&str, usize)> = members
+            .iter()
+            .map(|m| (m.name.as_deref().unwrap_or(""), m.offset as usize))
+            .collect();
+        assert_eq!(got, e.members, "{stage}: {} member offsets", e.uniform);
+        assert_eq!(*span as usize, e.size, "{stage}: {} size", e.uniform);
+        // Every member is a u32 (exact stages: integers only).
+        for m in members {
+            assert!(
+                matches!(
+                    module.types[m.ty].inner,
+                    naga::TypeInner::Scalar(naga::Scalar {
+                        kind: naga::ScalarKind::Uint,
+                        width: 4
+                    })
+                ),
+                "{stage}: {}.{:?} is not u32",
+                e.uniform,
+                m.name
+            );
+        }
+    }
+}
