@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::{self as cth, ThresholdParams};
@@ -17,19 +15,7 @@ use floodseg::cpu::{self, Dims, Rect};
 use floodseg::gpu::{self, wgpu, GpuContext};
 
 fn ctx() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Result<GpuContext, String>> = OnceLock::new();
-    match CTX.get_or_init(|| GpuContext::new().map_err(|e| e.to_string())) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            if std::env::var("FLOODSEG_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("FLOODSEG_REQUIRE_GPU=1 but no GPU context: {e}");
-            }
-            // Written past libtest's capture so the skip shows in the summary.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipped: no GPU adapter: {e}");
-            None
-        }
-    }
+    common::gpu()
 }
 
 /// A small seeded generator (xorshift64*), so cases are reproducible without extra crates.

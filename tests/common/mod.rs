@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
@@ -127,4 +128,23 @@ pub fn fixture_input(case: &Path) -> PathBuf {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.file_stem().is_some_and(|s| s == "input"))
         .unwrap_or_else(|| panic!("{}: no input.*", case.display()))
+}
+
+/// The GPU context shared by a test binary. If none can be created and
+/// `FLOODSEG_REQUIRE_GPU=1` (set by `scripts/test.sh`), this panics with the error (which lists
+/// the adapters seen); otherwise it prints `skipped: no GPU adapter: …` and returns `None`.
+pub fn gpu() -> Option<&'static floodseg::gpu::GpuContext> {
+    static CTX: OnceLock<Result<floodseg::gpu::GpuContext, String>> = OnceLock::new();
+    match CTX.get_or_init(|| floodseg::gpu::GpuContext::new().map_err(|e| e.to_string())) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if std::env::var("FLOODSEG_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("FLOODSEG_REQUIRE_GPU=1 but no GPU context: {e}");
+            }
+            // Written past libtest's capture so the skip shows in the summary.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "skipped: no GPU adapter: {e}");
+            None
+        }
+    }
 }
