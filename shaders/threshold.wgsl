@@ -39,3 +39,20 @@ fn threshold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
     mask[i] = select(0u, 1u, on);
 }
+
+// Entry point `threshold_histogram` (order-free reduction): hist[key] += 1 for every pixel, for
+// Otsu on integer gray images (keys are the sample values; `hist` has 256 or 65536 bins). The
+// level is computed on the host from this histogram (`cpu::threshold::otsu_level_from_histogram`).
+@group(0) @binding(2) var<storage, read_write> hist: array<atomic<u32>>;
+
+@compute @workgroup_size(64)
+fn threshold_histogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.y * nwg.x * 64u + gid.x;
+    if (i >= params.width * params.height) {
+        return;
+    }
+    let k = keys[i];
+    if (k < arrayLength(&hist)) {
+        atomicAdd(&hist[k], 1u);
+    }
+}

@@ -557,6 +557,78 @@ fn gpu_validation_error_is_a_backend_error() {
 }
 
 /// wgpu's GL backend, when this machine has a GL adapter (optional: skipped without one).
+#[test]
+fn threshold_histogram_gpu_equals_cpu() {
+    if let Some(ctx) = ctx() {
+        check_threshold_histogram_gpu_equals_cpu(ctx);
+    }
+}
+
+/// The Otsu histogram pass and the uniforms derived from it equal the CPU's, for 8- and 16-bit
+/// gray images (random, constant, two-valued) and every gray fixture.
+fn check_threshold_histogram_gpu_equals_cpu(ctx: &GpuContext) {
+    let mut rng = Rng::new(0x4157);
+    let mut cases: Vec<(String, Dims, Vec<u32>, u32)> = Vec::new();
+    for (w, h) in [(1usize, 1usize), (29, 1), (257, 131)] {
+        for full in [255u32, 65535] {
+            let n = w * h;
+            let spread = 1 + rng.below(full as u64 + 1) as u32;
+            let base = rng.below((full - spread.min(full)) as u64 + 1) as u32;
+            let keys: Vec<u32> = (0..n).map(|_| base + rng.u32() % spread).collect();
+            cases.push((
+                format!("random_{w}x{h}_{full}"),
+                Dims::new(w, h),
+                keys,
+                full,
+            ));
+            cases.push((
+                format!("constant_{w}x{h}_{full}"),
+                Dims::new(w, h),
+                vec![base; n],
+                full,
+            ));
+            let two: Vec<u32> = (0..n).map(|i| if i % 3 == 0 { 0 } else { full }).collect();
+            cases.push((format!("two_{w}x{h}_{full}"), Dims::new(w, h), two, full));
+        }
+    }
+    for case in common::fixture_cases() {
+        let img = floodseg::io::read_image(&common::fixture_input(&case)).unwrap();
+        let (gp, samples, scale) = floodseg::pipeline::gray_input(&img).unwrap();
+        if let cth::GrayScale::Int { scale: 1, full } = scale {
+            let mut keys = vec![0u32; gp.dims.len()];
+            cpu::gray::gray(&gp, &samples, &mut keys);
+            cases.push((case.display().to_string(), gp.dims, keys, full));
+        }
+    }
+    for (name, dims, keys, full) in cases {
+        let p = ThresholdParams {
+            dims,
+            mode: 0,
+            bound: 0,
+        };
+        let mut want = vec![0u32; full as usize + 1];
+        cth::threshold_histogram(&p, &keys, &mut want);
+        let got = ctx
+            .run_and_read("test.histogram", want.len(), |enc| {
+                let k = ctx.storage_init("test.keys", &keys);
+                let h = ctx.storage("test.hist", want.len());
+                gpu::threshold::threshold_histogram(ctx, enc, &p, &k, &h);
+                Ok(h)
+            })
+            .unwrap();
+        common::assert_same(&name, "threshold_histogram", want.len(), &got, &want);
+        let scale = cth::GrayScale::Int { scale: 1, full };
+        for dark in [false, true] {
+            let want_p = cth::threshold_params(dims, scale, &cth::Level::Otsu, dark, &keys);
+            let k = ctx.storage_init("test.keys", &keys);
+            let got_p = gpu::threshold::otsu_params(ctx, dims, scale, dark, &k)
+                .unwrap()
+                .unwrap();
+            assert_eq!(got_p, want_p, "{name}: Otsu uniforms (dark {dark})");
+        }
+    }
+}
+
 /// GLSL leaves integer `%` with a negative operand undefined; with the twin's `div_floor`
 /// written literally, llvmpipe's GL driver made the exact transform differ, so every equality
 /// check runs on GL too.

@@ -54,7 +54,7 @@ fn expectations() -> Vec<Expect> {
         Expect {
             stage: "threshold",
             table: gpu::threshold::ENTRY_POINTS,
-            twin_functions: &["threshold"],
+            twin_functions: &["threshold", "threshold_histogram"],
             uniform: "ThresholdParams",
             members: vec![
                 ("width", offset_of!(T, width)),

@@ -120,14 +120,14 @@ pub fn edt_cols(p: &DistParams, mask: &[u32], g: &mut [u32]) {
     }
 }
 
-/// `floor(a / b)` for `b > 0` (WGSL's `/` truncates; the shader uses the same helper).
+/// `floor(a / b)` for `b > 0`, with non-negative operands only (WGSL's `/` truncates, and GLSL
+/// leaves `%` of a negative operand undefined; the shader uses the same formula).
 #[inline]
 pub fn div_floor(a: i32, b: i32) -> i32 {
-    let q = a / b;
-    if (a % b != 0) && (a < 0) {
-        q - 1
+    if a >= 0 {
+        a / b
     } else {
-        q
+        -((b - 1 - a) / b)
     }
 }
 

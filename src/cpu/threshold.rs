@@ -50,6 +50,34 @@ pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
     }
 }
 
+/// Entry point `threshold_histogram` (*order-free reduction*, `atomicAdd`): `hist[key] += 1`
+/// for every pixel. Used for Otsu on integer gray images, whose keys are the sample values
+/// (`hist` has `full + 1` bins: 256 or 65536); keys beyond the last bin are not counted.
+pub fn threshold_histogram(params: &ThresholdParams, keys: &[u32], hist: &mut [u32]) {
+    for &k in keys.iter().take(params.dims.len()) {
+        if (k as usize) < hist.len() {
+            hist[k as usize] += 1;
+        }
+    }
+}
+
+/// Otsu's level from a full-range histogram of integer gray values (`hist[v]` = pixels of
+/// value `v`), with scikit-image's semantics: one bin per integer value between the smallest and
+/// largest value present; a single value present is its own level. Host-side; both backends
+/// call it on the histogram of the `threshold_histogram` pass.
+pub fn otsu_level_from_histogram(hist: &[u32]) -> f64 {
+    let Some(lo) = hist.iter().position(|&c| c != 0) else {
+        return 0.0;
+    };
+    let hi = hist.iter().rposition(|&c| c != 0).unwrap_or(lo);
+    if lo == hi {
+        return lo as f64;
+    }
+    let counts: Vec<f64> = hist[lo..=hi].iter().map(|&c| c as f64).collect();
+    let centers: Vec<f64> = (lo..=hi).map(|v| v as f64).collect();
+    otsu_from_histogram(&counts, &centers)
+}
+
 /// What the keys of a gray image mean (set by the gray stage's host side).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GrayScale {
@@ -223,21 +251,25 @@ pub fn threshold_params(
             }
         }
         (Level::Fixed(t), GrayScale::Float) => float_bounds(t.value, dark, false),
-        (Level::Otsu, _) => {
-            let t = otsu_level(scale, keys);
-            match scale {
-                GrayScale::Int { scale, .. } => {
-                    // bright: value > t ⇔ key > floor(t·s); dark: key <= floor(t·s)
-                    let fl = (t * scale as f64).floor() as i128;
-                    if dark {
-                        below_bound(fl + 1)
-                    } else {
-                        above_bound(fl)
-                    }
-                }
-                GrayScale::Float => float_bounds(t, dark, true),
+        (Level::Otsu, _) => return otsu_params(dims, scale, otsu_level(scale, keys), dark),
+    };
+    ThresholdParams { dims, mode, bound }
+}
+
+/// The threshold pass's uniforms for an Otsu level `t` (in the input's units): bright objects
+/// are `value > t`, dark ones `value <= t`.
+pub fn otsu_params(dims: Dims, scale: GrayScale, t: f64, dark: bool) -> ThresholdParams {
+    let (mode, bound) = match scale {
+        GrayScale::Int { scale, .. } => {
+            // bright: value > t ⇔ key > floor(t·s); dark: key <= floor(t·s)
+            let fl = (t * scale as f64).floor() as i128;
+            if dark {
+                below_bound(fl + 1)
+            } else {
+                above_bound(fl)
             }
         }
+        GrayScale::Float => float_bounds(t, dark, true),
     };
     ThresholdParams { dims, mode, bound }
 }
@@ -320,50 +352,46 @@ fn next_down(f: f32) -> f32 {
 /// `skimage.filters.threshold_otsu` of the frame, as a value in the input's units (see the
 /// module doc for the histogram used). Host-side, shared by both backends.
 pub fn otsu_level(scale: GrayScale, keys: &[u32]) -> f64 {
-    if keys.is_empty() {
+    if let GrayScale::Int { scale: 1, full } = scale {
+        // One bin per integer value between min and max (skimage's bincount histogram), from
+        // the same histogram pass the GPU runs.
+        let mut hist = vec![0u32; full as usize + 1];
+        let p = ThresholdParams {
+            dims: Dims {
+                width: keys.len() as u32,
+                height: 1,
+            },
+            mode: 0,
+            bound: 0,
+        };
+        threshold_histogram(&p, keys, &mut hist);
+        return otsu_level_from_histogram(&hist);
+    }
+    let (Some(&kmin), Some(&kmax)) = (keys.iter().min(), keys.iter().max()) else {
         return 0.0;
-    }
-    let first = keys[0];
-    if keys.iter().all(|&k| k == first) {
-        return scale.value(first);
-    }
-    let kmin = *keys.iter().min().unwrap_or(&0);
-    let kmax = *keys.iter().max().unwrap_or(&0);
-    let (counts, centers): (Vec<f64>, Vec<f64>) = match scale {
-        GrayScale::Int { scale: 1, .. } => {
-            // One bin per integer value between min and max (skimage's bincount histogram).
-            let n = (kmax - kmin) as usize + 1;
-            let mut c = vec![0u64; n];
-            for &k in keys {
-                c[(k - kmin) as usize] += 1;
-            }
-            (
-                c.iter().map(|&x| x as f64).collect(),
-                (0..n).map(|i| (kmin as u64 + i as u64) as f64).collect(),
-            )
-        }
-        _ => {
-            // numpy.histogram(values, bins=256, range=(min, max)) on the values in input units.
-            let lo = scale.value(kmin);
-            let hi = scale.value(kmax);
-            let bins = 256usize;
-            let step = (hi - lo) / bins as f64;
-            let mut edges: Vec<f64> = (0..=bins).map(|i| i as f64 * step + lo).collect();
-            edges[bins] = hi;
-            let mut c = vec![0u64; bins];
-            for &k in keys {
-                let v = scale.value(k);
-                // the bin i with edges[i] <= v < edges[i+1]; the last bin is closed
-                let i = edges
-                    .partition_point(|&e| e <= v)
-                    .saturating_sub(1)
-                    .min(bins - 1);
-                c[i] += 1;
-            }
-            let centers = (0..bins).map(|i| (edges[i] + edges[i + 1]) / 2.0).collect();
-            (c.iter().map(|&x| x as f64).collect(), centers)
-        }
     };
+    if kmin == kmax {
+        return scale.value(kmin);
+    }
+    // numpy.histogram(values, bins=256, range=(min, max)) on the values in input units.
+    let lo = scale.value(kmin);
+    let hi = scale.value(kmax);
+    let bins = 256usize;
+    let step = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|i| i as f64 * step + lo).collect();
+    edges[bins] = hi;
+    let mut c = vec![0u64; bins];
+    for &k in keys {
+        let v = scale.value(k);
+        // the bin i with edges[i] <= v < edges[i+1]; the last bin is closed
+        let i = edges
+            .partition_point(|&e| e <= v)
+            .saturating_sub(1)
+            .min(bins - 1);
+        c[i] += 1;
+    }
+    let centers: Vec<f64> = (0..bins).map(|i| (edges[i] + edges[i + 1]) / 2.0).collect();
+    let counts: Vec<f64> = c.iter().map(|&x| x as f64).collect();
     otsu_from_histogram(&counts, &centers)
 }
 

@@ -599,3 +599,81 @@ fn chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+impl GpuContext {
+    /// Read several `u32` buffers back in one submission and one mapping: each `(buffer, len)`
+    /// is copied into one readback buffer at its own offset.
+    pub fn read_buffers(
+        &self,
+        label: &str,
+        parts: &[(&wgpu::Buffer, usize)],
+    ) -> Result<Vec<Vec<u32>>> {
+        let total: usize = parts.iter().map(|(_, n)| *n).sum();
+        let readback = scoped(&self.device, || {
+            let mut encoder = self.encoder(label);
+            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(&format!("{label}.readback")),
+                size: (4 * total as u64).max(4),
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut offset = 0u64;
+            for (buffer, n) in parts {
+                let bytes = 4 * *n as u64;
+                if bytes > 0 {
+                    encoder.copy_buffer_to_buffer(buffer, 0, &readback, offset, bytes);
+                }
+                offset += bytes;
+            }
+            self.queue.submit([encoder.finish()]);
+            readback
+        })
+        .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
+        self.take_uncaptured()?;
+        let all = self.read_u32(&readback, total)?;
+        self.take_uncaptured()?;
+        let mut out = Vec::with_capacity(parts.len());
+        let mut at = 0usize;
+        for (_, n) in parts {
+            out.push(all[at..at + n].to_vec());
+            at += n;
+        }
+        Ok(out)
+    }
+
+    /// Submit recorded passes, with device errors returned as [`Error::Backend`].
+    pub fn submit(&self, label: &str, encoder: wgpu::CommandEncoder) -> Result<()> {
+        scoped(&self.device, || {
+            self.queue.submit([encoder.finish()]);
+        })
+        .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
+        self.take_uncaptured()
+    }
+}
+
+/// The adapter `GpuContext::new()` would pick if it is a hardware GPU (not a software
+/// rasterizer): its description, without creating a device. `None` when only software
+/// adapters (or none) are available. Used by `--backend auto`.
+pub fn hardware_adapter() -> Option<String> {
+    let selection = AdapterSelection::from_env();
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = selection.backends;
+    let backends = desc.backends;
+    let instance = wgpu::Instance::new(desc);
+    let want = selection.name.as_ref().map(|s| s.to_lowercase());
+    let mut infos: Vec<wgpu::AdapterInfo> =
+        pollster::block_on(instance.enumerate_adapters(backends))
+            .into_iter()
+            .filter(|a| a.limits().max_storage_buffers_per_shader_stage >= REQUIRED_STORAGE_BUFFERS)
+            .map(|a| a.get_info())
+            .filter(|i| {
+                want.as_ref()
+                    .is_none_or(|n| i.name.to_lowercase().contains(n.as_str()))
+            })
+            .collect();
+    infos.sort_by_key(rank);
+    infos
+        .first()
+        .filter(|i| i.device_type != wgpu::DeviceType::Cpu)
+        .map(describe)
+}

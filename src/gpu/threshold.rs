@@ -5,7 +5,8 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
-use crate::cpu::threshold::ThresholdParams;
+use crate::cpu::threshold::{otsu_level_from_histogram, GrayScale, ThresholdParams};
+use crate::cpu::Dims;
 use crate::error::{Error, Result};
 
 /// Uniforms of the threshold pass. Keep in sync with `struct ThresholdParams` in
@@ -32,11 +33,15 @@ impl From<&ThresholdParams> for ThresholdUniforms {
 
 /// The shader's entry points and their bindings (checked against the WGSL by
 /// `tests/shaders_naga.rs`).
-pub const ENTRY_POINTS: &[EntryPoint] = &[("threshold", &[Uniform, Read, ReadWrite])];
+pub const ENTRY_POINTS: &[EntryPoint] = &[
+    ("threshold", &[Uniform, Read, ReadWrite]),
+    ("threshold_histogram", &[Uniform, Read, ReadWrite]),
+];
 
 /// The stage's compiled entry points.
 pub(crate) struct Kernels {
     pub threshold: Kernel,
+    pub threshold_histogram: Kernel,
 }
 
 impl Kernels {
@@ -44,6 +49,13 @@ impl Kernels {
         let m = shader_module(device, "threshold", crate::shaders::THRESHOLD);
         Kernels {
             threshold: kernel(device, &m, "threshold", ENTRY_POINTS, "threshold"),
+            threshold_histogram: kernel(
+                device,
+                &m,
+                "threshold",
+                ENTRY_POINTS,
+                "threshold_histogram",
+            ),
         }
     }
 }
@@ -86,4 +98,56 @@ pub fn run_threshold(ctx: &GpuContext, params: &ThresholdParams, keys: &[u32]) -
         threshold(ctx, enc, params, &k, &mask);
         Ok(mask)
     })
+}
+
+/// Entry point `threshold_histogram` (twin [`crate::cpu::threshold::threshold_histogram`]):
+/// `hist[key] += 1`. Records one pass; `hist` must be zeroed.
+pub fn threshold_histogram(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    params: &ThresholdParams,
+    keys: &wgpu::Buffer,
+    hist: &wgpu::Buffer,
+) {
+    let u = ctx.uniform(
+        "floodseg.threshold.params",
+        &ThresholdUniforms::from(params),
+    );
+    ctx.dispatch(
+        encoder,
+        &ctx.kernels.threshold.threshold_histogram,
+        &[&u, keys, hist],
+        params.dims.len() as u32,
+    );
+}
+
+/// The threshold uniforms for Otsu on an integer gray image whose keys are on the device:
+/// the histogram is taken by `threshold_histogram` and read back (256 or 65536 counts), and the
+/// level is computed on the host by the function the CPU backend calls. `None` for RGB and float
+/// images, whose 256-bin histograms are taken on the host in `f64` (numpy's bin edges).
+pub fn otsu_params(
+    ctx: &GpuContext,
+    dims: Dims,
+    scale: GrayScale,
+    dark: bool,
+    keys: &wgpu::Buffer,
+) -> Result<Option<ThresholdParams>> {
+    let GrayScale::Int { scale: 1, full } = scale else {
+        return Ok(None);
+    };
+    let bins = full as usize + 1;
+    let p = ThresholdParams {
+        dims,
+        mode: 0,
+        bound: 0,
+    };
+    let hist = ctx.run_and_read("floodseg.threshold.histogram", bins, |enc| {
+        let h = ctx.storage("floodseg.threshold.hist", bins);
+        threshold_histogram(ctx, enc, &p, keys, &h);
+        Ok(h)
+    })?;
+    let t = otsu_level_from_histogram(&hist);
+    Ok(Some(crate::cpu::threshold::otsu_params(
+        dims, scale, t, dark,
+    )))
 }
