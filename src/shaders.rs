@@ -12,6 +12,11 @@ pub const THRESHOLD: &str = include_str!("../shaders/threshold.wgsl");
 pub const OPENING: &str = include_str!("../shaders/opening.wgsl");
 /// `shaders/distance.wgsl` (twin: `cpu::distance`).
 pub const DISTANCE: &str = include_str!("../shaders/distance.wgsl");
+/// `shaders/components.wgsl` (twin: `cpu::components`).
+pub const COMPONENTS: &str = include_str!("../shaders/components.wgsl");
+/// `shaders/scan.wgsl` (twin: `cpu::components::scan_exclusive`, as passes `scan_blocks` +
+/// `scan_add`).
+pub const SCAN: &str = include_str!("../shaders/scan.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -19,4 +24,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("threshold", THRESHOLD),
     ("opening", OPENING),
     ("distance", DISTANCE),
+    ("components", COMPONENTS),
+    ("scan", SCAN),
 ];

@@ -33,9 +33,11 @@ struct Expect {
 }
 
 fn expectations() -> Vec<Expect> {
+    use gpu::components::CcUniforms as C;
     use gpu::distance::DistUniforms as D;
     use gpu::gray::GrayUniforms as G;
     use gpu::opening::MorphUniforms as M;
+    use gpu::scan::ScanUniforms as S;
     use gpu::threshold::ThresholdUniforms as T;
     vec![
         Expect {
@@ -93,6 +95,39 @@ fn expectations() -> Vec<Expect> {
                 ("_pad", offset_of!(D, _pad)),
             ],
             size: size_of::<D>(),
+        },
+        Expect {
+            stage: "components",
+            table: gpu::components::ENTRY_POINTS,
+            twin_functions: &[
+                "cc_init",
+                "cc_merge",
+                "cc_flatten",
+                "cc_roots",
+                "cc_renumber",
+            ],
+            uniform: "CcParams",
+            members: vec![
+                ("width", offset_of!(C, width)),
+                ("height", offset_of!(C, height)),
+                ("diagonal", offset_of!(C, diagonal)),
+                ("_pad", offset_of!(C, _pad)),
+            ],
+            size: size_of::<C>(),
+        },
+        Expect {
+            // The passes of the twin's `cpu::components::scan_exclusive`.
+            stage: "scan",
+            table: gpu::scan::ENTRY_POINTS,
+            twin_functions: &["scan_blocks", "scan_add"],
+            uniform: "ScanParams",
+            members: vec![
+                ("len", offset_of!(S, len)),
+                ("_pad0", offset_of!(S, _pad0)),
+                ("_pad1", offset_of!(S, _pad1)),
+                ("_pad2", offset_of!(S, _pad2)),
+            ],
+            size: size_of::<S>(),
         },
     ]
 }

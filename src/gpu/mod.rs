@@ -27,9 +27,11 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 
+pub mod components;
 pub mod distance;
 pub mod gray;
 pub mod opening;
+pub mod scan;
 pub mod threshold;
 
 /// The wgpu this backend is built with (for callers that record their own passes).
@@ -154,6 +156,8 @@ pub(crate) struct Kernels {
     pub threshold: threshold::Kernels,
     pub opening: opening::Kernels,
     pub distance: distance::Kernels,
+    pub components: components::Kernels,
+    pub scan: scan::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -317,6 +321,8 @@ impl GpuContext {
             threshold: threshold::Kernels::new(&device),
             opening: opening::Kernels::new(&device),
             distance: distance::Kernels::new(&device),
+            components: components::Kernels::new(&device),
+            scan: scan::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 

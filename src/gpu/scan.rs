@@ -1,0 +1,143 @@
+//! Host side of the exclusive prefix sum (`shaders/scan.wgsl`; twin
+//! [`crate::cpu::components::scan_exclusive`]), used by stage components to rank the roots.
+//!
+//! The twin's one sequential loop becomes, per level, two passes:
+//! [`scan_blocks`] (each workgroup scans a block of [`SCAN_BLOCK`] elements in workgroup memory
+//! and writes the block's total) and, once the block totals are scanned the same way
+//! (recursively, until a single block remains — its one total is the grand total),
+//! [`scan_add`] (each element adds its block's offset). Any length from 1 up: 64 elements need
+//! one level, 4096 two, 262 144 three, 16 777 216 four. Class: *map* per pass; no subgroup
+//! operations, no atomics.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
+use crate::error::{Error, Result};
+
+/// Elements per block of [`scan_blocks`] (`BLOCK` in `shaders/scan.wgsl`; one per invocation).
+pub const SCAN_BLOCK: u32 = 64;
+
+/// Uniforms of the scan passes. Keep in sync with `struct ScanParams` in `shaders/scan.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct ScanUniforms {
+    /// Number of elements scanned by this pass.
+    pub len: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+impl ScanUniforms {
+    pub fn new(len: u32) -> Self {
+        ScanUniforms {
+            len,
+            _pad0: 0,
+            _pad1: 0,
+            _pad2: 0,
+        }
+    }
+}
+
+/// The shader's entry points and their bindings (checked against the WGSL by
+/// `tests/shaders_naga.rs`). Both are passes of the twin's `scan_exclusive`.
+pub const ENTRY_POINTS: &[EntryPoint] = &[
+    ("scan_blocks", &[Uniform, Read, ReadWrite, ReadWrite]),
+    ("scan_add", &[Uniform, Read, ReadWrite]),
+];
+
+/// The scan's compiled entry points.
+pub(crate) struct Kernels {
+    pub scan_blocks: Kernel,
+    pub scan_add: Kernel,
+}
+
+impl Kernels {
+    pub(crate) fn new(device: &wgpu::Device) -> Self {
+        let m = shader_module(device, "scan", crate::shaders::SCAN);
+        let k = |entry: &str| kernel(device, &m, "scan", ENTRY_POINTS, entry);
+        Kernels {
+            scan_blocks: k("scan_blocks"),
+            scan_add: k("scan_add"),
+        }
+    }
+}
+
+/// Number of blocks covering `len` elements.
+pub fn blocks(len: u32) -> u32 {
+    len.div_ceil(SCAN_BLOCK)
+}
+
+/// Entry point `scan_blocks`: `dst[i]` = exclusive prefix sum of `src` within `i`'s block,
+/// `sums[b]` = total of block `b` (`sums` holds at least [`blocks`]`(len)` elements).
+pub fn scan_blocks(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    len: u32,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+    sums: &wgpu::Buffer,
+) {
+    let u = ctx.uniform("floodseg.scan.params", &ScanUniforms::new(len));
+    let k = &ctx.kernels.scan.scan_blocks;
+    // One invocation per element: exactly `blocks(len)` workgroups.
+    ctx.dispatch(encoder, k, &[&u, src, dst, sums], len);
+}
+
+/// Entry point `scan_add`: `dst[i] += offsets[i / SCAN_BLOCK]`.
+pub fn scan_add(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    len: u32,
+    offsets: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) {
+    let u = ctx.uniform("floodseg.scan.params", &ScanUniforms::new(len));
+    let k = &ctx.kernels.scan.scan_add;
+    ctx.dispatch(encoder, k, &[&u, offsets, dst], len);
+}
+
+/// The whole exclusive scan (twin [`crate::cpu::components::scan_exclusive`]): records every
+/// level's passes into `encoder`, writing `dst[i] = src[0] + … + src[i-1]` for `i < len`, and
+/// returns a new one-`u32` buffer that will hold the total (the twin's return value). Nothing
+/// is read back. `len` must be at least 1.
+pub fn scan_exclusive(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    len: u32,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) -> wgpu::Buffer {
+    let nb = blocks(len.max(1));
+    let sums = ctx.storage("floodseg.scan.sums", nb as usize);
+    scan_blocks(ctx, encoder, len, src, dst, &sums);
+    if nb == 1 {
+        // One block: its total is the grand total.
+        return sums;
+    }
+    let offsets = ctx.storage("floodseg.scan.offsets", nb as usize);
+    let total = scan_exclusive(ctx, encoder, nb, &sums, &offsets);
+    scan_add(ctx, encoder, len, &offsets, dst);
+    total
+}
+
+/// Upload `src`, scan it on the device and read back the exclusive prefix sums and the total.
+pub fn run_scan(ctx: &GpuContext, src: &[u32]) -> Result<(Vec<u32>, u32)> {
+    let n = src.len();
+    if n == 0 {
+        return Err(Error::BadData("nothing to scan".into()));
+    }
+    ctx.check_len(&format!("a scan of {n} elements"), n as u64 + 1)?;
+    let mut out = ctx.run_and_read("floodseg.scan", n + 1, |enc| {
+        let s = ctx.storage_init("floodseg.scan.src", src);
+        let d = ctx.storage("floodseg.scan.dst", n);
+        let total = scan_exclusive(ctx, enc, n as u32, &s, &d);
+        // Prefix sums and total in one buffer, so one readback brings both home.
+        let both = ctx.storage("floodseg.scan.result", n + 1);
+        enc.copy_buffer_to_buffer(&d, 0, &both, 0, 4 * n as u64);
+        enc.copy_buffer_to_buffer(&total, 0, &both, 4 * n as u64, 4);
+        Ok(both)
+    })?;
+    let total = out.pop().unwrap_or(0);
+    Ok((out, total))
+}
