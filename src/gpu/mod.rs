@@ -31,6 +31,7 @@ pub mod distance;
 pub mod gray;
 pub mod opening;
 pub mod threshold;
+pub mod watershed;
 
 /// The wgpu this backend is built with (for callers that record their own passes).
 pub use wgpu;
@@ -154,6 +155,7 @@ pub(crate) struct Kernels {
     pub threshold: threshold::Kernels,
     pub opening: opening::Kernels,
     pub distance: distance::Kernels,
+    pub watershed: watershed::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -317,6 +319,7 @@ impl GpuContext {
             threshold: threshold::Kernels::new(&device),
             opening: opening::Kernels::new(&device),
             distance: distance::Kernels::new(&device),
+            watershed: watershed::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
