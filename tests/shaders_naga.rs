@@ -98,7 +98,13 @@ fn expectations() -> Vec<Expect> {
         Expect {
             stage: "watershed",
             table: gpu::watershed::ENTRY_POINTS,
-            twin_functions: &["ws_init", "ws_cost", "ws_label_init", "ws_label", "ws_output"],
+            twin_functions: &[
+                "ws_init",
+                "ws_cost",
+                "ws_label_init",
+                "ws_label",
+                "ws_output",
+            ],
             uniform: "WsParams",
             members: vec![
                 ("width", offset_of!(W, width)),

@@ -70,7 +70,7 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
 /// Sweeps in the first batch of a convergence loop.
 pub const FIRST_BATCH: u32 = 8;
 /// Most sweeps in one batch (the batch size doubles up to this).
-pub const MAX_BATCH: u32 = 256;
+pub const MAX_BATCH: u32 = 64;
 
 /// The stage's compiled entry points.
 pub(crate) struct Kernels {
@@ -216,6 +216,7 @@ fn submit(ctx: &GpuContext, encoder: wgpu::CommandEncoder) -> Result<()> {
 /// Run one convergence loop: batches of sweeps (`sweep(encoder, input, output)`), the changed
 /// flag cleared before each batch's last sweep and read back after it. Returns the buffer
 /// holding the fixed point and `(sweeps, batches)`.
+#[allow(clippy::too_many_arguments)]
 fn converge<'a>(
     ctx: &GpuContext,
     what: &str,
