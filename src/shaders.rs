@@ -17,6 +17,8 @@ pub const COMPONENTS: &str = include_str!("../shaders/components.wgsl");
 /// `shaders/scan.wgsl` (twin: `cpu::components::scan_exclusive`, as passes `scan_blocks` +
 /// `scan_add`).
 pub const SCAN: &str = include_str!("../shaders/scan.wgsl");
+/// `shaders/watershed.wgsl` (twin: `cpu::watershed`).
+pub const WATERSHED: &str = include_str!("../shaders/watershed.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -26,4 +28,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("distance", DISTANCE),
     ("components", COMPONENTS),
     ("scan", SCAN),
+    ("watershed", WATERSHED),
 ];

@@ -39,6 +39,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::opening::MorphUniforms as M;
     use gpu::scan::ScanUniforms as S;
     use gpu::threshold::ThresholdUniforms as T;
+    use gpu::watershed::WsUniforms as W;
     vec![
         Expect {
             stage: "gray",
@@ -128,6 +129,25 @@ fn expectations() -> Vec<Expect> {
                 ("_pad2", offset_of!(S, _pad2)),
             ],
             size: size_of::<S>(),
+        },
+        Expect {
+            stage: "watershed",
+            table: gpu::watershed::ENTRY_POINTS,
+            twin_functions: &[
+                "ws_init",
+                "ws_cost",
+                "ws_label_init",
+                "ws_label",
+                "ws_output",
+            ],
+            uniform: "WsParams",
+            members: vec![
+                ("width", offset_of!(W, width)),
+                ("height", offset_of!(W, height)),
+                ("_pad0", offset_of!(W, _pad0)),
+                ("_pad1", offset_of!(W, _pad1)),
+            ],
+            size: size_of::<W>(),
         },
     ]
 }

@@ -33,6 +33,7 @@ pub mod gray;
 pub mod opening;
 pub mod scan;
 pub mod threshold;
+pub mod watershed;
 
 /// The wgpu this backend is built with (for callers that record their own passes).
 pub use wgpu;
@@ -158,6 +159,7 @@ pub(crate) struct Kernels {
     pub distance: distance::Kernels,
     pub components: components::Kernels,
     pub scan: scan::Kernels,
+    pub watershed: watershed::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -323,6 +325,7 @@ impl GpuContext {
             distance: distance::Kernels::new(&device),
             components: components::Kernels::new(&device),
             scan: scan::Kernels::new(&device),
+            watershed: watershed::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 

@@ -1,0 +1,266 @@
+// Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
+// 4-connectivity, SPEC.md stage 7 with floodseg's arrival refinement of the label tie rule.
+// CPU twin: src/cpu/watershed.rs (one function per entry point, same names and helper names);
+// host side: src/gpu/watershed.rs. Class: *monotone relaxation* run as *Jacobi* sweeps
+// (double-buffered; identical iterates to `cpu::watershed::watershed_jacobi`).
+//
+// Entry points: `ws_init`, `ws_cost` (one cost sweep), `ws_label_init`, `ws_label` (one
+// best-predecessor sweep), `ws_output`.
+//
+// Packing (8 storage buffers per stage at most; the twin's `ws_label` takes 10): a cost is one
+// `vec2<u32>` (x = m, y = hops; twin: `cost_m[i]`, `cost_h[i]`) and a pixel's label state is one
+// `vec2<u32>` (x = label, y = pred; twin: `label[i]`, `pred[i]`). So the bindings follow the
+// twin's parameters with each (m, hops) pair and each (label, pred) pair folded into one
+// binding: `ws_init(params, markers, d2, cost)`, `ws_cost(params, mask, d2, c_in, c_out,
+// changed)`, `ws_label_init(params, markers, lp)`, `ws_label(params, markers, mask, d2, cost,
+// lp_in, lp_out, changed)`. `ws_output(params, lp, label)` unpacks the labels into a plain
+// `u32` buffer (the twin rewrites `label` in place).
+//
+// Binding i of an entry point is parameter i of its twin (after the packing); variables sharing
+// a binding number belong to different entry points.
+
+// Unreached / no pixel / no label (twin: `cpu::NONE`).
+const NONE: u32 = 0xffffffffu;
+
+// Keep in sync with `WsUniforms` in src/gpu/watershed.rs (twin: `cpu::watershed::WsParams`).
+struct WsParams {
+    width: u32,
+    height: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: WsParams;
+// ws_init, ws_label_init, ws_label
+@group(0) @binding(1) var<storage, read> markers: array<u32>;
+// ws_cost
+@group(0) @binding(1) var<storage, read> mask_c: array<u32>;
+// ws_output
+@group(0) @binding(1) var<storage, read> lp_final: array<vec2<u32>>;
+// ws_init
+@group(0) @binding(2) var<storage, read> d2_i: array<u32>;
+// ws_cost
+@group(0) @binding(2) var<storage, read> d2_c: array<u32>;
+// ws_label
+@group(0) @binding(2) var<storage, read> mask: array<u32>;
+// ws_label_init
+@group(0) @binding(2) var<storage, read_write> lp_init: array<vec2<u32>>;
+// ws_output
+@group(0) @binding(2) var<storage, read_write> label_out: array<u32>;
+// ws_init
+@group(0) @binding(3) var<storage, read_write> cost_init: array<vec2<u32>>;
+// ws_cost
+@group(0) @binding(3) var<storage, read> c_in: array<vec2<u32>>;
+// ws_label
+@group(0) @binding(3) var<storage, read> d2: array<u32>;
+// ws_cost
+@group(0) @binding(4) var<storage, read_write> c_out: array<vec2<u32>>;
+// ws_label
+@group(0) @binding(4) var<storage, read> cost: array<vec2<u32>>;
+// ws_cost
+@group(0) @binding(5) var<storage, read_write> changed_c: atomic<u32>;
+// ws_label
+@group(0) @binding(5) var<storage, read> lp_in: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read_write> lp_out: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read_write> changed: atomic<u32>;
+
+fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.y * nwg.x * 64u + gid.x;
+}
+
+// `a` is a strictly smaller (better) cost than `b` (twin: `better`).
+fn better(a: vec2<u32>, b: vec2<u32>) -> bool {
+    return a.x > b.x || (a.x == b.x && a.y < b.y);
+}
+
+// Extend the cost of a neighbour onto a pixel of squared distance `d2p` (twin: `extend`).
+fn extend(c: vec2<u32>, d2p: u32) -> vec2<u32> {
+    if (c.y == NONE) {
+        return vec2<u32>(0u, NONE); // UNREACHED
+    }
+    if (d2p < c.x) {
+        return vec2<u32>(d2p, 0u); // strictly higher altitude: new level, hops reset
+    }
+    return vec2<u32>(c.x, c.y + 1u);
+}
+
+// The 4-neighbours of pixel `i` (up, left, right, down; NONE outside the image)
+// (twin: `neighbours`).
+fn neighbours(i: u32) -> array<u32, 4> {
+    let w = params.width;
+    let y = i / w;
+    let x = i % w;
+    return array<u32, 4>(
+        select(NONE, i - w, y > 0u),
+        select(NONE, i - 1u, x > 0u),
+        select(NONE, i + 1u, x + 1u < w),
+        select(NONE, i + w, y + 1u < params.height),
+    );
+}
+
+// Entry point `ws_init`: markers start at (d², 0), other pixels unreached.
+@compute @workgroup_size(64)
+fn ws_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    if (markers[i] != 0u) {
+        cost_init[i] = vec2<u32>(d2_i[i], 0u);
+    } else {
+        cost_init[i] = vec2<u32>(0u, NONE);
+    }
+}
+
+// The relaxed cost of mask pixel `i` given the neighbours' costs in `c_in` (twin: `relax_cost`).
+fn relax_cost(i: u32) -> vec2<u32> {
+    var best = c_in[i];
+    var nb = neighbours(i);
+    for (var k = 0u; k < 4u; k++) {
+        let q = nb[k];
+        if (q == NONE || mask_c[q] == 0u) {
+            continue;
+        }
+        let c = extend(c_in[q], d2_c[i]);
+        if (better(c, best)) {
+            best = c;
+        }
+    }
+    return best;
+}
+
+// Entry point `ws_cost`: one Jacobi sweep of the cost relaxation; `changed |= 1` on any change.
+@compute @workgroup_size(64)
+fn ws_cost(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    let old = c_in[i];
+    var c = old;
+    if (mask_c[i] != 0u) {
+        c = relax_cost(i);
+    }
+    if (any(c != old)) {
+        atomicOr(&changed_c, 1u);
+    }
+    c_out[i] = c;
+}
+
+// Entry point `ws_label_init`: markers keep their label, everything else starts at NONE;
+// no pixel has a best predecessor yet.
+@compute @workgroup_size(64)
+fn ws_label_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    lp_init[i] = vec2<u32>(select(NONE, markers[i], markers[i] != 0u), NONE);
+}
+
+// Compare the arrival of two equal-cost predecessors `a0` and `b0` by walking their chains of
+// best predecessors (`lp_in[·].y`) in lockstep: the first pair of different costs decides, a
+// chain that reaches its marker first arrived first, chains that meet are equal. Returns -1
+// (a first), 0 (equal), 1 (b first) (twin: `arrival_order`). Costs strictly decrease along a
+// chain, so the walk ends; the pixel count caps it anyway (never reached).
+fn arrival_order(a0: u32, b0: u32) -> i32 {
+    var a = a0;
+    var b = b0;
+    let n = params.width * params.height;
+    for (var step = 0u; step < n; step++) {
+        if (a == b) {
+            return 0;
+        }
+        let ca = cost[a];
+        let cb = cost[b];
+        if (better(ca, cb)) {
+            return -1;
+        }
+        if (better(cb, ca)) {
+            return 1;
+        }
+        let na = lp_in[a].y;
+        let nb = lp_in[b].y;
+        if (na == NONE && nb == NONE) {
+            return 0;
+        }
+        if (na == NONE) {
+            return -1;
+        }
+        if (nb == NONE) {
+            return 1;
+        }
+        a = na;
+        b = nb;
+    }
+    return 0;
+}
+
+// The relaxed best predecessor of non-marker mask pixel `i` (twin: `relax_pred`): among the
+// 4-neighbours q whose extended cost equals the pixel's cost, the smallest cost(q), then the
+// earliest arrival, then the smallest label, then the smallest index. NONE when unreached.
+fn relax_pred(i: u32) -> u32 {
+    let own = cost[i];
+    if (own.y == NONE) {
+        return NONE;
+    }
+    var best = NONE;
+    var nb = neighbours(i);
+    for (var k = 0u; k < 4u; k++) {
+        let q = nb[k];
+        if (q == NONE || mask[q] == 0u) {
+            continue;
+        }
+        let cq = cost[q];
+        if (cq.y == NONE || any(extend(cq, d2[i]) != own)) {
+            continue; // not a predecessor
+        }
+        if (best == NONE) {
+            best = q;
+            continue;
+        }
+        let order = arrival_order(q, best);
+        let lq = lp_in[q].x;
+        let lb = lp_in[best].x;
+        if (order < 0 || (order == 0 && (lq < lb || (lq == lb && q < best)))) {
+            best = q;
+        }
+    }
+    return best;
+}
+
+// Entry point `ws_label`: one Jacobi sweep of the best-predecessor relaxation; every non-marker
+// mask pixel takes its best predecessor's label. `changed |= 1` on any change.
+@compute @workgroup_size(64)
+fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    let old = lp_in[i];
+    var lp = old;
+    if (markers[i] == 0u && mask[i] != 0u) {
+        let q = relax_pred(i);
+        var l = NONE;
+        if (q != NONE) {
+            l = lp_in[q].x;
+        }
+        lp = vec2<u32>(l, q);
+    }
+    if (any(lp != old)) {
+        atomicOr(&changed, 1u);
+    }
+    lp_out[i] = lp;
+}
+
+// Entry point `ws_output`: NONE (unreached or outside the mask) → 0; unpacks the labels of
+// `lp` into `label` (the twin rewrites `label` in place).
+@compute @workgroup_size(64)
+fn ws_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    let l = lp_final[i].x;
+    label_out[i] = select(l, 0u, l == NONE);
+}

@@ -1,0 +1,442 @@
+//! Host side of stage **watershed** (`shaders/watershed.wgsl`; twin [`crate::cpu::watershed`]).
+//! Class: *monotone relaxation* scheduled as *Jacobi* sweeps — the same iterates as
+//! [`crate::cpu::watershed::watershed_jacobi`]: [`ws_init`], then [`ws_cost`] sweeps until no
+//! cost changes, then [`ws_label_init`], [`ws_label`] sweeps until no label or predecessor
+//! changes, then [`ws_output`].
+//!
+//! **Packing.** A stage may bind at most 8 storage buffers and the twin's `ws_label` takes 10,
+//! so a cost `(m, hops)` is stored as one `vec2<u32>` per pixel (buffers of `2 × pixels` `u32`:
+//! `[m0, h0, m1, h1, …]`; twin: `cost_m[i]`, `cost_h[i]`), and so is a pixel's label state
+//! `(label, pred)` (twin: `label[i]`, `pred[i]`). Bindings follow the twin's parameters with each
+//! pair folded into one; [`ws_output`] unpacks the labels into a plain `u32` buffer.
+//!
+//! **Convergence loop.** Each batch records `K` sweeps (ping-pong buffers) into one command
+//! buffer, clears the one-`u32` "changed" flag right before the batch's *last* sweep, copies the
+//! flag to a readback buffer and submits; a zero flag means the last sweep changed nothing, i.e.
+//! the fixed point is reached. `K` starts at [`FIRST_BATCH`] and doubles up to [`MAX_BATCH`], so
+//! short floods cost few wasted sweeps and long ones few round trips.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{kernel, scoped, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
+use crate::cpu::watershed::WsParams;
+use crate::cpu::Dims;
+use crate::error::{Error, Result};
+
+/// Uniforms of every watershed pass. Keep in sync with `struct WsParams` in
+/// `shaders/watershed.wgsl` (twin: [`WsParams`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct WsUniforms {
+    pub width: u32,
+    pub height: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+impl From<&WsParams> for WsUniforms {
+    fn from(p: &WsParams) -> Self {
+        WsUniforms {
+            width: p.dims.width,
+            height: p.dims.height,
+            _pad0: 0,
+            _pad1: 0,
+        }
+    }
+}
+
+/// The shader's entry points and their bindings (checked against the WGSL by
+/// `tests/shaders_naga.rs`). Binding `i` is twin parameter `i` with `(cost_m, cost_h)` and
+/// `(label, pred)` each folded into one `vec2<u32>` binding (see the module doc).
+pub const ENTRY_POINTS: &[EntryPoint] = &[
+    // params, markers, d2, cost
+    ("ws_init", &[Uniform, Read, Read, ReadWrite]),
+    // params, mask, d2, cost_in, cost_out, changed
+    (
+        "ws_cost",
+        &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
+    ),
+    // params, markers, lp
+    ("ws_label_init", &[Uniform, Read, ReadWrite]),
+    // params, markers, mask, d2, cost, lp_in, lp_out, changed
+    (
+        "ws_label",
+        &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite],
+    ),
+    // params, lp, label
+    ("ws_output", &[Uniform, Read, ReadWrite]),
+];
+
+/// Sweeps in the first batch of a convergence loop.
+pub const FIRST_BATCH: u32 = 8;
+/// Most sweeps in one batch (the batch size doubles up to this).
+pub const MAX_BATCH: u32 = 64;
+
+/// The stage's compiled entry points.
+pub(crate) struct Kernels {
+    pub ws_init: Kernel,
+    pub ws_cost: Kernel,
+    pub ws_label_init: Kernel,
+    pub ws_label: Kernel,
+    pub ws_output: Kernel,
+}
+
+impl Kernels {
+    pub(crate) fn new(device: &wgpu::Device) -> Self {
+        let m = shader_module(device, "watershed", crate::shaders::WATERSHED);
+        let k = |entry: &str| kernel(device, &m, "watershed", ENTRY_POINTS, entry);
+        Kernels {
+            ws_init: k("ws_init"),
+            ws_cost: k("ws_cost"),
+            ws_label_init: k("ws_label_init"),
+            ws_label: k("ws_label"),
+            ws_output: k("ws_output"),
+        }
+    }
+}
+
+fn params_buffer(ctx: &GpuContext, p: &WsParams) -> wgpu::Buffer {
+    ctx.uniform("floodseg.watershed.params", &WsUniforms::from(p))
+}
+
+/// Entry point `ws_init` (twin [`crate::cpu::watershed::ws_init`]); `cost` holds `2 × pixels`
+/// `u32` (packed `(m, hops)`).
+pub fn ws_init(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    markers: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    cost: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_init;
+    ctx.dispatch(encoder, k, &[&u, markers, d2, cost], p.dims.len() as u32);
+}
+
+/// Entry point `ws_cost` (twin [`crate::cpu::watershed::ws_cost`]): one Jacobi sweep from
+/// `cost_in` to `cost_out` (packed `(m, hops)`); sets `changed[0] |= 1` on any change.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_cost(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    cost_in: &wgpu::Buffer,
+    cost_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_cost;
+    let b = [&u, mask, d2, cost_in, cost_out, changed];
+    ctx.dispatch(encoder, k, &b, p.dims.len() as u32);
+}
+
+/// Entry point `ws_label_init` (twin [`crate::cpu::watershed::ws_label_init`]); `lp` holds
+/// `2 × pixels` `u32` (packed `(label, pred)`).
+pub fn ws_label_init(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    markers: &wgpu::Buffer,
+    lp: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_label_init;
+    ctx.dispatch(encoder, k, &[&u, markers, lp], p.dims.len() as u32);
+}
+
+/// Entry point `ws_label` (twin [`crate::cpu::watershed::ws_label`]): one Jacobi sweep of the
+/// best-predecessor relaxation from `lp_in` to `lp_out` (packed `(label, pred)`) on the final
+/// costs `cost`; sets `changed[0] |= 1` on any change.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_label(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    markers: &wgpu::Buffer,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    cost: &wgpu::Buffer,
+    lp_in: &wgpu::Buffer,
+    lp_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_label;
+    let b = [&u, markers, mask, d2, cost, lp_in, lp_out, changed];
+    ctx.dispatch(encoder, k, &b, p.dims.len() as u32);
+}
+
+/// Entry point `ws_output` (twin [`crate::cpu::watershed::ws_output`]): the labels of `lp`
+/// into `label`, `NONE` → 0.
+pub fn ws_output(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    lp: &wgpu::Buffer,
+    label: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_output;
+    ctx.dispatch(encoder, k, &[&u, lp, label], p.dims.len() as u32);
+}
+
+/// How much work a watershed took: sweeps recorded and batches submitted (one flag readback
+/// each) by the cost loop and by the label loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WsStats {
+    pub cost_sweeps: u32,
+    pub cost_batches: u32,
+    pub label_sweeps: u32,
+    pub label_batches: u32,
+}
+
+/// The device buffers a watershed ends with.
+pub struct WsBuffers {
+    /// Final costs, packed `(m, hops)` (`2 × pixels` `u32`).
+    pub cost: wgpu::Buffer,
+    /// Final label states, packed `(label, pred)` (`2 × pixels` `u32`; label `NONE` unreached).
+    pub lp: wgpu::Buffer,
+    /// The output labels (`pixels` `u32`, 0 = none).
+    pub labels: wgpu::Buffer,
+    pub stats: WsStats,
+}
+
+/// Submit `encoder` inside error scopes; device errors come back as [`Error::Backend`].
+fn submit(ctx: &GpuContext, encoder: wgpu::CommandEncoder) -> Result<()> {
+    scoped(ctx.device(), || {
+        ctx.queue().submit([encoder.finish()]);
+    })
+    .map_err(|e| Error::Backend(format!("floodseg.watershed: {e}")))?;
+    ctx.take_uncaptured()
+}
+
+/// Run one convergence loop: batches of sweeps (`sweep(encoder, input, output)`), the changed
+/// flag cleared before each batch's last sweep and read back after it. Returns the buffer
+/// holding the fixed point and `(sweeps, batches)`.
+#[allow(clippy::too_many_arguments)]
+fn converge<'a>(
+    ctx: &GpuContext,
+    what: &str,
+    n: usize,
+    mut cur: &'a wgpu::Buffer,
+    mut next: &'a wgpu::Buffer,
+    changed: &wgpu::Buffer,
+    readback: &wgpu::Buffer,
+    sweep: impl Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer, &wgpu::Buffer),
+) -> Result<(&'a wgpu::Buffer, u32, u32)> {
+    // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
+    // the cap only turns a broken device into an error instead of an endless loop.
+    let cap = 2 * n as u64 + 2 * MAX_BATCH as u64;
+    let (mut sweeps, mut batches, mut k) = (0u32, 0u32, FIRST_BATCH);
+    loop {
+        let mut enc = ctx.encoder(&format!("floodseg.watershed.{what}"));
+        for s in 0..k {
+            if s + 1 == k {
+                enc.clear_buffer(changed, 0, None);
+            }
+            sweep(&mut enc, cur, next);
+            std::mem::swap(&mut cur, &mut next);
+        }
+        enc.copy_buffer_to_buffer(changed, 0, readback, 0, 4);
+        submit(ctx, enc)?;
+        sweeps += k;
+        batches += 1;
+        let flag = ctx.read_u32(readback, 1)?;
+        if flag.first().copied().unwrap_or(0) == 0 {
+            return Ok((cur, sweeps, batches));
+        }
+        if sweeps as u64 > cap {
+            return Err(Error::Backend(format!(
+                "floodseg.watershed: the {what} loop did not converge in {sweeps} sweeps"
+            )));
+        }
+        k = (2 * k).min(MAX_BATCH);
+    }
+}
+
+/// The whole stage, keeping the final cost and label-state buffers and the loop counts (for
+/// tests and benchmarks; [`watershed`] returns only the labels).
+pub fn watershed_buffers(
+    ctx: &GpuContext,
+    dims: Dims,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    markers: &wgpu::Buffer,
+) -> Result<WsBuffers> {
+    let n = dims.len();
+    ctx.check_len("the watershed's packed costs", 2 * n as u64)?;
+    let p = WsParams { dims };
+    let u = params_buffer(ctx, &p);
+    let kk = &ctx.kernels.watershed;
+    let n32 = n as u32;
+    let cost_a = ctx.storage("floodseg.watershed.cost_a", 2 * n);
+    let cost_b = ctx.storage("floodseg.watershed.cost_b", 2 * n);
+    let lp_a = ctx.storage("floodseg.watershed.lp_a", 2 * n);
+    let lp_b = ctx.storage("floodseg.watershed.lp_b", 2 * n);
+    let labels = ctx.storage("floodseg.watershed.labels", n);
+    let changed = ctx.storage("floodseg.watershed.changed", 1);
+    let readback = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("floodseg.watershed.changed.readback"),
+        size: 4,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+
+    let mut enc = ctx.encoder("floodseg.watershed.init");
+    ctx.dispatch(&mut enc, &kk.ws_init, &[&u, markers, d2, &cost_a], n32);
+    submit(ctx, enc)?;
+    let (cost, cost_sweeps, cost_batches) = converge(
+        ctx,
+        "cost",
+        n,
+        &cost_a,
+        &cost_b,
+        &changed,
+        &readback,
+        |enc, cin, cout| {
+            let b = [&u, mask, d2, cin, cout, &changed];
+            ctx.dispatch(enc, &kk.ws_cost, &b, n32);
+        },
+    )?;
+
+    let mut enc = ctx.encoder("floodseg.watershed.label_init");
+    ctx.dispatch(&mut enc, &kk.ws_label_init, &[&u, markers, &lp_a], n32);
+    submit(ctx, enc)?;
+    let (lp, label_sweeps, label_batches) = converge(
+        ctx,
+        "label",
+        n,
+        &lp_a,
+        &lp_b,
+        &changed,
+        &readback,
+        |enc, lin, lout| {
+            let b = [&u, markers, mask, d2, cost, lin, lout, &changed];
+            ctx.dispatch(enc, &kk.ws_label, &b, n32);
+        },
+    )?;
+
+    let mut enc = ctx.encoder("floodseg.watershed.output");
+    ctx.dispatch(&mut enc, &kk.ws_output, &[&u, lp, &labels], n32);
+    submit(ctx, enc)?;
+
+    let cost_is_a = std::ptr::eq(cost, &cost_a);
+    let lp_is_a = std::ptr::eq(lp, &lp_a);
+    let cost = if cost_is_a { cost_a } else { cost_b };
+    let lp = if lp_is_a { lp_a } else { lp_b };
+    Ok(WsBuffers {
+        cost,
+        lp,
+        labels,
+        stats: WsStats {
+            cost_sweeps,
+            cost_batches,
+            label_sweeps,
+            label_batches,
+        },
+    })
+}
+
+/// The whole watershed stage (twin [`crate::cpu::watershed::watershed`], schedule of
+/// [`crate::cpu::watershed::watershed_jacobi`]) on device buffers of `dims.len()` `u32` each:
+/// returns the labels buffer. Submits internally (one submission and one 4-byte readback per
+/// batch of sweeps).
+pub fn watershed(
+    ctx: &GpuContext,
+    dims: Dims,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    markers: &wgpu::Buffer,
+) -> Result<wgpu::Buffer> {
+    Ok(watershed_buffers(ctx, dims, mask, d2, markers)?.labels)
+}
+
+/// Everything [`run_watershed_state`] reads back, unpacked as the twin stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsState {
+    pub cost_m: Vec<u32>,
+    pub cost_h: Vec<u32>,
+    /// Label states before [`ws_output`] (`NONE` unreached).
+    pub label: Vec<u32>,
+    pub pred: Vec<u32>,
+    /// The output labels.
+    pub labels: Vec<u32>,
+    pub stats: WsStats,
+}
+
+fn check_inputs(ctx: &GpuContext, dims: Dims, inputs: &[(&str, &[u32])]) -> Result<()> {
+    ctx.check_size(dims.width as usize, dims.height as usize)?;
+    ctx.check_len("the watershed's packed costs", 2 * dims.len() as u64)?;
+    for (what, v) in inputs {
+        if v.len() != dims.len() {
+            return Err(Error::BadData(format!(
+                "{} {what} pixels for {}×{}",
+                v.len(),
+                dims.width,
+                dims.height
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Upload `mask`, `d2` and `markers`, run the watershed and read the labels back.
+pub fn run_watershed(
+    ctx: &GpuContext,
+    dims: Dims,
+    mask: &[u32],
+    d2: &[u32],
+    markers: &[u32],
+) -> Result<Vec<u32>> {
+    check_inputs(
+        ctx,
+        dims,
+        &[("mask", mask), ("d2", d2), ("markers", markers)],
+    )?;
+    let m = ctx.storage_init("floodseg.watershed.mask", mask);
+    let d = ctx.storage_init("floodseg.watershed.d2", d2);
+    let k = ctx.storage_init("floodseg.watershed.markers", markers);
+    let labels = watershed(ctx, dims, &m, &d, &k)?;
+    ctx.run_and_read("floodseg.watershed.read", dims.len(), |_| Ok(labels))
+}
+
+/// As [`run_watershed`], also reading back the final costs and label states and the loop
+/// counts (tests compare them with the twin's).
+pub fn run_watershed_state(
+    ctx: &GpuContext,
+    dims: Dims,
+    mask: &[u32],
+    d2: &[u32],
+    markers: &[u32],
+) -> Result<WsState> {
+    check_inputs(
+        ctx,
+        dims,
+        &[("mask", mask), ("d2", d2), ("markers", markers)],
+    )?;
+    let n = dims.len();
+    let m = ctx.storage_init("floodseg.watershed.mask", mask);
+    let d = ctx.storage_init("floodseg.watershed.d2", d2);
+    let k = ctx.storage_init("floodseg.watershed.markers", markers);
+    let out = watershed_buffers(ctx, dims, &m, &d, &k)?;
+    let cost = ctx.run_and_read("floodseg.watershed.read_cost", 2 * n, |_| {
+        Ok(out.cost.clone())
+    })?;
+    let lp = ctx.run_and_read("floodseg.watershed.read_lp", 2 * n, |_| Ok(out.lp.clone()))?;
+    let labels = ctx.run_and_read("floodseg.watershed.read_labels", n, |_| {
+        Ok(out.labels.clone())
+    })?;
+    let even = |v: &[u32]| v.iter().step_by(2).copied().collect::<Vec<u32>>();
+    let odd = |v: &[u32]| v.iter().skip(1).step_by(2).copied().collect::<Vec<u32>>();
+    Ok(WsState {
+        cost_m: even(&cost),
+        cost_h: odd(&cost),
+        label: even(&lp),
+        pred: odd(&lp),
+        labels,
+        stats: out.stats,
+    })
+}
