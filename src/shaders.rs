@@ -12,6 +12,8 @@ pub const THRESHOLD: &str = include_str!("../shaders/threshold.wgsl");
 pub const OPENING: &str = include_str!("../shaders/opening.wgsl");
 /// `shaders/distance.wgsl` (twin: `cpu::distance`).
 pub const DISTANCE: &str = include_str!("../shaders/distance.wgsl");
+/// `shaders/peaks.wgsl` (twin: `cpu::peaks`; `peaks_roi_erode`/`peaks_roi_dilate`: `cpu::opening`).
+pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -19,4 +21,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("threshold", THRESHOLD),
     ("opening", OPENING),
     ("distance", DISTANCE),
+    ("peaks", PEAKS),
 ];

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 pub mod distance;
 pub mod gray;
 pub mod opening;
+pub mod peaks;
 pub mod threshold;
 
 /// The wgpu this backend is built with (for callers that record their own passes).
@@ -154,6 +155,7 @@ pub(crate) struct Kernels {
     pub threshold: threshold::Kernels,
     pub opening: opening::Kernels,
     pub distance: distance::Kernels,
+    pub peaks: peaks::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -317,6 +319,7 @@ impl GpuContext {
             threshold: threshold::Kernels::new(&device),
             opening: opening::Kernels::new(&device),
             distance: distance::Kernels::new(&device),
+            peaks: peaks::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
