@@ -122,6 +122,7 @@ fn peaks_gpu_equals_cpu_on_fixtures() {
     let Some(ctx) = common::gpu() else { return };
     let cases = common::fixture_cases();
     assert!(!cases.is_empty(), "no fixtures found");
+    let mut batches = Vec::new();
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let args = std::fs::read_to_string(case.join("args.txt")).unwrap();
@@ -134,13 +135,15 @@ fn peaks_gpu_equals_cpu_on_fixtures() {
             min_distance: prm.min_distance,
             footprint: prm.footprint_size(),
         };
-        check(ctx, &name, &p, &st.opened, &st.distance2);
+        batches.push(check(ctx, &name, &p, &st.opened, &st.distance2));
         // the stage's recorded output (scikit-image) too
         let (_, _, want) = common::read_tiff_u32(&case.join("peaks.tif"));
         let want: Vec<u32> = want.iter().map(|&v| (v != 0) as u32).collect();
         let got = gpu::peaks::run_peaks(ctx, &p, &st.opened, &st.distance2).unwrap();
         common::assert_same(&name, "peaks-fixture", st.dims.width as usize, &got, &want);
     }
+    batches.sort();
+    eprintln!("peaks fixtures: batches of spacing rounds per case (sorted): {batches:?}");
 }
 
 #[test]
