@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
-use floodseg::pipeline::{segment, Backend, Params, Stages};
+use floodseg::pipeline::{Backend, Params, Segmenter, Stages};
 use floodseg::{io, measure, render, synth, Error, Result};
 
 #[derive(Parser)]
@@ -177,9 +177,11 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Auto => Backend::Auto,
     };
-    let t0 = Instant::now();
     let img = io::read_image(&a.input)?;
-    let (stages, used) = segment(&img, &params, backend)?;
+    let segmenter = Segmenter::new(backend)?;
+    eprintln!("floodseg: backend {}", segmenter.description());
+    let t0 = Instant::now();
+    let stages = segmenter.segment(&img, &params)?;
     let elapsed = t0.elapsed();
     let (w, h) = (img.width, img.height);
 
@@ -200,7 +202,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         )?;
     }
     eprintln!(
-        "floodseg: {}: {}×{} {}×{}, backend {used}, {:.1} ms",
+        "floodseg: {}: {}×{} {}×{}, {:.1} ms",
         a.input.display(),
         w,
         h,

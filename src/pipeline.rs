@@ -251,16 +251,76 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     })
 }
 
-/// Run the pipeline on the requested backend. Returns the stages and the backend's name.
-pub fn segment(
-    img: &RawImage,
-    params: &Params,
-    backend: Backend,
-) -> Result<(Stages, &'static str)> {
-    match backend {
-        Backend::Cpu | Backend::Auto => Ok((segment_cpu(img, params)?, "cpu")),
-        Backend::Gpu => Err(Error::Backend(
-            "the GPU backend is not available yet (use --backend cpu or auto)".into(),
-        )),
+/// A backend ready to segment frames: the CPU twin, or a GPU context (device, compiled
+/// pipelines) created once and reused for every frame.
+pub struct Segmenter {
+    gpu: Option<crate::gpu::GpuContext>,
+    description: String,
+}
+
+impl Segmenter {
+    /// Prepare `backend`. `Gpu` fails with [`Error::Backend`] (listing the adapters seen) when
+    /// no adapter fits; `Auto` takes a hardware GPU when one exists and otherwise the CPU twin,
+    /// and [`Segmenter::description`] says which and why.
+    pub fn new(backend: Backend) -> Result<Segmenter> {
+        match backend {
+            Backend::Cpu => Ok(Segmenter {
+                gpu: None,
+                description: "cpu".into(),
+            }),
+            Backend::Gpu => {
+                let ctx = crate::gpu::GpuContext::new()?;
+                let description = format!("gpu: {}", ctx.adapter_description());
+                Ok(Segmenter {
+                    gpu: Some(ctx),
+                    description,
+                })
+            }
+            Backend::Auto => match crate::gpu::hardware_adapter() {
+                Some(name) => match crate::gpu::GpuContext::new() {
+                    Ok(ctx) => {
+                        let description = format!("gpu: {}", ctx.adapter_description());
+                        Ok(Segmenter {
+                            gpu: Some(ctx),
+                            description,
+                        })
+                    }
+                    Err(e) => Ok(Segmenter {
+                        gpu: None,
+                        description: format!("cpu (GPU {name} unusable: {e})"),
+                    }),
+                },
+                None => Ok(Segmenter {
+                    gpu: None,
+                    description: "cpu (no hardware GPU found)".into(),
+                }),
+            },
+        }
     }
+
+    /// Which backend runs, for people: `cpu`, `gpu: <adapter>`, or `cpu (why not the GPU)`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Whether frames run on the GPU.
+    pub fn is_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    /// Segment one image; both backends give identical [`Stages`].
+    pub fn segment(&self, img: &RawImage, params: &Params) -> Result<Stages> {
+        match &self.gpu {
+            Some(ctx) => crate::gpu::pipeline::segment_gpu(ctx, img, params),
+            None => segment_cpu(img, params),
+        }
+    }
+}
+
+/// Run the pipeline once on the requested backend (a [`Segmenter`] for one frame). Returns the
+/// stages and the backend's description.
+pub fn segment(img: &RawImage, params: &Params, backend: Backend) -> Result<(Stages, String)> {
+    let s = Segmenter::new(backend)?;
+    let stages = s.segment(img, params)?;
+    Ok((stages, s.description().to_string()))
 }

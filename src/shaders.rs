@@ -19,6 +19,8 @@ pub const COMPONENTS: &str = include_str!("../shaders/components.wgsl");
 pub const SCAN: &str = include_str!("../shaders/scan.wgsl");
 /// `shaders/watershed.wgsl` (twin: `cpu::watershed`).
 pub const WATERSHED: &str = include_str!("../shaders/watershed.wgsl");
+/// `shaders/peaks.wgsl` (twin: `cpu::peaks`; `peaks_roi_erode`/`peaks_roi_dilate`: `cpu::opening`).
+pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -29,4 +31,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("components", COMPONENTS),
     ("scan", SCAN),
     ("watershed", WATERSHED),
+    ("peaks", PEAKS),
 ];

@@ -273,22 +273,97 @@ fn unwritable_output_is_an_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/labels.tif"));
 }
 
+/// `--backend gpu --save-stages A` and `--backend cpu --save-stages B` write identical files,
+/// every stage and the outputs.
 #[test]
-fn gpu_backend_says_it_is_not_available_yet() {
-    let out = bin()
-        .arg("segment")
-        .arg(repo().join("data/ecoli.png"))
-        .args([
-            "-o",
-            "/tmp/floodseg-gpu-test.tif",
-            "--threshold",
-            "180",
-            "--dark",
-            "--backend",
-            "gpu",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+fn gpu_and_cpu_backends_write_identical_files() {
+    if gpu().is_none() {
+        return;
+    }
+    let d = out_dir("backends");
+    for (input, flags) in [
+        (
+            "data/ecoli.png",
+            vec![
+                "--threshold",
+                "180",
+                "--dark",
+                "--open",
+                "1",
+                "--min-distance",
+                "10",
+                "--footprint",
+                "10",
+            ],
+        ),
+        (
+            "data/lecture-noisy.png",
+            vec![
+                "--threshold",
+                "180",
+                "--dark",
+                "--open",
+                "5",
+                "--min-distance",
+                "10",
+                "--footprint",
+                "10",
+            ],
+        ),
+        (
+            "data/omnipose/ecoli_phase.tif",
+            vec![
+                "--threshold",
+                "otsu",
+                "--dark",
+                "--open",
+                "1",
+                "--min-distance",
+                "3",
+            ],
+        ),
+    ] {
+        let mut outputs = Vec::new();
+        for backend in ["cpu", "gpu"] {
+            let dir = d.join(format!("{}-{backend}", input.replace('/', "_")));
+            std::fs::create_dir_all(&dir).unwrap();
+            let out = bin()
+                .arg("segment")
+                .arg(repo().join(input))
+                .arg("-o")
+                .arg(dir.join("labels.tif"))
+                .args(&flags)
+                .args(["--backend", backend, "--save-stages"])
+                .arg(dir.join("stages"))
+                .arg("--stats")
+                .arg(dir.join("objects.csv"))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{input} {backend}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("backend {backend}")),
+                "{input}: stderr should name the backend: {err}"
+            );
+            outputs.push((dir, String::from_utf8_lossy(&out.stdout).to_string()));
+        }
+        assert_eq!(outputs[0].1, outputs[1].1, "{input}: object counts");
+        let mut files = vec!["labels.tif".to_string(), "objects.csv".to_string()];
+        for stage in ["mask", "opened", "distance2", "peaks", "markers", "labels"] {
+            files.push(format!("stages/{stage}.tif"));
+            files.push(format!("stages/{stage}.png"));
+        }
+        for f in files {
+            let a = std::fs::read(outputs[0].0.join(&f)).unwrap();
+            let b = std::fs::read(outputs[1].0.join(&f)).unwrap();
+            assert!(
+                a == b,
+                "{input}: {f} differs between --backend cpu and --backend gpu"
+            );
+        }
+    }
 }

@@ -37,6 +37,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::distance::DistUniforms as D;
     use gpu::gray::GrayUniforms as G;
     use gpu::opening::MorphUniforms as M;
+    use gpu::peaks::PeaksUniforms as P;
     use gpu::scan::ScanUniforms as S;
     use gpu::threshold::ThresholdUniforms as T;
     use gpu::watershed::WsUniforms as W;
@@ -148,6 +149,30 @@ fn expectations() -> Vec<Expect> {
                 ("_pad1", offset_of!(W, _pad1)),
             ],
             size: size_of::<W>(),
+        },
+        Expect {
+            stage: "peaks",
+            table: gpu::peaks::ENTRY_POINTS,
+            // peaks_roi_erode / peaks_roi_dilate: cpu::opening::erode / dilate with rect = ROI
+            twin_functions: &[
+                "peaks_bounds",
+                "peaks_max_rows",
+                "peaks_max_cols",
+                "peaks_candidates",
+                "peaks_roi_erode",
+                "peaks_roi_dilate",
+                "peaks_isolated",
+                "peaks_space",
+                "peaks_output",
+            ],
+            uniform: "PeaksParams",
+            members: vec![
+                ("width", offset_of!(P, width)),
+                ("height", offset_of!(P, height)),
+                ("min_distance", offset_of!(P, min_distance)),
+                ("footprint", offset_of!(P, footprint)),
+            ],
+            size: size_of::<P>(),
         },
     ]
 }

@@ -31,6 +31,8 @@ pub mod components;
 pub mod distance;
 pub mod gray;
 pub mod opening;
+pub mod peaks;
+pub mod pipeline;
 pub mod scan;
 pub mod threshold;
 pub mod watershed;
@@ -160,6 +162,7 @@ pub(crate) struct Kernels {
     pub components: components::Kernels,
     pub scan: scan::Kernels,
     pub watershed: watershed::Kernels,
+    pub peaks: peaks::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -326,6 +329,7 @@ impl GpuContext {
             components: components::Kernels::new(&device),
             scan: scan::Kernels::new(&device),
             watershed: watershed::Kernels::new(&device),
+            peaks: peaks::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 

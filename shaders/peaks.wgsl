@@ -1,0 +1,392 @@
+// Stage **peaks**: `skimage.feature.peak_local_max(dist, labels=mask, min_distance=m,
+// footprint=np.ones((s, s)))` as parallel passes (SPEC.md stage 5).
+// CPU twin: src/cpu/peaks.rs (one function per entry point, same names, bindings in the order of
+// the twin's parameters); host side: src/gpu/peaks.rs.
+//
+// - `peaks_bounds` (*order-free reduction*, atomicMin/atomicMax): ROI + min(d2) into `bounds`
+//   = [y0, x0, y1, x1, dmin], initialised by the host to BOUNDS_INIT. The ROI never leaves the
+//   device: every later pass reads it from the `bounds` storage buffer.
+// - `peaks_max_rows`, `peaks_max_cols`, `peaks_output` (*map*).
+// - `peaks_candidates` (*map* + atomicOr on `flag`); it decides `all_are_candidates` itself from
+//   `bounds`.
+// - `peaks_roi_erode`, `peaks_roi_dilate` (*map*): `cpu::opening::erode` / `dilate` with the
+//   cross and `rect` = the ROI read from `bounds` (the twin's "trivial image" opening).
+// - `peaks_isolated` (*map*): always dispatched; it overwrites `state` only when `flag == 0` and
+//   not `all_are_candidates` (the twin's host-side condition, decided here on the device). Its
+//   extra last binding is `flag`.
+// - `peaks_space` (*Jacobi*, + atomicOr on `changed`): one round of the spacing walk.
+//
+// Binding i of an entry point is parameter i of its twin; variables sharing a binding number
+// belong to different entry points.
+
+// "No value" (twin: `cpu::NONE`).
+const NONE: u32 = 0xffffffffu;
+// Candidate states (twin: `STATE_*`).
+const STATE_NONE: u32 = 0u;
+const STATE_UNDECIDED: u32 = 1u;
+const STATE_KEPT: u32 = 2u;
+const STATE_REJECTED: u32 = 3u;
+
+// Keep in sync with `PeaksUniforms` in src/gpu/peaks.rs (twin: `cpu::peaks::PeaksParams`).
+struct PeaksParams {
+    width: u32,
+    height: u32,
+    // min_distance m (border width and spacing).
+    min_distance: u32,
+    // Footprint size s (an s×s box), at least 1.
+    footprint: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: PeaksParams;
+
+// peaks_bounds, peaks_max_rows, peaks_candidates, peaks_isolated
+@group(0) @binding(1) var<storage, read> mask: array<u32>;
+// peaks_max_cols
+@group(0) @binding(1) var<storage, read> hmax_in: array<u32>;
+// peaks_space
+@group(0) @binding(1) var<storage, read> d2_space: array<u32>;
+// peaks_output
+@group(0) @binding(1) var<storage, read> state_final: array<u32>;
+// peaks_roi_erode, peaks_roi_dilate
+@group(0) @binding(1) var<storage, read> roi_bounds: array<u32>;
+
+// peaks_bounds, peaks_max_rows, peaks_candidates, peaks_isolated
+@group(0) @binding(2) var<storage, read> d2: array<u32>;
+// peaks_max_cols
+@group(0) @binding(2) var<storage, read> bounds_cols: array<u32>;
+// peaks_space
+@group(0) @binding(2) var<storage, read> state_in: array<u32>;
+// peaks_output
+@group(0) @binding(2) var<storage, read_write> peaks_out: array<u32>;
+// peaks_roi_erode, peaks_roi_dilate
+@group(0) @binding(2) var<storage, read> src: array<u32>;
+
+// peaks_bounds: [y0, x0, y1, x1, dmin]
+@group(0) @binding(3) var<storage, read_write> bounds_acc: array<atomic<u32>, 5>;
+// peaks_max_rows
+@group(0) @binding(3) var<storage, read> bounds_rows: array<u32>;
+// peaks_max_cols
+@group(0) @binding(3) var<storage, read_write> wmax_out: array<u32>;
+// peaks_candidates
+@group(0) @binding(3) var<storage, read> wmax: array<u32>;
+// peaks_isolated
+@group(0) @binding(3) var<storage, read> opened: array<u32>;
+// peaks_space
+@group(0) @binding(3) var<storage, read_write> state_out: array<u32>;
+// peaks_roi_erode, peaks_roi_dilate
+@group(0) @binding(3) var<storage, read_write> dst: array<u32>;
+
+// peaks_max_rows
+@group(0) @binding(4) var<storage, read_write> hmax_out: array<u32>;
+// peaks_candidates, peaks_isolated
+@group(0) @binding(4) var<storage, read> bounds: array<u32>;
+// peaks_space
+@group(0) @binding(4) var<storage, read_write> changed: atomic<u32>;
+
+// peaks_candidates, peaks_isolated
+@group(0) @binding(5) var<storage, read_write> state: array<u32>;
+
+// peaks_candidates
+@group(0) @binding(6) var<storage, read_write> flag: atomic<u32>;
+// peaks_isolated (read only: the host-side condition of the twin)
+@group(0) @binding(6) var<storage, read> flag_in: u32;
+
+// Partial bounds of one workgroup (peaks_bounds).
+var<workgroup> wg_bounds: array<atomic<u32>, 5>;
+
+fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.y * nwg.x * 64u + gid.x;
+}
+
+fn roi_contains(b0: u32, b1: u32, b2: u32, b3: u32, y: u32, x: u32) -> bool {
+    return y >= b0 && y <= b2 && x >= b1 && x <= b3;
+}
+
+// Window offsets per axis: lo = s / 2 pixels before, hi = s - s/2 - 1 after (twin: `window`).
+fn window_lo() -> u32 {
+    return params.footprint / 2u;
+}
+fn window_hi() -> u32 {
+    return params.footprint - params.footprint / 2u - 1u;
+}
+
+// Entry point `peaks_bounds`: atomicMin/atomicMax into `bounds` (initialised to BOUNDS_INIT),
+// first within the workgroup, then one global atomic per slot and workgroup.
+@compute @workgroup_size(64)
+fn peaks_bounds(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    if (li < 5u) {
+        atomicStore(&wg_bounds[li], select(NONE, 0u, li == 2u || li == 3u));
+    }
+    workgroupBarrier();
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    let h = params.height;
+    let m = params.min_distance;
+    if (i < w * h) {
+        let y = i / w;
+        let x = i % w;
+        atomicMin(&wg_bounds[4], d2[i]);
+        // y + m < h without overflow: m < h - y (y < h)
+        let inside = y >= m && m < h - y && x >= m && m < w - x;
+        if (mask[i] != 0u && inside) {
+            atomicMin(&wg_bounds[0], y);
+            atomicMin(&wg_bounds[1], x);
+            atomicMax(&wg_bounds[2], y);
+            atomicMax(&wg_bounds[3], x);
+        }
+    }
+    workgroupBarrier();
+    if (li < 5u) {
+        let v = atomicLoad(&wg_bounds[li]);
+        if (li == 2u || li == 3u) {
+            atomicMax(&bounds_acc[li], v);
+        } else {
+            atomicMin(&bounds_acc[li], v);
+        }
+    }
+}
+
+// Entry point `peaks_max_rows`: hmax[y, x] = max over the window's columns (clipped to the ROI)
+// of the masked d2; 0 outside the ROI.
+@compute @workgroup_size(64)
+fn peaks_max_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    if (i >= w * params.height) {
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    let y0 = bounds_rows[0];
+    let x0 = bounds_rows[1];
+    let y1 = bounds_rows[2];
+    let x1 = bounds_rows[3];
+    var v = 0u;
+    if (roi_contains(y0, x0, y1, x1, y, x)) {
+        // x0 <= x <= x1: no under- or overflow
+        let a = x - min(x - x0, window_lo());
+        let b = x + min(x1 - x, window_hi());
+        for (var xx = a; xx <= b; xx++) {
+            let j = y * w + xx;
+            if (mask[j] != 0u) {
+                v = max(v, d2[j]);
+            }
+        }
+    }
+    hmax_out[i] = v;
+}
+
+// Entry point `peaks_max_cols`: wmax[y, x] = max over the window's rows (clipped to the ROI) of
+// hmax; 0 outside the ROI.
+@compute @workgroup_size(64)
+fn peaks_max_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    if (i >= w * params.height) {
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    let y0 = bounds_cols[0];
+    let x0 = bounds_cols[1];
+    let y1 = bounds_cols[2];
+    let x1 = bounds_cols[3];
+    var v = 0u;
+    if (roi_contains(y0, x0, y1, x1, y, x)) {
+        let a = y - min(y - y0, window_lo());
+        let b = y + min(y1 - y, window_hi());
+        for (var yy = a; yy <= b; yy++) {
+            v = max(v, hmax_in[yy * w + x]);
+        }
+    }
+    wmax_out[i] = v;
+}
+
+// Twin `all_are_candidates`: s == 1 or a one-pixel ROI (bounds of peaks_candidates and
+// peaks_isolated).
+fn all_are_candidates() -> bool {
+    let empty = bounds[0] > bounds[2] || bounds[1] > bounds[3];
+    return params.footprint == 1u
+        || (!empty && bounds[0] == bounds[2] && bounds[1] == bounds[3]);
+}
+
+// Entry point `peaks_candidates`: state = STATE_UNDECIDED for candidates, else STATE_NONE;
+// flag |= 1 when a mask pixel in the ROI differs from its window maximum.
+@compute @workgroup_size(64)
+fn peaks_candidates(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    if (i >= w * params.height) {
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    let all = all_are_candidates();
+    var s = STATE_NONE;
+    if (roi_contains(bounds[0], bounds[1], bounds[2], bounds[3], y, x) && mask[i] != 0u) {
+        if (d2[i] != wmax[i]) {
+            atomicOr(&flag, 1u);
+        }
+        if (d2[i] > bounds[4] && (all || d2[i] == wmax[i])) {
+            s = STATE_UNDECIDED;
+        }
+    }
+    state[i] = s;
+}
+
+// Value of src at (y + dy, x + dx), 0 outside the ROI (twin: `cpu::opening::tap`, rect = ROI).
+fn roi_tap(y: u32, x: u32, dy: i32, dx: i32) -> u32 {
+    let yy = i32(y) + dy;
+    let xx = i32(x) + dx;
+    if (yy < 0 || xx < 0) {
+        return 0u;
+    }
+    if (!roi_contains(roi_bounds[0], roi_bounds[1], roi_bounds[2], roi_bounds[3], u32(yy), u32(xx))) {
+        return 0u;
+    }
+    return src[u32(yy) * params.width + u32(xx)];
+}
+
+// Entry point `peaks_roi_erode` (twin `cpu::opening::erode`, cross, rect = ROI): dst = 1 where
+// the pixel and its 4 neighbours are 1 inside the ROI.
+@compute @workgroup_size(64)
+fn peaks_roi_erode(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    if (i >= w * params.height) {
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    var v = 0u;
+    if (roi_contains(roi_bounds[0], roi_bounds[1], roi_bounds[2], roi_bounds[3], y, x)) {
+        v = 1u;
+        for (var dy = -1; dy <= 1; dy++) {
+            for (var dx = -1; dx <= 1; dx++) {
+                if ((dy == 0 || dx == 0) && roi_tap(y, x, dy, dx) == 0u) {
+                    v = 0u;
+                }
+            }
+        }
+    }
+    dst[i] = v;
+}
+
+// Entry point `peaks_roi_dilate` (twin `cpu::opening::dilate`, cross, rect = ROI): dst = 1
+// where the pixel or one of its 4 neighbours is 1 inside the ROI.
+@compute @workgroup_size(64)
+fn peaks_roi_dilate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    if (i >= w * params.height) {
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    var v = 0u;
+    if (roi_contains(roi_bounds[0], roi_bounds[1], roi_bounds[2], roi_bounds[3], y, x)) {
+        for (var dy = -1; dy <= 1; dy++) {
+            for (var dx = -1; dx <= 1; dx++) {
+                if ((dy == 0 || dx == 0) && roi_tap(y, x, dy, dx) != 0u) {
+                    v = 1u;
+                }
+            }
+        }
+    }
+    dst[i] = v;
+}
+
+// Entry point `peaks_isolated`: when flag == 0 and not all_are_candidates (the twin's host-side
+// condition), the candidates are the ROI's mask pixels that its opening removed, above the
+// threshold; otherwise state is left as peaks_candidates wrote it.
+@compute @workgroup_size(64)
+fn peaks_isolated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    if (i >= w * params.height) {
+        return;
+    }
+    if (flag_in != 0u || all_are_candidates()) {
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    let on = roi_contains(bounds[0], bounds[1], bounds[2], bounds[3], y, x) && mask[i] != 0u
+        && opened[i] == 0u && d2[i] > bounds[4];
+    state[i] = select(STATE_NONE, STATE_UNDECIDED, on);
+}
+
+// Whether candidate j (value dj) has priority over candidate i (value di) (twin: `before`).
+fn before(dj: u32, j: u32, di: u32, i: u32) -> bool {
+    return dj > di || (dj == di && j < i);
+}
+
+// Entry point `peaks_space`: one round of the spacing walk; changed |= 1 when some candidate is
+// decided in this round.
+@compute @workgroup_size(64)
+fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    let w = params.width;
+    let h = params.height;
+    if (i >= w * h) {
+        return;
+    }
+    let s = state_in[i];
+    if (s != STATE_UNDECIDED) {
+        state_out[i] = s;
+        return;
+    }
+    let y = i / w;
+    let x = i % w;
+    let di = d2_space[i];
+    var blocked = false; // a higher-priority conflicting candidate is still undecided
+    var rejected = false; // ... or kept
+    // conflicts: Chebyshev distance <= m - 1
+    if (params.min_distance >= 2u) {
+        let r = params.min_distance - 1u;
+        let ya = y - min(y, r);
+        let yb = y + min(h - 1u - y, r);
+        let xa = x - min(x, r);
+        let xb = x + min(w - 1u - x, r);
+        for (var yy = ya; yy <= yb; yy++) {
+            for (var xx = xa; xx <= xb; xx++) {
+                let j = yy * w + xx;
+                let sj = state_in[j];
+                if (j == i || sj == STATE_NONE || sj == STATE_REJECTED) {
+                    continue;
+                }
+                if (before(d2_space[j], j, di, i)) {
+                    if (sj == STATE_KEPT) {
+                        rejected = true;
+                    } else {
+                        blocked = true;
+                    }
+                }
+            }
+        }
+    }
+    var out = STATE_KEPT;
+    if (rejected) {
+        out = STATE_REJECTED;
+    } else if (blocked) {
+        out = STATE_UNDECIDED;
+    }
+    state_out[i] = out;
+    if (out != STATE_UNDECIDED) {
+        atomicOr(&changed, 1u);
+    }
+}
+
+// Entry point `peaks_output`: peaks = 1 for kept candidates.
+@compute @workgroup_size(64)
+fn peaks_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    peaks_out[i] = select(0u, 1u, state_final[i] == STATE_KEPT);
+}

@@ -1,0 +1,425 @@
+//! Host side of stage **peaks** (`shaders/peaks.wgsl`; twin [`crate::cpu::peaks`]).
+//!
+//! Passes, in the twin's order ([`crate::cpu::peaks::peaks_rounds`]):
+//! `peaks_bounds` (*order-free reduction*: atomicMin/atomicMax into a 5-`u32` buffer
+//! initialised to [`BOUNDS_INIT`]), `peaks_max_rows`, `peaks_max_cols`, `peaks_candidates`
+//! (*map* + an atomicOr flag), the trivial-image opening, `peaks_isolated`, then `peaks_space`
+//! rounds (*Jacobi*, ping-pong state buffers) and `peaks_output`.
+//!
+//! The ROI never comes back to the host: every pass after `peaks_bounds` reads it from the
+//! `bounds` storage buffer, and the twin's host-side decisions are taken on the device:
+//! - empty ROI (the twin returns zeros early): every pass then finds no pixel in the ROI, so
+//!   `state` stays all `STATE_NONE` and the output all 0 — the same result;
+//! - `all_are_candidates` is computed by `peaks_candidates` and `peaks_isolated` from `bounds`;
+//! - the "trivial image" branch (`flag == 0 && !all_are_candidates`): the opening always runs,
+//!   `peaks_roi_erode` (mask → `hmax`) then `peaks_roi_dilate` (`hmax` → `wmax`), and
+//!   `peaks_isolated` always runs but overwrites `state` only under that condition (it reads
+//!   `flag` as an extra last binding).
+//!
+//! Mapping of the opening: the twin calls `cpu::opening::erode`/`dilate` with
+//! `MorphParams::new(dims, roi_of(&bounds), Structure::Cross)`; `peaks_roi_erode` /
+//! `peaks_roi_dilate` are those passes with `rect` read from `bounds` (bindings: uniform,
+//! `bounds`, `src`, `dst`).
+//!
+//! Spacing rounds: recorded [`ROUNDS_FIRST_BATCH`] per submission, the batch size doubling up to
+//! [`ROUNDS_MAX_BATCH`]. The `changed` flag is cleared just before the *last* round of each batch
+//! and read back once per batch: a round that decides nothing leaves the state fixed forever, so
+//! the batch ends converged exactly when its last round changed nothing (the twin's stopping
+//! rule; extra rounds are no-ops). Each batch ends with `peaks_output`, so the output buffer holds
+//! the result once the loop stops.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
+use crate::cpu::peaks::{PeaksParams, BOUNDS_INIT};
+use crate::error::{Error, Result};
+
+/// Uniforms of every peaks pass. Keep in sync with `struct PeaksParams` in `shaders/peaks.wgsl`
+/// (twin: [`PeaksParams`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct PeaksUniforms {
+    pub width: u32,
+    pub height: u32,
+    pub min_distance: u32,
+    pub footprint: u32,
+}
+
+impl From<&PeaksParams> for PeaksUniforms {
+    fn from(p: &PeaksParams) -> Self {
+        PeaksUniforms {
+            width: p.dims.width,
+            height: p.dims.height,
+            min_distance: p.min_distance,
+            footprint: p.footprint,
+        }
+    }
+}
+
+/// Spacing rounds in the first submission.
+pub const ROUNDS_FIRST_BATCH: u32 = 8;
+/// Largest number of spacing rounds per submission (the batch size doubles up to it).
+pub const ROUNDS_MAX_BATCH: u32 = 256;
+
+/// The shader's entry points and their bindings (checked against the WGSL by
+/// `tests/shaders_naga.rs`).
+pub const ENTRY_POINTS: &[EntryPoint] = &[
+    ("peaks_bounds", &[Uniform, Read, Read, ReadWrite]),
+    ("peaks_max_rows", &[Uniform, Read, Read, Read, ReadWrite]),
+    ("peaks_max_cols", &[Uniform, Read, Read, ReadWrite]),
+    (
+        "peaks_candidates",
+        &[Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite],
+    ),
+    ("peaks_roi_erode", &[Uniform, Read, Read, ReadWrite]),
+    ("peaks_roi_dilate", &[Uniform, Read, Read, ReadWrite]),
+    (
+        "peaks_isolated",
+        &[Uniform, Read, Read, Read, Read, ReadWrite, Read],
+    ),
+    ("peaks_space", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
+    ("peaks_output", &[Uniform, Read, ReadWrite]),
+];
+
+/// The stage's compiled entry points.
+pub(crate) struct Kernels {
+    pub bounds: Kernel,
+    pub max_rows: Kernel,
+    pub max_cols: Kernel,
+    pub candidates: Kernel,
+    pub roi_erode: Kernel,
+    pub roi_dilate: Kernel,
+    pub isolated: Kernel,
+    pub space: Kernel,
+    pub output: Kernel,
+}
+
+impl Kernels {
+    pub(crate) fn new(device: &wgpu::Device) -> Self {
+        let m = shader_module(device, "peaks", crate::shaders::PEAKS);
+        let k = |entry: &str| kernel(device, &m, "peaks", ENTRY_POINTS, entry);
+        Kernels {
+            bounds: k("peaks_bounds"),
+            max_rows: k("peaks_max_rows"),
+            max_cols: k("peaks_max_cols"),
+            candidates: k("peaks_candidates"),
+            roi_erode: k("peaks_roi_erode"),
+            roi_dilate: k("peaks_roi_dilate"),
+            isolated: k("peaks_isolated"),
+            space: k("peaks_space"),
+            output: k("peaks_output"),
+        }
+    }
+}
+
+/// The uniform buffer of the peaks passes.
+pub fn params_buffer(ctx: &GpuContext, p: &PeaksParams) -> wgpu::Buffer {
+    ctx.uniform("floodseg.peaks.params", &PeaksUniforms::from(p))
+}
+
+/// A bounds buffer holding [`BOUNDS_INIT`] (ready for `peaks_bounds`).
+pub fn bounds_buffer(ctx: &GpuContext) -> wgpu::Buffer {
+    ctx.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT)
+}
+
+fn n_of(p: &PeaksParams) -> u32 {
+    p.dims.len() as u32
+}
+
+/// Entry point `peaks_bounds` (twin [`crate::cpu::peaks::peaks_bounds`]): reduces into
+/// `bounds`, which must hold [`BOUNDS_INIT`] beforehand ([`bounds_buffer`]).
+pub fn peaks_bounds(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    bounds: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.bounds;
+    ctx.dispatch(encoder, k, &[&u, mask, d2, bounds], n_of(p));
+}
+
+/// Entry point `peaks_max_rows` (twin [`crate::cpu::peaks::peaks_max_rows`]).
+pub fn peaks_max_rows(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    bounds: &wgpu::Buffer,
+    hmax: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.max_rows;
+    ctx.dispatch(encoder, k, &[&u, mask, d2, bounds, hmax], n_of(p));
+}
+
+/// Entry point `peaks_max_cols` (twin [`crate::cpu::peaks::peaks_max_cols`]).
+pub fn peaks_max_cols(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    hmax: &wgpu::Buffer,
+    bounds: &wgpu::Buffer,
+    wmax: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.max_cols;
+    ctx.dispatch(encoder, k, &[&u, hmax, bounds, wmax], n_of(p));
+}
+
+/// Entry point `peaks_candidates` (twin [`crate::cpu::peaks::peaks_candidates`]); `flag` (one
+/// `u32`) must be 0 beforehand.
+#[allow(clippy::too_many_arguments)]
+pub fn peaks_candidates(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    wmax: &wgpu::Buffer,
+    bounds: &wgpu::Buffer,
+    state: &wgpu::Buffer,
+    flag: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.candidates;
+    ctx.dispatch(
+        encoder,
+        k,
+        &[&u, mask, d2, wmax, bounds, state, flag],
+        n_of(p),
+    );
+}
+
+/// Entry point `peaks_roi_erode`: `cpu::opening::erode` with the cross and `rect` = the ROI in
+/// `bounds`.
+pub fn peaks_roi_erode(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    bounds: &wgpu::Buffer,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.roi_erode;
+    ctx.dispatch(encoder, k, &[&u, bounds, src, dst], n_of(p));
+}
+
+/// Entry point `peaks_roi_dilate`: `cpu::opening::dilate` with the cross and `rect` = the ROI
+/// in `bounds`.
+pub fn peaks_roi_dilate(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    bounds: &wgpu::Buffer,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.roi_dilate;
+    ctx.dispatch(encoder, k, &[&u, bounds, src, dst], n_of(p));
+}
+
+/// Entry point `peaks_isolated` (twin [`crate::cpu::peaks::peaks_isolated`]), with the twin's
+/// condition (`flag == 0 && !all_are_candidates`) checked on the device: otherwise `state` is
+/// left unchanged. `opened` is the ROI opening ([`peaks_roi_erode`] + [`peaks_roi_dilate`]).
+#[allow(clippy::too_many_arguments)]
+pub fn peaks_isolated(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    opened: &wgpu::Buffer,
+    bounds: &wgpu::Buffer,
+    state: &wgpu::Buffer,
+    flag: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.isolated;
+    ctx.dispatch(
+        encoder,
+        k,
+        &[&u, mask, d2, opened, bounds, state, flag],
+        n_of(p),
+    );
+}
+
+/// Entry point `peaks_space` (twin [`crate::cpu::peaks::peaks_space`]): one round; ORs 1 into
+/// `changed` when it decides some candidate.
+pub fn peaks_space(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    d2: &wgpu::Buffer,
+    state_in: &wgpu::Buffer,
+    state_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    space_with(ctx, encoder, &u, p, d2, state_in, state_out, changed);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn space_with(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    u: &wgpu::Buffer,
+    p: &PeaksParams,
+    d2: &wgpu::Buffer,
+    state_in: &wgpu::Buffer,
+    state_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let k = &ctx.kernels.peaks.space;
+    ctx.dispatch(encoder, k, &[u, d2, state_in, state_out, changed], n_of(p));
+}
+
+/// Entry point `peaks_output` (twin [`crate::cpu::peaks::peaks_output`]).
+pub fn peaks_output(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    state: &wgpu::Buffer,
+    peaks: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    output_with(ctx, encoder, &u, p, state, peaks);
+}
+
+fn output_with(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    u: &wgpu::Buffer,
+    p: &PeaksParams,
+    state: &wgpu::Buffer,
+    peaks: &wgpu::Buffer,
+) {
+    let k = &ctx.kernels.peaks.output;
+    ctx.dispatch(encoder, k, &[u, state, peaks], n_of(p));
+}
+
+/// Check the parameters the passes rely on (`footprint >= 1`, the image fits the device).
+fn check_params(ctx: &GpuContext, p: &PeaksParams) -> Result<()> {
+    if p.footprint == 0 {
+        return Err(Error::param("--footprint", "must be at least 1"));
+    }
+    ctx.check_size(p.dims.width as usize, p.dims.height as usize)
+}
+
+/// The whole peaks stage (twin [`crate::cpu::peaks::peaks_rounds`], equal to
+/// [`crate::cpu::peaks::peaks`]): the 0/1 peaks of `d2` on `mask`, in a new buffer of one `u32`
+/// per pixel. Submits one batch of spacing rounds at a time and reads back only the `changed`
+/// flag (see the module doc).
+pub fn peaks(
+    ctx: &GpuContext,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+) -> Result<wgpu::Buffer> {
+    peaks_counted(ctx, p, mask, d2).map(|(out, _)| out)
+}
+
+/// As [`peaks`], also returning the number of submissions (batches of spacing rounds) it took.
+pub fn peaks_counted(
+    ctx: &GpuContext,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+) -> Result<(wgpu::Buffer, u32)> {
+    check_params(ctx, p)?;
+    let n = p.dims.len();
+    let u = params_buffer(ctx, p);
+    let bounds = bounds_buffer(ctx);
+    let hmax = ctx.storage("floodseg.peaks.hmax", n);
+    let wmax = ctx.storage("floodseg.peaks.wmax", n);
+    let state_a = ctx.storage("floodseg.peaks.state_a", n);
+    let state_b = ctx.storage("floodseg.peaks.state_b", n);
+    let flag = ctx.storage("floodseg.peaks.flag", 1);
+    let changed = ctx.storage("floodseg.peaks.changed", 1);
+    let out = ctx.storage("floodseg.peaks.peaks", n);
+
+    // The rounds' cap: each round decides at least the highest-priority undecided candidate.
+    let max_rounds = n as u64 + 2;
+    let (mut cur, mut next) = (&state_a, &state_b);
+    let mut rounds = 0u64;
+    let mut batch = ROUNDS_FIRST_BATCH;
+    let mut batches = 0u32;
+    loop {
+        let first = batches == 0;
+        let c = ctx.run_and_read("floodseg.peaks", 1, |enc| {
+            if first {
+                let ks = &ctx.kernels.peaks;
+                let np = n_of(p);
+                ctx.dispatch(enc, &ks.bounds, &[&u, mask, d2, &bounds], np);
+                ctx.dispatch(enc, &ks.max_rows, &[&u, mask, d2, &bounds, &hmax], np);
+                ctx.dispatch(enc, &ks.max_cols, &[&u, &hmax, &bounds, &wmax], np);
+                let cand = [&u, mask, d2, &wmax, &bounds, cur, &flag];
+                ctx.dispatch(enc, &ks.candidates, &cand, np);
+                // trivial-image opening (hmax, wmax are free scratch by now)
+                ctx.dispatch(enc, &ks.roi_erode, &[&u, &bounds, mask, &hmax], np);
+                ctx.dispatch(enc, &ks.roi_dilate, &[&u, &bounds, &hmax, &wmax], np);
+                let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag];
+                ctx.dispatch(enc, &ks.isolated, &iso, np);
+            }
+            for r in 0..batch {
+                if r + 1 == batch {
+                    enc.clear_buffer(&changed, 0, None);
+                }
+                space_with(ctx, enc, &u, p, d2, cur, next, &changed);
+                std::mem::swap(&mut cur, &mut next);
+            }
+            output_with(ctx, enc, &u, p, cur, &out);
+            Ok(changed.clone())
+        })?;
+        batches += 1;
+        rounds += batch as u64;
+        if c.first().copied().unwrap_or(1) == 0 {
+            return Ok((out, batches));
+        }
+        if rounds > max_rounds {
+            return Err(Error::Backend(format!(
+                "peaks: the spacing rounds did not converge after {rounds} rounds \
+                 ({}×{} image)",
+                p.dims.width, p.dims.height
+            )));
+        }
+        batch = (batch * 2).min(ROUNDS_MAX_BATCH);
+    }
+}
+
+fn check_len(what: &str, got: usize, p: &PeaksParams) -> Result<()> {
+    if got != p.dims.len() {
+        return Err(Error::BadData(format!(
+            "{got} {what} pixels for {}×{}",
+            p.dims.width, p.dims.height
+        )));
+    }
+    Ok(())
+}
+
+/// Upload `mask` and `d2`, run the peaks stage and read the 0/1 peaks back.
+pub fn run_peaks(ctx: &GpuContext, p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Result<Vec<u32>> {
+    run_peaks_counted(ctx, p, mask, d2).map(|(v, _)| v)
+}
+
+/// As [`run_peaks`], also returning the number of batches of spacing rounds.
+pub fn run_peaks_counted(
+    ctx: &GpuContext,
+    p: &PeaksParams,
+    mask: &[u32],
+    d2: &[u32],
+) -> Result<(Vec<u32>, u32)> {
+    check_params(ctx, p)?;
+    check_len("mask", mask.len(), p)?;
+    check_len("d2", d2.len(), p)?;
+    let m = ctx.storage_init("floodseg.peaks.mask", mask);
+    let d = ctx.storage_init("floodseg.peaks.d2", d2);
+    let (out, batches) = peaks_counted(ctx, p, &m, &d)?;
+    let v = ctx.run_and_read("floodseg.peaks.read", p.dims.len(), |_| Ok(out))?;
+    Ok((v, batches))
+}

@@ -1,0 +1,130 @@
+//! The whole lecture pipeline on the GPU: one upload of the samples, every stage on device
+//! buffers, one readback of all stage images (plus the convergence loops' one-`u32` flags and,
+//! for Otsu, the histogram).
+//! The result equals [`crate::pipeline::segment_cpu`] byte for byte.
+
+use std::time::Instant;
+
+use super::{components, distance, gray, opening, peaks, threshold, watershed, GpuContext};
+use crate::cpu::{self, threshold::Level, Rect};
+use crate::error::{Error, Result};
+use crate::image::RawImage;
+use crate::pipeline::{gray_input, Params, Stages};
+
+/// Run the pipeline on the GPU context `ctx`.
+pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
+    params.validate()?;
+    let t0 = Instant::now();
+    let (gp, samples, scale) = gray_input(img)?;
+    let dims = gp.dims;
+    let n = dims.len();
+    ctx.check_size(dims.width as usize, dims.height as usize)?;
+    ctx.check_len("the input samples", samples.len() as u64)?;
+
+    let samples_buf = ctx.storage_init("floodseg.gray.samples", &samples);
+    let keys = ctx.storage("floodseg.gray.keys", n);
+    let mut enc = ctx.encoder("floodseg.pipeline.gray");
+    gray::gray(ctx, &mut enc, &gp, &samples_buf, &keys);
+    ctx.submit("floodseg.pipeline.gray", enc)?;
+
+    // The threshold's bound is resolved on the host by the function both backends share. Otsu
+    // needs a histogram: for integer gray images the `threshold_histogram` pass takes it on the
+    // device (one readback of 256/65536 counts); for RGB and float images numpy's 256 f64 bin
+    // edges are applied on the host to the CPU twin's keys (a map, identical to the shader's).
+    let tp = match params.level {
+        Level::Fixed(_) => {
+            cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &[])
+        }
+        Level::Otsu => match threshold::otsu_params(ctx, dims, scale, params.dark, &keys)? {
+            Some(tp) => tp,
+            None => {
+                let mut host_keys = vec![0u32; n];
+                cpu::gray::gray(&gp, &samples, &mut host_keys);
+                cpu::threshold::threshold_params(
+                    dims,
+                    scale,
+                    &params.level,
+                    params.dark,
+                    &host_keys,
+                )
+            }
+        },
+    };
+    drop(samples);
+    drop(samples_buf);
+
+    let mask = ctx.storage("floodseg.threshold.mask", n);
+    let opened = ctx.storage("floodseg.opening.opened", n);
+    let scratch = ctx.storage("floodseg.opening.scratch", n);
+    let d2 = ctx.storage("floodseg.distance.d2", n);
+    let dscratch = distance::DistanceScratch::new(ctx, dims);
+
+    let mut enc = ctx.encoder("floodseg.pipeline");
+    threshold::threshold(ctx, &mut enc, &tp, &keys, &mask);
+    enc.copy_buffer_to_buffer(&mask, 0, &opened, 0, 4 * n as u64);
+    opening::opening(
+        ctx,
+        &mut enc,
+        dims,
+        Rect::full(dims),
+        params.structure,
+        params.open,
+        &opened,
+        &scratch,
+    );
+    distance::distance(
+        ctx,
+        &mut enc,
+        dims,
+        params.distance,
+        &opened,
+        &dscratch,
+        &d2,
+    );
+    ctx.submit("floodseg.pipeline", enc)?;
+    drop(dscratch);
+    drop(scratch);
+
+    let pp = cpu::peaks::PeaksParams {
+        dims,
+        min_distance: params.min_distance,
+        footprint: params.footprint_size(),
+    };
+    let peaks_buf = peaks::peaks(ctx, &pp, &opened, &d2)?;
+    let (markers, count) = components::components(ctx, dims, false, &peaks_buf)?;
+    let labels = watershed::watershed(ctx, dims, &opened, &d2, &markers)?;
+
+    let mut out = ctx.read_buffers(
+        "floodseg.pipeline.readback",
+        &[
+            (&keys, n),
+            (&mask, n),
+            (&opened, n),
+            (&d2, n),
+            (&peaks_buf, n),
+            (&markers, n),
+            (&labels, n),
+            (&count, 1),
+        ],
+    )?;
+    let n_markers = out
+        .pop()
+        .and_then(|v| v.first().copied())
+        .ok_or_else(|| Error::Backend("empty readback".into()))?;
+    let mut take = || out.remove(0);
+    let (gray_keys, mask, opened, distance2, peaks, markers, labels) =
+        (take(), take(), take(), take(), take(), take(), take());
+    Ok(Stages {
+        dims,
+        scale,
+        gray: gray_keys,
+        mask,
+        opened,
+        distance2,
+        peaks,
+        markers,
+        n_markers,
+        labels,
+        timings: vec![("gpu pipeline", t0.elapsed())],
+    })
+}

@@ -1,0 +1,198 @@
+//! The whole pipeline on the GPU equals the CPU twin byte for byte, stage by stage: on every
+//! fixture, on the real images in `data/`, and on seeded random touching disks, ellipses and
+//! rods at sizes that break index arithmetic, with odd and even footprints, `--open` 0–3 and
+//! both structures. A failing comparison names the case, the stage and the first differing
+//! pixel. Needs a GPU adapter (lavapipe in CI; see `common::gpu`).
+
+mod common;
+
+use common::*;
+use floodseg::cpu::distance::{DistanceMode, JfaVariant};
+use floodseg::cpu::opening::Structure;
+use floodseg::cpu::threshold::parse_level;
+use floodseg::gpu::pipeline::segment_gpu;
+use floodseg::image::RawImage;
+use floodseg::pipeline::{segment_cpu, Params, Stages};
+use floodseg::synth::SplitMix64;
+
+fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
+    let w = cpu.dims.width as usize;
+    for (stage, g, c) in [
+        ("gray", &gpu.gray, &cpu.gray),
+        ("mask", &gpu.mask, &cpu.mask),
+        ("opened", &gpu.opened, &cpu.opened),
+        ("distance2", &gpu.distance2, &cpu.distance2),
+        ("peaks", &gpu.peaks, &cpu.peaks),
+        ("markers", &gpu.markers, &cpu.markers),
+        ("labels", &gpu.labels, &cpu.labels),
+    ] {
+        assert_same(case, stage, w, g, c);
+    }
+    assert_eq!(gpu.n_markers, cpu.n_markers, "{case}: object count");
+}
+
+fn check(case: &str, img: &RawImage, p: &Params) {
+    let Some(ctx) = gpu() else { return };
+    let cpu = segment_cpu(img, p).unwrap_or_else(|e| panic!("{case}: cpu: {e}"));
+    let gpu = segment_gpu(ctx, img, p).unwrap_or_else(|e| panic!("{case}: gpu: {e}"));
+    assert_stages_equal(case, &gpu, &cpu);
+}
+
+#[test]
+fn pipeline_gpu_equals_cpu_on_every_fixture() {
+    for case in fixture_cases() {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let p = parse_args(&std::fs::read_to_string(case.join("args.txt")).unwrap());
+        let img = floodseg::io::read_image(&fixture_input(&case)).unwrap();
+        check(&name, &img, &p);
+    }
+}
+
+#[test]
+fn pipeline_gpu_equals_cpu_on_real_images() {
+    let cases: [(&str, &str, bool, u32, u32, Option<u32>); 5] = [
+        ("data/ecoli.png", "180", true, 1, 10, Some(10)),
+        ("data/omnipose/ecoli_phase.tif", "otsu", true, 1, 3, None),
+        ("data/colicoords/brightfield.tif", "otsu", true, 1, 4, None),
+        (
+            "data/supersegger/2014_05_30_controlagaint001xy1c1.tif",
+            "12000",
+            true,
+            1,
+            5,
+            None,
+        ),
+        (
+            "data/omnipose/Sample000252_crop.png",
+            "otsu",
+            true,
+            1,
+            3,
+            Some(4),
+        ),
+    ];
+    for (file, t, dark, open, m, fp) in cases {
+        let img = floodseg::io::read_image(&repo().join(file)).unwrap();
+        let p = Params {
+            level: parse_level(t).unwrap(),
+            dark,
+            open,
+            min_distance: m,
+            footprint: fp,
+            ..Params::default()
+        };
+        check(file, &img, &p);
+    }
+}
+
+/// Dark touching shapes on a bright, noisy background: disks, ellipses and rods.
+fn shapes(seed: u64, w: usize, h: usize, sixteen_bit: bool) -> RawImage {
+    let mut rng = SplitMix64(seed);
+    let mut v = vec![200.0f64; w * h];
+    let n = 1 + (w * h / 300).min(40);
+    for _ in 0..n {
+        let cy = (rng.next() % h as u64) as f64;
+        let cx = (rng.next() % w as u64) as f64;
+        let a = 2.0 + (rng.next() % 9) as f64; // half length
+        let b = 1.5 + (rng.next() % 5) as f64; // radius
+        let t = (rng.next() % 628) as f64 / 100.0;
+        let kind = rng.next() % 3;
+        for y in 0..h {
+            for x in 0..w {
+                let (dy, dx) = (y as f64 - cy, x as f64 - cx);
+                let (u, q) = (dx * t.cos() + dy * t.sin(), -dx * t.sin() + dy * t.cos());
+                let inside = match kind {
+                    0 => u * u + q * q < b * b * 2.0,
+                    1 => (u / a).powi(2) + (q / b).powi(2) < 1.0,
+                    _ => {
+                        let uc = u.clamp(-a, a);
+                        (u - uc).powi(2) + q * q < b * b
+                    }
+                };
+                if inside {
+                    v[y * w + x] = 60.0;
+                }
+            }
+        }
+    }
+    for p in v.iter_mut() {
+        *p += (rng.next() % 41) as f64 - 20.0;
+    }
+    if sixteen_bit {
+        RawImage::gray_u16(w, h, v.iter().map(|&x| (x * 200.0) as u16).collect())
+    } else {
+        RawImage::gray_u8(w, h, v.iter().map(|&x| x.clamp(0.0, 255.0) as u8).collect())
+    }
+}
+
+#[test]
+fn pipeline_gpu_equals_cpu_on_random_shapes() {
+    let sizes = [
+        (1usize, 1usize),
+        (1, 37),
+        (41, 1),
+        (17, 23),
+        (64, 64),
+        (257, 131),
+    ];
+    let mut k = 0u64;
+    for (w, h) in sizes {
+        for (open, structure, m, fp) in [
+            (0, Structure::Cross, 3, None),
+            (1, Structure::Square, 2, Some(4)),
+            (2, Structure::Cross, 5, Some(7)),
+            (3, Structure::Square, 1, Some(2)),
+        ] {
+            k += 1;
+            let sixteen = k % 2 == 0;
+            let img = shapes(k, w, h, sixteen);
+            let t = if sixteen { "26000" } else { "130" };
+            let p = Params {
+                level: parse_level(t).unwrap(),
+                dark: true,
+                open,
+                structure,
+                min_distance: m,
+                footprint: fp,
+                ..Params::default()
+            };
+            check(&format!("shapes_{w}x{h}_{k}"), &img, &p);
+        }
+    }
+}
+
+#[test]
+fn pipeline_gpu_equals_cpu_on_degenerate_images() {
+    let full = RawImage::gray_u8(23, 19, vec![0; 23 * 19]);
+    let empty = RawImage::gray_u8(23, 19, vec![255; 23 * 19]);
+    let p = Params {
+        level: parse_level("128").unwrap(),
+        dark: true,
+        min_distance: 2,
+        ..Params::default()
+    };
+    check("all_foreground", &full, &p);
+    check("empty", &empty, &p);
+    check(
+        "all_foreground_otsu",
+        &full,
+        &Params {
+            level: parse_level("otsu").unwrap(),
+            ..p.clone()
+        },
+    );
+    for mode in [
+        DistanceMode::Jfa(JfaVariant::Plus2),
+        DistanceMode::Jfa(JfaVariant::Squared),
+    ] {
+        let img = shapes(99, 64, 64, false);
+        check(
+            &format!("jfa_{mode:?}"),
+            &img,
+            &Params {
+                distance: mode,
+                ..p.clone()
+            },
+        );
+    }
+}
