@@ -21,6 +21,8 @@
 
 // Unreached / no pixel / no label (twin: `cpu::NONE`).
 const NONE: u32 = 0xffffffffu;
+// Best predecessor not decided yet (twin: `cpu::watershed::PENDING`).
+const PENDING: u32 = 0xfffffffeu;
 
 // Keep in sync with `WsUniforms` in src/gpu/watershed.rs (twin: `cpu::watershed::WsParams`).
 struct WsParams {
@@ -155,7 +157,11 @@ fn ws_label_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (i >= params.width * params.height) {
         return;
     }
-    lp_init[i] = vec2<u32>(select(NONE, markers[i], markers[i] != 0u), NONE);
+    if (markers[i] != 0u) {
+        lp_init[i] = vec2<u32>(markers[i], NONE);
+    } else {
+        lp_init[i] = vec2<u32>(NONE, PENDING);
+    }
 }
 
 // Compare the arrival of two equal-cost predecessors `a0` and `b0` by walking their chains of
@@ -196,6 +202,23 @@ fn arrival_order(a0: u32, b0: u32) -> i32 {
     return 0;
 }
 
+// Whether every predecessor of mask pixel `i` has decided its own (twin: `preds_decided`).
+fn preds_decided(i: u32) -> bool {
+    let own = cost[i];
+    var nb = neighbours(i);
+    for (var k = 0u; k < 4u; k++) {
+        let q = nb[k];
+        if (q == NONE || mask[q] == 0u) {
+            continue;
+        }
+        let cq = cost[q];
+        if (cq.y != NONE && all(extend(cq, d2[i]) == own) && lp_in[q].y == PENDING) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // The relaxed best predecessor of non-marker mask pixel `i` (twin: `relax_pred`): among the
 // 4-neighbours q whose extended cost equals the pixel's cost, the smallest cost(q), then the
 // earliest arrival, then the smallest label, then the smallest index. NONE when unreached.
@@ -229,8 +252,10 @@ fn relax_pred(i: u32) -> u32 {
     return best;
 }
 
-// Entry point `ws_label`: one Jacobi sweep of the best-predecessor relaxation; every non-marker
-// mask pixel takes its best predecessor's label. `changed |= 1` on any change.
+// Entry point `ws_label` (twin: `ws_label`): one Jacobi sweep of the best-predecessor
+// relaxation. An undecided (`PENDING`) non-marker mask pixel decides once all its predecessors
+// have, so the chains it compares are final and each pixel walks them once; unreached pixels
+// decide on (NONE, NONE). `changed |= 1` when a pixel decides.
 @compute @workgroup_size(64)
 fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
@@ -239,13 +264,17 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     }
     let old = lp_in[i];
     var lp = old;
-    if (markers[i] == 0u && mask[i] != 0u) {
-        let q = relax_pred(i);
-        var l = NONE;
-        if (q != NONE) {
-            l = lp_in[q].x;
+    if (markers[i] == 0u && mask[i] != 0u && old.y == PENDING) {
+        if (cost[i].y == NONE) {
+            lp = vec2<u32>(NONE, NONE);
+        } else if (preds_decided(i)) {
+            let q = relax_pred(i);
+            var l = NONE;
+            if (q != NONE) {
+                l = lp_in[q].x;
+            }
+            lp = vec2<u32>(l, q);
         }
-        lp = vec2<u32>(l, q);
     }
     if (any(lp != old)) {
         atomicOr(&changed, 1u);

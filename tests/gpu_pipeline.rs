@@ -50,7 +50,8 @@ fn pipeline_gpu_equals_cpu_on_every_fixture() {
 
 #[test]
 fn pipeline_gpu_equals_cpu_on_real_images() {
-    let cases: [(&str, &str, bool, u32, u32, Option<u32>); 5] = [
+    type Case<'a> = (&'a str, &'a str, bool, u32, u32, Option<u32>);
+    let cases: [Case; 5] = [
         ("data/ecoli.png", "180", true, 1, 10, Some(10)),
         ("data/omnipose/ecoli_phase.tif", "otsu", true, 1, 3, None),
         ("data/colicoords/brightfield.tif", "otsu", true, 1, 4, None),

@@ -20,7 +20,9 @@
 //! Only then the smaller label, then the smaller pixel index. Unreached pixels get 0.
 //!
 //! Predecessors have strictly smaller cost, so the best-predecessor graph is acyclic and the
-//! equations have exactly one solution: Jacobi sweeps and in-place sweeps both end there.
+//! equations have exactly one solution. The GPU's Jacobi sweeps let a pixel decide once all its
+//! predecessors have (each pixel walks its chains once); the CPU settles pixels in cost order.
+//! Both end in that solution.
 
 use super::{Dims, NONE};
 
@@ -152,12 +154,20 @@ pub fn ws_cost(
     }
 }
 
-/// Entry point `ws_label_init`: markers keep their label, everything else starts at `NONE`;
-/// no pixel has a best predecessor yet.
+/// A pixel whose best predecessor is not decided yet (`pred` value; WGSL `PENDING`).
+pub const PENDING: u32 = u32::MAX - 1;
+
+/// Entry point `ws_label_init`: markers keep their label and end their chain (`pred = NONE`);
+/// every other pixel starts undecided (`label = NONE`, `pred = PENDING`).
 pub fn ws_label_init(p: &WsParams, markers: &[u32], label: &mut [u32], pred: &mut [u32]) {
     for i in 0..p.dims.len() {
-        label[i] = if markers[i] != 0 { markers[i] } else { NONE };
-        pred[i] = NONE;
+        if markers[i] != 0 {
+            label[i] = markers[i];
+            pred[i] = NONE;
+        } else {
+            label[i] = NONE;
+            pred[i] = PENDING;
+        }
     }
 }
 
@@ -249,8 +259,39 @@ pub fn relax_pred(
     best
 }
 
-/// Entry point `ws_label`: one Jacobi sweep of the best-predecessor relaxation; every
-/// non-marker pixel takes its best predecessor's label. `changed |= 1` on any change.
+/// Whether every predecessor of mask pixel `i` (4-neighbours whose extended cost equals its
+/// own) has decided its own best predecessor.
+#[inline]
+pub fn preds_decided(
+    p: &WsParams,
+    mask: &[u32],
+    d2: &[u32],
+    cost_m: &[u32],
+    cost_h: &[u32],
+    pred: &[u32],
+    i: usize,
+) -> bool {
+    let own = Cost {
+        m: cost_m[i],
+        hops: cost_h[i],
+    };
+    neighbours(p.dims, i).iter().all(|&q| {
+        if q == NONE || mask[q as usize] == 0 {
+            return true;
+        }
+        let cq = Cost {
+            m: cost_m[q as usize],
+            hops: cost_h[q as usize],
+        };
+        cq.hops == NONE || extend(cq, d2[i]) != own || pred[q as usize] != PENDING
+    })
+}
+
+/// Entry point `ws_label`: one Jacobi sweep of the best-predecessor relaxation. An undecided
+/// non-marker mask pixel decides once all its predecessors have (then every chain it compares
+/// is final, so each pixel walks its chains once): it takes its best predecessor ([`relax_pred`])
+/// and that one's label; an unreached pixel decides on no predecessor and no label. Decided
+/// pixels are copied. `changed |= 1` when a pixel decides.
 #[allow(clippy::too_many_arguments)]
 pub fn ws_label(
     p: &WsParams,
@@ -266,12 +307,15 @@ pub fn ws_label(
     changed: &mut u32,
 ) {
     for i in 0..p.dims.len() {
-        let (l, q) = if markers[i] != 0 || mask[i] == 0 {
-            (l_in[i], pred_in[i])
-        } else {
-            let q = relax_pred(p, mask, d2, cost_m, cost_h, l_in, pred_in, i);
-            (if q == NONE { NONE } else { l_in[q as usize] }, q)
-        };
+        let (mut l, mut q) = (l_in[i], pred_in[i]);
+        if markers[i] == 0 && mask[i] != 0 && q == PENDING {
+            if cost_h[i] == NONE {
+                (l, q) = (NONE, NONE);
+            } else if preds_decided(p, mask, d2, cost_m, cost_h, pred_in, i) {
+                q = relax_pred(p, mask, d2, cost_m, cost_h, l_in, pred_in, i);
+                l = if q == NONE { NONE } else { l_in[q as usize] };
+            }
+        }
         if l != l_in[i] || q != pred_in[i] {
             *changed |= 1;
         }
