@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{Rng, SIZES};
+
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::{self as cth, ThresholdParams};
@@ -17,31 +19,6 @@ use floodseg::gpu::{self, wgpu, GpuContext};
 fn ctx() -> Option<&'static GpuContext> {
     common::gpu()
 }
-
-/// A small seeded generator (xorshift64*), so cases are reproducible without extra crates.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-}
-
-const SIZES: &[(usize, usize)] = &[(1, 1), (1, 29), (29, 1), (17, 23), (64, 64), (257, 131)];
 
 const MODES: &[DistanceMode] = &[
     DistanceMode::Exact,

@@ -8,33 +8,13 @@
 
 mod common;
 
+use common::{Rng, SIZES};
+
 use floodseg::cpu::distance::DistanceMode;
 use floodseg::cpu::opening::{MorphParams, Structure};
 use floodseg::cpu::peaks::{self as cp, PeaksParams, BOUNDS_INIT};
 use floodseg::cpu::{self, Dims, Rect};
 use floodseg::gpu::{self, GpuContext};
-
-/// A small seeded generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-const SIZES: &[(usize, usize)] = &[(1, 1), (1, 29), (29, 1), (17, 23), (64, 64), (257, 131)];
 
 #[derive(Clone, Copy, Debug)]
 enum MaskKind {

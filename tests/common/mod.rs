@@ -148,3 +148,30 @@ pub fn gpu() -> Option<&'static floodseg::gpu::GpuContext> {
         }
     }
 }
+
+/// A small seeded generator (xorshift64*), so GPU test cases are reproducible without extra
+/// crates.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn u32(&mut self) -> u32 {
+        (self.next() >> 32) as u32
+    }
+}
+
+/// Sizes that break index arithmetic (not multiples of the workgroup, single rows/columns).
+pub const SIZES: &[(usize, usize)] = &[(1, 1), (1, 29), (29, 1), (17, 23), (64, 64), (257, 131)];
