@@ -134,6 +134,11 @@ enum SynthKind {
 }
 
 fn main() -> ExitCode {
+    // Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" on every start when a
+    // headless server has no login session; they use it for nothing floodseg needs.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Segment(a) => run_segment(a),
