@@ -21,6 +21,8 @@ pub const SCAN: &str = include_str!("../shaders/scan.wgsl");
 pub const WATERSHED: &str = include_str!("../shaders/watershed.wgsl");
 /// `shaders/peaks.wgsl` (twin: `cpu::peaks`; `peaks_roi_erode`/`peaks_roi_dilate`: `cpu::opening`).
 pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
+/// `shaders/measure.wgsl` (twin: `cpu::measure`).
+pub const MEASURE: &str = include_str!("../shaders/measure.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -32,4 +34,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("scan", SCAN),
     ("watershed", WATERSHED),
     ("peaks", PEAKS),
+    ("measure", MEASURE),
 ];

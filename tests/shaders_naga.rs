@@ -36,6 +36,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::components::CcUniforms as C;
     use gpu::distance::DistUniforms as D;
     use gpu::gray::GrayUniforms as G;
+    use gpu::measure::MeasureUniforms as Me;
     use gpu::opening::MorphUniforms as M;
     use gpu::peaks::PeaksUniforms as P;
     use gpu::scan::ScanUniforms as S;
@@ -173,6 +174,19 @@ fn expectations() -> Vec<Expect> {
                 ("footprint", offset_of!(P, footprint)),
             ],
             size: size_of::<P>(),
+        },
+        Expect {
+            stage: "measure",
+            table: gpu::measure::ENTRY_POINTS,
+            twin_functions: &["measure_sums"],
+            uniform: "MeasureParams",
+            members: vec![
+                ("width", offset_of!(Me, width)),
+                ("height", offset_of!(Me, height)),
+                ("n_objects", offset_of!(Me, n_objects)),
+                ("_pad", offset_of!(Me, _pad)),
+            ],
+            size: size_of::<Me>(),
         },
     ]
 }

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 pub mod components;
 pub mod distance;
 pub mod gray;
+pub mod measure;
 pub mod opening;
 pub mod peaks;
 pub mod pipeline;
@@ -163,6 +164,7 @@ pub(crate) struct Kernels {
     pub scan: scan::Kernels,
     pub watershed: watershed::Kernels,
     pub peaks: peaks::Kernels,
+    pub measure: measure::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -330,6 +332,7 @@ impl GpuContext {
             scan: scan::Kernels::new(&device),
             watershed: watershed::Kernels::new(&device),
             peaks: peaks::Kernels::new(&device),
+            measure: measure::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
