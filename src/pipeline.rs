@@ -104,6 +104,8 @@ pub struct Stages {
     pub n_markers: u32,
     /// Watershed labels.
     pub labels: Vec<u32>,
+    /// Per-object integer sums of the measure stage (object `l` at index `l - 1`).
+    pub sums: Vec<cpu::measure::ObjectSums>,
     /// Wall-clock time of each stage, in order (for `-v` and benchmarks; not compared).
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -114,16 +116,10 @@ impl Stages {
         self.n_markers
     }
 
-    /// Per-object measurements of the labels against the gray image.
+    /// Per-object measurements (regionprops values) of the labels against the gray image, from
+    /// the measure stage's sums.
     pub fn measure(&self) -> Vec<ObjectProps> {
-        let sums = cpu::measure::measure_sums(
-            self.dims,
-            &self.labels,
-            &self.gray,
-            self.scale == GrayScale::Float,
-            self.n_markers,
-        );
-        measure::props(&sums, self.scale)
+        measure::props(&self.sums, self.scale)
     }
 }
 
@@ -236,6 +232,9 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     lap("components");
     let labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
     lap("watershed");
+    let sums =
+        cpu::measure::measure_sums(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
+    lap("measure");
     Ok(Stages {
         dims,
         scale,
@@ -247,6 +246,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         markers,
         n_markers,
         labels,
+        sums,
         timings,
     })
 }

@@ -29,6 +29,7 @@ fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
         assert_same(case, stage, w, g, c);
     }
     assert_eq!(gpu.n_markers, cpu.n_markers, "{case}: object count");
+    assert_eq!(gpu.sums, cpu.sums, "{case}: measure sums");
 }
 
 fn check(case: &str, img: &RawImage, p: &Params) {

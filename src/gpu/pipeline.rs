@@ -5,9 +5,11 @@
 
 use std::time::Instant;
 
-use super::{components, distance, gray, opening, peaks, threshold, watershed, GpuContext};
+use super::{
+    components, distance, gray, measure, opening, peaks, threshold, watershed, GpuContext,
+};
 use crate::cpu::{self, threshold::Level, Rect};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image::RawImage;
 use crate::pipeline::{gray_input, Params, Stages};
 
@@ -93,6 +95,10 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     let peaks_buf = peaks::peaks(ctx, &pp, &opened, &d2)?;
     let (markers, count) = components::components(ctx, dims, false, &peaks_buf)?;
     let labels = watershed::watershed(ctx, dims, &opened, &d2, &markers)?;
+    // The measure stage sizes its sums by the object count: one 4-byte readback.
+    let n_markers = ctx.read_buffers("floodseg.pipeline.count", &[(&count, 1)])?[0][0];
+    let sums_buf = measure::measure_sums(ctx, dims, &labels, &keys, n_markers)?;
+    let words = n_markers as usize * measure::WORDS;
 
     let mut out = ctx.read_buffers(
         "floodseg.pipeline.readback",
@@ -104,16 +110,22 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
             (&peaks_buf, n),
             (&markers, n),
             (&labels, n),
-            (&count, 1),
+            (&sums_buf, words),
         ],
     )?;
-    let n_markers = out
-        .pop()
-        .and_then(|v| v.first().copied())
-        .ok_or_else(|| Error::Backend("empty readback".into()))?;
     let mut take = || out.remove(0);
-    let (gray_keys, mask, opened, distance2, peaks, markers, labels) =
-        (take(), take(), take(), take(), take(), take(), take());
+    let (gray_keys, mask, opened, distance2, peaks, markers, labels, words) = (
+        take(),
+        take(),
+        take(),
+        take(),
+        take(),
+        take(),
+        take(),
+        take(),
+    );
+    let float_keys = scale == cpu::threshold::GrayScale::Float;
+    let sums = measure::sums_from_words(&words, n_markers, float_keys, &labels, &gray_keys)?;
     Ok(Stages {
         dims,
         scale,
@@ -125,6 +137,7 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         markers,
         n_markers,
         labels,
+        sums,
         timings: vec![("gpu pipeline", t0.elapsed())],
     })
 }
