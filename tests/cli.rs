@@ -367,3 +367,46 @@ fn gpu_and_cpu_backends_write_identical_files() {
         }
     }
 }
+
+/// `WGPU_ADAPTER_NAME` that matches nothing: `--backend gpu` stops with exit code 5 and lists
+/// the adapters it saw; `--backend auto` falls back to the CPU and says why on stderr.
+#[test]
+fn adapter_selection_errors_list_the_adapters_and_auto_falls_back() {
+    let Some(ctx) = gpu() else { return };
+    let d = out_dir("adapter");
+    let run = |backend: &str| {
+        bin()
+            .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
+            .arg("segment")
+            .arg(repo().join("data/ecoli.png"))
+            .arg("-o")
+            .arg(d.join(format!("{backend}.tif")))
+            .args([
+                "--threshold",
+                "180",
+                "--dark",
+                "--open",
+                "1",
+                "--backend",
+                backend,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("gpu");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("no-such-adapter-anywhere"), "{err}");
+    let name = &ctx.adapter_info().name;
+    assert!(
+        err.contains(name.as_str()),
+        "the error should list the adapter {name}: {err}"
+    );
+    assert!(!d.join("gpu.tif").exists());
+
+    let out = run("auto");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("backend cpu"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3 objects\n");
+}
