@@ -35,7 +35,15 @@ pub enum Error {
     #[error("backend unavailable: {0}")]
     Backend(String),
 
-    /// Reading or writing a file failed.
+    /// An input file cannot be read (missing, a directory, no permission).
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Writing an output file (or creating its folder) failed.
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -56,12 +64,15 @@ impl Error {
         }
     }
 
-    /// Exit code for the CLI: 2 bad parameter, 3 bad or unsupported input, 4 limit,
-    /// 5 backend/device, 6 I/O or encoding.
+    /// Exit code for the CLI: 2 bad parameter, 3 unreadable, bad or unsupported input, 4 limit,
+    /// 5 backend/device, 6 writing an output.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Parameter { .. } => 2,
-            Error::Decode { .. } | Error::Unsupported { .. } | Error::BadData(_) => 3,
+            Error::Read { .. }
+            | Error::Decode { .. }
+            | Error::Unsupported { .. }
+            | Error::BadData(_) => 3,
             Error::Limit(_) => 4,
             Error::Backend(_) => 5,
             Error::Io { .. } | Error::Encode { .. } => 6,

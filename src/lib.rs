@@ -2,7 +2,8 @@
 //! (gray → threshold → opening → distance → peaks → markers → watershed) computed by stages
 //! that have a CPU twin (`cpu`) and, with the GPU backend, a WGSL shader of the same name.
 //!
-//! See `SPEC.md`-derived doc comments on each stage in [`cpu`] for exactly what is computed.
+//! Each stage's doc comment in [`cpu`] restates exactly what it computes (the project's
+//! contract, `SPEC.md`, kept beside the repository).
 
 pub mod cpu;
 pub mod error;

@@ -87,7 +87,7 @@ struct SegmentArgs {
     /// Write the input with coloured object outlines as PNG.
     #[arg(long, value_name = "PNG")]
     overlay: Option<PathBuf>,
-    /// Print each stage's time on stderr.
+    /// Print each stage's time on stderr (on the GPU: the whole pipeline's).
     #[arg(short, long)]
     verbose: bool,
 }
@@ -186,7 +186,11 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     let segmenter = Segmenter::new(backend)?;
     eprintln!("floodseg: backend {}", segmenter.description());
     let t0 = Instant::now();
-    let stages = segmenter.segment(&img, &params)?;
+    // Errors about the pixel data name the input file.
+    let stages = segmenter.segment(&img, &params).map_err(|e| match e {
+        Error::BadData(m) => Error::BadData(format!("{}: {m}", a.input.display())),
+        other => other,
+    })?;
     let elapsed = t0.elapsed();
     let (w, h) = (img.width, img.height);
 

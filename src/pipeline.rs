@@ -60,7 +60,8 @@ impl Default for Params {
 
 impl Params {
     pub fn footprint_size(&self) -> u32 {
-        self.footprint.unwrap_or(2 * self.min_distance + 1)
+        self.footprint
+            .unwrap_or(self.min_distance.saturating_mul(2).saturating_add(1))
     }
 
     /// Reject values that no stage can use.
@@ -74,10 +75,16 @@ impl Params {
                 format!("{} erosions is absurd (at most 10000)", self.open),
             ));
         }
-        if self.min_distance > 10_000 || self.footprint_size() > 20_001 {
+        if self.min_distance > 10_000 {
             return Err(Error::param(
                 "--min-distance",
-                "at most 10000 (footprint at most 20001)",
+                format!("{} is absurd (at most 10000)", self.min_distance),
+            ));
+        }
+        if self.footprint_size() > 20_001 {
+            return Err(Error::param(
+                "--footprint",
+                format!("{} is absurd (at most 20001)", self.footprint_size()),
             ));
         }
         Ok(())

@@ -167,73 +167,33 @@ fn bad_input_gives_one_clear_line_and_no_output() {
     let empty = d.join("empty.png");
     std::fs::write(&empty, b"").unwrap();
     let ecoli = repo().join("data/ecoli.png");
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let e = ecoli.display().to_string();
+    let gen = |f: &str| repo().join("data/generated").join(f).display().to_string();
+    let arg = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    // (arguments, what stderr must name, exit code: 2 parameter, 3 input)
+    let cases: Vec<(Vec<String>, &str, i32)> = vec![
         (
             vec![d.join("missing.png").display().to_string()],
             "missing.png",
+            3,
         ),
-        (vec![text.display().to_string()], "notes.txt"),
-        (vec![empty.display().to_string()], "empty.png"),
+        (vec![text.display().to_string()], "notes.txt", 3),
+        (vec![empty.display().to_string()], "empty.png", 3),
+        (arg(&[&e, "--threshold", "abc"]), "--threshold", 2),
+        (arg(&[&e, "--footprint", "0"]), "--footprint", 2),
         (
-            vec![
-                ecoli.display().to_string(),
-                "--threshold".into(),
-                "abc".into(),
-            ],
-            "--threshold",
-        ),
-        (
-            vec![
-                ecoli.display().to_string(),
-                "--footprint".into(),
-                "0".into(),
-            ],
+            arg(&[&e, "--min-distance", "3", "--footprint", "30000"]),
             "--footprint",
+            2,
         ),
-        (
-            vec![ecoli.display().to_string(), "--open".into(), "-1".into()],
-            "--open",
-        ),
-        (
-            vec![
-                ecoli.display().to_string(),
-                "--min-distance".into(),
-                "-3".into(),
-            ],
-            "--min-distance",
-        ),
-        (
-            vec![
-                ecoli.display().to_string(),
-                "--backend".into(),
-                "tpu".into(),
-            ],
-            "--backend",
-        ),
-        (
-            vec![
-                ecoli.display().to_string(),
-                "--structure".into(),
-                "star".into(),
-            ],
-            "--structure",
-        ),
-        (
-            vec![repo()
-                .join("data/generated/complex64.tif")
-                .display()
-                .to_string()],
-            "complex64.tif",
-        ),
-        (
-            vec![repo()
-                .join("data/generated/gray32f_nan.tif")
-                .display()
-                .to_string()],
-            "gray32f_nan.tif",
-        ),
+        (arg(&[&e, "--open", "-1"]), "--open", 2),
+        (arg(&[&e, "--min-distance", "-3"]), "--min-distance", 2),
+        (arg(&[&e, "--backend", "tpu"]), "--backend", 2),
+        (arg(&[&e, "--structure", "star"]), "--structure", 2),
+        (vec![gen("complex64.tif")], "complex64.tif", 3),
+        (vec![gen("gray32f_nan.tif")], "gray32f_nan.tif", 3),
     ];
-    for (args, needle) in cases {
+    for (args, needle, code) in cases {
         let target = d.join("labels.tif");
         let out = bin()
             .arg("segment")
@@ -245,6 +205,11 @@ fn bad_input_gives_one_clear_line_and_no_output() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} should fail");
         assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: exit code; stderr: {err}"
+        );
         assert!(
             err.contains(needle),
             "{args:?}: stderr should name {needle}: {err}"

@@ -346,22 +346,22 @@ fn read_float_nan_and_inf_are_bad_data() {
 // ----------------------------------------------------------------------------- broken input
 
 #[test]
-fn read_missing_file_is_io_error() {
+fn read_missing_file_is_read_error() {
     let path = data("does-not-exist.png");
     match read_image(&path) {
-        Err(Error::Io { path: p, source }) => {
+        Err(Error::Read { path: p, source }) => {
             assert_eq!(p, path);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
-        other => panic!("expected Io, got {other:?}"),
+        other => panic!("expected Read, got {other:?}"),
     }
 }
 
 #[test]
-fn read_directory_is_io_error() {
+fn read_directory_is_read_error() {
     assert!(matches!(
         read_image(&data("generated")),
-        Err(Error::Io { .. })
+        Err(Error::Read { .. })
     ));
 }
 

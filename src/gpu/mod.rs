@@ -10,8 +10,9 @@
 //! Adapter selection (no panicking wgpu helper): every adapter of the backends allowed by
 //! `WGPU_BACKEND` (comma list: `vulkan`, `metal`, `dx12`, `gl`) is enumerated; when
 //! `WGPU_ADAPTER_NAME` is set only adapters whose name contains it (case-insensitive) count;
-//! adapters without the limits floodseg needs are skipped; among the rest Vulkan/Metal/DX12 win
-//! over GL, then discrete over integrated over virtual over CPU (software) devices. When none
+//! adapters without the limits floodseg needs are skipped; among the rest hardware wins over
+//! software (CPU) adapters, then Vulkan/Metal/DX12 over GL, then discrete over integrated over
+//! virtual devices. When none
 //! fits, [`Error::Backend`] lists every adapter seen and why it was passed over.
 //!
 //! Errors: validation and out-of-memory errors are captured with error scopes around pipeline
@@ -183,8 +184,11 @@ fn describe(info: &wgpu::AdapterInfo) -> String {
     format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
 }
 
-/// Preference rank of an adapter (smaller is better).
-fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
+/// Preference rank of an adapter (smaller is better): hardware before software (a CPU
+/// rasterizer such as lavapipe comes last whatever its API), then Vulkan/Metal/DX12 before GL,
+/// then discrete before integrated before virtual GPUs.
+fn rank(info: &wgpu::AdapterInfo) -> (u8, u8, u8) {
+    let software = (info.device_type == wgpu::DeviceType::Cpu) as u8;
     let backend = match info.backend {
         wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
         wgpu::Backend::Gl => 1,
@@ -197,7 +201,7 @@ fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
         wgpu::DeviceType::Cpu => 3,
         wgpu::DeviceType::Other => 4,
     };
-    (backend, kind)
+    (software, backend, kind)
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
@@ -617,43 +621,42 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 impl GpuContext {
-    /// Read several `u32` buffers back in one submission and one mapping: each `(buffer, len)`
-    /// is copied into one readback buffer at its own offset.
+    /// Read several `u32` buffers back after one submission: each `(buffer, len)` is copied into
+    /// a readback buffer of its own (so no readback is larger than the largest part, which the
+    /// stages have checked against the device's limits), then all are mapped.
     pub fn read_buffers(
         &self,
         label: &str,
         parts: &[(&wgpu::Buffer, usize)],
     ) -> Result<Vec<Vec<u32>>> {
-        let total: usize = parts.iter().map(|(_, n)| *n).sum();
-        let readback = scoped(&self.device, || {
+        let readbacks = scoped(&self.device, || {
             let mut encoder = self.encoder(label);
-            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(&format!("{label}.readback")),
-                size: (4 * total as u64).max(4),
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let mut offset = 0u64;
-            for (buffer, n) in parts {
-                let bytes = 4 * *n as u64;
-                if bytes > 0 {
-                    encoder.copy_buffer_to_buffer(buffer, 0, &readback, offset, bytes);
-                }
-                offset += bytes;
-            }
+            let readbacks: Vec<wgpu::Buffer> = parts
+                .iter()
+                .map(|(buffer, n)| {
+                    let bytes = 4 * *n as u64;
+                    let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some(&format!("{label}.readback")),
+                        size: bytes.max(4),
+                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    });
+                    if bytes > 0 {
+                        encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
+                    }
+                    readback
+                })
+                .collect();
             self.queue.submit([encoder.finish()]);
-            readback
+            readbacks
         })
         .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
         self.take_uncaptured()?;
-        let all = self.read_u32(&readback, total)?;
-        self.take_uncaptured()?;
         let mut out = Vec::with_capacity(parts.len());
-        let mut at = 0usize;
-        for (_, n) in parts {
-            out.push(all[at..at + n].to_vec());
-            at += n;
+        for (readback, (_, n)) in readbacks.iter().zip(parts) {
+            out.push(self.read_u32(readback, *n)?);
         }
+        self.take_uncaptured()?;
         Ok(out)
     }
 

@@ -22,6 +22,9 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     let n = dims.len();
     ctx.check_size(dims.width as usize, dims.height as usize)?;
     ctx.check_len("the input samples", samples.len() as u64)?;
+    // The largest buffers of the frame (the watershed's packed costs and labels), checked
+    // before anything is allocated.
+    ctx.check_len("the watershed's packed buffers", 2 * n as u64)?;
 
     let samples_buf = ctx.storage_init("floodseg.gray.samples", &samples);
     let keys = ctx.storage("floodseg.gray.keys", n);

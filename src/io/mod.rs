@@ -18,7 +18,7 @@
 //! signed or 32/64-bit integers, `f64`, complex, separate planes, CMYK, YCbCr, palette TIFF,
 //! more than 4 samples per pixel, a zero-sized image, an image whose decoded samples would
 //! exceed 4 GiB). A corrupt or truncated file gives [`Error::Decode`], a file that cannot be
-//! opened [`Error::Io`], and a float image holding NaN or ±inf [`Error::BadData`]. No input
+//! opened [`Error::Read`], and a float image holding NaN or ±inf [`Error::BadData`]. No input
 //! makes the reader panic: as a last line of defence a panic inside a third-party decoder is
 //! caught and reported as [`Error::Decode`].
 //!
@@ -116,7 +116,7 @@ fn read_prefix(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize>
 
 /// Decode a PNG or TIFF file (by content, not by extension).
 pub fn read_image(path: &Path) -> Result<RawImage> {
-    let io_err = |source| Error::Io {
+    let io_err = |source| Error::Read {
         path: path.to_path_buf(),
         source,
     };
