@@ -42,6 +42,8 @@ pub struct RawImage {
 }
 
 impl RawImage {
+    /// A one-channel image. Panics if `data.len() != width * height` (a programming error;
+    /// decoded files go through [`crate::io::read_image`], which never panics).
     pub fn gray_u8(width: usize, height: usize, data: Vec<u8>) -> Self {
         assert_eq!(data.len(), width * height);
         RawImage {
@@ -51,6 +53,8 @@ impl RawImage {
             samples: Samples::U8(data),
         }
     }
+    /// A one-channel image. Panics if `data.len() != width * height` (a programming error;
+    /// decoded files go through [`crate::io::read_image`], which never panics).
     pub fn gray_u16(width: usize, height: usize, data: Vec<u16>) -> Self {
         assert_eq!(data.len(), width * height);
         RawImage {
@@ -60,6 +64,8 @@ impl RawImage {
             samples: Samples::U16(data),
         }
     }
+    /// A one-channel image. Panics if `data.len() != width * height` (a programming error;
+    /// decoded files go through [`crate::io::read_image`], which never panics).
     pub fn gray_f32(width: usize, height: usize, data: Vec<f32>) -> Self {
         assert_eq!(data.len(), width * height);
         RawImage {
