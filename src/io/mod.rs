@@ -22,6 +22,14 @@
 //! makes the reader panic: as a last line of defence a panic inside a third-party decoder is
 //! caught and reported as [`Error::Decode`].
 //!
+//! # Time-lapse stacks
+//!
+//! [`FrameSource`] yields the frames of a multi-page TIFF, an ImageJ hyperstack (one channel
+//! picked, no Z), a folder, a glob pattern or a single image one decoded frame at a time;
+//! [`StackWriter`] writes label frames one at a time into one multi-page TIFF with ImageJ
+//! metadata (a time series in Fiji, shape `(frames, height, width)` in tifffile). Memory does
+//! not grow with the number of frames.
+//!
 //! # Writing
 //!
 //! All writers are atomic: they write `.NAME.tmp-<pid>` beside the target, flush and sync it,
@@ -39,7 +47,10 @@ use crate::image::{RawImage, Samples};
 
 mod read_png;
 mod read_tiff;
+mod stack;
 mod write;
+
+pub use stack::{glob_match_str, natural_cmp, FrameSource, LabelType, StackWriter};
 
 /// Largest decoded sample buffer [`read_image`] will allocate, in bytes (4 GiB).
 const MAX_DECODED_BYTES: u64 = 4 << 30;

@@ -37,10 +37,16 @@ impl SampleKind {
 ///
 /// `file_len` bounds the size of any one compressed strip or tile the decoder may buffer.
 pub(super) fn decode<R: Read + Seek>(reader: R, path: &Path, file_len: u64) -> Result<RawImage> {
-    let mut decoder = Decoder::new(reader)
-        .map_err(|e| map_err(e, path))?
-        .with_limits(limits(file_len));
+    let mut decoder = open(reader, path, file_len)?;
     decode_page(&mut decoder, path)
+}
+
+/// Open a TIFF stream (positioned at its header) with floodseg's decoder limits; the decoder
+/// points at the first page.
+pub(super) fn open<R: Read + Seek>(reader: R, path: &Path, file_len: u64) -> Result<Decoder<R>> {
+    Ok(Decoder::new(reader)
+        .map_err(|e| map_err(e, path))?
+        .with_limits(limits(file_len)))
 }
 
 /// Decoder limits: decoded buffers up to [`MAX_DECODED_BYTES`]; a compressed chunk can never be
@@ -54,7 +60,10 @@ fn limits(file_len: u64) -> Limits {
 }
 
 /// Decode the page the decoder currently points at.
-fn decode_page<R: Read + Seek>(decoder: &mut Decoder<R>, path: &Path) -> Result<RawImage> {
+pub(super) fn decode_page<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    path: &Path,
+) -> Result<RawImage> {
     let unsupported = |reason: String| Error::Unsupported {
         path: path.to_path_buf(),
         reason,
@@ -197,7 +206,7 @@ fn result_type_name(result: &DecodingResult) -> &'static str {
 }
 
 /// Sort the `tiff` crate's errors into ours.
-fn map_err(err: TiffError, path: &Path) -> Error {
+pub(super) fn map_err(err: TiffError, path: &Path) -> Error {
     let path = path.to_path_buf();
     match err {
         TiffError::UnsupportedError(e) => Error::Unsupported {

@@ -59,7 +59,7 @@ fn check_dims(
 }
 
 /// The temporary file `.NAME.tmp-<pid>` beside `path`.
-fn temp_path(path: &Path) -> Result<PathBuf> {
+pub(super) fn temp_path(path: &Path) -> Result<PathBuf> {
     let Some(name) = path.file_name() else {
         return Err(encode_err(path, "the output path does not name a file"));
     };

@@ -1,0 +1,921 @@
+//! Time-lapse stacks, one frame at a time: [`FrameSource`] reads frames from a multi-page or
+//! ImageJ hyperstack TIFF, a folder, a glob pattern or a single image; [`StackWriter`] writes
+//! label frames into one multi-page TIFF with ImageJ metadata.
+//!
+//! Memory does not grow with the number of frames: the reader holds at most one decoded frame
+//! (the TIFF decoder moves from page to page without reading the others' pixels; a folder or
+//! glob keeps only the list of file names), and the writer encodes each frame as it is given.
+
+use std::cmp::Ordering;
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tiff::decoder::Decoder;
+use tiff::encoder::colortype::{Gray16, Gray32};
+use tiff::encoder::{Compression, DeflateLevel, TiffEncoder};
+use tiff::tags::Tag;
+
+use super::read_tiff;
+use crate::error::{Error, Result};
+use crate::image::RawImage;
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+/// Frames of a time-lapse, decoded one at a time.
+///
+/// An iterator of `Result<RawImage>`: each call to `next` decodes one frame, and the previous
+/// frame is the caller's to keep or drop, so at most one frame is held by the source. Every
+/// frame has the width, height, channel count and sample type of the first; a frame that does
+/// not is an error naming its file and index. After an error the source yields nothing more.
+pub struct FrameSource {
+    kind: SourceKind,
+    len: Option<usize>,
+    /// Index of the next frame to yield.
+    next_frame: usize,
+    /// Shape and sample type of frame 0, once read.
+    first: Option<(usize, usize, usize, &'static str)>,
+    done: bool,
+}
+
+enum SourceKind {
+    /// Pages of one TIFF. Frame `t` is page `t * stride + offset`.
+    Tiff {
+        path: PathBuf,
+        decoder: Box<Decoder<BufReader<File>>>,
+        /// Index of the page the decoder points at.
+        page: usize,
+        stride: usize,
+        offset: usize,
+    },
+    /// One image file per frame (a folder, a glob, or a single PNG).
+    Files(Vec<PathBuf>),
+}
+
+/// The ImageJ hyperstack layout read from a TIFF's `ImageDescription`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ImageJLayout {
+    images: Option<usize>,
+    channels: usize,
+    slices: usize,
+    frames: Option<usize>,
+}
+
+/// Parse an ImageJ description (`ImageJ=...\nimages=N\nchannels=C\n...`); `None` if the
+/// description is not ImageJ's.
+fn parse_imagej(description: &str) -> Option<ImageJLayout> {
+    if !description.starts_with("ImageJ=") {
+        return None;
+    }
+    let mut layout = ImageJLayout {
+        images: None,
+        channels: 1,
+        slices: 1,
+        frames: None,
+    };
+    for line in description.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let Ok(n) = value.trim().parse::<usize>() else {
+            continue;
+        };
+        match key.trim() {
+            "images" => layout.images = Some(n),
+            "channels" => layout.channels = n.max(1),
+            "slices" => layout.slices = n.max(1),
+            "frames" => layout.frames = Some(n),
+            _ => {}
+        }
+    }
+    Some(layout)
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains('*') || s.contains('?')
+}
+
+impl FrameSource {
+    /// Open `input`: a folder (its `.tif`/`.tiff`/`.png` files in natural name order), a glob
+    /// pattern with `*`/`?` in the file name, a TIFF (every page a frame, or an ImageJ
+    /// hyperstack's frames), or a PNG (one frame).
+    ///
+    /// `channel` picks one channel of each frame of an ImageJ multichannel hyperstack; a
+    /// multichannel hyperstack without it is a parameter error. Z-stacks are refused.
+    pub fn open(input: &Path, channel: Option<usize>) -> Result<Self> {
+        if input.is_dir() {
+            return Self::folder(input);
+        }
+        let name_has_wildcard = input
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(has_wildcard);
+        if name_has_wildcard && !input.exists() {
+            return Self::glob(input);
+        }
+        Self::file(input, channel)
+    }
+
+    /// Every `.tif`, `.tiff` and `.png` file of `dir` (case-insensitive extension; hidden files
+    /// skipped), in natural order (`img_2` before `img_10`).
+    pub fn folder(dir: &Path) -> Result<Self> {
+        let files = list_dir(dir, |name| {
+            let lower = name.to_ascii_lowercase();
+            !name.starts_with('.')
+                && (lower.ends_with(".tif") || lower.ends_with(".tiff") || lower.ends_with(".png"))
+        })?;
+        if files.is_empty() {
+            return Err(Error::Read {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "empty folder: no .tif, .tiff or .png files in it",
+                ),
+            });
+        }
+        Ok(Self::from_files(files))
+    }
+
+    /// The files matching `pattern`, whose file name may hold `*` (any run of characters) and
+    /// `?` (one character); the folder part is taken literally. Natural name order.
+    pub fn glob(pattern: &Path) -> Result<Self> {
+        let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
+            return Err(Error::param(
+                "input",
+                format!("{}: the pattern has no file name part", pattern.display()),
+            ));
+        };
+        let dir = match pattern.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if dir.to_str().is_some_and(has_wildcard) {
+            return Err(Error::param(
+                "input",
+                format!(
+                    "{}: wildcards are allowed only in the file name",
+                    pattern.display()
+                ),
+            ));
+        }
+        let pat: Vec<char> = name.chars().collect();
+        let files = list_dir(&dir, |n| glob_match(&pat, &n.chars().collect::<Vec<_>>()))?;
+        if files.is_empty() {
+            return Err(Error::Read {
+                path: pattern.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no file matches the pattern",
+                ),
+            });
+        }
+        Ok(Self::from_files(files))
+    }
+
+    fn from_files(files: Vec<PathBuf>) -> Self {
+        FrameSource {
+            len: Some(files.len()),
+            kind: SourceKind::Files(files),
+            next_frame: 0,
+            first: None,
+            done: false,
+        }
+    }
+
+    /// One file: a TIFF gives its pages (or its ImageJ hyperstack frames), a PNG one frame.
+    pub fn file(path: &Path, channel: Option<usize>) -> Result<Self> {
+        let io_err = |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(io_err)?;
+        let file_len = file.metadata().map_err(io_err)?.len();
+        let mut magic = [0u8; 4];
+        let n = super::read_prefix(&mut file, &mut magic).map_err(io_err)?;
+        let is_tiff = n == 4
+            && (magic == *b"II*\0"
+                || magic == *b"MM\0*"
+                || magic == *b"II+\0"
+                || magic == *b"MM\0+");
+        if !is_tiff {
+            // PNG, or an error `read_image` words best, delivered as frame 0.
+            if channel.is_some_and(|c| c > 0) {
+                return Err(channel_error(path, channel.unwrap_or(0), 1));
+            }
+            return Ok(Self::from_files(vec![path.to_path_buf()]));
+        }
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        let opened = catch_unwind(AssertUnwindSafe(|| {
+            let mut decoder = read_tiff::open(BufReader::new(file), path, file_len)?;
+            let description = decoder
+                .find_tag(Tag::ImageDescription)
+                .ok()
+                .flatten()
+                .and_then(|v| v.into_string().ok());
+            Ok::<_, Error>((decoder, description))
+        }));
+        let (decoder, description) = match opened {
+            Ok(r) => r?,
+            Err(_) => return Err(gave_up(path)),
+        };
+        let layout = description.as_deref().and_then(parse_imagej);
+        let (stride, offset, len) = match layout {
+            Some(l) => {
+                if l.slices > 1 {
+                    return Err(Error::Unsupported {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "z-stacks are not supported (ImageJ hyperstack with {} slices)",
+                            l.slices
+                        ),
+                    });
+                }
+                let c = match channel {
+                    Some(c) if c >= l.channels => return Err(channel_error(path, c, l.channels)),
+                    Some(c) => c,
+                    None if l.channels > 1 => {
+                        return Err(Error::param(
+                            "channel",
+                            format!(
+                                "{} is an ImageJ hyperstack with {} channels per frame; choose \
+                                 one (0 to {})",
+                                path.display(),
+                                l.channels,
+                                l.channels - 1
+                            ),
+                        ))
+                    }
+                    None => 0,
+                };
+                let frames = l
+                    .frames
+                    .or_else(|| l.images.map(|i| i / l.channels))
+                    .filter(|&f| f > 0);
+                (l.channels, c, frames)
+            }
+            None => {
+                if let Some(c) = channel.filter(|&c| c > 0) {
+                    return Err(channel_error(path, c, 1));
+                }
+                (1, 0, count_pages(path, file_len))
+            }
+        };
+        Ok(FrameSource {
+            kind: SourceKind::Tiff {
+                path: path.to_path_buf(),
+                decoder: Box::new(decoder),
+                page: 0,
+                stride,
+                offset,
+            },
+            len,
+            next_frame: 0,
+            first: None,
+            done: false,
+        })
+    }
+
+    /// The number of frames, when known without decoding them (folders, globs, single files,
+    /// ImageJ stacks, plain multi-page TIFFs whose page list reads cleanly).
+    pub fn len(&self) -> Option<usize> {
+        self.len
+    }
+
+    /// `Some(true)` when the source is known to hold no frame (never, since an empty folder
+    /// or glob is refused at open).
+    pub fn is_empty(&self) -> Option<bool> {
+        self.len.map(|n| n == 0)
+    }
+
+    /// Index of the frame the next call to `next` yields.
+    pub fn position(&self) -> usize {
+        self.next_frame
+    }
+
+    fn read_next(&mut self) -> Option<Result<RawImage>> {
+        let frame = self.next_frame;
+        let (result, path) = match &mut self.kind {
+            SourceKind::Files(files) => {
+                let path = files.get(frame)?.clone();
+                (super::read_image(&path), path)
+            }
+            SourceKind::Tiff {
+                path,
+                decoder,
+                page,
+                stride,
+                offset,
+            } => {
+                if self.len.is_some_and(|n| frame >= n) {
+                    return None;
+                }
+                let target = frame * *stride + *offset;
+                let path = path.clone();
+                let moved = catch_unwind(AssertUnwindSafe(|| -> Result<bool> {
+                    while *page < target {
+                        if !decoder.more_images() {
+                            return Ok(false);
+                        }
+                        decoder
+                            .next_image()
+                            .map_err(|e| read_tiff::map_err(e, &path))?;
+                        *page += 1;
+                    }
+                    Ok(true)
+                }));
+                let result = match moved {
+                    Ok(Ok(false)) if self.len.is_none() => return None,
+                    Ok(Ok(false)) => Err(Error::Decode {
+                        path: path.clone(),
+                        reason: format!(
+                            "the file ends at page {} but its ImageJ description promises {} \
+                             frame(s)",
+                            *page,
+                            self.len.unwrap_or(0)
+                        ),
+                    }),
+                    Ok(Ok(true)) => {
+                        match catch_unwind(AssertUnwindSafe(|| {
+                            read_tiff::decode_page(decoder, &path)
+                        })) {
+                            Ok(r) => r.and_then(|img| {
+                                super::check_image(&img, &path)?;
+                                Ok(img)
+                            }),
+                            Err(_) => Err(gave_up(&path)),
+                        }
+                    }
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(gave_up(&path)),
+                };
+                (result, path)
+            }
+        };
+        let page = match &self.kind {
+            SourceKind::Tiff { page, .. } => Some(*page),
+            SourceKind::Files(_) => None,
+        };
+        let result = result
+            .map_err(|e| name_frame(e, frame, page))
+            .and_then(|img| {
+                let shape = (img.width, img.height, img.channels, img.samples.type_name());
+                match self.first {
+                    None => self.first = Some(shape),
+                    Some(first) if first != shape => {
+                        let what = |s: (usize, usize, usize, &str)| {
+                            format!("{}×{} pixels, {} channel(s) of {}", s.0, s.1, s.2, s.3)
+                        };
+                        return Err(Error::Unsupported {
+                            path: path.clone(),
+                            reason: format!(
+                                "frame {frame}{} is {} but frame 0 is {}; every frame must match \
+                             the first",
+                                page.map_or_else(String::new, |p| format!(" (page {p})")),
+                                what(shape),
+                                what(first)
+                            ),
+                        });
+                    }
+                    Some(_) => {}
+                }
+                Ok(img)
+            });
+        Some(result)
+    }
+}
+
+impl Iterator for FrameSource {
+    type Item = Result<RawImage>;
+
+    fn next(&mut self) -> Option<Result<RawImage>> {
+        if self.done {
+            return None;
+        }
+        let item = self.read_next();
+        match &item {
+            Some(Ok(_)) => self.next_frame += 1,
+            Some(Err(_)) | None => self.done = true,
+        }
+        item
+    }
+}
+
+fn gave_up(path: &Path) -> Error {
+    Error::Decode {
+        path: path.to_path_buf(),
+        reason: "malformed file (the decoder gave up)".into(),
+    }
+}
+
+fn channel_error(path: &Path, channel: usize, channels: usize) -> Error {
+    Error::param(
+        "channel",
+        format!(
+            "channel {channel} is out of range: {} has {channels} channel(s) per frame",
+            path.display()
+        ),
+    )
+}
+
+/// Add "frame N (page P)" to an error's reason.
+fn name_frame(err: Error, frame: usize, page: Option<usize>) -> Error {
+    let at = match page {
+        Some(p) => format!("frame {frame} (page {p})"),
+        None => format!("frame {frame}"),
+    };
+    match err {
+        Error::Decode { path, reason } => Error::Decode {
+            path,
+            reason: format!("{at}: {reason}"),
+        },
+        Error::Unsupported { path, reason } => Error::Unsupported {
+            path,
+            reason: format!("{at}: {reason}"),
+        },
+        Error::BadData(reason) => Error::BadData(format!("{at}: {reason}")),
+        other => other,
+    }
+}
+
+/// Count the pages of a TIFF by walking its directory chain (no pixels read); `None` if the
+/// chain does not read cleanly (the error then surfaces at the frame that hits it).
+fn count_pages(path: &Path, file_len: u64) -> Option<usize> {
+    let file = File::open(path).ok()?;
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut decoder = read_tiff::open(BufReader::new(file), path, file_len).ok()?;
+        let mut pages = 1usize;
+        while decoder.more_images() {
+            decoder.next_image().ok()?;
+            pages += 1;
+        }
+        Some(pages)
+    }))
+    .ok()
+    .flatten()
+}
+
+/// The plain files of `dir` whose names pass `keep`, in natural order.
+fn list_dir(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>> {
+    let io_err = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if keep(&name) && entry.path().is_file() {
+            names.push(name);
+        }
+    }
+    names.sort_by(|a, b| natural_cmp(a, b));
+    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// Natural order: runs of ASCII digits compare by numeric value (`img_2` < `img_10`), the rest
+/// character by character; ties (`img_02` vs `img_2`) fall back to plain string order.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < ab.len() && j < bb.len() {
+        if ab[i].is_ascii_digit() && bb[j].is_ascii_digit() {
+            let si = i;
+            while i < ab.len() && ab[i].is_ascii_digit() {
+                i += 1;
+            }
+            let sj = j;
+            while j < bb.len() && bb[j].is_ascii_digit() {
+                j += 1;
+            }
+            let na = trim_zeros(&ab[si..i]);
+            let nb = trim_zeros(&bb[sj..j]);
+            let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        } else {
+            // Compare one (possibly multi-byte) character: bytes compare like chars in UTF-8.
+            let ord = ab[i].cmp(&bb[j]);
+            if ord != Ordering::Equal {
+                return ord;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (ab.len() - i).cmp(&(bb.len() - j)).then_with(|| a.cmp(b))
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let start = digits
+        .iter()
+        .position(|&d| d != b'0')
+        .unwrap_or(digits.len());
+    &digits[start..]
+}
+
+/// Match a file name against a pattern of literal characters, `*` (any run, possibly empty)
+/// and `?` (exactly one character).
+pub fn glob_match_str(pattern: &str, name: &str) -> bool {
+    glob_match(
+        &pattern.chars().collect::<Vec<_>>(),
+        &name.chars().collect::<Vec<_>>(),
+    )
+}
+
+fn glob_match(pat: &[char], name: &[char]) -> bool {
+    // Iterative matcher with single-star backtracking: linear-ish, no recursion.
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pat.len() && (pat[p] == '?' || pat[p] == name[n]) {
+            p += 1;
+            n += 1;
+        } else if p < pat.len() && pat[p] == '*' {
+            star = Some((p, n));
+            p += 1;
+        } else if let Some((sp, sn)) = star {
+            p = sp + 1;
+            n = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    pat[p..].iter().all(|&c| c == '*')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+/// The sample type of a label stack, fixed when the writer is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelType {
+    /// 16-bit labels; a frame with a label above 65535 is refused.
+    U16,
+    /// 32-bit labels (ImageJ shows them as 32-bit images).
+    U32,
+}
+
+/// Width reserved for the ImageJ description, patched in place by [`StackWriter::finish`].
+const DESCRIPTION_WIDTH: usize = 96;
+
+fn imagej_description(frames: usize) -> String {
+    let mut s = format!("ImageJ=1.11a\nimages={frames}\nframes={frames}\nhyperstack=true\n");
+    while s.len() < DESCRIPTION_WIDTH {
+        s.push(' ');
+    }
+    s
+}
+
+/// A `Write + Seek` handle the encoder and the writer share, so the writer can patch the file
+/// after the encoder is done.
+#[derive(Clone)]
+struct Shared(Arc<Mutex<BufWriter<File>>>);
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BufWriter<File>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lock().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.lock().flush()
+    }
+}
+
+impl Seek for Shared {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.lock().seek(pos)
+    }
+}
+
+/// Writes label frames, one at a time, into one multi-page TIFF that ImageJ/Fiji opens as a
+/// time series (`ImageJ=1.11a`, `images=N`, `frames=N`, `hyperstack=true` in the first page's
+/// `ImageDescription`) and tifffile reads as an array of shape `(N, height, width)`.
+///
+/// Pages are Deflate-compressed, classic TIFF (so the file must stay under 4 GiB). The file
+/// is written to `.NAME.tmp-<pid>` beside the target and renamed in [`finish`](Self::finish);
+/// dropping the writer without finishing removes the temporary file.
+pub struct StackWriter {
+    path: PathBuf,
+    temp: PathBuf,
+    /// The file, shared with the encoder; `None` once closed.
+    file: Option<Shared>,
+    encoder: Option<TiffEncoder<Shared>>,
+    label_type: LabelType,
+    size: Option<(usize, usize)>,
+    frames: usize,
+    /// A scratch buffer for the u16 conversion, reused frame after frame.
+    narrow: Vec<u16>,
+}
+
+impl StackWriter {
+    /// Start a stack at `path` with labels stored as `label_type`.
+    pub fn create(path: &Path, label_type: LabelType) -> Result<Self> {
+        let temp = super::write::temp_path(path)?;
+        // Read as well as write: `finish` reads the first directory back to patch it.
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let shared = Shared(Arc::new(Mutex::new(BufWriter::new(file))));
+        let mut writer = StackWriter {
+            path: path.to_path_buf(),
+            temp,
+            file: Some(shared.clone()),
+            encoder: None,
+            label_type,
+            size: None,
+            frames: 0,
+            narrow: Vec::new(),
+        };
+        let encoder = TiffEncoder::new(shared)
+            .map_err(|e| writer.tiff_err(e))?
+            .with_compression(Compression::Deflate(DeflateLevel::Fast));
+        writer.encoder = Some(encoder);
+        Ok(writer)
+    }
+
+    fn tiff_err(&self, e: tiff::TiffError) -> Error {
+        Error::Encode {
+            path: self.path.clone(),
+            reason: format!("TIFF: {e}"),
+        }
+    }
+
+    fn encode_err(&self, frame: usize, reason: String) -> Error {
+        Error::Encode {
+            path: self.path.clone(),
+            reason: format!("frame {frame}: {reason}"),
+        }
+    }
+
+    /// Frames written so far.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Append one frame of `width × height` labels (row-major). Every frame must have the size
+    /// of the first.
+    pub fn write_frame(&mut self, width: usize, height: usize, labels: &[u32]) -> Result<()> {
+        let frame = self.frames;
+        if width == 0 || height == 0 {
+            return Err(self.encode_err(frame, format!("zero-sized frame ({width}×{height})")));
+        }
+        if width.checked_mul(height) != Some(labels.len()) {
+            return Err(self.encode_err(
+                frame,
+                format!("{} labels given for {width}×{height} pixels", labels.len()),
+            ));
+        }
+        match self.size {
+            Some((w, h)) if (w, h) != (width, height) => {
+                return Err(self.encode_err(
+                    frame,
+                    format!("{width}×{height} pixels but frame 0 is {w}×{h}"),
+                ))
+            }
+            _ => {}
+        }
+        let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
+            return Err(self.encode_err(frame, format!("frame too large ({width}×{height})")));
+        };
+        if self.label_type == LabelType::U16 {
+            if let Some(&big) = labels.iter().find(|&&l| l > u32::from(u16::MAX)) {
+                return Err(Error::Limit(format!(
+                    "{}: frame {frame} holds label {big}, which does not fit the stack's u16 \
+                     labels",
+                    self.path.display()
+                )));
+            }
+            self.narrow.clear();
+            // Every label fits (checked above), so `as` cannot truncate.
+            self.narrow.extend(labels.iter().map(|&l| l as u16));
+        }
+        let Some(encoder) = self.encoder.as_mut() else {
+            return Err(self.encode_err(frame, "the writer failed earlier".into()));
+        };
+        let description = (frame == 0).then(|| imagej_description(0));
+        let result = match self.label_type {
+            LabelType::U16 => encode_page::<Gray16>(encoder, w, h, description, &self.narrow),
+            LabelType::U32 => encode_page::<Gray32>(encoder, w, h, description, labels),
+        };
+        if let Err(e) = result {
+            // A half-written page: refuse any further frame.
+            self.encoder = None;
+            return Err(self.tiff_err(e));
+        }
+        self.size = Some((width, height));
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Patch the frame count into the description, flush, sync and rename into place.
+    /// A stack with no frame is an error (and nothing is written).
+    pub fn finish(mut self) -> Result<()> {
+        if self.frames == 0 {
+            return Err(Error::Encode {
+                path: self.path.clone(),
+                reason: "no frame was written to the stack".into(),
+            });
+        }
+        if self.encoder.take().is_none() {
+            return Err(Error::Encode {
+                path: self.path.clone(),
+                reason: "the writer failed earlier".into(),
+            });
+        }
+        let io_err = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let Some(shared) = self.file.take() else {
+            return Err(Error::Encode {
+                path: self.path.clone(),
+                reason: "the writer failed earlier".into(),
+            });
+        };
+        {
+            let mut writer = shared.lock();
+            writer.flush().map_err(io_err)?;
+            let file = writer.get_mut();
+            let (offset, count) = find_description(file).map_err(io_err)?;
+            let text = imagej_description(self.frames);
+            if count != DESCRIPTION_WIDTH as u64 + 1 || text.len() != DESCRIPTION_WIDTH {
+                return Err(Error::Encode {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "the ImageJ description has {count} bytes, not the {} reserved",
+                        DESCRIPTION_WIDTH + 1
+                    ),
+                });
+            }
+            file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
+            file.write_all(text.as_bytes()).map_err(io_err)?;
+            file.sync_all().map_err(io_err)?;
+        }
+        // Close the file before renaming it (required on Windows).
+        drop(shared);
+        fs::rename(&self.temp, &self.path).map_err(io_err)?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(dir) = File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        // Renamed: nothing left for `drop` to remove.
+        self.temp = PathBuf::new();
+        Ok(())
+    }
+}
+
+/// Encode one page, with `description` as its `ImageDescription` when given.
+fn encode_page<C>(
+    encoder: &mut TiffEncoder<Shared>,
+    width: u32,
+    height: u32,
+    description: Option<String>,
+    data: &[C::Inner],
+) -> tiff::TiffResult<()>
+where
+    C: tiff::encoder::colortype::ColorType,
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    let mut image = encoder.new_image::<C>(width, height)?;
+    if let Some(d) = description {
+        image
+            .encoder()
+            .write_tag(Tag::ImageDescription, d.as_str())?;
+    }
+    image.write_data(data)
+}
+
+impl Drop for StackWriter {
+    fn drop(&mut self) {
+        self.encoder = None;
+        self.file = None;
+        if !self.temp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Find the first page's `ImageDescription` value in a classic TIFF: (file offset, count).
+fn find_description(file: &mut File) -> std::io::Result<(u64, u64)> {
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    file.seek(SeekFrom::Start(0))?;
+    let mut header = [0u8; 8];
+    file.read_exact(&mut header)?;
+    let le = match &header[..2] {
+        b"II" => true,
+        b"MM" => false,
+        _ => return Err(bad("not a TIFF header")),
+    };
+    let u16_at = |b: &[u8]| {
+        let a = [b[0], b[1]];
+        if le {
+            u16::from_le_bytes(a)
+        } else {
+            u16::from_be_bytes(a)
+        }
+    };
+    let u32_at = |b: &[u8]| {
+        let a = [b[0], b[1], b[2], b[3]];
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
+    };
+    if u16_at(&header[2..4]) != 42 {
+        return Err(bad("not a classic TIFF"));
+    }
+    let ifd = u64::from(u32_at(&header[4..8]));
+    file.seek(SeekFrom::Start(ifd))?;
+    let mut n = [0u8; 2];
+    file.read_exact(&mut n)?;
+    let entries = u16_at(&n);
+    let mut entry = [0u8; 12];
+    for _ in 0..entries {
+        file.read_exact(&mut entry)?;
+        if u16_at(&entry[0..2]) == 270 {
+            let count = u64::from(u32_at(&entry[4..8]));
+            if count <= 4 {
+                return Err(bad("ImageDescription stored inline"));
+            }
+            return Ok((u64::from(u32_at(&entry[8..12])), count));
+        }
+    }
+    Err(bad("no ImageDescription on the first page"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec![
+            "img_10.tif",
+            "img_2.tif",
+            "img_1.tif",
+            "img_02.tif",
+            "a.tif",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                "a.tif",
+                "img_1.tif",
+                "img_02.tif",
+                "img_2.tif",
+                "img_10.tif"
+            ]
+        );
+    }
+
+    #[test]
+    fn glob() {
+        assert!(glob_match_str("img_*.tif", "img_10.tif"));
+        assert!(glob_match_str("img_?.tif", "img_1.tif"));
+        assert!(!glob_match_str("img_?.tif", "img_10.tif"));
+        assert!(glob_match_str("*", "x"));
+        assert!(glob_match_str("*a*b", "xaxxab"));
+        assert!(!glob_match_str("*.png", "x.tif"));
+    }
+
+    #[test]
+    fn imagej_parse() {
+        let l = parse_imagej("ImageJ=1.53t\nimages=6\nchannels=2\nframes=3\nhyperstack=true\n")
+            .unwrap();
+        assert_eq!(
+            l,
+            ImageJLayout {
+                images: Some(6),
+                channels: 2,
+                slices: 1,
+                frames: Some(3)
+            }
+        );
+        assert_eq!(parse_imagej("hello"), None);
+        assert_eq!(imagej_description(123).len(), DESCRIPTION_WIDTH);
+    }
+}
