@@ -12,7 +12,7 @@ use floodseg::io::{read_image, write_labels_tiff, FrameSource, LabelType, StackW
 use floodseg::Error;
 use tiff::decoder::{Decoder, DecodingResult};
 use tiff::encoder::colortype::Gray8;
-use tiff::encoder::TiffEncoder;
+use tiff::encoder::{Compression, DeflateLevel, TiffEncoder};
 use tiff::tags::Tag;
 
 fn data(rel: &str) -> PathBuf {
@@ -43,8 +43,13 @@ fn u8_page(t: usize, c: usize, w: usize, h: usize) -> Vec<u8> {
 }
 
 /// Write u8 pages (given as (width, height, data)); the first page gets `description`.
+/// Deflate-compressed: an uncompressed ImageJ file whose pages are not contiguous (directories
+/// between them, as the `tiff` encoder writes) misleads tifffile, which then reads the whole
+/// series as one block; compressed pages it reads page by page.
 fn write_u8_pages(path: &Path, pages: &[(u32, u32, Vec<u8>)], description: Option<&str>) {
-    let mut enc = TiffEncoder::new(BufWriter::new(File::create(path).unwrap())).unwrap();
+    let mut enc = TiffEncoder::new(BufWriter::new(File::create(path).unwrap()))
+        .unwrap()
+        .with_compression(Compression::Deflate(DeflateLevel::Fast));
     for (i, (w, h, d)) in pages.iter().enumerate() {
         let mut image = enc.new_image::<Gray8>(*w, *h).unwrap();
         if let (0, Some(desc)) = (i, description) {
@@ -345,4 +350,31 @@ fn long_stack_streams_one_frame_at_a_time() {
     assert_eq!(count, n);
     // The source itself is small: a decoder, a path, a few counters.
     assert!(std::mem::size_of::<FrameSource>() < 256);
+}
+
+/// A truncated stack: the frames before the cut decode, the first broken one is an error that
+/// names the file and the frame, and nothing follows it.
+#[test]
+fn truncated_stack_names_file_and_frame() {
+    let path = scratch("truncated").join("cut.tif");
+    let (w, h, n) = (32, 32, 6);
+    let mut writer = StackWriter::create(&path, LabelType::U16).unwrap();
+    for t in 0..n {
+        writer.write_frame(w, h, &labels(t, w, h, 1)).unwrap();
+    }
+    writer.finish().unwrap();
+    let bytes = fs::read(&path).unwrap();
+    fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+
+    let src = FrameSource::open(&path, None).unwrap();
+    assert_eq!(src.len(), Some(n), "the ImageJ description still says {n}");
+    let results: Vec<_> = src.collect();
+    let good = results.iter().take_while(|r| r.is_ok()).count();
+    assert!(good >= 1 && good < n, "{good} frames decoded");
+    assert_eq!(results.len(), good + 1, "nothing after the error");
+    let msg = results[good].as_ref().unwrap_err().to_string();
+    assert!(
+        msg.contains("cut.tif") && msg.contains(&format!("frame {good}")),
+        "{msg}"
+    );
 }
