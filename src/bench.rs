@@ -163,7 +163,8 @@ where
     let mut stages: Vec<(String, f64)> = Vec::new();
     let timing_source = String::from("wall-clock");
     let t0 = Instant::now();
-    let n = crate::stream::run(frames, segmenter, params, workers, |_, img, s| {
+    let keep = crate::stream::Keep::Labels;
+    let n = crate::stream::run(frames, segmenter, params, workers, keep, |_, img, s| {
         match shape {
             None => shape = Some((img.width, img.height)),
             Some(wh) if wh != (img.width, img.height) => {

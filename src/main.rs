@@ -384,61 +384,75 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     let mut total_objects = 0u64;
     let mut stage_totals: Vec<(&'static str, f64)> = Vec::new();
     let mut shape = None;
-    let outcome = stream::run(source, &segmenter, &params, workers, |t, img, stages| {
-        let (w, h) = (img.width, img.height);
-        shape.get_or_insert((w, h, img.channels, img.samples.type_name()));
-        let name = name_of(t);
-        match &mut labels_out {
-            LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
-            LabelsOut::Folder(dir) => {
-                io::write_labels_tiff(&dir.join(format!("{name}.tif")), w, h, &stages.labels)?
-            }
-            LabelsOut::Stack(path, writer) => {
-                if writer.is_none() {
-                    let kind = stack_label_type(w, h, params.min_distance);
-                    *writer = Some(StackWriter::create(path, kind)?);
+    let keep = if a.save_stages.is_some() {
+        stream::Keep::All
+    } else if a.overlay.is_some() {
+        stream::Keep::LabelsAndGray
+    } else {
+        stream::Keep::Labels
+    };
+    let outcome = stream::run(
+        source,
+        &segmenter,
+        &params,
+        workers,
+        keep,
+        |t, img, stages| {
+            let (w, h) = (img.width, img.height);
+            shape.get_or_insert((w, h, img.channels, img.samples.type_name()));
+            let name = name_of(t);
+            match &mut labels_out {
+                LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
+                LabelsOut::Folder(dir) => {
+                    io::write_labels_tiff(&dir.join(format!("{name}.tif")), w, h, &stages.labels)?
                 }
-                let writer = writer.as_mut().expect("created above");
-                writer.write_frame(w, h, &stages.labels)?;
+                LabelsOut::Stack(path, writer) => {
+                    if writer.is_none() {
+                        let kind = stack_label_type(w, h, params.min_distance);
+                        *writer = Some(StackWriter::create(path, kind)?);
+                    }
+                    let writer = writer.as_mut().expect("created above");
+                    writer.write_frame(w, h, &stages.labels)?;
+                }
             }
-        }
-        if let Some(dir) = &a.save_stages {
-            let dir = if single { dir.clone() } else { dir.join(&name) };
-            save_stages(&dir, &stages)?;
-        }
-        if let Some(csv) = &mut stats {
-            let mut text = String::new();
-            for p in stages.measure() {
-                text.push_str(&format!("{t},{}\n", measure::csv_row(&p)));
+            if let Some(dir) = &a.save_stages {
+                let dir = if single { dir.clone() } else { dir.join(&name) };
+                save_stages(&dir, &stages)?;
             }
-            csv.write_str(&text)?;
-        }
-        if let Some(csv) = &mut counts {
-            csv.write_str(&format!("{t},{}\n", stages.count()))?;
-        }
-        if let Some(overlay) = &a.overlay {
-            let png = match &overlay_dir {
-                Some(dir) => dir.join(format!("{name}.png")),
-                None => overlay.clone(),
-            };
-            let gray8 = gray_preview(&stages);
-            io::write_png_rgb8(
-                &png,
-                w,
-                h,
-                &render::outline_overlay(w, h, &gray8, &stages.labels),
-            )?;
-        }
-        total_objects += u64::from(stages.count());
-        for (k, (name, d)) in stages.timings.iter().enumerate() {
-            match stage_totals.get_mut(k) {
-                Some(e) if e.0 == *name => e.1 += d.as_secs_f64(),
-                _ => stage_totals.push((name, d.as_secs_f64())),
+            if let Some(csv) = &mut stats {
+                let mut text = String::new();
+                for p in stages.measure() {
+                    text.push_str(&format!("{t},{}\n", measure::csv_row(&p)));
+                }
+                csv.write_str(&text)?;
             }
-        }
-        bar.inc(1);
-        Ok(())
-    });
+            if let Some(csv) = &mut counts {
+                csv.write_str(&format!("{t},{}\n", stages.count()))?;
+            }
+            if let Some(overlay) = &a.overlay {
+                let png = match &overlay_dir {
+                    Some(dir) => dir.join(format!("{name}.png")),
+                    None => overlay.clone(),
+                };
+                let gray8 = gray_preview(&stages);
+                io::write_png_rgb8(
+                    &png,
+                    w,
+                    h,
+                    &render::outline_overlay(w, h, &gray8, &stages.labels),
+                )?;
+            }
+            total_objects += u64::from(stages.count());
+            for (k, (name, d)) in stages.timings.iter().enumerate() {
+                match stage_totals.get_mut(k) {
+                    Some(e) if e.0 == *name => e.1 += d.as_secs_f64(),
+                    _ => stage_totals.push((name, d.as_secs_f64())),
+                }
+            }
+            bar.inc(1);
+            Ok(())
+        },
+    );
     bar.finish_and_clear();
     // Errors about the pixel data name the input.
     let done = outcome.map_err(|e| match e {
@@ -468,6 +482,12 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         }
     }
     if a.verbose {
+        if let Some(rss) = bench::peak_rss_bytes() {
+            eprintln!(
+                "floodseg:   peak RSS {:.1} MiB",
+                rss as f64 / (1024.0 * 1024.0)
+            );
+        }
         for (name, total) in &stage_totals {
             eprintln!(
                 "floodseg:   {name:<12} {:>9.3} ms/frame",

@@ -27,6 +27,39 @@ use crate::error::Result;
 use crate::image::RawImage;
 use crate::pipeline::{Params, Segmenter, Stages};
 
+/// Which of a frame's stage images reach the sink. The workers drop the others as soon as a
+/// frame is segmented, so frames waiting for the sink hold only what it uses (a frame's seven
+/// stage images are 28 bytes per pixel; its labels 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every stage image (`--save-stages`).
+    All,
+    /// The labels and the gray keys (outline overlays need the gray image).
+    LabelsAndGray,
+    /// The labels only (plus the object count and per-object sums, which are small).
+    Labels,
+}
+
+impl Keep {
+    fn trim(self, s: &mut Stages) {
+        if self == Keep::All {
+            return;
+        }
+        for v in [
+            &mut s.mask,
+            &mut s.opened,
+            &mut s.distance2,
+            &mut s.peaks,
+            &mut s.markers,
+        ] {
+            *v = Vec::new();
+        }
+        if self == Keep::Labels {
+            s.gray = Vec::new();
+        }
+    }
+}
+
 /// The workers [`run`] uses by default for `segmenter`: every core on the CPU, two on a GPU.
 pub fn default_workers(segmenter: &Segmenter) -> usize {
     if segmenter.is_gpu() {
@@ -37,8 +70,8 @@ pub fn default_workers(segmenter: &Segmenter) -> usize {
 }
 
 /// Segment every frame of `frames` with `workers` worker threads and hand each result to
-/// `sink(index, image, stages)` in frame order, on the calling thread. Returns the number of
-/// frames that reached the sink.
+/// `sink(index, image, stages)` in frame order, on the calling thread, with the stage images
+/// `keep` says. Returns the number of frames that reached the sink.
 ///
 /// An error from the source, the segmenter or the sink ends the stream (see the module doc);
 /// errors about a frame's pixels are prefixed with `frame N: `.
@@ -47,6 +80,7 @@ pub fn run<I, F>(
     segmenter: &Segmenter,
     params: &Params,
     workers: usize,
+    keep: Keep,
     mut sink: F,
 ) -> Result<usize>
 where
@@ -96,9 +130,10 @@ where
                         // A frame after a failed one: its result would be discarded.
                         return Err(crate::Error::BadData("stream stopped".into()));
                     }
-                    let stages = segmenter
+                    let mut stages = segmenter
                         .segment(&img, params)
                         .map_err(|e| name_frame(e, index))?;
+                    keep.trim(&mut stages);
                     Ok((img, stages))
                 });
                 if to_sink.send((index, result)).is_err() {
