@@ -334,81 +334,155 @@ pub fn ws_output(p: &WsParams, label: &mut [u32]) {
 }
 
 /// The whole stage on the CPU. Same cost and best-predecessor rules as the shader, scheduled
-/// as a priority flood: Dijkstra on the cost (a binary heap; ties by pixel index), then one
-/// best-predecessor pass over the pixels in the order they were settled — a predecessor always
-/// has a strictly smaller cost, so it is final when its successors read it. The result is the
-/// unique fixed point that the GPU's Jacobi sweeps ([`ws_cost`], [`ws_label`]) reach; the tests
-/// check the two schedules against each other.
+/// as a priority flood that needs no priority queue: a cost `(m, hops)` only ever steps to the
+/// same level `m` with one more hop, or down to a lower level with 0 hops, so the levels are
+/// processed from the highest `m` down, and within a level a breadth-first search from its
+/// 0-hop seeds settles pixels in hop order (Dijkstra with a bucket per level and a FIFO per
+/// bucket). Each pixel decides its best predecessor as it leaves the queue — a predecessor has a
+/// strictly smaller cost, so it left the queue earlier and is final when its successors read it.
+/// The result is the unique fixed point that the GPU's Jacobi sweeps ([`ws_cost`],
+/// [`ws_label`]) reach; the tests check the two schedules against each other.
 pub fn watershed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
+    watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL)
+}
+
+/// Levels are kept in one bucket per `m` value when the largest `d²` is at most this many times
+/// the pixel count (always, in practice), else in an ordered map.
+const DENSE_LEVELS_PER_PIXEL: usize = 4;
+
+/// Seeds (0-hop pixels) of the levels still to flood, highest level first.
+enum Levels {
+    /// `buckets[m]`; `top` bounds the highest non-empty bucket.
+    Dense {
+        buckets: Vec<Vec<u32>>,
+        top: usize,
+    },
+    Sparse(std::collections::BTreeMap<u32, Vec<u32>>),
+}
+
+impl Levels {
+    fn push(&mut self, m: u32, i: u32) {
+        match self {
+            Levels::Dense { buckets, top } => {
+                buckets[m as usize].push(i);
+                *top = (*top).max(m as usize);
+            }
+            Levels::Sparse(map) => map.entry(m).or_default().push(i),
+        }
+    }
+
+    fn pop_highest(&mut self) -> Option<(u32, Vec<u32>)> {
+        match self {
+            Levels::Dense { buckets, top } => loop {
+                if !buckets[*top].is_empty() {
+                    return Some((*top as u32, std::mem::take(&mut buckets[*top])));
+                }
+                if *top == 0 {
+                    return None;
+                }
+                *top -= 1;
+            },
+            Levels::Sparse(map) => map.pop_last(),
+        }
+    }
+}
+
+/// [`watershed`] with a chosen bucket layout (`dense_per_pixel = 0` forces the ordered map; the
+/// tests run both).
+pub fn watershed_levels(
+    dims: Dims,
+    mask: &[u32],
+    d2: &[u32],
+    markers: &[u32],
+    dense_per_pixel: usize,
+) -> Vec<u32> {
     let p = WsParams { dims };
     let n = dims.len();
+    let w = dims.width as usize;
+    let h = dims.height as usize;
     let mut cm = vec![0u32; n];
     let mut ch = vec![0u32; n];
     ws_init(&p, markers, d2, &mut cm, &mut ch);
-    // min-heap on (−m, hops, index): better costs first
-    let key = |c: Cost, i: usize| Reverse((u32::MAX - c.m, c.hops, i as u32));
-    let mut heap = BinaryHeap::new();
+    let max_m = (0..n)
+        .filter(|&i| mask[i] != 0)
+        .map(|i| d2[i])
+        .max()
+        .unwrap_or(0) as usize;
+    let mut levels = if max_m <= n.saturating_mul(dense_per_pixel) {
+        Levels::Dense {
+            buckets: vec![Vec::new(); max_m + 1],
+            top: 0,
+        }
+    } else {
+        Levels::Sparse(Default::default())
+    };
     for i in 0..n {
         if markers[i] != 0 && mask[i] != 0 {
-            heap.push(key(
-                Cost {
-                    m: cm[i],
-                    hops: ch[i],
-                },
-                i,
-            ));
+            levels.push(cm[i], i as u32);
         }
     }
-    let mut order = Vec::new();
     let mut settled = vec![false; n];
-    while let Some(Reverse((nm, hops, i))) = heap.pop() {
-        let i = i as usize;
-        let c = Cost {
-            m: u32::MAX - nm,
-            hops,
-        };
-        if settled[i]
-            || c != (Cost {
-                m: cm[i],
-                hops: ch[i],
-            })
-        {
-            continue; // stale entry
-        }
-        settled[i] = true;
-        order.push(i as u32);
-        for q in neighbours(dims, i) {
-            if q == NONE || mask[q as usize] == 0 || settled[q as usize] {
-                continue;
-            }
-            let e = extend(c, d2[q as usize]);
-            let q = q as usize;
-            if better(
-                e,
-                Cost {
-                    m: cm[q],
-                    hops: ch[q],
-                },
-            ) {
-                cm[q] = e.m;
-                ch[q] = e.hops;
-                heap.push(key(e, q));
-            }
-        }
-    }
     let mut label = vec![0u32; n];
     let mut pred = vec![0u32; n];
     ws_label_init(&p, markers, &mut label, &mut pred);
-    for &i in &order {
-        let i = i as usize;
-        if markers[i] != 0 {
-            continue;
+    // The FIFO of the level being flooded (pixels in settle order).
+    let mut order: Vec<u32> = Vec::new();
+    while let Some((m, seeds)) = levels.pop_highest() {
+        // Seeds of this level that no higher level reached: cost (m, 0), settled first.
+        order.clear();
+        let start = 0;
+        for i in seeds {
+            let iu = i as usize;
+            if !settled[iu] && cm[iu] == m && ch[iu] == 0 {
+                settled[iu] = true;
+                order.push(i);
+            }
         }
-        let q = relax_pred(&p, mask, d2, &cm, &ch, &label, &pred, i);
-        pred[i] = q;
-        label[i] = if q == NONE { NONE } else { label[q as usize] };
+        // Breadth-first within the level; `order[start..]` is the FIFO.
+        let mut head = start;
+        while head < order.len() {
+            let i = order[head] as usize;
+            head += 1;
+            // Every predecessor of `i` (strictly smaller cost) left the queue before it, so
+            // its own best predecessor is final: decide `i`'s now.
+            if markers[i] == 0 {
+                let q = relax_pred(&p, mask, d2, &cm, &ch, &label, &pred, i);
+                pred[i] = q;
+                label[i] = if q == NONE { NONE } else { label[q as usize] };
+            }
+            let c = Cost { m, hops: ch[i] };
+            let (y, x) = (i / w, i % w);
+            let mut visit = |q: usize| {
+                if mask[q] == 0 || settled[q] {
+                    return;
+                }
+                let dq = d2[q];
+                if dq >= m {
+                    // same level, one more hop: the first visit is the fewest hops
+                    settled[q] = true;
+                    cm[q] = m;
+                    ch[q] = c.hops + 1;
+                    order.push(q as u32);
+                } else if dq > cm[q] || ch[q] == NONE || (dq == cm[q] && ch[q] > 0) {
+                    // a seed of the lower level dq, better than what q had
+                    cm[q] = dq;
+                    ch[q] = 0;
+                    levels.push(dq, q as u32);
+                }
+            };
+            if y > 0 {
+                visit(i - w);
+            }
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
     }
     ws_output(&p, &mut label);
     label
