@@ -326,3 +326,63 @@ fn a_bad_frame_stops_the_run_and_leaves_only_complete_files() {
     kept.sort();
     assert_eq!(kept, ["img_0.tif", "img_1.tif", "img_2.tif"]);
 }
+
+/// `--stats` values equal `skimage.measure.regionprops_table` on the same labels and frames
+/// (a committed stack: `scripts/reference/check_stats.py --write-reference` wrote the table),
+/// to 1e-9 relative; orientation is an axis, so ±π/2 are equal.
+#[test]
+fn stats_equal_regionprops_table_on_a_committed_stack() {
+    let dir = repo().join("tests/fixtures/stack_stats");
+    let want = std::fs::read_to_string(dir.join("objects_skimage.csv")).unwrap();
+    let mut want_rows = want.lines();
+    assert_eq!(
+        want_rows.next().unwrap(),
+        format!("frame,{}", floodseg::measure::CSV_COLUMNS)
+    );
+    let labels = stack_pages(&dir.join("labels.tif"));
+    assert_eq!(labels.len(), 3);
+    let mut compared = 0;
+    for (t, labels) in labels.iter().enumerate() {
+        let img = floodseg::io::read_image(&dir.join(format!("frames/img_{t}.png"))).unwrap();
+        let (gp, samples, scale) = floodseg::pipeline::gray_input(&img).unwrap();
+        let mut keys = vec![0u32; gp.dims.len()];
+        floodseg::cpu::gray::gray(&gp, &samples, &mut keys);
+        let n = labels.iter().copied().max().unwrap_or(0);
+        let sums = floodseg::cpu::measure::measure_sums(gp.dims, labels, &keys, false, n);
+        for p in floodseg::measure::props(&sums, scale) {
+            let got: Vec<f64> = std::iter::once(t as f64)
+                .chain(
+                    floodseg::measure::csv_row(&p)
+                        .split(',')
+                        .map(|v| v.parse().unwrap()),
+                )
+                .collect();
+            let want: Vec<f64> = want_rows
+                .next()
+                .unwrap_or_else(|| panic!("frame {t}: more objects than scikit-image"))
+                .split(',')
+                .map(|v| v.parse().unwrap())
+                .collect();
+            let columns: Vec<&str> = std::iter::once("frame")
+                .chain(floodseg::measure::CSV_COLUMNS.split(','))
+                .collect();
+            for ((c, g), w) in columns.iter().zip(&got).zip(&want) {
+                let mut diff = (g - w).abs();
+                if *c == "orientation" {
+                    diff = diff.min((diff - std::f64::consts::PI).abs());
+                }
+                assert!(
+                    diff <= 1e-9 * w.abs().max(1.0),
+                    "frame {t}, label {}: {c} = {g}, scikit-image {w}",
+                    got[1]
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(
+        want_rows.next().is_none(),
+        "scikit-image found more objects"
+    );
+    assert_eq!(compared, 68);
+}
