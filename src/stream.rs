@@ -207,10 +207,18 @@ where
     Ok(next)
 }
 
-/// Prefix an error about a frame's data with the frame index.
+/// Prefix an error about a frame (its data, a limit it exceeds, a device fault while it ran)
+/// with the frame index.
 fn name_frame(err: crate::Error, index: usize) -> crate::Error {
+    use crate::Error;
     match err {
-        crate::Error::BadData(m) => crate::Error::BadData(format!("frame {index}: {m}")),
+        Error::BadData(m) => Error::BadData(format!("frame {index}: {m}")),
+        Error::Limit(m) => Error::Limit(format!("frame {index}: {m}")),
+        Error::Backend(m) => Error::Backend(format!("frame {index}: {m}")),
+        Error::Decode { path, reason } => Error::Decode {
+            path,
+            reason: format!("frame {index}: {reason}"),
+        },
         other => other,
     }
 }
