@@ -33,6 +33,9 @@ enum Cmd {
     Segment(SegmentArgs),
     /// Measure throughput: per-stage times, MP/s, frames/s and peak memory.
     Bench(BenchArgs),
+    /// Score predicted labels against ground truth (StarDist's matching: TP/FP/FN, precision,
+    /// recall, F1, mean matched IoU, panoptic quality per IoU threshold).
+    Eval(EvalArgs),
     /// Write a synthetic test image (the lecture's canvas, or a colony of rods of any size).
     Synth(SynthArgs),
 }
@@ -147,6 +150,22 @@ struct BenchArgs {
     json: bool,
 }
 
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// Ground-truth labels: a label TIFF (every page a frame), a 8/16-bit PNG, or a folder.
+    #[arg(long, value_name = "GT")]
+    gt: PathBuf,
+    /// Predicted labels, frame for frame like GT (e.g. `floodseg segment`'s output).
+    #[arg(long, value_name = "PRED")]
+    pred: PathBuf,
+    /// IoU thresholds, comma-separated, each in (0, 1].
+    #[arg(long, value_name = "T,T,…", default_value = "0.5,0.75,0.9")]
+    iou: String,
+    /// One JSON object per threshold, one per line.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum StructureArg {
     Cross,
@@ -205,6 +224,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Segment(a) => run_segment(a),
         Cmd::Bench(a) => run_bench(a),
+        Cmd::Eval(a) => run_eval(a),
         Cmd::Synth(a) => run_synth(a),
     };
     match result {
@@ -644,6 +664,53 @@ fn run_bench(a: BenchArgs) -> Result<()> {
         println!("{}", report.to_json());
     } else {
         print!("{report}");
+    }
+    Ok(())
+}
+
+fn run_eval(a: EvalArgs) -> Result<()> {
+    let mut thresholds = Vec::new();
+    for part in a.iou.split(',') {
+        match part.trim().parse::<f64>() {
+            Ok(t) if t > 0.0 && t <= 1.0 => thresholds.push(t),
+            _ => {
+                return Err(Error::param(
+                    "--iou",
+                    format!("{part:?} is not an IoU threshold in (0, 1]"),
+                ))
+            }
+        }
+    }
+    let gt = floodseg::eval::read_label_frames(&a.gt)?;
+    let pred = floodseg::eval::read_label_frames(&a.pred)?;
+    let results = floodseg::eval::evaluate(&gt, &pred, &thresholds)?;
+    if a.json {
+        for m in &results {
+            println!("{}", m.to_json());
+        }
+    } else {
+        println!(
+            "{} frame{}, {} ground-truth and {} predicted objects",
+            gt.len(),
+            if gt.len() == 1 { "" } else { "s" },
+            results[0].n_true,
+            results[0].n_pred
+        );
+        println!("  iou     tp     fp     fn  precision  recall     f1  mean_iou     pq");
+        for m in &results {
+            println!(
+                "{:>5.2} {:>6} {:>6} {:>6} {:>10.4} {:>7.4} {:>6.4} {:>9.4} {:>6.4}",
+                m.iou,
+                m.tp,
+                m.fp,
+                m.fn_,
+                m.precision(),
+                m.recall(),
+                m.f1(),
+                m.mean_matched_iou(),
+                m.panoptic_quality()
+            );
+        }
     }
     Ok(())
 }
