@@ -575,6 +575,8 @@ proptest! {
         // the priority flood's other bucket layout (an ordered map of levels)
         let sparse = floodseg::cpu::watershed::watershed_levels(dims, &mask.px, &d2, &markers, 0);
         prop_assert!(sparse == want, "{}", watershed_message(&mask, &d2, &markers, &sparse, &want));
+        let dense = floodseg::cpu::watershed::watershed_levels(dims, &mask.px, &d2, &markers, 4);
+        prop_assert!(dense == want, "{}", watershed_message(&mask, &d2, &markers, &dense, &want));
     }
 }
 

@@ -343,7 +343,168 @@ pub fn ws_output(p: &WsParams, label: &mut [u32]) {
 /// The result is the unique fixed point that the GPU's Jacobi sweeps ([`ws_cost`],
 /// [`ws_label`]) reach; the tests check the two schedules against each other.
 pub fn watershed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
-    watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL)
+    watershed_packed(dims, mask, d2, markers)
+}
+
+/// A cost as one `u64` that orders like [`better`]: `(!m) << 32 | hops` (smaller is better;
+/// unreached is `u64::MAX`).
+#[inline]
+fn pack(m: u32, hops: u32) -> u64 {
+    (u64::from(!m) << 32) | u64::from(hops)
+}
+
+#[inline]
+fn m_of(key: u64) -> u32 {
+    !((key >> 32) as u32)
+}
+
+/// [`watershed_levels`] with the per-pixel state packed for the cache: the cost as one `u64`
+/// key, label and predecessor as one `u64`, the mask folded into the distance (0 outside), and
+/// row/column known without division. Same rules, same settle order, same bytes (tested).
+pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
+    let n = dims.len();
+    let w = dims.width as usize;
+    let h = dims.height as usize;
+    // The distance stage gives every mask pixel d² ≥ 1; anything else takes the plain path.
+    if (0..n).any(|i| mask[i] != 0 && d2[i] == 0) {
+        return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
+    }
+    let alt: Vec<u32> = mask
+        .iter()
+        .zip(d2)
+        .map(|(&b, &d)| if b != 0 { d } else { 0 })
+        .collect();
+    let max_m = alt.iter().copied().max().unwrap_or(0) as usize;
+    let mut levels = if max_m <= n.saturating_mul(DENSE_LEVELS_PER_PIXEL) {
+        Levels::Dense {
+            buckets: vec![Vec::new(); max_m + 1],
+            top: 0,
+        }
+    } else {
+        Levels::Sparse(Default::default())
+    };
+    let mut key = vec![u64::MAX; n];
+    // label << 32 | pred
+    let mut lp = vec![(u64::from(NONE) << 32) | u64::from(PENDING); n];
+    for i in 0..n {
+        if markers[i] != 0 {
+            lp[i] = (u64::from(markers[i]) << 32) | u64::from(NONE);
+            if alt[i] != 0 {
+                key[i] = pack(alt[i], 0);
+                levels.push(alt[i], i as u32);
+            }
+        }
+    }
+    let pred_of = |lp: &[u64], i: usize| lp[i] as u32;
+    let label_of = |lp: &[u64], i: usize| (lp[i] >> 32) as u32;
+    // arrival_order on packed state
+    let arrival = |key: &[u64], lp: &[u64], mut a: u32, mut b: u32| -> i32 {
+        loop {
+            if a == b {
+                return 0;
+            }
+            let (ka, kb) = (key[a as usize], key[b as usize]);
+            if ka != kb {
+                return if ka < kb { -1 } else { 1 };
+            }
+            let (na, nb) = (pred_of(lp, a as usize), pred_of(lp, b as usize));
+            match (na == NONE, nb == NONE) {
+                (true, true) => return 0,
+                (true, false) => return -1,
+                (false, true) => return 1,
+                _ => {}
+            }
+            a = na;
+            b = nb;
+        }
+    };
+    let mut settled = vec![false; n];
+    let mut order: Vec<u32> = Vec::new();
+    while let Some((m, seeds)) = levels.pop_highest() {
+        order.clear();
+        let seed_key = pack(m, 0);
+        for i in seeds {
+            let iu = i as usize;
+            if !settled[iu] && key[iu] == seed_key {
+                settled[iu] = true;
+                order.push(i);
+            }
+        }
+        let mut head = 0;
+        while head < order.len() {
+            let i = order[head] as usize;
+            head += 1;
+            let (y, x) = (i / w, i % w);
+            let nbrs = [
+                (y > 0).then(|| i - w),
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y + 1 < h).then(|| i + w),
+            ];
+            let own = key[i];
+            if pred_of(&lp, i) == PENDING {
+                // relax_pred: the predecessors all left the queue before `i`
+                let di = alt[i];
+                let mut best = NONE;
+                for q in nbrs.into_iter().flatten() {
+                    let kq = key[q];
+                    if alt[q] == 0 || kq == u64::MAX {
+                        continue;
+                    }
+                    let mq = m_of(kq);
+                    let ext = if di < mq { pack(di, 0) } else { kq + 1 };
+                    if ext != own {
+                        continue;
+                    }
+                    if best == NONE {
+                        best = q as u32;
+                        continue;
+                    }
+                    let o = arrival(&key, &lp, q as u32, best);
+                    if o < 0
+                        || (o == 0
+                            && (label_of(&lp, q), q as u32) < (label_of(&lp, best as usize), best))
+                    {
+                        best = q as u32;
+                    }
+                }
+                let label = if best == NONE {
+                    NONE
+                } else {
+                    label_of(&lp, best as usize)
+                };
+                lp[i] = (u64::from(label) << 32) | u64::from(best);
+            }
+            let next_hop = own + 1; // (m, hops + 1)
+            for q in nbrs.into_iter().flatten() {
+                let dq = alt[q];
+                if dq == 0 || settled[q] {
+                    continue;
+                }
+                if dq >= m {
+                    settled[q] = true;
+                    key[q] = next_hop;
+                    order.push(q as u32);
+                } else {
+                    let e = pack(dq, 0);
+                    if e < key[q] {
+                        key[q] = e;
+                        levels.push(dq, q as u32);
+                    }
+                }
+            }
+        }
+    }
+    lp.iter()
+        .map(|&v| {
+            let l = (v >> 32) as u32;
+            if l == NONE {
+                0
+            } else {
+                l
+            }
+        })
+        .collect()
 }
 
 /// Levels are kept in one bucket per `m` value when the largest `d²` is at most this many times

@@ -167,7 +167,23 @@ pub fn read_image(path: &Path) -> Result<RawImage> {
     };
     let file = File::open(path).map_err(io_err)?;
     let file_len = file.metadata().map_err(io_err)?.len();
-    let mut reader = BufReader::new(file);
+    decode_from(BufReader::new(file), file_len, path)
+}
+
+/// Decode a PNG or TIFF held in memory; `name` only labels errors. (The fuzz targets use it.)
+pub fn decode_image_bytes(bytes: &[u8], name: &Path) -> Result<RawImage> {
+    decode_from(std::io::Cursor::new(bytes), bytes.len() as u64, name)
+}
+
+fn decode_from<R: std::io::BufRead + Seek>(
+    mut reader: R,
+    file_len: u64,
+    path: &Path,
+) -> Result<RawImage> {
+    let io_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut magic = [0u8; 8];
     let n = read_prefix(&mut reader, &mut magic).map_err(io_err)?;
     if n == 0 {
