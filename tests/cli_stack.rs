@@ -501,3 +501,175 @@ fn interrupt_keeps_complete_frames_and_resume_finishes_identically() {
         assert!(left.is_empty(), "an interrupted stack left files: {left:?}");
     }
 }
+
+/// A classic little-endian TIFF header whose one page claims `width × height` 8-bit gray pixels
+/// (strip offset/size pointing at 4 bytes of data).
+fn tiff_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&8u32.to_le_bytes());
+    let entries: [(u16, u16, u32); 8] = [
+        (256, 4, width),              // ImageWidth
+        (257, 4, height),             // ImageLength
+        (258, 3, 8),                  // BitsPerSample
+        (259, 3, 1),                  // Compression: none
+        (262, 3, 1),                  // Photometric: black is zero
+        (273, 4, 8 + 2 + 8 * 12 + 4), // StripOffsets
+        (278, 4, height),             // RowsPerStrip
+        (279, 4, 4),                  // StripByteCounts
+    ];
+    b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, ty, value) in entries {
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        if ty == 3 {
+            b.extend_from_slice(&(value as u16).to_le_bytes());
+            b.extend_from_slice(&[0, 0]);
+        } else {
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    b.extend_from_slice(&0u32.to_le_bytes()); // no next page
+    b.extend_from_slice(&[1, 2, 3, 4]);
+    b
+}
+
+/// A two-page TIFF whose pages differ in size (`8×6` then `5×6`).
+fn tiff_pages_differ(path: &Path) {
+    use tiff::encoder::{colortype::Gray8, TiffEncoder};
+    let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+    enc.write_image::<Gray8>(8, 6, &[200u8; 48]).unwrap();
+    enc.write_image::<Gray8>(5, 6, &[200u8; 30]).unwrap();
+}
+
+/// The bad-input corpus: every case ends with one line naming the file, frame or parameter, a
+/// non-zero exit code (2 parameter, 3 input), no panic, and no output file of any kind left
+/// behind (labels, stack, --stats, --counts, --overlay).
+#[test]
+fn bad_input_corpus_fails_cleanly_and_leaves_nothing() {
+    let d = out_dir("corpus");
+    let gen = |f: &str| repo().join("data/generated").join(f);
+    let inputs = d.join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = inputs.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let tiff = read(&gen("gray8_lzw.tif"));
+    let png = read(&repo().join("data/ecoli.png"));
+    let truncated_tiff = write("truncated.tif", &tiff[..tiff.len() * 2 / 3]);
+    let truncated_png = write("truncated.png", &png[..png.len() / 2]);
+    let corrupt_png = {
+        let mut b = png.clone();
+        let mid = b.len() / 2;
+        b[mid..mid + 64].iter_mut().for_each(|x| *x ^= 0x5a);
+        write("corrupt.png", &b)
+    };
+    let empty = write("empty.tif", b"");
+    let huge = write("huge.tif", &tiff_claiming(100_000, 100_000));
+    let differ = inputs.join("pages_differ.tif");
+    tiff_pages_differ(&differ);
+    let no_images = d.join("no_images");
+    std::fs::create_dir_all(&no_images).unwrap();
+    std::fs::write(no_images.join("readme.txt"), "no frames here").unwrap();
+    let mixed = d.join("mixed_sizes");
+    write_frames(&mixed, 2, 20, 16);
+    let img = floodseg::synth::colony(21, 16, 9);
+    let Samples::U8(px) = &img.samples else {
+        unreachable!()
+    };
+    floodseg::io::write_png_gray8(&mixed.join("img_2.png"), 21, 16, px).unwrap();
+
+    let p = |x: &Path| x.display().to_string();
+    let good = p(&repo().join("data/ecoli.png"));
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // (arguments after `segment`, text stderr must contain, exit code)
+    let cases: Vec<(Vec<String>, String, i32)> = vec![
+        (vec![p(&truncated_tiff)], "truncated.tif".into(), 3),
+        (vec![p(&truncated_png)], "truncated.png".into(), 3),
+        (vec![p(&corrupt_png)], "corrupt.png".into(), 3),
+        (vec![p(&empty)], "empty.tif".into(), 3),
+        (vec![p(&huge)], "huge.tif".into(), 3),
+        (vec![p(&differ)], "frame 1".into(), 3),
+        (vec![p(&no_images)], "no_images".into(), 3),
+        (vec![p(&mixed)], "img_2.png".into(), 3),
+        (vec![p(&d.join("missing.tif"))], "missing.tif".into(), 3),
+        (vec![p(&d.join("nothing_*.png"))], "nothing_*.png".into(), 3),
+        (vec![p(&gen("bilevel.tif"))], "bilevel.tif".into(), 3),
+        (vec![p(&gen("int16.tif"))], "int16.tif".into(), 3),
+        (vec![p(&gen("uint32.tif"))], "uint32.tif".into(), 3),
+        (vec![p(&gen("float64.tif"))], "float64.tif".into(), 3),
+        (vec![p(&gen("complex64.tif"))], "complex64.tif".into(), 3),
+        (
+            vec![p(&gen("rgb8_planar.tif"))],
+            "rgb8_planar.tif".into(),
+            3,
+        ),
+        (
+            vec![p(&gen("gray8_5samples.tif"))],
+            "gray8_5samples.tif".into(),
+            3,
+        ),
+        (
+            vec![p(&gen("gray32f_nan.tif"))],
+            "gray32f_nan.tif".into(),
+            3,
+        ),
+        (
+            vec![p(&gen("gray32f_inf.tif"))],
+            "gray32f_inf.tif".into(),
+            3,
+        ),
+        (vec![p(&gen("zero_width.tif"))], "zero_width.tif".into(), 3),
+        (s(&[&good, "--open", "-1"]), "--open".into(), 2),
+        (s(&[&good, "--footprint", "0"]), "--footprint".into(), 2),
+        (
+            s(&[&good, "--min-distance", "-4"]),
+            "--min-distance".into(),
+            2,
+        ),
+        (s(&[&good, "--threshold", "abc"]), "--threshold".into(), 2),
+        (s(&[&good, "--threshold", "nan"]), "--threshold".into(), 2),
+        (s(&[&good, "--threshold", "1e999"]), "--threshold".into(), 2),
+        (s(&[&good, "--open", "99999999"]), "--open".into(), 2),
+        (s(&[&good, "--backend", "tpu"]), "--backend".into(), 2),
+        (s(&[&good, "--structure", "star"]), "--structure".into(), 2),
+        (s(&[&good, "--threads", "0"]), "--threads".into(), 2),
+        (s(&[&good, "--channel", "3"]), "channel".into(), 2),
+    ];
+    for (args, needle, code) in cases {
+        let outs = d.join("outs");
+        let _ = std::fs::remove_dir_all(&outs);
+        std::fs::create_dir_all(&outs).unwrap();
+        let out = bin()
+            .arg("segment")
+            .args(&args)
+            .arg("-o")
+            .arg(outs.join("labels.tif"))
+            .arg("--stats")
+            .arg(outs.join("objects.csv"))
+            .arg("--counts")
+            .arg(outs.join("counts.csv"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err_lines: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("floodseg: error") || l.starts_with("error"))
+            .collect();
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {err}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}: exit code; {err}");
+        assert_eq!(err_lines.len(), 1, "{args:?}: one error line: {err}");
+        assert!(
+            err.contains(&needle),
+            "{args:?}: should name {needle}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: stdout: {:?}", out.stdout);
+        let left: Vec<_> = std::fs::read_dir(&outs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{args:?}: left {left:?}");
+    }
+}

@@ -439,10 +439,20 @@ pub fn parse_level(text: &str) -> Result<Level> {
     if text.eq_ignore_ascii_case("otsu") {
         return Ok(Level::Otsu);
     }
-    Decimal::parse(text).map(Level::Fixed).ok_or_else(|| {
+    let level = Decimal::parse(text).ok_or_else(|| {
         Error::param(
             "--threshold",
             format!("expected a number in the image's units or 'otsu', got {text:?}"),
         )
-    })
+    })?;
+    // No image holds values beyond f32's range (the widest sample type): such a threshold
+    // can only be a typo.
+    let v = level.to_f64();
+    if !v.is_finite() || v.abs() > f64::from(f32::MAX) {
+        return Err(Error::param(
+            "--threshold",
+            format!("{text} is beyond every image's range (at most ±3.4e38)"),
+        ));
+    }
+    Ok(Level::Fixed(level))
 }
