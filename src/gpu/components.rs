@@ -11,6 +11,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::timing::StageTimer;
 use super::{kernel, scan, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::components::CcParams;
 use crate::cpu::Dims;
@@ -181,6 +182,17 @@ pub fn components(
     diagonal: bool,
     fg: &wgpu::Buffer,
 ) -> Result<(wgpu::Buffer, wgpu::Buffer)> {
+    components_timed(ctx, dims, diagonal, fg, &mut StageTimer::off())
+}
+
+/// As [`components`], timed as stage `components` by `timer`.
+pub(crate) fn components_timed(
+    ctx: &GpuContext,
+    dims: Dims,
+    diagonal: bool,
+    fg: &wgpu::Buffer,
+    timer: &mut StageTimer,
+) -> Result<(wgpu::Buffer, wgpu::Buffer)> {
     ctx.check_size(dims.width as usize, dims.height as usize)?;
     let n = dims.len();
     if fg.size() < 4 * n as u64 {
@@ -193,7 +205,9 @@ pub fn components(
     }
     let out = super::scoped(ctx.device(), || {
         let mut encoder = ctx.encoder("floodseg.components");
+        let span = timer.begin(ctx, &mut encoder, "components");
         let out = record_components(ctx, &mut encoder, dims, diagonal, fg);
+        timer.end(ctx, &mut encoder, span);
         ctx.queue().submit([encoder.finish()]);
         out
     })

@@ -21,6 +21,7 @@
 //! by the next call. Sizes are checked against the device's limits before any allocation
 //! ([`GpuContext::check_size`], [`Error::Limit`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use bytemuck::Pod;
@@ -37,6 +38,7 @@ pub mod peaks;
 pub mod pipeline;
 pub mod scan;
 pub mod threshold;
+pub mod timing;
 pub mod watershed;
 
 /// The wgpu this backend is built with (for callers that record their own passes).
@@ -177,7 +179,19 @@ pub struct GpuContext {
     /// Errors that escaped the error scopes (uncaptured handler, device loss).
     uncaptured: Arc<Mutex<Vec<String>>>,
     pub(crate) kernels: Kernels,
+    /// The device has `TIMESTAMP_QUERY` (requested when the adapter offers it).
+    timestamps: bool,
+    /// The device has `TIMESTAMP_QUERY_INSIDE_ENCODERS` too.
+    timestamps_inside_encoders: bool,
+    /// Per-stage timings asked for ([`GpuContext::set_profiling`]).
+    profiling: AtomicBool,
 }
+
+// One context serves every frame, from any thread.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<GpuContext>();
+};
 
 /// One line per adapter: `name (backend, device type)`.
 fn describe(info: &wgpu::AdapterInfo) -> String {
@@ -302,9 +316,13 @@ impl GpuContext {
             ..wgpu::Limits::default()
         };
         let required_limits = wanted.or_worse_values_from(&adapter_limits);
+        // Timestamp queries only for the opt-in per-stage timings, and only when offered.
+        let offered = adapter.features();
+        let required_features = offered
+            & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("floodseg"),
-            required_features: wgpu::Features::empty(),
+            required_features,
             required_limits,
             ..Default::default()
         }))
@@ -347,6 +365,11 @@ impl GpuContext {
             limits,
             uncaptured,
             kernels,
+            timestamps: required_features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            timestamps_inside_encoders: required_features.contains(
+                wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS,
+            ),
+            profiling: AtomicBool::new(false),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
@@ -365,6 +388,31 @@ impl GpuContext {
     /// Whether the adapter is a software rasterizer on the CPU (lavapipe, WARP, SwiftShader).
     pub fn is_software(&self) -> bool {
         self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Whether the device can time stages with GPU timestamp queries
+    /// (`wgpu::Features::TIMESTAMP_QUERY`, requested when the adapter offers it). Without it,
+    /// profiled frames are timed on the host clock (see [`timing`]).
+    pub fn timestamps_supported(&self) -> bool {
+        self.timestamps
+    }
+
+    /// Whether timestamps can be written between passes with `CommandEncoder::write_timestamp`
+    /// (`TIMESTAMP_QUERY_INSIDE_ENCODERS`); otherwise empty timed passes are used.
+    pub fn timestamps_inside_encoders(&self) -> bool {
+        self.timestamps_inside_encoders
+    }
+
+    /// Ask for per-stage timings in `Stages::timings` (default off): GPU timestamps when
+    /// [`GpuContext::timestamps_supported`], else the host clock with the device waited for
+    /// after every stage. Off, a frame records no timestamps and reads nothing extra back.
+    pub fn set_profiling(&self, on: bool) {
+        self.profiling.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether per-stage timings are on ([`GpuContext::set_profiling`]).
+    pub fn profiling(&self) -> bool {
+        self.profiling.load(Ordering::Relaxed)
     }
 
     /// The device's limits.

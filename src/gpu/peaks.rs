@@ -30,6 +30,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::timing::StageTimer;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::peaks::{PeaksParams, BOUNDS_INIT};
 use crate::error::{Error, Result};
@@ -331,6 +332,17 @@ pub fn peaks_counted(
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
 ) -> Result<(wgpu::Buffer, u32)> {
+    peaks_timed(ctx, p, mask, d2, &mut StageTimer::off())
+}
+
+/// As [`peaks_counted`], every batch timed as stage `peaks` by `timer`.
+pub(crate) fn peaks_timed(
+    ctx: &GpuContext,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    timer: &mut StageTimer,
+) -> Result<(wgpu::Buffer, u32)> {
     check_params(ctx, p)?;
     let n = p.dims.len();
     let u = params_buffer(ctx, p);
@@ -352,6 +364,7 @@ pub fn peaks_counted(
     loop {
         let first = batches == 0;
         let c = ctx.run_and_read("floodseg.peaks", 1, |enc| {
+            let span = timer.begin(ctx, enc, "peaks");
             if first {
                 let ks = &ctx.kernels.peaks;
                 let np = n_of(p);
@@ -374,6 +387,7 @@ pub fn peaks_counted(
                 std::mem::swap(&mut cur, &mut next);
             }
             output_with(ctx, enc, &u, p, cur, &out);
+            timer.end(ctx, enc, span);
             Ok(changed.clone())
         })?;
         batches += 1;

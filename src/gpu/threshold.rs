@@ -4,6 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::timing::StageTimer;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::threshold::{otsu_level_from_histogram, GrayScale, ThresholdParams};
 use crate::cpu::Dims;
@@ -132,6 +133,18 @@ pub fn otsu_params(
     dark: bool,
     keys: &wgpu::Buffer,
 ) -> Result<Option<ThresholdParams>> {
+    otsu_params_timed(ctx, dims, scale, dark, keys, &mut StageTimer::off())
+}
+
+/// As [`otsu_params`], the histogram pass timed as stage `threshold` by `timer`.
+pub(crate) fn otsu_params_timed(
+    ctx: &GpuContext,
+    dims: Dims,
+    scale: GrayScale,
+    dark: bool,
+    keys: &wgpu::Buffer,
+    timer: &mut StageTimer,
+) -> Result<Option<ThresholdParams>> {
     let GrayScale::Int { scale: 1, full } = scale else {
         return Ok(None);
     };
@@ -143,7 +156,9 @@ pub fn otsu_params(
     };
     let hist = ctx.run_and_read("floodseg.threshold.histogram", bins, |enc| {
         let h = ctx.storage("floodseg.threshold.hist", bins);
+        let span = timer.begin(ctx, enc, "threshold");
         threshold_histogram(ctx, enc, &p, keys, &h);
+        timer.end(ctx, enc, span);
         Ok(h)
     })?;
     let t = otsu_level_from_histogram(&hist);

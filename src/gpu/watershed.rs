@@ -18,6 +18,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::timing::StageTimer;
 use super::{kernel, scoped, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::watershed::WsParams;
 use crate::cpu::Dims;
@@ -225,6 +226,7 @@ fn converge<'a>(
     mut next: &'a wgpu::Buffer,
     changed: &wgpu::Buffer,
     readback: &wgpu::Buffer,
+    timer: &mut StageTimer,
     sweep: impl Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer, &wgpu::Buffer),
 ) -> Result<(&'a wgpu::Buffer, u32, u32)> {
     // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
@@ -233,6 +235,7 @@ fn converge<'a>(
     let (mut sweeps, mut batches, mut k) = (0u32, 0u32, FIRST_BATCH);
     loop {
         let mut enc = ctx.encoder(&format!("floodseg.watershed.{what}"));
+        let span = timer.begin(ctx, &mut enc, "watershed");
         for s in 0..k {
             if s + 1 == k {
                 enc.clear_buffer(changed, 0, None);
@@ -241,6 +244,7 @@ fn converge<'a>(
             std::mem::swap(&mut cur, &mut next);
         }
         enc.copy_buffer_to_buffer(changed, 0, readback, 0, 4);
+        timer.end(ctx, &mut enc, span);
         submit(ctx, enc)?;
         sweeps += k;
         batches += 1;
@@ -266,6 +270,18 @@ pub fn watershed_buffers(
     d2: &wgpu::Buffer,
     markers: &wgpu::Buffer,
 ) -> Result<WsBuffers> {
+    watershed_timed(ctx, dims, mask, d2, markers, &mut StageTimer::off())
+}
+
+/// As [`watershed_buffers`], every submission timed as stage `watershed` by `timer`.
+pub(crate) fn watershed_timed(
+    ctx: &GpuContext,
+    dims: Dims,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    markers: &wgpu::Buffer,
+    timer: &mut StageTimer,
+) -> Result<WsBuffers> {
     let n = dims.len();
     ctx.check_len("the watershed's packed costs", 2 * n as u64)?;
     let p = WsParams { dims };
@@ -286,7 +302,9 @@ pub fn watershed_buffers(
     });
 
     let mut enc = ctx.encoder("floodseg.watershed.init");
+    let span = timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_init, &[&u, markers, d2, &cost_a], n32);
+    timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
     let (cost, cost_sweeps, cost_batches) = converge(
         ctx,
@@ -296,6 +314,7 @@ pub fn watershed_buffers(
         &cost_b,
         &changed,
         &readback,
+        timer,
         |enc, cin, cout| {
             let b = [&u, mask, d2, cin, cout, &changed];
             ctx.dispatch(enc, &kk.ws_cost, &b, n32);
@@ -303,7 +322,9 @@ pub fn watershed_buffers(
     )?;
 
     let mut enc = ctx.encoder("floodseg.watershed.label_init");
+    let span = timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_label_init, &[&u, markers, &lp_a], n32);
+    timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
     let (lp, label_sweeps, label_batches) = converge(
         ctx,
@@ -313,6 +334,7 @@ pub fn watershed_buffers(
         &lp_b,
         &changed,
         &readback,
+        timer,
         |enc, lin, lout| {
             let b = [&u, markers, mask, d2, cost, lin, lout, &changed];
             ctx.dispatch(enc, &kk.ws_label, &b, n32);
@@ -320,7 +342,9 @@ pub fn watershed_buffers(
     )?;
 
     let mut enc = ctx.encoder("floodseg.watershed.output");
+    let span = timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_output, &[&u, lp, &labels], n32);
+    timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
 
     let cost_is_a = std::ptr::eq(cost, &cost_a);
