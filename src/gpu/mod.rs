@@ -21,6 +21,7 @@
 //! by the next call. Sizes are checked against the device's limits before any allocation
 //! ([`GpuContext::check_size`], [`Error::Limit`]).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -31,6 +32,7 @@ use crate::error::{Error, Result};
 
 pub mod components;
 pub mod distance;
+pub mod frame;
 pub mod gray;
 pub mod measure;
 pub mod opening;
@@ -66,6 +68,8 @@ pub enum Access {
 pub struct Kernel {
     /// `"<stage>.<entry point>"`.
     pub name: String,
+    /// `"floodseg.<stage>.<entry point>"` (bind groups, passes).
+    label: String,
     pub bindings: Vec<Access>,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
@@ -119,6 +123,7 @@ impl Kernel {
         });
         Kernel {
             name,
+            label,
             bindings: bindings.to_vec(),
             pipeline,
             layout,
@@ -185,6 +190,40 @@ pub struct GpuContext {
     timestamps_inside_encoders: bool,
     /// Per-stage timings asked for ([`GpuContext::set_profiling`]).
     profiling: AtomicBool,
+    /// Objects reused across frames (see [`frame`]).
+    caches: Mutex<Caches>,
+}
+
+/// A pooled buffer's key: size in bytes and usages.
+pub(crate) type PoolKey = (u64, wgpu::BufferUsages);
+
+/// Most content-keyed uniform buffers kept ([`GpuContext::uniform`]).
+const MAX_UNIFORMS: usize = 1024;
+/// Most bind groups kept ([`GpuContext::dispatch`]).
+const MAX_BIND_GROUPS: usize = 4096;
+
+/// Device objects reused across frames.
+#[derive(Default)]
+struct Caches {
+    /// Buffers of [`frame::Frame`]s, by key. One whose `Arc` only the pool holds is free (no
+    /// frame holds it); a frame holds its buffers until it ends, after its last readback.
+    pool: HashMap<PoolKey, Vec<Arc<wgpu::Buffer>>>,
+    /// Uniform buffers by content (immutable: `UNIFORM` usage only, never written again).
+    uniforms: HashMap<Vec<u8>, wgpu::Buffer>,
+    /// Pooled buffers and cached uniforms: a bind group over these only is cached.
+    lasting: HashSet<wgpu::Buffer>,
+    /// Bind groups by kernel (its address in the context) and buffers.
+    bind_groups: HashMap<(usize, Vec<wgpu::Buffer>), wgpu::BindGroup>,
+}
+
+impl Caches {
+    /// Drop cached bind groups and uniforms (bind groups first: they keep their buffers alive).
+    fn clear_uniforms(&mut self) {
+        self.bind_groups.clear();
+        for u in std::mem::take(&mut self.uniforms).into_values() {
+            self.lasting.remove(&u);
+        }
+    }
 }
 
 // One context serves every frame, from any thread.
@@ -370,6 +409,7 @@ impl GpuContext {
                 wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS,
             ),
             profiling: AtomicBool::new(false),
+            caches: Mutex::new(Caches::default()),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
@@ -498,23 +538,10 @@ impl GpuContext {
         if n == 0 {
             return;
         }
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-        let label = format!("floodseg.{}", kernel.name);
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(&label),
-            layout: &kernel.layout,
-            entries: &entries,
-        });
+        let bind_group = self.bind_group(kernel, buffers);
         let (x, y) = self.workgroups(n);
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(&label),
+            label: Some(&kernel.label),
             timestamp_writes: None,
         });
         pass.set_pipeline(&kernel.pipeline);
@@ -522,14 +549,135 @@ impl GpuContext {
         pass.dispatch_workgroups(x, y, 1);
     }
 
-    /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`).
+    /// The bind group of `kernel` over `buffers`. Bind groups over pooled buffers and cached
+    /// uniforms only (a frame's, see [`frame`]) are cached, so a convergence loop's ping-pong
+    /// sweeps and the next frame of the same size reuse them; others are made each time.
+    fn bind_group(&self, kernel: &Kernel, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let make = || {
+            let entries: Vec<wgpu::BindGroupEntry> = buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect();
+            self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&kernel.label),
+                layout: &kernel.layout,
+                entries: &entries,
+            })
+        };
+        let mut c = self.caches();
+        if !buffers.iter().all(|b| c.lasting.contains(*b)) {
+            return make();
+        }
+        let key = (
+            kernel as *const Kernel as usize,
+            buffers.iter().map(|b| (*b).clone()).collect::<Vec<_>>(),
+        );
+        if let Some(bg) = c.bind_groups.get(&key) {
+            return bg.clone();
+        }
+        if c.bind_groups.len() >= MAX_BIND_GROUPS {
+            c.bind_groups.clear();
+        }
+        let bg = make();
+        c.bind_groups.insert(key, bg.clone());
+        bg
+    }
+
+    fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
+        match self.caches.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`). Uniform buffers
+    /// are immutable, so they are cached by content and shared (by every frame and pass that
+    /// needs the same value).
     pub fn uniform<T: Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
-        self.device
+        let bytes = bytemuck::bytes_of(value);
+        let mut c = self.caches();
+        if let Some(u) = c.uniforms.get(bytes) {
+            return u.clone();
+        }
+        if c.uniforms.len() >= MAX_UNIFORMS {
+            c.clear_uniforms();
+        }
+        let u = self
+            .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
-                contents: bytemuck::bytes_of(value),
+                contents: bytes,
                 usage: wgpu::BufferUsages::UNIFORM,
-            })
+            });
+        c.uniforms.insert(bytes.to_vec(), u.clone());
+        c.lasting.insert(u.clone());
+        u
+    }
+
+    /// A free pooled buffer of `key`, or a new one; `true` when it was used before (its
+    /// contents are then a previous frame's). The caller keeps the `Arc` until its frame ends.
+    pub(crate) fn pool_take(&self, label: &str, key: PoolKey) -> (Arc<wgpu::Buffer>, bool) {
+        let mut c = self.caches();
+        let list = c.pool.entry(key).or_default();
+        if let Some(b) = list.iter().find(|b| Arc::strong_count(b) == 1) {
+            return (b.clone(), true);
+        }
+        let b = Arc::new(self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: key.0,
+            usage: key.1,
+            mapped_at_creation: false,
+        }));
+        list.push(b.clone());
+        c.lasting.insert((*b).clone());
+        (b, false)
+    }
+
+    /// Free the pooled buffers no frame holds whose key is not in `keep` (after a frame of
+    /// another size, the old size's buffers go).
+    pub(crate) fn pool_trim(&self, keep: &HashSet<PoolKey>) {
+        let mut c = self.caches();
+        let mut dropped = Vec::new();
+        for (key, list) in c.pool.iter_mut() {
+            if keep.contains(key) {
+                continue;
+            }
+            list.retain(|b| {
+                let free = Arc::strong_count(b) == 1;
+                if free {
+                    dropped.push((**b).clone());
+                }
+                !free
+            });
+        }
+        if dropped.is_empty() {
+            return;
+        }
+        c.pool.retain(|_, l| !l.is_empty());
+        for b in &dropped {
+            c.lasting.remove(b);
+        }
+        // Cached bind groups keep their buffers alive.
+        c.bind_groups.clear();
+    }
+
+    /// Free every cached object no frame is using: pooled buffers, uniforms, bind groups.
+    pub fn release_cached(&self) {
+        self.pool_trim(&HashSet::new());
+        self.caches().clear_uniforms();
+    }
+
+    /// Bytes of device memory held by the buffer pool (in use or free).
+    pub fn pooled_bytes(&self) -> u64 {
+        self.caches()
+            .pool
+            .iter()
+            .map(|(k, l)| k.0 * l.len() as u64)
+            .sum()
     }
 
     /// A zeroed storage buffer of `len` `u32`s (at least one, so it can be bound).
@@ -571,16 +719,28 @@ impl GpuContext {
     where
         F: FnOnce(&mut wgpu::CommandEncoder) -> Result<wgpu::Buffer>,
     {
+        let mut frame = frame::Frame::detached(self);
+        let encoder = self.encoder(label);
+        self.run_and_read_in(&mut frame, label, len, encoder, |enc, _| record(enc))
+    }
+
+    /// As [`GpuContext::run_and_read`], in `frame` (its buffers, its timer), continuing
+    /// `encoder` (which may already hold commands, such as a frame buffer's clear).
+    pub(crate) fn run_and_read_in<F>(
+        &self,
+        frame: &mut frame::Frame,
+        label: &str,
+        len: usize,
+        mut encoder: wgpu::CommandEncoder,
+        record: F,
+    ) -> Result<Vec<u32>>
+    where
+        F: FnOnce(&mut wgpu::CommandEncoder, &mut frame::Frame) -> Result<wgpu::Buffer>,
+    {
         let readback = scoped(&self.device, || -> Result<wgpu::Buffer> {
-            let mut encoder = self.encoder(label);
-            let result = record(&mut encoder)?;
+            let result = record(&mut encoder, frame)?;
             let bytes = 4 * len as u64;
-            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(&format!("{label}.readback")),
-                size: bytes.max(4),
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
+            let readback = frame.readback(&format!("{label}.readback"), bytes);
             if bytes > 0 {
                 encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
             }
@@ -677,18 +837,23 @@ impl GpuContext {
         label: &str,
         parts: &[(&wgpu::Buffer, usize)],
     ) -> Result<Vec<Vec<u32>>> {
+        self.read_buffers_in(&mut frame::Frame::detached(self), label, parts)
+    }
+
+    /// As [`GpuContext::read_buffers`], with `frame`'s readback buffers.
+    pub(crate) fn read_buffers_in(
+        &self,
+        frame: &mut frame::Frame,
+        label: &str,
+        parts: &[(&wgpu::Buffer, usize)],
+    ) -> Result<Vec<Vec<u32>>> {
         let readbacks = scoped(&self.device, || {
             let mut encoder = self.encoder(label);
             let readbacks: Vec<wgpu::Buffer> = parts
                 .iter()
                 .map(|(buffer, n)| {
                     let bytes = 4 * *n as u64;
-                    let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                        label: Some(&format!("{label}.readback")),
-                        size: bytes.max(4),
-                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                        mapped_at_creation: false,
-                    });
+                    let readback = frame.readback(&format!("{label}.readback"), bytes);
                     if bytes > 0 {
                         encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
                     }

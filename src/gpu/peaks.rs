@@ -30,7 +30,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::timing::StageTimer;
+use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::peaks::{PeaksParams, BOUNDS_INIT};
 use crate::error::{Error, Result};
@@ -332,28 +332,31 @@ pub fn peaks_counted(
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
 ) -> Result<(wgpu::Buffer, u32)> {
-    peaks_timed(ctx, p, mask, d2, &mut StageTimer::off())
+    peaks_in(ctx, &mut Frame::detached(ctx), p, mask, d2)
 }
 
-/// As [`peaks_counted`], every batch timed as stage `peaks` by `timer`.
-pub(crate) fn peaks_timed(
+/// As [`peaks_counted`], in `frame` (its buffers; every batch timed as stage `peaks`).
+pub(crate) fn peaks_in(
     ctx: &GpuContext,
+    frame: &mut Frame,
     p: &PeaksParams,
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
-    timer: &mut StageTimer,
 ) -> Result<(wgpu::Buffer, u32)> {
     check_params(ctx, p)?;
     let n = p.dims.len();
     let u = params_buffer(ctx, p);
-    let bounds = bounds_buffer(ctx);
-    let hmax = ctx.storage("floodseg.peaks.hmax", n);
-    let wmax = ctx.storage("floodseg.peaks.wmax", n);
-    let state_a = ctx.storage("floodseg.peaks.state_a", n);
-    let state_b = ctx.storage("floodseg.peaks.state_b", n);
-    let flag = ctx.storage("floodseg.peaks.flag", 1);
-    let changed = ctx.storage("floodseg.peaks.changed", 1);
-    let out = ctx.storage("floodseg.peaks.peaks", n);
+    // The first batch's encoder also clears the frame's reused buffers.
+    let mut first_encoder = Some(ctx.encoder("floodseg.peaks"));
+    let e0 = first_encoder.as_mut().expect("just set");
+    let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
+    let hmax = frame.storage("floodseg.peaks.hmax", n, e0);
+    let wmax = frame.storage("floodseg.peaks.wmax", n, e0);
+    let state_a = frame.storage("floodseg.peaks.state_a", n, e0);
+    let state_b = frame.storage("floodseg.peaks.state_b", n, e0);
+    let flag = frame.storage("floodseg.peaks.flag", 1, e0);
+    let changed = frame.storage("floodseg.peaks.changed", 1, e0);
+    let out = frame.storage("floodseg.peaks.peaks", n, e0);
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
     let max_rounds = n as u64 + 2;
@@ -363,8 +366,11 @@ pub(crate) fn peaks_timed(
     let mut batches = 0u32;
     loop {
         let first = batches == 0;
-        let c = ctx.run_and_read("floodseg.peaks", 1, |enc| {
-            let span = timer.begin(ctx, enc, "peaks");
+        let encoder = first_encoder
+            .take()
+            .unwrap_or_else(|| ctx.encoder("floodseg.peaks"));
+        let c = ctx.run_and_read_in(frame, "floodseg.peaks", 1, encoder, |enc, frame| {
+            let span = frame.timer.begin(ctx, enc, "peaks");
             if first {
                 let ks = &ctx.kernels.peaks;
                 let np = n_of(p);
@@ -387,7 +393,7 @@ pub(crate) fn peaks_timed(
                 std::mem::swap(&mut cur, &mut next);
             }
             output_with(ctx, enc, &u, p, cur, &out);
-            timer.end(ctx, enc, span);
+            frame.timer.end(ctx, enc, span);
             Ok(changed.clone())
         })?;
         batches += 1;

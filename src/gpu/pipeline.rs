@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 
-use super::timing::{StageTimer, SOURCE_WALL};
+use super::frame::Frame;
+use super::timing::SOURCE_WALL;
 use super::{
     components, distance, gray, measure, opening, peaks, threshold, watershed, GpuContext,
 };
@@ -20,7 +21,7 @@ use crate::pipeline::{gray_input, Params, Stages};
 pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
     params.validate()?;
     let t0 = Instant::now();
-    let mut timer = StageTimer::new(ctx);
+    let mut frame = Frame::new(ctx);
     let (gp, samples, scale) = gray_input(img)?;
     let dims = gp.dims;
     let n = dims.len();
@@ -30,15 +31,15 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     // before anything is allocated.
     ctx.check_len("the watershed's packed buffers", 2 * n as u64)?;
 
-    timer.restart();
-    let samples_buf = ctx.storage_init("floodseg.gray.samples", &samples);
-    let keys = ctx.storage("floodseg.gray.keys", n);
+    frame.timer.restart();
+    let samples_buf = frame.storage_init("floodseg.gray.samples", &samples);
     let mut enc = ctx.encoder("floodseg.pipeline.gray");
-    let span = timer.begin(ctx, &mut enc, "gray");
+    let keys = frame.storage("floodseg.gray.keys", n, &mut enc);
+    let span = frame.timer.begin(ctx, &mut enc, "gray");
     gray::gray(ctx, &mut enc, &gp, &samples_buf, &keys);
-    timer.end(ctx, &mut enc, span);
+    frame.timer.end(ctx, &mut enc, span);
     ctx.submit("floodseg.pipeline.gray", enc)?;
-    timer.lap(ctx, "gray")?;
+    frame.timer.lap(ctx, "gray")?;
 
     // The threshold's bound is resolved on the host by the function both backends share. Otsu
     // needs a histogram: for integer gray images the `threshold_histogram` pass takes it on the
@@ -49,7 +50,7 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
             cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &[])
         }
         Level::Otsu => {
-            match threshold::otsu_params_timed(ctx, dims, scale, params.dark, &keys, &mut timer)? {
+            match threshold::otsu_params_in(ctx, &mut frame, dims, scale, params.dark, &keys)? {
                 Some(tp) => tp,
                 None => {
                     let mut host_keys = vec![0u32; n];
@@ -66,26 +67,26 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         }
     };
     drop(samples);
-    drop(samples_buf);
-
-    let mask = ctx.storage("floodseg.threshold.mask", n);
-    let opened = ctx.storage("floodseg.opening.opened", n);
-    let scratch = ctx.storage("floodseg.opening.scratch", n);
-    let d2 = ctx.storage("floodseg.distance.d2", n);
-    let dscratch = distance::DistanceScratch::new(ctx, dims);
+    // Submitted: the pool may hand it out again.
+    frame.release(&[&samples_buf]);
 
     let mut enc = ctx.encoder("floodseg.pipeline");
-    let span = timer.begin(ctx, &mut enc, "threshold");
+    let mask = frame.storage("floodseg.threshold.mask", n, &mut enc);
+    let opened = frame.storage("floodseg.opening.opened", n, &mut enc);
+    let scratch = frame.storage("floodseg.opening.scratch", n, &mut enc);
+    let d2 = frame.storage("floodseg.distance.d2", n, &mut enc);
+    let dscratch = distance::DistanceScratch::in_frame(&mut frame, dims, &mut enc);
+    let span = frame.timer.begin(ctx, &mut enc, "threshold");
     threshold::threshold(ctx, &mut enc, &tp, &keys, &mask);
-    timer.end(ctx, &mut enc, span);
-    if timer.is_on() {
+    frame.timer.end(ctx, &mut enc, span);
+    if frame.timer.is_on() {
         // Synchronised wall clock: the threshold's own submission, so each stage's lap waits
         // for that stage only.
         ctx.submit("floodseg.pipeline.threshold", enc)?;
-        timer.lap(ctx, "threshold")?;
+        frame.timer.lap(ctx, "threshold")?;
         enc = ctx.encoder("floodseg.pipeline");
     }
-    let span = timer.begin(ctx, &mut enc, "opening");
+    let span = frame.timer.begin(ctx, &mut enc, "opening");
     enc.copy_buffer_to_buffer(&mask, 0, &opened, 0, 4 * n as u64);
     opening::opening(
         ctx,
@@ -97,13 +98,13 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         &opened,
         &scratch,
     );
-    timer.end(ctx, &mut enc, span);
-    if timer.is_on() {
+    frame.timer.end(ctx, &mut enc, span);
+    if frame.timer.is_on() {
         ctx.submit("floodseg.pipeline.opening", enc)?;
-        timer.lap(ctx, "opening")?;
+        frame.timer.lap(ctx, "opening")?;
         enc = ctx.encoder("floodseg.pipeline");
     }
-    let span = timer.begin(ctx, &mut enc, "distance");
+    let span = frame.timer.begin(ctx, &mut enc, "distance");
     distance::distance(
         ctx,
         &mut enc,
@@ -113,31 +114,32 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         &dscratch,
         &d2,
     );
-    timer.end(ctx, &mut enc, span);
+    frame.timer.end(ctx, &mut enc, span);
     ctx.submit("floodseg.pipeline", enc)?;
-    timer.lap(ctx, "distance")?;
-    drop(dscratch);
-    drop(scratch);
+    frame.timer.lap(ctx, "distance")?;
+    frame.release(&[&dscratch.a, &dscratch.b, &dscratch.c, &scratch]);
 
     let pp = cpu::peaks::PeaksParams {
         dims,
         min_distance: params.min_distance,
         footprint: params.footprint_size(),
     };
-    let (peaks_buf, _) = peaks::peaks_timed(ctx, &pp, &opened, &d2, &mut timer)?;
-    timer.lap(ctx, "peaks")?;
-    let (markers, count) = components::components_timed(ctx, dims, false, &peaks_buf, &mut timer)?;
-    timer.lap(ctx, "components")?;
-    let labels = watershed::watershed_timed(ctx, dims, &opened, &d2, &markers, &mut timer)?.labels;
-    timer.lap(ctx, "watershed")?;
+    let (peaks_buf, _) = peaks::peaks_in(ctx, &mut frame, &pp, &opened, &d2)?;
+    frame.timer.lap(ctx, "peaks")?;
+    let (markers, count) = components::components_in(ctx, &mut frame, dims, false, &peaks_buf)?;
+    frame.timer.lap(ctx, "components")?;
+    let labels = watershed::watershed_in(ctx, &mut frame, dims, &opened, &d2, &markers)?.labels;
+    frame.timer.lap(ctx, "watershed")?;
     // The measure stage sizes its sums by the object count: one 4-byte readback.
-    let n_markers = ctx.read_buffers("floodseg.pipeline.count", &[(&count, 1)])?[0][0];
-    timer.restart();
-    let sums_buf = measure::measure_sums_timed(ctx, dims, &labels, &keys, n_markers, &mut timer)?;
-    timer.lap(ctx, "measure")?;
+    let n_markers =
+        ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &[(&count, 1)])?[0][0];
+    frame.timer.restart();
+    let sums_buf = measure::measure_sums_in(ctx, &mut frame, dims, &labels, &keys, n_markers)?;
+    frame.timer.lap(ctx, "measure")?;
     let words = n_markers as usize * measure::WORDS;
 
-    let mut out = ctx.read_buffers(
+    let mut out = ctx.read_buffers_in(
+        &mut frame,
         "floodseg.pipeline.readback",
         &[
             (&keys, n),
@@ -163,7 +165,7 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     );
     let float_keys = scale == cpu::threshold::GrayScale::Float;
     let sums = measure::sums_from_words(&words, n_markers, float_keys, &labels, &gray_keys)?;
-    let (timings, timing_source) = match timer.finish(ctx)? {
+    let (timings, timing_source) = match frame.take_timer().finish(ctx)? {
         Some(t) => t,
         None => (vec![("gpu pipeline", t0.elapsed())], SOURCE_WALL),
     };

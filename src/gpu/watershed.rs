@@ -18,7 +18,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::timing::StageTimer;
+use super::frame::Frame;
 use super::{kernel, scoped, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::watershed::WsParams;
 use crate::cpu::Dims;
@@ -226,7 +226,7 @@ fn converge<'a>(
     mut next: &'a wgpu::Buffer,
     changed: &wgpu::Buffer,
     readback: &wgpu::Buffer,
-    timer: &mut StageTimer,
+    frame: &mut Frame,
     sweep: impl Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer, &wgpu::Buffer),
 ) -> Result<(&'a wgpu::Buffer, u32, u32)> {
     // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
@@ -235,7 +235,7 @@ fn converge<'a>(
     let (mut sweeps, mut batches, mut k) = (0u32, 0u32, FIRST_BATCH);
     loop {
         let mut enc = ctx.encoder(&format!("floodseg.watershed.{what}"));
-        let span = timer.begin(ctx, &mut enc, "watershed");
+        let span = frame.timer.begin(ctx, &mut enc, "watershed");
         for s in 0..k {
             if s + 1 == k {
                 enc.clear_buffer(changed, 0, None);
@@ -244,7 +244,7 @@ fn converge<'a>(
             std::mem::swap(&mut cur, &mut next);
         }
         enc.copy_buffer_to_buffer(changed, 0, readback, 0, 4);
-        timer.end(ctx, &mut enc, span);
+        frame.timer.end(ctx, &mut enc, span);
         submit(ctx, enc)?;
         sweeps += k;
         batches += 1;
@@ -270,17 +270,18 @@ pub fn watershed_buffers(
     d2: &wgpu::Buffer,
     markers: &wgpu::Buffer,
 ) -> Result<WsBuffers> {
-    watershed_timed(ctx, dims, mask, d2, markers, &mut StageTimer::off())
+    watershed_in(ctx, &mut Frame::detached(ctx), dims, mask, d2, markers)
 }
 
-/// As [`watershed_buffers`], every submission timed as stage `watershed` by `timer`.
-pub(crate) fn watershed_timed(
+/// As [`watershed_buffers`], in `frame` (its buffers; every submission timed as stage
+/// `watershed`).
+pub(crate) fn watershed_in(
     ctx: &GpuContext,
+    frame: &mut Frame,
     dims: Dims,
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
     markers: &wgpu::Buffer,
-    timer: &mut StageTimer,
 ) -> Result<WsBuffers> {
     let n = dims.len();
     ctx.check_len("the watershed's packed costs", 2 * n as u64)?;
@@ -288,23 +289,19 @@ pub(crate) fn watershed_timed(
     let u = params_buffer(ctx, &p);
     let kk = &ctx.kernels.watershed;
     let n32 = n as u32;
-    let cost_a = ctx.storage("floodseg.watershed.cost_a", 2 * n);
-    let cost_b = ctx.storage("floodseg.watershed.cost_b", 2 * n);
-    let lp_a = ctx.storage("floodseg.watershed.lp_a", 2 * n);
-    let lp_b = ctx.storage("floodseg.watershed.lp_b", 2 * n);
-    let labels = ctx.storage("floodseg.watershed.labels", n);
-    let changed = ctx.storage("floodseg.watershed.changed", 1);
-    let readback = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("floodseg.watershed.changed.readback"),
-        size: 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-
+    // The init encoder also clears the frame's reused buffers.
     let mut enc = ctx.encoder("floodseg.watershed.init");
-    let span = timer.begin(ctx, &mut enc, "watershed");
+    let cost_a = frame.storage("floodseg.watershed.cost_a", 2 * n, &mut enc);
+    let cost_b = frame.storage("floodseg.watershed.cost_b", 2 * n, &mut enc);
+    let lp_a = frame.storage("floodseg.watershed.lp_a", 2 * n, &mut enc);
+    let lp_b = frame.storage("floodseg.watershed.lp_b", 2 * n, &mut enc);
+    let labels = frame.storage("floodseg.watershed.labels", n, &mut enc);
+    let changed = frame.storage("floodseg.watershed.changed", 1, &mut enc);
+    let readback = frame.readback("floodseg.watershed.changed.readback", 4);
+
+    let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_init, &[&u, markers, d2, &cost_a], n32);
-    timer.end(ctx, &mut enc, span);
+    frame.timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
     let (cost, cost_sweeps, cost_batches) = converge(
         ctx,
@@ -314,7 +311,7 @@ pub(crate) fn watershed_timed(
         &cost_b,
         &changed,
         &readback,
-        timer,
+        frame,
         |enc, cin, cout| {
             let b = [&u, mask, d2, cin, cout, &changed];
             ctx.dispatch(enc, &kk.ws_cost, &b, n32);
@@ -322,9 +319,9 @@ pub(crate) fn watershed_timed(
     )?;
 
     let mut enc = ctx.encoder("floodseg.watershed.label_init");
-    let span = timer.begin(ctx, &mut enc, "watershed");
+    let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_label_init, &[&u, markers, &lp_a], n32);
-    timer.end(ctx, &mut enc, span);
+    frame.timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
     let (lp, label_sweeps, label_batches) = converge(
         ctx,
@@ -334,7 +331,7 @@ pub(crate) fn watershed_timed(
         &lp_b,
         &changed,
         &readback,
-        timer,
+        frame,
         |enc, lin, lout| {
             let b = [&u, markers, mask, d2, cost, lin, lout, &changed];
             ctx.dispatch(enc, &kk.ws_label, &b, n32);
@@ -342,9 +339,9 @@ pub(crate) fn watershed_timed(
     )?;
 
     let mut enc = ctx.encoder("floodseg.watershed.output");
-    let span = timer.begin(ctx, &mut enc, "watershed");
+    let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_output, &[&u, lp, &labels], n32);
-    timer.end(ctx, &mut enc, span);
+    frame.timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
 
     let cost_is_a = std::ptr::eq(cost, &cost_a);
