@@ -15,6 +15,41 @@
 //! virtual devices. When none
 //! fits, [`Error::Backend`] lists every adapter seen and why it was passed over.
 //!
+//! **Reuse across frames.** [`pipeline::segment_gpu`] runs each frame in a [`frame::Frame`]:
+//! its storage and readback buffers come from a pool in the context keyed by `(size, usage)`
+//! and go back when the frame ends, reused buffers cleared before first use (so the pool cannot
+//! change a result). Uniform buffers are immutable and cached by content; bind groups over pooled
+//! buffers and cached uniforms are cached too, so a convergence loop binds two groups (ping and
+//! pong) instead of making one per sweep, and the next same-size frame makes none. The context
+//! stays `Send + Sync` (checked at compile time) and the caches are behind one mutex.
+//!
+//! **What a frame costs** (`segment_gpu`, profiling off): one upload of the samples
+//! (`Queue::write_buffer`), then
+//! - `gray`: 1 submission;
+//! - `threshold`: with Otsu on an integer gray image, 1 submission + 1 readback of the
+//!   histogram (256 or 65536 `u32`); with a fixed level, or Otsu on RGB/float (host histogram),
+//!   nothing of its own;
+//! - `threshold` pass + `opening` + `distance`: 1 submission together;
+//! - `peaks`: `B_p` submissions, each with a 4-byte readback of the `changed` flag (batches of
+//!   8, 16, … up to 256 spacing rounds; the rounds after the first one that decides nothing are
+//!   indirect dispatches of zero workgroups, see [`GpuContext::flag_groups`]);
+//! - `components`: 1 submission, nothing read back;
+//! - `watershed`: 3 submissions (init, label init, output) + `B_c + B_l` submissions, each with a
+//!   4-byte flag readback (batches of 8, 16, … up to 64 sweeps of the cost and label loops;
+//!   as for the peaks, only the sweeps up to the first that changes nothing do any work);
+//! - the object count: 1 submission + 1 readback of 4 bytes (it sizes the measure buffer);
+//! - `measure`: 1 submission;
+//! - the result: 1 submission + 1 readback of every stage image and the sums (one wait).
+//!
+//! Every pass is its own compute pass; a sweep skipped by indirect dispatch still records its
+//! pass and a 12-byte copy (resetting the next sweep's arguments).
+//!
+//! That is `9 + B_p + B_c + B_l` submissions (10 with Otsu on integer images) and
+//! `2 + B_p + B_c + B_l` host waits (3 with that Otsu); a typical 256² frame has `B_p` = 1–2
+//! and `B_c`, `B_l` = 2–4. Profiling ([`GpuContext::set_profiling`], see [`timing`]) adds, with
+//! timestamps, 2 submissions (the threshold and opening get their own) and one readback of the
+//! resolved queries; without, a device wait after every stage.
+//!
 //! Errors: validation and out-of-memory errors are captured with error scopes around pipeline
 //! creation and around every submission and returned as [`Error::Backend`]; anything that
 //! escapes a scope is recorded by the uncaptured-error handler (which never panics) and reported
@@ -192,6 +227,9 @@ pub struct GpuContext {
     profiling: AtomicBool,
     /// Objects reused across frames (see [`frame`]).
     caches: Mutex<Caches>,
+    /// Convergence loops may skip sweeps by indirect dispatch ([`GpuContext::flag_groups`]);
+    /// off only to test the direct fallback.
+    indirect_loops: AtomicBool,
 }
 
 /// A pooled buffer's key: size in bytes and usages.
@@ -410,6 +448,7 @@ impl GpuContext {
             ),
             profiling: AtomicBool::new(false),
             caches: Mutex::new(Caches::default()),
+            indirect_loops: AtomicBool::new(true),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
@@ -592,6 +631,44 @@ impl GpuContext {
             Ok(c) => c,
             Err(p) => p.into_inner(),
         }
+    }
+
+    /// The workgroup rows of an *indirect* dispatch over `n` invocations in the shape
+    /// `(flag, groups, 1)`: with `flag` = 1 it covers `n` exactly as [`GpuContext::workgroups`]
+    /// does (`num_workgroups.x` = 1, so the shaders' flat index is `gid.y * 64 + gid.x`), with
+    /// `flag` = 0 it runs nothing. `None` when `ceil(n / 64)` exceeds
+    /// `max_compute_workgroups_per_dimension` (callers then dispatch directly).
+    pub fn flag_groups(&self, n: u32) -> Option<u32> {
+        let groups = n.div_ceil(WORKGROUP_SIZE).max(1);
+        let fits = groups <= self.limits.max_compute_workgroups_per_dimension;
+        (fits && self.indirect_loops.load(Ordering::Relaxed)).then_some(groups)
+    }
+
+    /// Let the convergence loops use indirect dispatch (the default) or not (tests of the
+    /// direct path that images too large for it take).
+    #[doc(hidden)]
+    pub fn set_indirect_loops(&self, on: bool) {
+        self.indirect_loops.store(on, Ordering::Relaxed);
+    }
+
+    /// Record one indirect dispatch of `kernel`, its workgroup counts read from the first 12
+    /// bytes of `args` (see [`GpuContext::flag_groups`]).
+    pub fn dispatch_indirect(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        buffers: &[&wgpu::Buffer],
+        args: &wgpu::Buffer,
+    ) {
+        debug_assert_eq!(buffers.len(), kernel.bindings.len(), "{}", kernel.name);
+        let bind_group = self.bind_group(kernel, buffers);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(&kernel.label),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups_indirect(args, 0);
     }
 
     /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`). Uniform buffers

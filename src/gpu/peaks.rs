@@ -26,7 +26,11 @@
 //! and read back once per batch: a round that decides nothing leaves the state fixed forever, so
 //! the batch ends converged exactly when its last round changed nothing (the twin's stopping
 //! rule; extra rounds are no-ops). Each batch ends with `peaks_output`, so the output buffer holds
-//! the result once the loop stops.
+//! the result once the loop stops. Where the device allows, the rounds are indirect dispatches
+//! whose workgroup count is the previous round's `changed` flag (see
+//! [`GpuContext::flag_groups`]): each round writes its flag into the next round's arguments, so
+//! the rounds after the first one that decides nothing run no workgroup (both state buffers then
+//! hold the fixed point, so skipping them changes nothing).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -360,6 +364,16 @@ pub(crate) fn peaks_in(
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
     let max_rounds = n as u64 + 2;
+    // Indirect rounds where the device allows (as the watershed's sweeps, see
+    // `watershed::converge`): round `r` dispatches `(changed by round r - 1, groups, 1)`
+    // workgroups, so the rounds after the first that decides nothing run no workgroup.
+    let flags = ctx.flag_groups(n as u32).map(|groups| {
+        (
+            frame.flag_init("floodseg.peaks.args_a", &[1, groups, 1]),
+            frame.flag_init("floodseg.peaks.args_b", &[0, groups, 1]),
+            frame.storage_init("floodseg.peaks.args_reset", &[0, groups, 1]),
+        )
+    });
     let (mut cur, mut next) = (&state_a, &state_b);
     let mut rounds = 0u64;
     let mut batch = ROUNDS_FIRST_BATCH;
@@ -385,16 +399,32 @@ pub(crate) fn peaks_in(
                 let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag];
                 ctx.dispatch(enc, &ks.isolated, &iso, np);
             }
+            let mut flag = &changed;
             for r in 0..batch {
-                if r + 1 == batch {
-                    enc.clear_buffer(&changed, 0, None);
+                match &flags {
+                    Some((a, b, reset)) => {
+                        let (args, f) = if (rounds + r as u64) % 2 == 0 {
+                            (a, b)
+                        } else {
+                            (b, a)
+                        };
+                        enc.copy_buffer_to_buffer(reset, 0, f, 0, 12);
+                        let k = &ctx.kernels.peaks.space;
+                        ctx.dispatch_indirect(enc, k, &[&u, d2, cur, next, f], args);
+                        flag = f;
+                    }
+                    None => {
+                        if r + 1 == batch {
+                            enc.clear_buffer(&changed, 0, None);
+                        }
+                        space_with(ctx, enc, &u, p, d2, cur, next, &changed);
+                    }
                 }
-                space_with(ctx, enc, &u, p, d2, cur, next, &changed);
                 std::mem::swap(&mut cur, &mut next);
             }
             output_with(ctx, enc, &u, p, cur, &out);
             frame.timer.end(ctx, enc, span);
-            Ok(changed.clone())
+            Ok(flag.clone())
         })?;
         batches += 1;
         rounds += batch as u64;
