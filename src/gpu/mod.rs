@@ -342,6 +342,9 @@ impl GpuContext {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = selection.backends;
         let backends = desc.backends;
+        let validates_indirect = desc
+            .flags
+            .contains(wgpu::InstanceFlags::VALIDATION_INDIRECT_CALL);
         let instance = wgpu::Instance::new(desc);
         let adapters = pollster::block_on(instance.enumerate_adapters(backends));
         let want_name = selection.name.as_ref().map(|s| s.to_lowercase());
@@ -435,6 +438,7 @@ impl GpuContext {
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
+        let indirect_ok = validates_indirect || info.backend != wgpu::Backend::Dx12;
         let ctx = GpuContext {
             device,
             queue,
@@ -448,7 +452,10 @@ impl GpuContext {
             ),
             profiling: AtomicBool::new(false),
             caches: Mutex::new(Caches::default()),
-            indirect_loops: AtomicBool::new(true),
+            // wgpu documents `num_workgroups` as 0 in indirect dispatches on D3D12 without its
+            // indirect-call validation (`WGPU_VALIDATION_INDIRECT_CALL=0`); the shaders' flat
+            // index needs it, so the loops then dispatch directly.
+            indirect_loops: AtomicBool::new(indirect_ok),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
