@@ -219,6 +219,7 @@ mod tests {
             ..Params::default()
         };
         let mut after_first = None;
+        let mut groups_first = 0;
         // Same size (reuse: pooled memory must not grow), then another size (trim), then back.
         for (i, (w, h)) in [(41, 23), (41, 23), (41, 23), (17, 30), (41, 23)]
             .into_iter()
@@ -241,12 +242,21 @@ mod tests {
             assert_eq!(gpu.sums, cpu.sums, "frame {i}: sums");
             let bytes = ctx.pooled_bytes();
             assert!(bytes > 0);
+            let groups = ctx.cached_bind_groups();
+            eprintln!("frame {i} ({w}×{h}): {bytes} pooled bytes, {groups} bind groups");
             if i == 0 {
                 after_first = Some(bytes);
+                groups_first = groups;
+                assert!(groups > 0, "no bind group cached");
             } else if (w, h) == (41, 23) && i < 3 {
                 // The measure sums are sized by the object count; all else is reused.
                 let first = after_first.unwrap();
                 assert!(bytes <= first + 4 * 18 * 64, "frame {i}: {bytes} > {first}");
+                // Bind groups are reused too (a loop's parity may add one or two).
+                assert!(
+                    groups <= groups_first + 4,
+                    "frame {i}: {groups} bind groups after {groups_first}"
+                );
             }
         }
         ctx.release_cached();

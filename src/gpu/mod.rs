@@ -742,17 +742,24 @@ impl GpuContext {
             return;
         }
         c.pool.retain(|_, l| !l.is_empty());
-        for b in &dropped {
-            c.lasting.remove(b);
-        }
-        // Cached bind groups keep their buffers alive.
-        c.bind_groups.clear();
+        let dropped: HashSet<wgpu::Buffer> = dropped.into_iter().collect();
+        c.lasting.retain(|b| !dropped.contains(b));
+        // Cached bind groups keep their buffers alive: drop those over a dropped buffer (a
+        // measure buffer sized by the last frame's object count, say) and keep the rest.
+        c.bind_groups
+            .retain(|(_, buffers), _| !buffers.iter().any(|b| dropped.contains(b)));
     }
 
     /// Free every cached object no frame is using: pooled buffers, uniforms, bind groups.
     pub fn release_cached(&self) {
         self.pool_trim(&HashSet::new());
         self.caches().clear_uniforms();
+    }
+
+    /// Number of cached bind groups (tests: a same-size frame adds none).
+    #[doc(hidden)]
+    pub fn cached_bind_groups(&self) -> usize {
+        self.caches().bind_groups.len()
     }
 
     /// Bytes of device memory held by the buffer pool (in use or free).
