@@ -742,7 +742,6 @@ impl GpuContext {
             return;
         }
         c.pool.retain(|_, l| !l.is_empty());
-        let dropped: HashSet<wgpu::Buffer> = dropped.into_iter().collect();
         c.lasting.retain(|b| !dropped.contains(b));
         // Cached bind groups keep their buffers alive: drop those over a dropped buffer (a
         // measure buffer sized by the last frame's object count, say) and keep the rest.
