@@ -113,8 +113,15 @@ pub struct Stages {
     pub labels: Vec<u32>,
     /// Per-object integer sums of the measure stage (object `l` at index `l - 1`).
     pub sums: Vec<cpu::measure::ObjectSums>,
-    /// Wall-clock time of each stage, in order (for `-v` and benchmarks; not compared).
+    /// Time of each stage, in order (for `-v` and benchmarks; not compared): the CPU's
+    /// stages `gray`, `threshold`, `opening`, `distance`, `peaks`, `components`, `watershed`,
+    /// `measure`. A GPU frame has these only when profiling is on
+    /// (`gpu::GpuContext::set_profiling`); otherwise one `"gpu pipeline"` total.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// Where `timings` come from: `"wall-clock"` (the CPU backend; an unprofiled GPU frame),
+    /// `"gpu-timestamps"` (GPU timestamp queries, device time) or `"wall-clock-synced"` (a
+    /// profiled GPU frame on a device without timestamp queries). See `gpu::timing`.
+    pub timing_source: &'static str,
 }
 
 impl Stages {
@@ -255,6 +262,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         labels,
         sums,
         timings,
+        timing_source: "wall-clock",
     })
 }
 

@@ -11,6 +11,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, scan, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::components::CcParams;
 use crate::cpu::Dims;
@@ -153,20 +154,32 @@ pub fn record_components(
     diagonal: bool,
     fg: &wgpu::Buffer,
 ) -> (wgpu::Buffer, wgpu::Buffer) {
+    record_components_in(ctx, &mut Frame::detached(ctx), encoder, dims, diagonal, fg)
+}
+
+/// As [`record_components`], with `frame`'s buffers.
+pub(crate) fn record_components_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    encoder: &mut wgpu::CommandEncoder,
+    dims: Dims,
+    diagonal: bool,
+    fg: &wgpu::Buffer,
+) -> (wgpu::Buffer, wgpu::Buffer) {
     let p = CcParams {
         dims,
         diagonal: diagonal as u32,
     };
     let n = dims.len();
-    let parent = ctx.storage("floodseg.components.parent", n);
+    let parent = frame.storage("floodseg.components.parent", n, encoder);
     cc_init(ctx, encoder, &p, fg, &parent);
     cc_merge(ctx, encoder, &p, fg, &parent);
     cc_flatten(ctx, encoder, &p, &parent);
-    let flag = ctx.storage("floodseg.components.flag", n);
+    let flag = frame.storage("floodseg.components.flag", n, encoder);
     cc_roots(ctx, encoder, &p, &parent, &flag);
-    let rank = ctx.storage("floodseg.components.rank", n);
-    let count = scan::scan_exclusive(ctx, encoder, n as u32, &flag, &rank);
-    let label = ctx.storage("floodseg.components.label", n);
+    let rank = frame.storage("floodseg.components.rank", n, encoder);
+    let count = scan::scan_exclusive_in(ctx, frame, encoder, n as u32, &flag, &rank);
+    let label = frame.storage("floodseg.components.label", n, encoder);
     cc_renumber(ctx, encoder, &p, &parent, &rank, &label);
     (label, count)
 }
@@ -177,6 +190,17 @@ pub fn record_components(
 /// components — without reading anything back. `fg` holds `width × height` 0/1 `u32`s.
 pub fn components(
     ctx: &GpuContext,
+    dims: Dims,
+    diagonal: bool,
+    fg: &wgpu::Buffer,
+) -> Result<(wgpu::Buffer, wgpu::Buffer)> {
+    components_in(ctx, &mut Frame::detached(ctx), dims, diagonal, fg)
+}
+
+/// As [`components`], in `frame` (its buffers; timed as stage `components`).
+pub(crate) fn components_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
     dims: Dims,
     diagonal: bool,
     fg: &wgpu::Buffer,
@@ -193,7 +217,9 @@ pub fn components(
     }
     let out = super::scoped(ctx.device(), || {
         let mut encoder = ctx.encoder("floodseg.components");
-        let out = record_components(ctx, &mut encoder, dims, diagonal, fg);
+        let span = frame.timer.begin(ctx, &mut encoder, "components");
+        let out = record_components_in(ctx, frame, &mut encoder, dims, diagonal, fg);
+        frame.timer.end(ctx, &mut encoder, span);
         ctx.queue().submit([encoder.finish()]);
         out
     })

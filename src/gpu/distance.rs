@@ -5,6 +5,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::distance::{DistParams, DistanceMode};
 use crate::cpu::Dims;
@@ -162,6 +163,20 @@ impl DistanceScratch {
             a: ctx.storage("floodseg.distance.scratch_a", n),
             b: ctx.storage("floodseg.distance.scratch_b", n),
             c: ctx.storage("floodseg.distance.scratch_c", n),
+        }
+    }
+
+    /// As [`DistanceScratch::new`], with `frame`'s buffers (reused ones cleared in `encoder`).
+    pub(crate) fn in_frame(
+        frame: &mut Frame,
+        dims: Dims,
+        encoder: &mut wgpu::CommandEncoder,
+    ) -> Self {
+        let n = dims.len();
+        DistanceScratch {
+            a: frame.storage("floodseg.distance.scratch_a", n, encoder),
+            b: frame.storage("floodseg.distance.scratch_b", n, encoder),
+            c: frame.storage("floodseg.distance.scratch_c", n, encoder),
         }
     }
 }

@@ -21,6 +21,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::gray::f32_from_key;
 use crate::cpu::measure::ObjectSums;
@@ -139,6 +140,25 @@ pub fn measure_sums(
     keys: &wgpu::Buffer,
     n_objects: u32,
 ) -> Result<wgpu::Buffer> {
+    measure_sums_in(
+        ctx,
+        &mut Frame::detached(ctx),
+        dims,
+        labels,
+        keys,
+        n_objects,
+    )
+}
+
+/// As [`measure_sums`], in `frame` (its buffers; timed as stage `measure`).
+pub(crate) fn measure_sums_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    dims: Dims,
+    labels: &wgpu::Buffer,
+    keys: &wgpu::Buffer,
+    n_objects: u32,
+) -> Result<wgpu::Buffer> {
     check(ctx, dims, n_objects)?;
     let need = 4 * dims.len() as u64;
     for (what, b) in [("labels", labels), ("keys", keys)] {
@@ -152,9 +172,11 @@ pub fn measure_sums(
         }
     }
     let out = super::scoped(ctx.device(), || {
-        let sums = ctx.storage_init("floodseg.measure.sums", &initial_words(n_objects));
+        let sums = frame.storage_init("floodseg.measure.sums", &initial_words(n_objects));
         let mut encoder = ctx.encoder("floodseg.measure");
+        let span = frame.timer.begin(ctx, &mut encoder, "measure");
         measure_sums_pass(ctx, &mut encoder, dims, labels, keys, n_objects, &sums);
+        frame.timer.end(ctx, &mut encoder, span);
         ctx.queue().submit([encoder.finish()]);
         sums
     })

@@ -15,12 +15,49 @@
 //! virtual devices. When none
 //! fits, [`Error::Backend`] lists every adapter seen and why it was passed over.
 //!
+//! **Reuse across frames.** [`pipeline::segment_gpu`] runs each frame in a [`frame::Frame`]:
+//! its storage and readback buffers come from a pool in the context keyed by `(size, usage)`
+//! and go back when the frame ends, reused buffers cleared before first use (so the pool cannot
+//! change a result). Uniform buffers are immutable and cached by content; bind groups over pooled
+//! buffers and cached uniforms are cached too, so a convergence loop binds two groups (ping and
+//! pong) instead of making one per sweep, and the next same-size frame makes none. The context
+//! stays `Send + Sync` (checked at compile time) and the caches are behind one mutex.
+//!
+//! **What a frame costs** (`segment_gpu`, profiling off): one upload of the samples
+//! (`Queue::write_buffer`), then
+//! - `gray`: 1 submission;
+//! - `threshold`: with Otsu on an integer gray image, 1 submission + 1 readback of the
+//!   histogram (256 or 65536 `u32`); with a fixed level, or Otsu on RGB/float (host histogram),
+//!   nothing of its own;
+//! - `threshold` pass + `opening` + `distance`: 1 submission together;
+//! - `peaks`: `B_p` submissions, each with a 4-byte readback of the `changed` flag (batches of
+//!   8, 16, … up to 256 spacing rounds; the rounds after the first one that decides nothing are
+//!   indirect dispatches of zero workgroups, see [`GpuContext::flag_groups`]);
+//! - `components`: 1 submission, nothing read back;
+//! - `watershed`: 3 submissions (init, label init, output) + `B_c + B_l` submissions, each with a
+//!   4-byte flag readback (batches of 8, 16, … up to 64 sweeps of the cost and label loops;
+//!   as for the peaks, only the sweeps up to the first that changes nothing do any work);
+//! - the object count: 1 submission + 1 readback of 4 bytes (it sizes the measure buffer);
+//! - `measure`: 1 submission;
+//! - the result: 1 submission + 1 readback of every stage image and the sums (one wait).
+//!
+//! Every pass is its own compute pass; a sweep skipped by indirect dispatch still records its
+//! pass and a 12-byte copy (resetting the next sweep's arguments).
+//!
+//! That is `9 + B_p + B_c + B_l` submissions (10 with Otsu on integer images) and
+//! `2 + B_p + B_c + B_l` host waits (3 with that Otsu); a typical 256² frame has `B_p` = 1–2
+//! and `B_c`, `B_l` = 2–4. Profiling ([`GpuContext::set_profiling`], see [`timing`]) adds, with
+//! timestamps, 2 submissions (the threshold and opening get their own) and one readback of the
+//! resolved queries; without, a device wait after every stage.
+//!
 //! Errors: validation and out-of-memory errors are captured with error scopes around pipeline
 //! creation and around every submission and returned as [`Error::Backend`]; anything that
 //! escapes a scope is recorded by the uncaptured-error handler (which never panics) and reported
 //! by the next call. Sizes are checked against the device's limits before any allocation
 //! ([`GpuContext::check_size`], [`Error::Limit`]).
 
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use bytemuck::Pod;
@@ -30,6 +67,7 @@ use crate::error::{Error, Result};
 
 pub mod components;
 pub mod distance;
+pub mod frame;
 pub mod gray;
 pub mod measure;
 pub mod opening;
@@ -37,6 +75,7 @@ pub mod peaks;
 pub mod pipeline;
 pub mod scan;
 pub mod threshold;
+pub mod timing;
 pub mod watershed;
 
 /// The wgpu this backend is built with (for callers that record their own passes).
@@ -64,6 +103,8 @@ pub enum Access {
 pub struct Kernel {
     /// `"<stage>.<entry point>"`.
     pub name: String,
+    /// `"floodseg.<stage>.<entry point>"` (bind groups, passes).
+    label: String,
     pub bindings: Vec<Access>,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
@@ -117,6 +158,7 @@ impl Kernel {
         });
         Kernel {
             name,
+            label,
             bindings: bindings.to_vec(),
             pipeline,
             layout,
@@ -177,7 +219,56 @@ pub struct GpuContext {
     /// Errors that escaped the error scopes (uncaptured handler, device loss).
     uncaptured: Arc<Mutex<Vec<String>>>,
     pub(crate) kernels: Kernels,
+    /// The device has `TIMESTAMP_QUERY` (requested when the adapter offers it).
+    timestamps: bool,
+    /// The device has `TIMESTAMP_QUERY_INSIDE_ENCODERS` too.
+    timestamps_inside_encoders: bool,
+    /// Per-stage timings asked for ([`GpuContext::set_profiling`]).
+    profiling: AtomicBool,
+    /// Objects reused across frames (see [`frame`]).
+    caches: Mutex<Caches>,
+    /// Convergence loops may skip sweeps by indirect dispatch ([`GpuContext::flag_groups`]);
+    /// off only to test the direct fallback.
+    indirect_loops: AtomicBool,
 }
+
+/// A pooled buffer's key: size in bytes and usages.
+pub(crate) type PoolKey = (u64, wgpu::BufferUsages);
+
+/// Most content-keyed uniform buffers kept ([`GpuContext::uniform`]).
+const MAX_UNIFORMS: usize = 1024;
+/// Most bind groups kept ([`GpuContext::dispatch`]).
+const MAX_BIND_GROUPS: usize = 4096;
+
+/// Device objects reused across frames.
+#[derive(Default)]
+struct Caches {
+    /// Buffers of [`frame::Frame`]s, by key. One whose `Arc` only the pool holds is free (no
+    /// frame holds it); a frame holds its buffers until it ends, after its last readback.
+    pool: HashMap<PoolKey, Vec<Arc<wgpu::Buffer>>>,
+    /// Uniform buffers by content (immutable: `UNIFORM` usage only, never written again).
+    uniforms: HashMap<Vec<u8>, wgpu::Buffer>,
+    /// Pooled buffers and cached uniforms: a bind group over these only is cached.
+    lasting: HashSet<wgpu::Buffer>,
+    /// Bind groups by kernel (its address in the context) and buffers.
+    bind_groups: HashMap<(usize, Vec<wgpu::Buffer>), wgpu::BindGroup>,
+}
+
+impl Caches {
+    /// Drop cached bind groups and uniforms (bind groups first: they keep their buffers alive).
+    fn clear_uniforms(&mut self) {
+        self.bind_groups.clear();
+        for u in std::mem::take(&mut self.uniforms).into_values() {
+            self.lasting.remove(&u);
+        }
+    }
+}
+
+// One context serves every frame, from any thread.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<GpuContext>();
+};
 
 /// One line per adapter: `name (backend, device type)`.
 fn describe(info: &wgpu::AdapterInfo) -> String {
@@ -251,6 +342,9 @@ impl GpuContext {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = selection.backends;
         let backends = desc.backends;
+        let validates_indirect = desc
+            .flags
+            .contains(wgpu::InstanceFlags::VALIDATION_INDIRECT_CALL);
         let instance = wgpu::Instance::new(desc);
         let adapters = pollster::block_on(instance.enumerate_adapters(backends));
         let want_name = selection.name.as_ref().map(|s| s.to_lowercase());
@@ -302,9 +396,13 @@ impl GpuContext {
             ..wgpu::Limits::default()
         };
         let required_limits = wanted.or_worse_values_from(&adapter_limits);
+        // Timestamp queries only for the opt-in per-stage timings, and only when offered.
+        let offered = adapter.features();
+        let required_features = offered
+            & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("floodseg"),
-            required_features: wgpu::Features::empty(),
+            required_features,
             required_limits,
             ..Default::default()
         }))
@@ -340,6 +438,7 @@ impl GpuContext {
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
+        let indirect_ok = validates_indirect || info.backend != wgpu::Backend::Dx12;
         let ctx = GpuContext {
             device,
             queue,
@@ -347,6 +446,16 @@ impl GpuContext {
             limits,
             uncaptured,
             kernels,
+            timestamps: required_features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            timestamps_inside_encoders: required_features.contains(
+                wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS,
+            ),
+            profiling: AtomicBool::new(false),
+            caches: Mutex::new(Caches::default()),
+            // wgpu documents `num_workgroups` as 0 in indirect dispatches on D3D12 without its
+            // indirect-call validation (`WGPU_VALIDATION_INDIRECT_CALL=0`); the shaders' flat
+            // index needs it, so the loops then dispatch directly.
+            indirect_loops: AtomicBool::new(indirect_ok),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
@@ -365,6 +474,31 @@ impl GpuContext {
     /// Whether the adapter is a software rasterizer on the CPU (lavapipe, WARP, SwiftShader).
     pub fn is_software(&self) -> bool {
         self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Whether the device can time stages with GPU timestamp queries
+    /// (`wgpu::Features::TIMESTAMP_QUERY`, requested when the adapter offers it). Without it,
+    /// profiled frames are timed on the host clock (see [`timing`]).
+    pub fn timestamps_supported(&self) -> bool {
+        self.timestamps
+    }
+
+    /// Whether timestamps can be written between passes with `CommandEncoder::write_timestamp`
+    /// (`TIMESTAMP_QUERY_INSIDE_ENCODERS`); otherwise empty timed passes are used.
+    pub fn timestamps_inside_encoders(&self) -> bool {
+        self.timestamps_inside_encoders
+    }
+
+    /// Ask for per-stage timings in `Stages::timings` (default off): GPU timestamps when
+    /// [`GpuContext::timestamps_supported`], else the host clock with the device waited for
+    /// after every stage. Off, a frame records no timestamps and reads nothing extra back.
+    pub fn set_profiling(&self, on: bool) {
+        self.profiling.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether per-stage timings are on ([`GpuContext::set_profiling`]).
+    pub fn profiling(&self) -> bool {
+        self.profiling.load(Ordering::Relaxed)
     }
 
     /// The device's limits.
@@ -450,23 +584,10 @@ impl GpuContext {
         if n == 0 {
             return;
         }
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-        let label = format!("floodseg.{}", kernel.name);
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(&label),
-            layout: &kernel.layout,
-            entries: &entries,
-        });
+        let bind_group = self.bind_group(kernel, buffers);
         let (x, y) = self.workgroups(n);
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(&label),
+            label: Some(&kernel.label),
             timestamp_writes: None,
         });
         pass.set_pipeline(&kernel.pipeline);
@@ -474,14 +595,179 @@ impl GpuContext {
         pass.dispatch_workgroups(x, y, 1);
     }
 
-    /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`).
+    /// The bind group of `kernel` over `buffers`. Bind groups over pooled buffers and cached
+    /// uniforms only (a frame's, see [`frame`]) are cached, so a convergence loop's ping-pong
+    /// sweeps and the next frame of the same size reuse them; others are made each time.
+    fn bind_group(&self, kernel: &Kernel, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let make = || {
+            let entries: Vec<wgpu::BindGroupEntry> = buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect();
+            self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&kernel.label),
+                layout: &kernel.layout,
+                entries: &entries,
+            })
+        };
+        let mut c = self.caches();
+        if !buffers.iter().all(|b| c.lasting.contains(*b)) {
+            return make();
+        }
+        let key = (
+            kernel as *const Kernel as usize,
+            buffers.iter().map(|b| (*b).clone()).collect::<Vec<_>>(),
+        );
+        if let Some(bg) = c.bind_groups.get(&key) {
+            return bg.clone();
+        }
+        if c.bind_groups.len() >= MAX_BIND_GROUPS {
+            c.bind_groups.clear();
+        }
+        let bg = make();
+        c.bind_groups.insert(key, bg.clone());
+        bg
+    }
+
+    fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
+        match self.caches.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The workgroup rows of an *indirect* dispatch over `n` invocations in the shape
+    /// `(flag, groups, 1)`: with `flag` = 1 it covers `n` exactly as [`GpuContext::workgroups`]
+    /// does (`num_workgroups.x` = 1, so the shaders' flat index is `gid.y * 64 + gid.x`), with
+    /// `flag` = 0 it runs nothing. `None` when `ceil(n / 64)` exceeds
+    /// `max_compute_workgroups_per_dimension` (callers then dispatch directly).
+    pub fn flag_groups(&self, n: u32) -> Option<u32> {
+        let groups = n.div_ceil(WORKGROUP_SIZE).max(1);
+        let fits = groups <= self.limits.max_compute_workgroups_per_dimension;
+        (fits && self.indirect_loops.load(Ordering::Relaxed)).then_some(groups)
+    }
+
+    /// Let the convergence loops use indirect dispatch (the default) or not (tests of the
+    /// direct path that images too large for it take).
+    #[doc(hidden)]
+    pub fn set_indirect_loops(&self, on: bool) {
+        self.indirect_loops.store(on, Ordering::Relaxed);
+    }
+
+    /// Record one indirect dispatch of `kernel`, its workgroup counts read from the first 12
+    /// bytes of `args` (see [`GpuContext::flag_groups`]).
+    pub fn dispatch_indirect(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        buffers: &[&wgpu::Buffer],
+        args: &wgpu::Buffer,
+    ) {
+        debug_assert_eq!(buffers.len(), kernel.bindings.len(), "{}", kernel.name);
+        let bind_group = self.bind_group(kernel, buffers);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(&kernel.label),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups_indirect(args, 0);
+    }
+
+    /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`). Uniform buffers
+    /// are immutable, so they are cached by content and shared (by every frame and pass that
+    /// needs the same value).
     pub fn uniform<T: Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
-        self.device
+        let bytes = bytemuck::bytes_of(value);
+        let mut c = self.caches();
+        if let Some(u) = c.uniforms.get(bytes) {
+            return u.clone();
+        }
+        if c.uniforms.len() >= MAX_UNIFORMS {
+            c.clear_uniforms();
+        }
+        let u = self
+            .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
-                contents: bytemuck::bytes_of(value),
+                contents: bytes,
                 usage: wgpu::BufferUsages::UNIFORM,
-            })
+            });
+        c.uniforms.insert(bytes.to_vec(), u.clone());
+        c.lasting.insert(u.clone());
+        u
+    }
+
+    /// A free pooled buffer of `key`, or a new one; `true` when it was used before (its
+    /// contents are then a previous frame's). The caller keeps the `Arc` until its frame ends.
+    pub(crate) fn pool_take(&self, label: &str, key: PoolKey) -> (Arc<wgpu::Buffer>, bool) {
+        let mut c = self.caches();
+        let list = c.pool.entry(key).or_default();
+        if let Some(b) = list.iter().find(|b| Arc::strong_count(b) == 1) {
+            return (b.clone(), true);
+        }
+        let b = Arc::new(self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: key.0,
+            usage: key.1,
+            mapped_at_creation: false,
+        }));
+        list.push(b.clone());
+        c.lasting.insert((*b).clone());
+        (b, false)
+    }
+
+    /// Free the pooled buffers no frame holds whose key is not in `keep` (after a frame of
+    /// another size, the old size's buffers go).
+    pub(crate) fn pool_trim(&self, keep: &HashSet<PoolKey>) {
+        let mut c = self.caches();
+        let mut dropped = Vec::new();
+        for (key, list) in c.pool.iter_mut() {
+            if keep.contains(key) {
+                continue;
+            }
+            list.retain(|b| {
+                let free = Arc::strong_count(b) == 1;
+                if free {
+                    dropped.push((**b).clone());
+                }
+                !free
+            });
+        }
+        if dropped.is_empty() {
+            return;
+        }
+        c.pool.retain(|_, l| !l.is_empty());
+        c.lasting.retain(|b| !dropped.contains(b));
+        // Cached bind groups keep their buffers alive: drop those over a dropped buffer (a
+        // measure buffer sized by the last frame's object count, say) and keep the rest.
+        c.bind_groups
+            .retain(|(_, buffers), _| !buffers.iter().any(|b| dropped.contains(b)));
+    }
+
+    /// Free every cached object no frame is using: pooled buffers, uniforms, bind groups.
+    pub fn release_cached(&self) {
+        self.pool_trim(&HashSet::new());
+        self.caches().clear_uniforms();
+    }
+
+    /// Number of cached bind groups (tests: a same-size frame adds none).
+    #[doc(hidden)]
+    pub fn cached_bind_groups(&self) -> usize {
+        self.caches().bind_groups.len()
+    }
+
+    /// Bytes of device memory held by the buffer pool (in use or free).
+    pub fn pooled_bytes(&self) -> u64 {
+        self.caches()
+            .pool
+            .iter()
+            .map(|(k, l)| k.0 * l.len() as u64)
+            .sum()
     }
 
     /// A zeroed storage buffer of `len` `u32`s (at least one, so it can be bound).
@@ -523,16 +809,28 @@ impl GpuContext {
     where
         F: FnOnce(&mut wgpu::CommandEncoder) -> Result<wgpu::Buffer>,
     {
+        let mut frame = frame::Frame::detached(self);
+        let encoder = self.encoder(label);
+        self.run_and_read_in(&mut frame, label, len, encoder, |enc, _| record(enc))
+    }
+
+    /// As [`GpuContext::run_and_read`], in `frame` (its buffers, its timer), continuing
+    /// `encoder` (which may already hold commands, such as a frame buffer's clear).
+    pub(crate) fn run_and_read_in<F>(
+        &self,
+        frame: &mut frame::Frame,
+        label: &str,
+        len: usize,
+        mut encoder: wgpu::CommandEncoder,
+        record: F,
+    ) -> Result<Vec<u32>>
+    where
+        F: FnOnce(&mut wgpu::CommandEncoder, &mut frame::Frame) -> Result<wgpu::Buffer>,
+    {
         let readback = scoped(&self.device, || -> Result<wgpu::Buffer> {
-            let mut encoder = self.encoder(label);
-            let result = record(&mut encoder)?;
+            let result = record(&mut encoder, frame)?;
             let bytes = 4 * len as u64;
-            let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(&format!("{label}.readback")),
-                size: bytes.max(4),
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
+            let readback = frame.readback(&format!("{label}.readback"), bytes);
             if bytes > 0 {
                 encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
             }
@@ -629,18 +927,23 @@ impl GpuContext {
         label: &str,
         parts: &[(&wgpu::Buffer, usize)],
     ) -> Result<Vec<Vec<u32>>> {
+        self.read_buffers_in(&mut frame::Frame::detached(self), label, parts)
+    }
+
+    /// As [`GpuContext::read_buffers`], with `frame`'s readback buffers.
+    pub(crate) fn read_buffers_in(
+        &self,
+        frame: &mut frame::Frame,
+        label: &str,
+        parts: &[(&wgpu::Buffer, usize)],
+    ) -> Result<Vec<Vec<u32>>> {
         let readbacks = scoped(&self.device, || {
             let mut encoder = self.encoder(label);
             let readbacks: Vec<wgpu::Buffer> = parts
                 .iter()
                 .map(|(buffer, n)| {
                     let bytes = 4 * *n as u64;
-                    let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                        label: Some(&format!("{label}.readback")),
-                        size: bytes.max(4),
-                        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                        mapped_at_creation: false,
-                    });
+                    let readback = frame.readback(&format!("{label}.readback"), bytes);
                     if bytes > 0 {
                         encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
                     }

@@ -26,10 +26,15 @@
 //! and read back once per batch: a round that decides nothing leaves the state fixed forever, so
 //! the batch ends converged exactly when its last round changed nothing (the twin's stopping
 //! rule; extra rounds are no-ops). Each batch ends with `peaks_output`, so the output buffer holds
-//! the result once the loop stops.
+//! the result once the loop stops. Where the device allows, the rounds are indirect dispatches
+//! whose workgroup count is the previous round's `changed` flag (see
+//! [`GpuContext::flag_groups`]): each round writes its flag into the next round's arguments, so
+//! the rounds after the first one that decides nothing run no workgroup (both state buffers then
+//! hold the fixed point, so skipping them changes nothing).
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::peaks::{PeaksParams, BOUNDS_INIT};
 use crate::error::{Error, Result};
@@ -331,27 +336,55 @@ pub fn peaks_counted(
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
 ) -> Result<(wgpu::Buffer, u32)> {
+    peaks_in(ctx, &mut Frame::detached(ctx), p, mask, d2)
+}
+
+/// As [`peaks_counted`], in `frame` (its buffers; every batch timed as stage `peaks`).
+pub(crate) fn peaks_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    p: &PeaksParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+) -> Result<(wgpu::Buffer, u32)> {
     check_params(ctx, p)?;
     let n = p.dims.len();
     let u = params_buffer(ctx, p);
-    let bounds = bounds_buffer(ctx);
-    let hmax = ctx.storage("floodseg.peaks.hmax", n);
-    let wmax = ctx.storage("floodseg.peaks.wmax", n);
-    let state_a = ctx.storage("floodseg.peaks.state_a", n);
-    let state_b = ctx.storage("floodseg.peaks.state_b", n);
-    let flag = ctx.storage("floodseg.peaks.flag", 1);
-    let changed = ctx.storage("floodseg.peaks.changed", 1);
-    let out = ctx.storage("floodseg.peaks.peaks", n);
+    // The first batch's encoder also clears the frame's reused buffers.
+    let mut first_encoder = Some(ctx.encoder("floodseg.peaks"));
+    let e0 = first_encoder.as_mut().expect("just set");
+    let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
+    let hmax = frame.storage("floodseg.peaks.hmax", n, e0);
+    let wmax = frame.storage("floodseg.peaks.wmax", n, e0);
+    let state_a = frame.storage("floodseg.peaks.state_a", n, e0);
+    let state_b = frame.storage("floodseg.peaks.state_b", n, e0);
+    let flag = frame.storage("floodseg.peaks.flag", 1, e0);
+    let changed = frame.storage("floodseg.peaks.changed", 1, e0);
+    let out = frame.storage("floodseg.peaks.peaks", n, e0);
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
     let max_rounds = n as u64 + 2;
+    // Indirect rounds where the device allows (as the watershed's sweeps, see
+    // `watershed::converge`): round `r` dispatches `(changed by round r - 1, groups, 1)`
+    // workgroups, so the rounds after the first that decides nothing run no workgroup.
+    let flags = ctx.flag_groups(n as u32).map(|groups| {
+        (
+            frame.flag_init("floodseg.peaks.args_a", &[1, groups, 1]),
+            frame.flag_init("floodseg.peaks.args_b", &[0, groups, 1]),
+            frame.storage_init("floodseg.peaks.args_reset", &[0, groups, 1]),
+        )
+    });
     let (mut cur, mut next) = (&state_a, &state_b);
     let mut rounds = 0u64;
     let mut batch = ROUNDS_FIRST_BATCH;
     let mut batches = 0u32;
     loop {
         let first = batches == 0;
-        let c = ctx.run_and_read("floodseg.peaks", 1, |enc| {
+        let encoder = first_encoder
+            .take()
+            .unwrap_or_else(|| ctx.encoder("floodseg.peaks"));
+        let c = ctx.run_and_read_in(frame, "floodseg.peaks", 1, encoder, |enc, frame| {
+            let span = frame.timer.begin(ctx, enc, "peaks");
             if first {
                 let ks = &ctx.kernels.peaks;
                 let np = n_of(p);
@@ -366,15 +399,32 @@ pub fn peaks_counted(
                 let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag];
                 ctx.dispatch(enc, &ks.isolated, &iso, np);
             }
+            let mut flag = &changed;
             for r in 0..batch {
-                if r + 1 == batch {
-                    enc.clear_buffer(&changed, 0, None);
+                match &flags {
+                    Some((a, b, reset)) => {
+                        let (args, f) = if (rounds + r as u64) % 2 == 0 {
+                            (a, b)
+                        } else {
+                            (b, a)
+                        };
+                        enc.copy_buffer_to_buffer(reset, 0, f, 0, 12);
+                        let k = &ctx.kernels.peaks.space;
+                        ctx.dispatch_indirect(enc, k, &[&u, d2, cur, next, f], args);
+                        flag = f;
+                    }
+                    None => {
+                        if r + 1 == batch {
+                            enc.clear_buffer(&changed, 0, None);
+                        }
+                        space_with(ctx, enc, &u, p, d2, cur, next, &changed);
+                    }
                 }
-                space_with(ctx, enc, &u, p, d2, cur, next, &changed);
                 std::mem::swap(&mut cur, &mut next);
             }
             output_with(ctx, enc, &u, p, cur, &out);
-            Ok(changed.clone())
+            frame.timer.end(ctx, enc, span);
+            Ok(flag.clone())
         })?;
         batches += 1;
         rounds += batch as u64;

@@ -11,6 +11,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::error::{Error, Result};
 
@@ -108,15 +109,27 @@ pub fn scan_exclusive(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> wgpu::Buffer {
+    scan_exclusive_in(ctx, &mut Frame::detached(ctx), encoder, len, src, dst)
+}
+
+/// As [`scan_exclusive`], with `frame`'s buffers.
+pub(crate) fn scan_exclusive_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    encoder: &mut wgpu::CommandEncoder,
+    len: u32,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) -> wgpu::Buffer {
     let nb = blocks(len.max(1));
-    let sums = ctx.storage("floodseg.scan.sums", nb as usize);
+    let sums = frame.storage("floodseg.scan.sums", nb as usize, encoder);
     scan_blocks(ctx, encoder, len, src, dst, &sums);
     if nb == 1 {
         // One block: its total is the grand total.
         return sums;
     }
-    let offsets = ctx.storage("floodseg.scan.offsets", nb as usize);
-    let total = scan_exclusive(ctx, encoder, nb, &sums, &offsets);
+    let offsets = frame.storage("floodseg.scan.offsets", nb as usize, encoder);
+    let total = scan_exclusive_in(ctx, frame, encoder, nb, &sums, &offsets);
     scan_add(ctx, encoder, len, &offsets, dst);
     total
 }

@@ -4,6 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::threshold::{otsu_level_from_histogram, GrayScale, ThresholdParams};
 use crate::cpu::Dims;
@@ -132,6 +133,18 @@ pub fn otsu_params(
     dark: bool,
     keys: &wgpu::Buffer,
 ) -> Result<Option<ThresholdParams>> {
+    otsu_params_in(ctx, &mut Frame::detached(ctx), dims, scale, dark, keys)
+}
+
+/// As [`otsu_params`], in `frame` (its buffers; the histogram pass timed as `threshold`).
+pub(crate) fn otsu_params_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    dims: Dims,
+    scale: GrayScale,
+    dark: bool,
+    keys: &wgpu::Buffer,
+) -> Result<Option<ThresholdParams>> {
     let GrayScale::Int { scale: 1, full } = scale else {
         return Ok(None);
     };
@@ -141,9 +154,13 @@ pub fn otsu_params(
         mode: 0,
         bound: 0,
     };
-    let hist = ctx.run_and_read("floodseg.threshold.histogram", bins, |enc| {
-        let h = ctx.storage("floodseg.threshold.hist", bins);
+    let label = "floodseg.threshold.histogram";
+    let encoder = ctx.encoder(label);
+    let hist = ctx.run_and_read_in(frame, label, bins, encoder, |enc, frame| {
+        let h = frame.storage("floodseg.threshold.hist", bins, enc);
+        let span = frame.timer.begin(ctx, enc, "threshold");
         threshold_histogram(ctx, enc, &p, keys, &h);
+        frame.timer.end(ctx, enc, span);
         Ok(h)
     })?;
     let t = otsu_level_from_histogram(&hist);

@@ -11,13 +11,17 @@
 //! pair folded into one; [`ws_output`] unpacks the labels into a plain `u32` buffer.
 //!
 //! **Convergence loop.** Each batch records `K` sweeps (ping-pong buffers) into one command
-//! buffer, clears the one-`u32` "changed" flag right before the batch's *last* sweep, copies the
-//! flag to a readback buffer and submits; a zero flag means the last sweep changed nothing, i.e.
-//! the fixed point is reached. `K` starts at [`FIRST_BATCH`] and doubles up to [`MAX_BATCH`], so
-//! short floods cost few wasted sweeps and long ones few round trips.
+//! buffer, copies the last sweep's "changed" flag to a readback buffer and submits; a zero flag
+//! means the last sweep changed nothing, i.e. the fixed point is reached. `K` starts at
+//! [`FIRST_BATCH`] and doubles up to [`MAX_BATCH`], so long floods cost few round trips. Where
+//! the device allows, every sweep is an indirect dispatch whose workgroup count is the previous
+//! sweep's flag, so the sweeps after convergence run no workgroup and overshooting the fixed
+//! point costs (almost) nothing (see `converge`); otherwise the one-`u32` flag is cleared right
+//! before the batch's last sweep and every sweep runs.
 
 use bytemuck::{Pod, Zeroable};
 
+use super::frame::Frame;
 use super::{kernel, scoped, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::watershed::WsParams;
 use crate::cpu::Dims;
@@ -213,9 +217,26 @@ fn submit(ctx: &GpuContext, encoder: wgpu::CommandEncoder) -> Result<()> {
     ctx.take_uncaptured()
 }
 
-/// Run one convergence loop: batches of sweeps (`sweep(encoder, input, output)`), the changed
-/// flag cleared before each batch's last sweep and read back after it. Returns the buffer
-/// holding the fixed point and `(sweeps, batches)`.
+/// How a sweep is dispatched: directly with the one-`u32` `changed` flag, or indirectly with
+/// the arguments (and `changed` flag, in its first word) of the sweep before it.
+pub(crate) enum SweepDispatch<'b> {
+    Direct,
+    Indirect { args: &'b wgpu::Buffer },
+}
+
+/// Run one convergence loop: batches of sweeps (`sweep(encoder, input, output, changed,
+/// dispatch)`), the changed flag read back after each batch. Returns the buffer holding the
+/// fixed point and `(sweeps, batches)` (sweeps recorded).
+///
+/// Where the device allows ([`GpuContext::flag_groups`]), each sweep is an indirect dispatch
+/// whose arguments are `(changed by the sweep before, groups, 1)`: the sweep writes its
+/// `changed` flag into the first word of the *next* sweep's arguments (two alternating
+/// 3-word buffers, reset from a template before each sweep). So once a sweep changes nothing,
+/// every later sweep of the batch dispatches no workgroup, and a batch costs the sweeps the
+/// relaxation needs plus one, not the whole batch. Exact: a sweep that changed nothing wrote
+/// its input into its output, so both ping-pong buffers hold the fixed point and skipping the
+/// rest changes neither; the executed sweeps are the twin's Jacobi iterates. Otherwise the
+/// flag is cleared before each batch's last sweep, which is dispatched directly like the rest.
 #[allow(clippy::too_many_arguments)]
 fn converge<'a>(
     ctx: &GpuContext,
@@ -225,22 +246,54 @@ fn converge<'a>(
     mut next: &'a wgpu::Buffer,
     changed: &wgpu::Buffer,
     readback: &wgpu::Buffer,
-    sweep: impl Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer, &wgpu::Buffer),
+    frame: &mut Frame,
+    sweep: impl Fn(
+        &mut wgpu::CommandEncoder,
+        &wgpu::Buffer,
+        &wgpu::Buffer,
+        &wgpu::Buffer,
+        SweepDispatch,
+    ),
 ) -> Result<(&'a wgpu::Buffer, u32, u32)> {
     // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
     // the cap only turns a broken device into an error instead of an endless loop.
     let cap = 2 * n as u64 + 2 * MAX_BATCH as u64;
+    let flags = ctx.flag_groups(n as u32).map(|groups| {
+        let label = format!("floodseg.watershed.{what}");
+        (
+            frame.flag_init(&format!("{label}.args_a"), &[1, groups, 1]),
+            frame.flag_init(&format!("{label}.args_b"), &[0, groups, 1]),
+            frame.storage_init(&format!("{label}.args_reset"), &[0, groups, 1]),
+        )
+    });
     let (mut sweeps, mut batches, mut k) = (0u32, 0u32, FIRST_BATCH);
     loop {
         let mut enc = ctx.encoder(&format!("floodseg.watershed.{what}"));
+        let span = frame.timer.begin(ctx, &mut enc, "watershed");
+        let mut flag = changed;
         for s in 0..k {
-            if s + 1 == k {
-                enc.clear_buffer(changed, 0, None);
+            match &flags {
+                Some((a, b, reset)) => {
+                    let (args, out) = if (sweeps + s) % 2 == 0 {
+                        (a, b)
+                    } else {
+                        (b, a)
+                    };
+                    enc.copy_buffer_to_buffer(reset, 0, out, 0, 12);
+                    sweep(&mut enc, cur, next, out, SweepDispatch::Indirect { args });
+                    flag = out;
+                }
+                None => {
+                    if s + 1 == k {
+                        enc.clear_buffer(changed, 0, None);
+                    }
+                    sweep(&mut enc, cur, next, changed, SweepDispatch::Direct);
+                }
             }
-            sweep(&mut enc, cur, next);
             std::mem::swap(&mut cur, &mut next);
         }
-        enc.copy_buffer_to_buffer(changed, 0, readback, 0, 4);
+        enc.copy_buffer_to_buffer(flag, 0, readback, 0, 4);
+        frame.timer.end(ctx, &mut enc, span);
         submit(ctx, enc)?;
         sweeps += k;
         batches += 1;
@@ -266,27 +319,38 @@ pub fn watershed_buffers(
     d2: &wgpu::Buffer,
     markers: &wgpu::Buffer,
 ) -> Result<WsBuffers> {
+    watershed_in(ctx, &mut Frame::detached(ctx), dims, mask, d2, markers)
+}
+
+/// As [`watershed_buffers`], in `frame` (its buffers; every submission timed as stage
+/// `watershed`).
+pub(crate) fn watershed_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    dims: Dims,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    markers: &wgpu::Buffer,
+) -> Result<WsBuffers> {
     let n = dims.len();
     ctx.check_len("the watershed's packed costs", 2 * n as u64)?;
     let p = WsParams { dims };
     let u = params_buffer(ctx, &p);
     let kk = &ctx.kernels.watershed;
     let n32 = n as u32;
-    let cost_a = ctx.storage("floodseg.watershed.cost_a", 2 * n);
-    let cost_b = ctx.storage("floodseg.watershed.cost_b", 2 * n);
-    let lp_a = ctx.storage("floodseg.watershed.lp_a", 2 * n);
-    let lp_b = ctx.storage("floodseg.watershed.lp_b", 2 * n);
-    let labels = ctx.storage("floodseg.watershed.labels", n);
-    let changed = ctx.storage("floodseg.watershed.changed", 1);
-    let readback = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("floodseg.watershed.changed.readback"),
-        size: 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-
+    // The init encoder also clears the frame's reused buffers.
     let mut enc = ctx.encoder("floodseg.watershed.init");
+    let cost_a = frame.storage("floodseg.watershed.cost_a", 2 * n, &mut enc);
+    let cost_b = frame.storage("floodseg.watershed.cost_b", 2 * n, &mut enc);
+    let lp_a = frame.storage("floodseg.watershed.lp_a", 2 * n, &mut enc);
+    let lp_b = frame.storage("floodseg.watershed.lp_b", 2 * n, &mut enc);
+    let labels = frame.storage("floodseg.watershed.labels", n, &mut enc);
+    let changed = frame.storage("floodseg.watershed.changed", 1, &mut enc);
+    let readback = frame.readback("floodseg.watershed.changed.readback", 4);
+
+    let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_init, &[&u, markers, d2, &cost_a], n32);
+    frame.timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
     let (cost, cost_sweeps, cost_batches) = converge(
         ctx,
@@ -296,14 +360,22 @@ pub fn watershed_buffers(
         &cost_b,
         &changed,
         &readback,
-        |enc, cin, cout| {
-            let b = [&u, mask, d2, cin, cout, &changed];
-            ctx.dispatch(enc, &kk.ws_cost, &b, n32);
+        frame,
+        |enc, cin, cout, flag, how| {
+            let b = [&u, mask, d2, cin, cout, flag];
+            match how {
+                SweepDispatch::Direct => ctx.dispatch(enc, &kk.ws_cost, &b, n32),
+                SweepDispatch::Indirect { args } => {
+                    ctx.dispatch_indirect(enc, &kk.ws_cost, &b, args)
+                }
+            }
         },
     )?;
 
     let mut enc = ctx.encoder("floodseg.watershed.label_init");
+    let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_label_init, &[&u, markers, &lp_a], n32);
+    frame.timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
     let (lp, label_sweeps, label_batches) = converge(
         ctx,
@@ -313,14 +385,22 @@ pub fn watershed_buffers(
         &lp_b,
         &changed,
         &readback,
-        |enc, lin, lout| {
-            let b = [&u, markers, mask, d2, cost, lin, lout, &changed];
-            ctx.dispatch(enc, &kk.ws_label, &b, n32);
+        frame,
+        |enc, lin, lout, flag, how| {
+            let b = [&u, markers, mask, d2, cost, lin, lout, flag];
+            match how {
+                SweepDispatch::Direct => ctx.dispatch(enc, &kk.ws_label, &b, n32),
+                SweepDispatch::Indirect { args } => {
+                    ctx.dispatch_indirect(enc, &kk.ws_label, &b, args)
+                }
+            }
         },
     )?;
 
     let mut enc = ctx.encoder("floodseg.watershed.output");
+    let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_output, &[&u, lp, &labels], n32);
+    frame.timer.end(ctx, &mut enc, span);
     submit(ctx, enc)?;
 
     let cost_is_a = std::ptr::eq(cost, &cost_a);

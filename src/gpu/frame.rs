@@ -1,0 +1,286 @@
+//! One frame's device resources and timer.
+//!
+//! [`crate::gpu::pipeline::segment_gpu`] runs every stage inside a [`Frame`]: its device
+//! buffers come from the context's pool, keyed by `(size, usage)`, and go back when the frame
+//! ends (after its last readback, so no submitted work still uses them), so a stack of
+//! same-size frames allocates its buffers once. The frame also carries the per-stage
+//! [`StageTimer`].
+//!
+//! Exactness does not depend on the pool: a reused storage buffer is cleared (zeroed) in the
+//! command buffer before its first use, so every stage sees what a newly created buffer — which
+//! wgpu zero-initialises — would hold; initialised buffers are written in full by
+//! `Queue::write_buffer` before any command that uses them.
+//!
+//! A *detached* frame ([`Frame::detached`], used by the stages' public entry points) makes new
+//! buffers and times nothing, since those entry points hand their buffers to the caller.
+//!
+//! Uniform buffers (immutable, cached by content) and bind groups over pooled buffers are
+//! cached in the context as well (see [`GpuContext::uniform`]).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use wgpu::util::DeviceExt;
+
+use super::timing::StageTimer;
+use super::{GpuContext, PoolKey};
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+const READBACK: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// One frame's pooled buffers and stage timer (see the module doc).
+pub struct Frame<'a> {
+    ctx: &'a GpuContext,
+    pub(crate) timer: StageTimer,
+    pooled: bool,
+    /// Pooled buffers this frame holds (given back when it ends).
+    held: Vec<Arc<wgpu::Buffer>>,
+    keys: HashSet<PoolKey>,
+}
+
+impl<'a> Frame<'a> {
+    /// A frame with pooled buffers, timed as [`GpuContext::set_profiling`] says.
+    pub fn new(ctx: &'a GpuContext) -> Frame<'a> {
+        Frame {
+            ctx,
+            timer: StageTimer::new(ctx),
+            pooled: true,
+            held: Vec::new(),
+            keys: HashSet::new(),
+        }
+    }
+
+    /// A frame that makes new buffers and times nothing.
+    pub fn detached(ctx: &'a GpuContext) -> Frame<'a> {
+        Frame {
+            ctx,
+            timer: StageTimer::off(),
+            pooled: false,
+            held: Vec::new(),
+            keys: HashSet::new(),
+        }
+    }
+
+    fn take(&mut self, label: &str, key: PoolKey) -> (wgpu::Buffer, bool) {
+        let (b, reused) = self.ctx.pool_take(label, key);
+        let buffer = (*b).clone();
+        self.held.push(b);
+        self.keys.insert(key);
+        (buffer, reused)
+    }
+
+    /// A zeroed storage buffer of `len` `u32`s (at least one), as [`GpuContext::storage`]. A
+    /// reused pooled buffer is cleared in `encoder`, which must be submitted before (or be)
+    /// the command buffer that first uses it.
+    pub fn storage(
+        &mut self,
+        label: &str,
+        len: usize,
+        encoder: &mut wgpu::CommandEncoder,
+    ) -> wgpu::Buffer {
+        if !self.pooled {
+            return self.ctx.storage(label, len);
+        }
+        let (b, reused) = self.take(label, (4 * len.max(1) as u64, STORAGE));
+        if reused {
+            encoder.clear_buffer(&b, 0, None);
+        }
+        b
+    }
+
+    /// A storage buffer holding `data` (one zero when empty), as [`GpuContext::storage_init`].
+    pub fn storage_init(&mut self, label: &str, data: &[u32]) -> wgpu::Buffer {
+        if !self.pooled {
+            return self.ctx.storage_init(label, data);
+        }
+        let data = if data.is_empty() { &[0u32][..] } else { data };
+        let (b, _) = self.take(label, (4 * data.len() as u64, STORAGE));
+        self.ctx
+            .queue()
+            .write_buffer(&b, 0, bytemuck::cast_slice(data));
+        b
+    }
+
+    /// A buffer holding `data` that is both an indirect-dispatch argument buffer and a storage
+    /// buffer (a convergence loop's `changed` flag doubling as the next sweep's workgroup count).
+    pub fn flag_init(&mut self, label: &str, data: &[u32]) -> wgpu::Buffer {
+        let usage = STORAGE | wgpu::BufferUsages::INDIRECT;
+        if !self.pooled {
+            return self
+                .ctx
+                .device()
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: bytemuck::cast_slice(data),
+                    usage,
+                });
+        }
+        let (b, _) = self.take(label, (4 * data.len() as u64, usage));
+        self.ctx
+            .queue()
+            .write_buffer(&b, 0, bytemuck::cast_slice(data));
+        b
+    }
+
+    /// A `MAP_READ | COPY_DST` buffer of at least `bytes` bytes (at least 4), for readbacks.
+    pub fn readback(&mut self, label: &str, bytes: u64) -> wgpu::Buffer {
+        let key = (bytes.max(4), READBACK);
+        if !self.pooled {
+            return self.ctx.device().create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: key.0,
+                usage: key.1,
+                mapped_at_creation: false,
+            });
+        }
+        self.take(label, key).0
+    }
+
+    /// Give `buffers` back to the pool before the frame ends (they may be handed out again,
+    /// even within this frame). Only once every command buffer using them has been submitted.
+    pub fn release(&mut self, buffers: &[&wgpu::Buffer]) {
+        self.held.retain(|b| !buffers.contains(&&**b));
+    }
+
+    /// The frame's timer, replaced by one that is off (to finish it).
+    pub fn take_timer(&mut self) -> StageTimer {
+        std::mem::replace(&mut self.timer, StageTimer::off())
+    }
+}
+
+impl Drop for Frame<'_> {
+    fn drop(&mut self) {
+        if !self.pooled {
+            return;
+        }
+        self.held.clear();
+        // Buffers of sizes this frame did not use (an earlier frame of another size) go.
+        self.ctx.pool_trim(&self.keys);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gpu::pipeline::segment_gpu;
+    use crate::gpu::GpuContext;
+    use crate::image::{RawImage, Samples};
+    use crate::pipeline::{segment_cpu, Params};
+
+    fn ctx() -> Option<GpuContext> {
+        match GpuContext::new() {
+            Ok(c) => Some(c),
+            Err(e) if std::env::var("FLOODSEG_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
+                panic!("FLOODSEG_REQUIRE_GPU=1 but no GPU context: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipped: no GPU adapter: {e}");
+                None
+            }
+        }
+    }
+
+    /// Dark disks on a bright, seeded-noise background.
+    fn frame(seed: u64, w: usize, h: usize) -> RawImage {
+        let mut rng = crate::synth::SplitMix64(seed);
+        let mut v = vec![200u8; w * h];
+        for _ in 0..6 {
+            let cy = (rng.next() % h as u64) as i64;
+            let cx = (rng.next() % w as u64) as i64;
+            let r = 2 + (rng.next() % 6) as i64;
+            for y in 0..h as i64 {
+                for x in 0..w as i64 {
+                    if (y - cy).pow(2) + (x - cx).pow(2) < r * r {
+                        v[y as usize * w + x as usize] = 50;
+                    }
+                }
+            }
+        }
+        for p in v.iter_mut() {
+            *p = p.wrapping_add((rng.next() % 8) as u8);
+        }
+        RawImage {
+            width: w,
+            height: h,
+            channels: 1,
+            samples: Samples::U8(v),
+        }
+    }
+
+    #[test]
+    fn frame_pool_reuses_buffers_and_stays_exact_over_a_stack() {
+        let Some(ctx) = ctx() else { return };
+        let p = Params {
+            dark: true,
+            min_distance: 2,
+            open: 1,
+            ..Params::default()
+        };
+        let mut after_first = None;
+        let mut groups_first = 0;
+        // Same size (reuse: pooled memory must not grow), then another size (trim), then back.
+        for (i, (w, h)) in [(41, 23), (41, 23), (41, 23), (17, 30), (41, 23)]
+            .into_iter()
+            .enumerate()
+        {
+            let img = frame(i as u64 + 7, w, h);
+            let cpu = segment_cpu(&img, &p).unwrap();
+            let gpu = segment_gpu(&ctx, &img, &p).unwrap();
+            for (stage, g, c) in [
+                ("gray", &gpu.gray, &cpu.gray),
+                ("mask", &gpu.mask, &cpu.mask),
+                ("opened", &gpu.opened, &cpu.opened),
+                ("distance2", &gpu.distance2, &cpu.distance2),
+                ("peaks", &gpu.peaks, &cpu.peaks),
+                ("markers", &gpu.markers, &cpu.markers),
+                ("labels", &gpu.labels, &cpu.labels),
+            ] {
+                assert_eq!(g, c, "frame {i} ({w}×{h}): {stage}");
+            }
+            assert_eq!(gpu.sums, cpu.sums, "frame {i}: sums");
+            let bytes = ctx.pooled_bytes();
+            assert!(bytes > 0);
+            let groups = ctx.cached_bind_groups();
+            eprintln!("frame {i} ({w}×{h}): {bytes} pooled bytes, {groups} bind groups");
+            if i == 0 {
+                after_first = Some(bytes);
+                groups_first = groups;
+                assert!(groups > 0, "no bind group cached");
+            } else if (w, h) == (41, 23) && i < 3 {
+                // The measure sums are sized by the object count; all else is reused.
+                let first = after_first.unwrap();
+                assert!(bytes <= first + 4 * 18 * 64, "frame {i}: {bytes} > {first}");
+                // Bind groups are reused too (a loop's parity may add one or two).
+                assert!(
+                    groups <= groups_first + 4,
+                    "frame {i}: {groups} bind groups after {groups_first}"
+                );
+            }
+        }
+        ctx.release_cached();
+        assert_eq!(ctx.pooled_bytes(), 0);
+    }
+
+    /// The convergence loops' direct path (taken by images too large for the indirect one)
+    /// gives the same frames.
+    #[test]
+    fn frame_loops_without_indirect_dispatch_stay_exact() {
+        let Some(ctx) = ctx() else { return };
+        ctx.set_indirect_loops(false);
+        let p = Params {
+            dark: true,
+            min_distance: 2,
+            ..Params::default()
+        };
+        for (i, (w, h)) in [(41, 23), (1, 9), (30, 17)].into_iter().enumerate() {
+            let img = frame(i as u64 + 3, w, h);
+            let cpu = segment_cpu(&img, &p).unwrap();
+            let gpu = segment_gpu(&ctx, &img, &p).unwrap();
+            assert_eq!(gpu.peaks, cpu.peaks, "frame {i}: peaks");
+            assert_eq!(gpu.labels, cpu.labels, "frame {i}: labels");
+            assert_eq!(gpu.sums, cpu.sums, "frame {i}: sums");
+        }
+    }
+}
