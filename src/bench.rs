@@ -161,7 +161,7 @@ where
     let mut shape = None;
     let mut objects = 0u64;
     let mut stages: Vec<(String, f64)> = Vec::new();
-    let timing_source = String::from("wall-clock");
+    let mut timing_source = String::from("wall-clock");
     let t0 = Instant::now();
     let keep = crate::stream::Keep::Labels;
     let n = crate::stream::run(frames, segmenter, params, workers, keep, |_, img, s| {
@@ -176,6 +176,7 @@ where
             Some(_) => {}
         }
         objects += u64::from(s.count());
+        timing_source = s.timing_source.to_string();
         for (k, (name, d)) in s.timings.iter().enumerate() {
             let ms = d.as_secs_f64() * 1e3;
             match stages.get_mut(k) {

@@ -402,6 +402,8 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         .threads
         .unwrap_or_else(|| stream::default_workers(&segmenter));
     install_interrupt_handler();
+    // -v prints per-stage times: on the GPU they need profiling (timestamps when supported).
+    segmenter.set_profiling(a.verbose);
     if !a.quiet {
         eprintln!(
             "floodseg: backend {}, {} worker{}",
@@ -615,6 +617,7 @@ fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
         labels,
         sums,
         timings: Vec::new(),
+        timing_source: "wall-clock",
     })
 }
 
@@ -635,6 +638,7 @@ fn parse_size(flag: &'static str, s: &str) -> Result<(usize, usize)> {
 fn run_bench(a: BenchArgs) -> Result<()> {
     let params = params_of(&a.pipeline)?;
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
+    segmenter.set_profiling(true);
     let workers = a
         .pipeline
         .threads

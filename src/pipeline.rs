@@ -323,6 +323,19 @@ impl Segmenter {
         self.gpu.is_some()
     }
 
+    /// The GPU context, when frames run on the GPU.
+    pub fn gpu(&self) -> Option<&crate::gpu::GpuContext> {
+        self.gpu.as_ref()
+    }
+
+    /// Per-stage times for every frame: on the GPU, profiling (timestamp queries where the
+    /// adapter has them, else a wait after each stage); the CPU always times its stages.
+    pub fn set_profiling(&self, on: bool) {
+        if let Some(ctx) = &self.gpu {
+            ctx.set_profiling(on);
+        }
+    }
+
     /// Segment one image; both backends give identical [`Stages`].
     pub fn segment(&self, img: &RawImage, params: &Params) -> Result<Stages> {
         match &self.gpu {
