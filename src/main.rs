@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
-use floodseg::io::{FrameSource, LabelType, StackWriter, TextStream};
+use floodseg::io::{FrameSource, LabelType, StackFormat, StackWriter, TextStream};
 use floodseg::pipeline::{Backend, Params, Segmenter, Stages};
 use floodseg::{bench, io, measure, render, stream, synth, Error, RawImage, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -452,7 +452,15 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
             LabelsOut::Stack(path, writer) => {
                 if writer.is_none() {
                     let kind = stack_label_type(w, h, params.min_distance);
-                    *writer = Some(StackWriter::create(path, kind)?);
+                    // BigTIFF when the labels, uncompressed, could pass classic TIFF's 4 GiB
+                    let bytes = if kind == LabelType::U16 { 2 } else { 4 };
+                    let raw = frames.map_or(0, |n| (n * w * h) as u64 * bytes);
+                    let format = if raw > (7u64 << 29) {
+                        StackFormat::BigTiff
+                    } else {
+                        StackFormat::Classic
+                    };
+                    *writer = Some(StackWriter::create_with(path, kind, format)?);
                 }
                 let writer = writer.as_mut().expect("created above");
                 writer.write_frame(w, h, &stages.labels)?;

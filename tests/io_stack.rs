@@ -8,7 +8,9 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use floodseg::image::{RawImage, Samples};
-use floodseg::io::{read_image, write_labels_tiff, FrameSource, LabelType, StackWriter};
+use floodseg::io::{
+    read_image, write_labels_tiff, FrameSource, LabelType, StackFormat, StackWriter,
+};
 use floodseg::Error;
 use tiff::decoder::{Decoder, DecodingResult};
 use tiff::encoder::colortype::Gray8;
@@ -101,6 +103,30 @@ fn writer_u16_round_trip_through_frame_source() {
     assert_eq!(frames.len(), n);
     for (t, f) in frames.iter().enumerate() {
         assert_eq!((f.width, f.height, f.channels), (w, h, 1));
+        let want: Vec<u16> = labels(t, w, h, 1).iter().map(|&l| l as u16).collect();
+        assert_eq!(u16_of(f), &want[..], "frame {t}");
+    }
+}
+
+/// BigTIFF stacks (chosen for stacks that could pass 4 GiB): the same pages and the same
+/// patched ImageJ description, read back by the decoder and by FrameSource.
+#[test]
+fn writer_bigtiff_round_trip() {
+    let path = scratch("big").join("labels.tif");
+    let (w, h, n) = (11, 5, 4);
+    let mut writer = StackWriter::create_with(&path, LabelType::U16, StackFormat::BigTiff).unwrap();
+    for t in 0..n {
+        writer.write_frame(w, h, &labels(t, w, h, 1)).unwrap();
+    }
+    writer.finish().unwrap();
+    let bytes = fs::read(&path).unwrap();
+    assert_eq!(&bytes[..4], b"II+\0", "a BigTIFF header");
+    let mut dec = Decoder::new(File::open(&path).unwrap()).unwrap();
+    let desc = dec.get_tag_ascii_string(Tag::ImageDescription).unwrap();
+    assert!(desc.contains("images=4\nframes=4\n"), "{desc}");
+    let frames = collect(FrameSource::open(&path, None).unwrap());
+    assert_eq!(frames.len(), n);
+    for (t, f) in frames.iter().enumerate() {
         let want: Vec<u16> = labels(t, w, h, 1).iter().map(|&l| l as u16).collect();
         assert_eq!(u16_of(f), &want[..], "frame {t}");
     }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use tiff::decoder::Decoder;
 use tiff::encoder::colortype::{Gray16, Gray32};
-use tiff::encoder::{Compression, DeflateLevel, TiffEncoder};
+use tiff::encoder::{Compression, DeflateLevel, TiffEncoder, TiffKind, TiffKindBig};
 use tiff::tags::Tag;
 
 use super::read_tiff;
@@ -614,7 +614,8 @@ impl Seek for Shared {
 /// time series (`ImageJ=1.11a`, `images=N`, `frames=N`, `hyperstack=true` in the first page's
 /// `ImageDescription`) and tifffile reads as an array of shape `(N, height, width)`.
 ///
-/// Pages are Deflate-compressed, classic TIFF (so the file must stay under 4 GiB). The file
+/// Pages are Deflate-compressed, classic TIFF (so the file must stay under 4 GiB) or BigTIFF
+/// ([`StackWriter::create_with`]). The file
 /// is written to `.NAME.tmp-<pid>` beside the target and renamed in [`finish`](Self::finish);
 /// dropping the writer without finishing removes the temporary file.
 pub struct StackWriter {
@@ -622,7 +623,7 @@ pub struct StackWriter {
     temp: PathBuf,
     /// The file, shared with the encoder; `None` once closed.
     file: Option<Shared>,
-    encoder: Option<TiffEncoder<Shared>>,
+    encoder: Option<Encoder>,
     label_type: LabelType,
     size: Option<(usize, usize)>,
     frames: usize,
@@ -630,9 +631,27 @@ pub struct StackWriter {
     narrow: Vec<u16>,
 }
 
+/// The TIFF flavour of a stack: classic (offsets below 4 GiB; every TIFF reader, ImageJ
+/// included) or BigTIFF (64-bit offsets; tifffile, napari, Fiji through Bio-Formats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackFormat {
+    Classic,
+    BigTiff,
+}
+
+enum Encoder {
+    Classic(TiffEncoder<Shared>),
+    Big(TiffEncoder<Shared, TiffKindBig>),
+}
+
 impl StackWriter {
-    /// Start a stack at `path` with labels stored as `label_type`.
+    /// Start a classic-TIFF stack at `path` with labels stored as `label_type`.
     pub fn create(path: &Path, label_type: LabelType) -> Result<Self> {
+        Self::create_with(path, label_type, StackFormat::Classic)
+    }
+
+    /// Start a stack at `path` in the given TIFF flavour.
+    pub fn create_with(path: &Path, label_type: LabelType, format: StackFormat) -> Result<Self> {
         let temp = super::write::temp_path(path)?;
         // Read as well as write: `finish` reads the first directory back to patch it.
         let file = fs::OpenOptions::new()
@@ -656,9 +675,19 @@ impl StackWriter {
             frames: 0,
             narrow: Vec::new(),
         };
-        let encoder = TiffEncoder::new(shared)
-            .map_err(|e| writer.tiff_err(e))?
-            .with_compression(Compression::Deflate(DeflateLevel::Fast));
+        let compression = Compression::Deflate(DeflateLevel::Fast);
+        let encoder = match format {
+            StackFormat::Classic => Encoder::Classic(
+                TiffEncoder::new(shared)
+                    .map_err(|e| writer.tiff_err(e))?
+                    .with_compression(compression),
+            ),
+            StackFormat::BigTiff => Encoder::Big(
+                TiffEncoder::new_big(shared)
+                    .map_err(|e| writer.tiff_err(e))?
+                    .with_compression(compression),
+            ),
+        };
         writer.encoder = Some(encoder);
         Ok(writer)
     }
@@ -723,9 +752,19 @@ impl StackWriter {
             return Err(self.encode_err(frame, "the writer failed earlier".into()));
         };
         let description = (frame == 0).then(|| imagej_description(0));
-        let result = match self.label_type {
-            LabelType::U16 => encode_page::<Gray16>(encoder, w, h, description, &self.narrow),
-            LabelType::U32 => encode_page::<Gray32>(encoder, w, h, description, labels),
+        let result = match (self.label_type, encoder) {
+            (LabelType::U16, Encoder::Classic(e)) => {
+                encode_page::<Gray16, _>(e, w, h, description, &self.narrow)
+            }
+            (LabelType::U32, Encoder::Classic(e)) => {
+                encode_page::<Gray32, _>(e, w, h, description, labels)
+            }
+            (LabelType::U16, Encoder::Big(e)) => {
+                encode_page::<Gray16, _>(e, w, h, description, &self.narrow)
+            }
+            (LabelType::U32, Encoder::Big(e)) => {
+                encode_page::<Gray32, _>(e, w, h, description, labels)
+            }
         };
         if let Err(e) = result {
             // A half-written page: refuse any further frame.
@@ -796,8 +835,8 @@ impl StackWriter {
 }
 
 /// Encode one page, with `description` as its `ImageDescription` when given.
-fn encode_page<C>(
-    encoder: &mut TiffEncoder<Shared>,
+fn encode_page<C, K: TiffKind>(
+    encoder: &mut TiffEncoder<Shared, K>,
     width: u32,
     height: u32,
     description: Option<String>,
@@ -853,8 +892,37 @@ fn find_description(file: &mut File) -> std::io::Result<(u64, u64)> {
             u32::from_be_bytes(a)
         }
     };
-    if u16_at(&header[2..4]) != 42 {
-        return Err(bad("not a classic TIFF"));
+    let u64_at = |b: &[u8]| {
+        let a: [u8; 8] = b[..8].try_into().expect("8 bytes");
+        if le {
+            u64::from_le_bytes(a)
+        } else {
+            u64::from_be_bytes(a)
+        }
+    };
+    match u16_at(&header[2..4]) {
+        42 => {}
+        43 => {
+            // BigTIFF: 8-byte first-IFD offset, 8-byte entry counts, 20-byte entries
+            let mut offset = [0u8; 8];
+            file.read_exact(&mut offset)?;
+            file.seek(SeekFrom::Start(u64_at(&offset)))?;
+            let mut n = [0u8; 8];
+            file.read_exact(&mut n)?;
+            let mut entry = [0u8; 20];
+            for _ in 0..u64_at(&n) {
+                file.read_exact(&mut entry)?;
+                if u16_at(&entry[0..2]) == 270 {
+                    let count = u64_at(&entry[4..12]);
+                    if count <= 8 {
+                        return Err(bad("ImageDescription stored inline"));
+                    }
+                    return Ok((u64_at(&entry[12..20]), count));
+                }
+            }
+            return Err(bad("no ImageDescription on the first page"));
+        }
+        _ => return Err(bad("not a TIFF")),
     }
     let ifd = u64::from(u32_at(&header[4..8]));
     file.seek(SeekFrom::Start(ifd))?;
