@@ -272,8 +272,18 @@ pub fn jfa_finish(p: &DistParams, mask: &[u32], seed: &[u32], d2: &mut [u32]) {
     }
 }
 
-/// The whole distance stage on the CPU.
+/// The whole distance stage on the CPU: the exact transform by [`distance_exact_rows`]
+/// (row-oriented, rows in parallel), jump flooding by its passes.
 pub fn distance(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
+    match mode {
+        DistanceMode::Exact => distance_exact_rows(dims, mask),
+        DistanceMode::Jfa(_) => distance_passes(dims, mode, mask),
+    }
+}
+
+/// The whole distance stage with the shader's schedule: [`edt_cols`] + [`edt_rows`] (exact), or
+/// the jump-flooding passes. [`distance`] must equal it (tests/cpu_fast_paths.rs).
+pub fn distance_passes(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
     let n = dims.len();
     let mut d2 = vec![0u32; n];
     match mode {
@@ -297,4 +307,119 @@ pub fn distance(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
         }
     }
     d2
+}
+
+/// The exact transform of [`edt_cols`] + [`edt_rows`], scheduled for a CPU: the column pass runs
+/// as two sweeps over whole rows (down, then up; contiguous and vectorisable instead of one
+/// strided walk per column), and the row pass runs rows in parallel with per-thread scratch.
+/// Same integer arithmetic, same lower envelope per row; each row's result depends only on its
+/// own `g` row, so the output does not depend on the thread count. Class: *map* per pass.
+pub fn distance_exact_rows(dims: Dims, mask: &[u32]) -> Vec<u32> {
+    let w = dims.width as usize;
+    let n = dims.len();
+    let mut d2 = vec![0u32; n];
+    if n == 0 {
+        return d2;
+    }
+    // Column pass: g[y, x] = rows to the nearest background of column x (G_INF if none).
+    // Finite runs stay far below G_INF (MAX_SIDE), so `saturating_add` keeps G_INF sticky
+    // exactly as `edt_cols`' explicit test does.
+    let mut g = vec![0u32; n];
+    let mut run = vec![G_INF; w];
+    for (grow, mrow) in g.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
+        for ((gv, &mv), r) in grow.iter_mut().zip(mrow).zip(run.iter_mut()) {
+            *r = if mv == 0 { 0 } else { r.saturating_add(1) };
+            *gv = *r;
+        }
+    }
+    run.fill(G_INF);
+    for (grow, mrow) in g.chunks_exact_mut(w).rev().zip(mask.chunks_exact(w).rev()) {
+        for ((gv, &mv), r) in grow.iter_mut().zip(mrow).zip(run.iter_mut()) {
+            *r = if mv == 0 { 0 } else { r.saturating_add(1) };
+            *gv = (*gv).min(*r);
+        }
+    }
+    // Row pass.
+    use rayon::prelude::*;
+    d2.par_chunks_mut(w)
+        .zip(g.par_chunks(w))
+        .zip(mask.par_chunks(w))
+        .enumerate()
+        .with_min_len(8)
+        .for_each_init(
+            || (vec![0u32; w], vec![0i32; w], vec![0i32; w]),
+            |(v, z, f), (y, ((drow, grow), mrow))| {
+                envelope_row(y as u32, grow, mrow, drow, v, z, f)
+            },
+        );
+    d2
+}
+
+/// One row of [`edt_rows`] on row slices: `d2[x] = min_u (x - u)² + g(u)²` over columns with
+/// finite `g`, 0 on background, SciPy's phantom point when no column has background. `v`, `z`,
+/// `f` are scratch of the row's length.
+fn envelope_row(
+    y: u32,
+    g: &[u32],
+    mask: &[u32],
+    d2: &mut [u32],
+    v: &mut [u32],
+    z: &mut [i32],
+    f: &mut [i32],
+) {
+    let w = g.len();
+    if mask.iter().all(|&m| m == 0) {
+        return; // d2 is already 0
+    }
+    // Build the lower envelope of the parabolas of columns with finite g.
+    let mut k: usize = 0; // number of parabolas in the envelope
+    for u in 0..w {
+        let gu = g[u];
+        if gu == G_INF {
+            continue;
+        }
+        let fu = (gu * gu) as i32;
+        f[u] = fu;
+        let ui = u as i32;
+        loop {
+            if k == 0 {
+                v[0] = u as u32;
+                z[0] = i32::MIN;
+                k = 1;
+                break;
+            }
+            let q = v[k - 1] as i32;
+            // intersection s of parabolas q and u: first x where u is at least as good
+            let s = div_floor(ui * ui - q * q + fu - f[q as usize], 2 * (ui - q)) + 1;
+            if s <= z[k - 1] {
+                k -= 1; // parabola q is hidden
+                continue;
+            }
+            v[k] = u as u32;
+            z[k] = s;
+            k += 1;
+            break;
+        }
+    }
+    if k == 0 {
+        // No column has background: the whole image is foreground (SciPy's phantom point).
+        let yy = y + 1;
+        for (x, d) in d2.iter_mut().enumerate() {
+            *d = yy * yy + (x as u32) * (x as u32);
+        }
+        return;
+    }
+    let (v, z) = (&v[..k], &z[..k]);
+    let mut j = 0usize;
+    for (x, (d, &m)) in d2.iter_mut().zip(mask).enumerate() {
+        let xi = x as i32;
+        while j + 1 < k && z[j + 1] <= xi {
+            j += 1;
+        }
+        if m != 0 {
+            let u = v[j] as i32;
+            let dx = xi - u;
+            *d = (dx * dx + f[u as usize]) as u32;
+        }
+    }
 }
