@@ -294,9 +294,224 @@ pub fn space_greedy(p: &PeaksParams, d2: &[u32], state: &mut [u32]) {
     }
 }
 
-/// The whole peaks stage on the CPU, spacing by [`space_greedy`]. Returns the 0/1 peak image.
+/// The whole peaks stage on the CPU: the same rule as the passes, scheduled for a CPU
+/// ([`peaks_fast`]). Returns the 0/1 peak image. Equal to [`peaks_passes`] and
+/// [`peaks_rounds`] (tests/cpu_fast_paths.rs).
 pub fn peaks(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    peaks_fast(p, mask, d2)
+}
+
+/// The whole peaks stage with the shader's passes, spacing by [`space_greedy`] (the CPU's
+/// schedule before [`peaks_fast`]; kept as the reference it is tested against).
+pub fn peaks_passes(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
     peaks_scheduled(p, mask, d2, false)
+}
+
+/// `peaks_bounds` on row slices: the ROI and `min(d2)` (same [`BOUNDS_INIT`] convention).
+pub fn bounds_rows(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> [u32; 5] {
+    let mut b = BOUNDS_INIT;
+    let (w, h, m) = (
+        p.dims.width as usize,
+        p.dims.height as usize,
+        p.min_distance as usize,
+    );
+    b[4] = d2[..p.dims.len()].iter().copied().min().unwrap_or(NONE);
+    if h <= 2 * m || w <= 2 * m {
+        return b;
+    }
+    for y in m..h - m {
+        let row = &mask[y * w + m..y * w + w - m];
+        let Some(first) = row.iter().position(|&v| v != 0) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
+        let y = y as u32;
+        b[0] = b[0].min(y);
+        b[1] = b[1].min((first + m) as u32);
+        b[2] = b[2].max(y);
+        b[3] = b[3].max((last + m) as u32);
+    }
+    b
+}
+
+/// `dst[i] = max(a[i], a[i + off])` for `i < dst.len()`, in parallel chunks (a *map*).
+fn max_shift(dst: &mut [u32], a: &[u32], off: usize) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 14;
+    dst.par_chunks_mut(CHUNK).enumerate().for_each(|(c, d)| {
+        let start = c * CHUNK;
+        let x = &a[start..start + d.len()];
+        let y = &a[start + off..start + off + d.len()];
+        for ((d, &x), &y) in d.iter_mut().zip(x).zip(y) {
+            *d = x.max(y);
+        }
+    });
+}
+
+/// Sliding maximum along a flat buffer: on return `a[i] = max_{t < s} a0[i + t·stride]` for
+/// `i < len - (s - 1)·stride` (`len = a.len()`), by doubling widths 1, 2, 4, … and one final
+/// overlapping step: `O(log s)` vectorisable passes instead of `s`. `b` is scratch.
+fn sliding_max(a: &mut Vec<u32>, b: &mut Vec<u32>, s: usize, stride: usize) {
+    let mut len = a.len();
+    let mut k = 1usize;
+    b.resize(a.len(), 0);
+    while 2 * k <= s {
+        let off = k * stride;
+        max_shift(&mut b[..len - off], &a[..len], off);
+        std::mem::swap(a, b);
+        len -= off;
+        k *= 2;
+    }
+    if k < s {
+        let off = (s - k) * stride;
+        max_shift(&mut b[..len - off], &a[..len], off);
+        std::mem::swap(a, b);
+    }
+}
+
+/// The window `[lo, hi]` clipped to what can reach inside a range of `len` pixels (offsets
+/// beyond `len - 1` only ever fall outside it, so clipping them changes no clipped window).
+fn window_within(lo: i32, hi: i32, len: usize) -> (usize, usize) {
+    let l = len as i64 - 1;
+    let lo = (-(lo as i64)).min(l) as usize; // pixels before
+    let hi = (hi as i64).min(l) as usize; // pixels after
+    (lo, hi)
+}
+
+/// `peaks_max_rows` + `peaks_max_cols` restricted to the ROI: returns the window maximum of
+/// the masked `d2` for the ROI's pixels (`rh × rw`, row-major). The clipped window equals the
+/// full window over the ROI padded with zeros (every value is ≥ 0 and the window contains its
+/// own pixel), so each axis is a sliding maximum over a zero-padded buffer.
+fn window_max_roi(p: &PeaksParams, mask: &[u32], d2: &[u32], roi: Rect) -> Vec<u32> {
+    let w = p.dims.width as usize;
+    let (y0, x0) = (roi.y0 as usize, roi.x0 as usize);
+    let rh = (roi.y1 - roi.y0) as usize + 1;
+    let rw = (roi.x1 - roi.x0) as usize + 1;
+    let (lo, hi) = p.window();
+    // rows: each ROI row padded with `before` zeros in front and `after` behind
+    let (before, after) = window_within(lo, hi, rw);
+    let wp = rw + before + after;
+    let mut a = vec![0u32; rh * wp];
+    for (r, prow) in a.chunks_exact_mut(wp).enumerate() {
+        let i = (y0 + r) * w + x0;
+        for ((o, &m), &d) in prow[before..before + rw]
+            .iter_mut()
+            .zip(&mask[i..i + rw])
+            .zip(&d2[i..i + rw])
+        {
+            *o = if m != 0 { d } else { 0 };
+        }
+    }
+    let mut b = Vec::new();
+    sliding_max(&mut a, &mut b, before + after + 1, 1);
+    // columns: the row maxima, padded with zero rows above and below
+    let (above, below) = window_within(lo, hi, rh);
+    let mut c = vec![0u32; (rh + above + below) * rw];
+    for (r, crow) in c[above * rw..(above + rh) * rw]
+        .chunks_exact_mut(rw)
+        .enumerate()
+    {
+        crow.copy_from_slice(&a[r * wp..r * wp + rw]);
+    }
+    drop(a);
+    sliding_max(&mut c, &mut b, above + below + 1, rw);
+    c.truncate(rh * rw);
+    c
+}
+
+/// The spacing walk of [`space_greedy`] over a list of candidate indices, with the kept peaks in
+/// a grid of `m × m` cells instead of scanning each candidate's window: two kept peaks are at
+/// least `m` apart (Chebyshev), so a cell holds at most one, and every kept peak within
+/// distance `< m` of a pixel lies in the 3×3 cells around the pixel's cell. Returns the kept
+/// indices.
+fn space_grid(p: &PeaksParams, d2: &[u32], cands: &[u32]) -> Vec<u32> {
+    let m = p.min_distance as usize;
+    let mut keys: Vec<u64> = cands
+        .iter()
+        .map(|&i| ((!d2[i as usize] as u64) << 32) | i as u64)
+        .collect();
+    keys.sort_unstable(); // d2 descending, then index ascending (all keys distinct)
+    let order = keys.into_iter().map(|k| k as u32);
+    if m <= 1 {
+        return order.collect(); // nothing conflicts
+    }
+    let w = p.dims.width as usize;
+    let h = p.dims.height as usize;
+    let (cw, ch) = (w.div_ceil(m), h.div_ceil(m));
+    let mut cell = vec![NONE; cw * ch];
+    let mut kept = Vec::new();
+    for i in order {
+        let (y, x) = (i as usize / w, i as usize % w);
+        let (cy, cx) = (y / m, x / m);
+        let mut blocked = false;
+        'scan: for ny in cy.saturating_sub(1)..=(cy + 1).min(ch - 1) {
+            for nx in cx.saturating_sub(1)..=(cx + 1).min(cw - 1) {
+                let k = cell[ny * cw + nx];
+                if k != NONE {
+                    let (ky, kx) = (k as usize / w, k as usize % w);
+                    if ky.abs_diff(y) < m && kx.abs_diff(x) < m {
+                        blocked = true;
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        if !blocked {
+            cell[cy * cw + cx] = i;
+            kept.push(i);
+        }
+    }
+    kept
+}
+
+/// The whole peaks stage scheduled for a CPU, same rule as [`peaks_passes`]: bounds by rows, the
+/// box maximum only over the ROI as `O(log s)` sliding-maximum passes per axis, candidates
+/// collected as a list, and the spacing walk with a grid of kept peaks ([`space_grid`]).
+pub fn peaks_fast(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    let n = p.dims.len();
+    let w = p.dims.width as usize;
+    let mut out = vec![0u32; n];
+    let bounds = bounds_rows(p, mask, d2);
+    let roi = roi_of(&bounds);
+    if roi.is_empty() {
+        return out;
+    }
+    let (y0, x0) = (roi.y0 as usize, roi.x0 as usize);
+    let rw = (roi.x1 - roi.x0) as usize + 1;
+    let wmax = window_max_roi(p, mask, d2, roi);
+    let all = all_are_candidates(p, &bounds);
+    let dmin = bounds[4];
+    let mut cands = Vec::new();
+    let mut flag = false;
+    for (r, wrow) in wmax.chunks_exact(rw).enumerate() {
+        let i0 = (y0 + r) * w + x0;
+        let (mrow, drow) = (&mask[i0..i0 + rw], &d2[i0..i0 + rw]);
+        for (c, ((&m, &d), &wm)) in mrow.iter().zip(drow).zip(wrow).enumerate() {
+            if m != 0 {
+                flag |= d != wm;
+                if d > dmin && (all || d == wm) {
+                    cands.push((i0 + c) as u32);
+                }
+            }
+        }
+    }
+    if !flag && !all {
+        // every mask pixel is its own window maximum: the pixels the ROI's opening removes
+        let opened = super::opening::opening(p.dims, roi, Structure::Cross, 1, mask);
+        cands.clear();
+        for r in 0..(roi.y1 - roi.y0) as usize + 1 {
+            let i0 = (y0 + r) * w + x0;
+            for i in i0..i0 + rw {
+                if mask[i] != 0 && opened[i] == 0 && d2[i] > dmin {
+                    cands.push(i as u32);
+                }
+            }
+        }
+    }
+    for i in space_grid(p, d2, &cands) {
+        out[i as usize] = 1;
+    }
+    out
 }
 
 /// The whole peaks stage with the shader's schedule: spacing by [`peaks_space`] rounds.
