@@ -214,13 +214,13 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         clock = now;
     };
     let mut gray = vec![0u32; n];
-    cpu::gray::gray(&gp, &samples, &mut gray);
+    cpu::gray::gray_image(&gp, &samples, &mut gray);
     drop(samples);
     lap("gray");
 
     let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &gray);
     let mut mask = vec![0u32; n];
-    cpu::threshold::threshold(&tp, &gray, &mut mask);
+    cpu::threshold::threshold_image(&tp, &gray, &mut mask);
     lap("threshold");
 
     let opened =

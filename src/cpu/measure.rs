@@ -43,26 +43,37 @@ pub fn measure_sums(
     };
     let mut out = vec![init; n_objects as usize];
     let w = dims.width as usize;
-    for (i, &l) in labels.iter().enumerate().take(dims.len()) {
-        if l == 0 || l > n_objects {
-            continue;
-        }
-        let (y, x) = ((i / w) as u64, (i % w) as u64);
-        let s = &mut out[l as usize - 1];
-        s.count += 1;
-        s.sum_y += y;
-        s.sum_x += x;
-        s.sum_yy += y * y;
-        s.sum_xx += x * x;
-        s.sum_xy += x * y;
-        s.min_y = s.min_y.min(y as u32);
-        s.min_x = s.min_x.min(x as u32);
-        s.max_y = s.max_y.max(y as u32);
-        s.max_x = s.max_x.max(x as u32);
-        if float_keys {
-            s.sum_value += f32_from_key(keys[i]) as f64;
-        } else {
-            s.sum_key += keys[i] as u64;
+    if w == 0 {
+        return out;
+    }
+    // raster order, one row at a time (no division per pixel; float sums keep raster order)
+    for (y, (lrow, krow)) in labels[..dims.len()]
+        .chunks_exact(w)
+        .zip(keys[..dims.len()].chunks_exact(w))
+        .enumerate()
+    {
+        let y = y as u64;
+        for (x, (&l, &key)) in lrow.iter().zip(krow).enumerate() {
+            if l == 0 || l > n_objects {
+                continue;
+            }
+            let x = x as u64;
+            let s = &mut out[l as usize - 1];
+            s.count += 1;
+            s.sum_y += y;
+            s.sum_x += x;
+            s.sum_yy += y * y;
+            s.sum_xx += x * x;
+            s.sum_xy += x * y;
+            s.min_y = s.min_y.min(y as u32);
+            s.min_x = s.min_x.min(x as u32);
+            s.max_y = s.max_y.max(y as u32);
+            s.max_x = s.max_x.max(x as u32);
+            if float_keys {
+                s.sum_value += f32_from_key(key) as f64;
+            } else {
+                s.sum_key += key as u64;
+            }
         }
     }
     out
