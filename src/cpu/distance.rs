@@ -311,115 +311,150 @@ pub fn distance_passes(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32>
 
 /// The exact transform of [`edt_cols`] + [`edt_rows`], scheduled for a CPU: the column pass runs
 /// as two sweeps over whole rows (down, then up; contiguous and vectorisable instead of one
-/// strided walk per column), and the row pass runs rows in parallel with per-thread scratch.
-/// Same integer arithmetic, same lower envelope per row; each row's result depends only on its
-/// own `g` row, so the output does not depend on the thread count. Class: *map* per pass.
+/// strided walk per column), and the row pass runs rows in parallel with per-thread scratch,
+/// one lower envelope per run of foreground pixels ([`envelope_row`]). Same integer minimum
+/// per pixel; each row's result depends only on its own `g` row, so the output does not depend
+/// on the thread count. Class: *map* per pass.
 pub fn distance_exact_rows(dims: Dims, mask: &[u32]) -> Vec<u32> {
     let w = dims.width as usize;
     let n = dims.len();
+    // Column pass, into the output buffer: g[y, x] = rows to the nearest background of column
+    // x (G_INF if none); g is 0 exactly on background, where d2 is 0 too. Finite runs stay far
+    // below G_INF (MAX_SIDE), so `saturating_add` keeps G_INF sticky exactly as `edt_cols`'
+    // explicit test does.
     let mut d2 = vec![0u32; n];
     if n == 0 {
         return d2;
     }
-    // Column pass: g[y, x] = rows to the nearest background of column x (G_INF if none).
-    // Finite runs stay far below G_INF (MAX_SIDE), so `saturating_add` keeps G_INF sticky
-    // exactly as `edt_cols`' explicit test does.
-    let mut g = vec![0u32; n];
     let mut run = vec![G_INF; w];
-    for (grow, mrow) in g.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
+    for (grow, mrow) in d2.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
         for ((gv, &mv), r) in grow.iter_mut().zip(mrow).zip(run.iter_mut()) {
             *r = if mv == 0 { 0 } else { r.saturating_add(1) };
             *gv = *r;
         }
     }
     run.fill(G_INF);
-    for (grow, mrow) in g.chunks_exact_mut(w).rev().zip(mask.chunks_exact(w).rev()) {
+    for (grow, mrow) in d2.chunks_exact_mut(w).rev().zip(mask.chunks_exact(w).rev()) {
         for ((gv, &mv), r) in grow.iter_mut().zip(mrow).zip(run.iter_mut()) {
             *r = if mv == 0 { 0 } else { r.saturating_add(1) };
             *gv = (*gv).min(*r);
         }
     }
-    // Row pass.
+    // Row pass, in place: each row's g is copied to scratch first.
     use rayon::prelude::*;
     d2.par_chunks_mut(w)
-        .zip(g.par_chunks(w))
         .zip(mask.par_chunks(w))
         .enumerate()
         .with_min_len(8)
         .for_each_init(
-            || (vec![0u32; w], vec![0i32; w], vec![0i32; w]),
-            |(v, z, f), (y, ((drow, grow), mrow))| {
-                envelope_row(y as u32, grow, mrow, drow, v, z, f)
+            || EnvelopeScratch::new(w),
+            |s, (y, (drow, mrow))| {
+                if mrow.iter().any(|&m| m != 0) {
+                    s.g.copy_from_slice(drow);
+                    envelope_row(y as u32, mrow, drow, s);
+                }
             },
         );
     d2
 }
 
 /// One row of [`edt_rows`] on row slices: `d2[x] = min_u (x - u)² + g(u)²` over columns with
-/// finite `g`, 0 on background, SciPy's phantom point when no column has background. `v`, `z`,
-/// `f` are scratch of the row's length.
-fn envelope_row(
-    y: u32,
-    g: &[u32],
-    mask: &[u32],
-    d2: &mut [u32],
-    v: &mut [u32],
-    z: &mut [i32],
-    f: &mut [i32],
-) {
-    let w = g.len();
-    if mask.iter().all(|&m| m == 0) {
-        return; // d2 is already 0
+/// finite `g` (`s.g`), for the row's foreground pixels (`d2` already holds 0 on background);
+/// SciPy's phantom point when no column has background.
+///
+/// Each run of foreground pixels `[a, e)` only needs the columns `a - 1 ..= e`: a background
+/// pixel (`g = 0`) at `a - 1` or `e` is closer than every column beyond it. The lower envelope
+/// of a run's parabolas is kept without divisions: the left end of a parabola's interval is the
+/// exact rational `zn / zd` (`zd > 0`) and every comparison is a cross-multiplication in `i64`.
+/// Only the minimum's *value* is output, and it does not depend on how ties between equally
+/// good parabolas are broken, so the bytes equal `edt_rows`' floor-division envelope.
+#[inline(never)]
+fn envelope_row(y: u32, mask: &[u32], d2: &mut [u32], s: &mut EnvelopeScratch) {
+    let w = mask.len();
+    let mut x = 0usize;
+    while x < w {
+        if mask[x] == 0 {
+            x += 1;
+            continue;
+        }
+        let a = x;
+        while x < w && mask[x] != 0 {
+            x += 1;
+        }
+        let lo = a.saturating_sub(1);
+        let hi = x.min(w - 1);
+        envelope_run(y, lo, hi, a, &mut d2[a..x], s);
     }
-    // Build the lower envelope of the parabolas of columns with finite g.
+}
+
+/// The envelope of the parabolas of columns `lo..=hi` (finite `g` only), evaluated at the
+/// columns `a .. a + d2.len()`.
+fn envelope_run(y: u32, lo: usize, hi: usize, a: usize, d2: &mut [u32], s: &mut EnvelopeScratch) {
+    let EnvelopeScratch { g, v, f, zn, zd } = s;
     let mut k: usize = 0; // number of parabolas in the envelope
-    for u in 0..w {
-        let gu = g[u];
+    for (u, &gu) in g[lo..=hi].iter().enumerate() {
         if gu == G_INF {
             continue;
         }
-        let fu = (gu * gu) as i32;
-        f[u] = fu;
-        let ui = u as i32;
-        loop {
-            if k == 0 {
-                v[0] = u as u32;
-                z[0] = i32::MIN;
-                k = 1;
-                break;
-            }
-            let q = v[k - 1] as i32;
-            // intersection s of parabolas q and u: first x where u is at least as good
-            let s = div_floor(ui * ui - q * q + fu - f[q as usize], 2 * (ui - q)) + 1;
-            if s <= z[k - 1] {
-                k -= 1; // parabola q is hidden
+        let fu = gu as i64 * gu as i64;
+        let ui = (lo + u) as i64;
+        while k > 0 {
+            let q = v[k - 1] as i64;
+            // u is at least as good as q from x = n / d on
+            let n = ui * ui - q * q + fu - f[k - 1];
+            let d = 2 * (ui - q);
+            // parabola q is hidden when that is not after its own left end (the first
+            // parabola's left end is −∞)
+            if k > 1 && n * zd[k - 1] <= zn[k - 1] * d {
+                k -= 1;
                 continue;
             }
-            v[k] = u as u32;
-            z[k] = s;
-            k += 1;
+            zn[k] = n;
+            zd[k] = d;
             break;
         }
+        v[k] = ui as u32;
+        f[k] = fu;
+        k += 1;
     }
     if k == 0 {
         // No column has background: the whole image is foreground (SciPy's phantom point).
         let yy = y + 1;
         for (x, d) in d2.iter_mut().enumerate() {
-            *d = yy * yy + (x as u32) * (x as u32);
+            let x = (a + x) as u32;
+            *d = yy * yy + x * x;
         }
         return;
     }
-    let (v, z) = (&v[..k], &z[..k]);
     let mut j = 0usize;
-    for (x, (d, &m)) in d2.iter_mut().zip(mask).enumerate() {
-        let xi = x as i32;
-        while j + 1 < k && z[j + 1] <= xi {
+    for (x, d) in d2.iter_mut().enumerate() {
+        let xi = (a + x) as i64;
+        while j + 1 < k && zn[j + 1] <= xi * zd[j + 1] {
             j += 1;
         }
-        if m != 0 {
-            let u = v[j] as i32;
-            let dx = xi - u;
-            *d = (dx * dx + f[u as usize]) as u32;
+        let dx = xi - v[j] as i64;
+        *d = (dx * dx + f[j]) as u32;
+    }
+}
+
+/// Per-thread scratch of [`envelope_row`]: the row's `g`, the envelope's parabolas (apex
+/// column `v`, height `f`) and the left ends `zn / zd` of their intervals.
+struct EnvelopeScratch {
+    g: Vec<u32>,
+    v: Vec<u32>,
+    f: Vec<i64>,
+    zn: Vec<i64>,
+    zd: Vec<i64>,
+}
+
+impl EnvelopeScratch {
+    fn new(w: usize) -> Self {
+        EnvelopeScratch {
+            g: vec![0; w],
+            v: vec![0; w],
+            f: vec![0; w],
+            zn: vec![0; w],
+            zd: vec![0; w],
         }
     }
 }
