@@ -229,7 +229,12 @@ fn fast_paths_equal_passes_on_colonies() {
         .enumerate()
     {
         let img = floodseg::synth::colony(w, h, 7 + i as u64);
-        for (open, m, fp) in [(1u32, 5u32, None), (2, 10, Some(10)), (0, 3, Some(4))] {
+        for (open, m, fp) in [
+            (1u32, 5u32, None),
+            (1, 10, None),
+            (2, 10, Some(10)),
+            (0, 3, Some(4)),
+        ] {
             let params = Params {
                 level: floodseg::cpu::threshold::parse_level("100").unwrap(),
                 dark: false,

@@ -334,41 +334,6 @@ pub fn bounds_rows(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> [u32; 5] {
     b
 }
 
-/// `dst[i] = max(a[i], a[i + off])` for `i < dst.len()`, in parallel chunks (a *map*).
-fn max_shift(dst: &mut [u32], a: &[u32], off: usize) {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 14;
-    dst.par_chunks_mut(CHUNK).enumerate().for_each(|(c, d)| {
-        let start = c * CHUNK;
-        let x = &a[start..start + d.len()];
-        let y = &a[start + off..start + off + d.len()];
-        for ((d, &x), &y) in d.iter_mut().zip(x).zip(y) {
-            *d = x.max(y);
-        }
-    });
-}
-
-/// Sliding maximum along a flat buffer: on return `a[i] = max_{t < s} a0[i + t·stride]` for
-/// `i < len - (s - 1)·stride` (`len = a.len()`), by doubling widths 1, 2, 4, … and one final
-/// overlapping step: `O(log s)` vectorisable passes instead of `s`. `b` is scratch.
-fn sliding_max(a: &mut Vec<u32>, b: &mut Vec<u32>, s: usize, stride: usize) {
-    let mut len = a.len();
-    let mut k = 1usize;
-    b.resize(a.len(), 0);
-    while 2 * k <= s {
-        let off = k * stride;
-        max_shift(&mut b[..len - off], &a[..len], off);
-        std::mem::swap(a, b);
-        len -= off;
-        k *= 2;
-    }
-    if k < s {
-        let off = (s - k) * stride;
-        max_shift(&mut b[..len - off], &a[..len], off);
-        std::mem::swap(a, b);
-    }
-}
-
 /// The window `[lo, hi]` clipped to what can reach inside a range of `len` pixels (offsets
 /// beyond `len - 1` only ever fall outside it, so clipping them changes no clipped window).
 fn window_within(lo: i32, hi: i32, len: usize) -> (usize, usize) {
@@ -376,47 +341,6 @@ fn window_within(lo: i32, hi: i32, len: usize) -> (usize, usize) {
     let lo = (-(lo as i64)).min(l) as usize; // pixels before
     let hi = (hi as i64).min(l) as usize; // pixels after
     (lo, hi)
-}
-
-/// `peaks_max_rows` + `peaks_max_cols` restricted to the ROI: returns the window maximum of
-/// the masked `d2` for the ROI's pixels (`rh × rw`, row-major). The clipped window equals the
-/// full window over the ROI padded with zeros (every value is ≥ 0 and the window contains its
-/// own pixel), so each axis is a sliding maximum over a zero-padded buffer.
-fn window_max_roi(p: &PeaksParams, mask: &[u32], d2: &[u32], roi: Rect) -> Vec<u32> {
-    let w = p.dims.width as usize;
-    let (y0, x0) = (roi.y0 as usize, roi.x0 as usize);
-    let rh = (roi.y1 - roi.y0) as usize + 1;
-    let rw = (roi.x1 - roi.x0) as usize + 1;
-    let (lo, hi) = p.window();
-    // rows: each ROI row padded with `before` zeros in front and `after` behind
-    let (before, after) = window_within(lo, hi, rw);
-    let wp = rw + before + after;
-    let mut a = vec![0u32; rh * wp];
-    for (r, prow) in a.chunks_exact_mut(wp).enumerate() {
-        let i = (y0 + r) * w + x0;
-        for ((o, &m), &d) in prow[before..before + rw]
-            .iter_mut()
-            .zip(&mask[i..i + rw])
-            .zip(&d2[i..i + rw])
-        {
-            *o = if m != 0 { d } else { 0 };
-        }
-    }
-    let mut b = Vec::new();
-    sliding_max(&mut a, &mut b, before + after + 1, 1);
-    // columns: the row maxima, padded with zero rows above and below
-    let (above, below) = window_within(lo, hi, rh);
-    let mut c = vec![0u32; (rh + above + below) * rw];
-    for (r, crow) in c[above * rw..(above + rh) * rw]
-        .chunks_exact_mut(rw)
-        .enumerate()
-    {
-        crow.copy_from_slice(&a[r * wp..r * wp + rw]);
-    }
-    drop(a);
-    sliding_max(&mut c, &mut b, above + below + 1, rw);
-    c.truncate(rh * rw);
-    c
 }
 
 /// The spacing walk of [`space_greedy`] over a list of candidate indices, with the kept peaks in
@@ -464,10 +388,51 @@ fn space_grid(p: &PeaksParams, d2: &[u32], cands: &[u32]) -> Vec<u32> {
     kept
 }
 
-/// The whole peaks stage scheduled for a CPU, same rule as [`peaks_passes`]: bounds by rows, the
-/// box maximum only over the ROI as `O(log s)` sliding-maximum passes per axis, candidates
-/// collected as a list, and the spacing walk with a grid of kept peaks ([`space_grid`]).
+/// `d[i] = max(d[i], s[i])` over equal-length slices (vectorisable).
+#[inline]
+fn max_into(d: &mut [u32], s: &[u32]) {
+    for (d, &s) in d.iter_mut().zip(s) {
+        *d = (*d).max(s);
+    }
+}
+
+/// `out[c] = max(pa[c .. c + s])` for `c < out.len()` (`pa.len() == out.len() + s - 1`), by
+/// doubling widths 1, 2, 4, … and one final overlapping step: `O(log s)` vectorisable passes
+/// over a row in cache. `pa` and `pb` are scratch and left overwritten.
+fn window_max_row(pa: &mut Vec<u32>, pb: &mut Vec<u32>, s: usize, out: &mut [u32]) {
+    let l = out.len();
+    let mut len = pa.len();
+    let mut k = 1usize;
+    pb.resize(len, 0);
+    // invariant: pa[j] = max of the original pa[j .. j + k], for j < len
+    while 2 * k <= s {
+        for ((d, &x), &y) in pb[..len - k]
+            .iter_mut()
+            .zip(&pa[..len - k])
+            .zip(&pa[k..len])
+        {
+            *d = x.max(y);
+        }
+        std::mem::swap(pa, pb);
+        len -= k;
+        k *= 2;
+    }
+    out.copy_from_slice(&pa[..l]);
+    if k < s {
+        max_into(out, &pa[s - k..s - k + l]); // windows [c, c + k) and [c + s - k, c + s)
+    }
+}
+
+/// The whole peaks stage scheduled for a CPU, same rule as [`peaks_passes`]: bounds by rows;
+/// the box maximum only over the ROI, where the clipped window equals the full window over the
+/// ROI padded with zeros (every value is ≥ 0 and the window holds its own pixel), so each axis
+/// is a plain sliding maximum — along rows by doubling in cache ([`window_max_row`]), along
+/// columns by van Herk / Gil-Werman over blocks of `s` rows (a suffix and a prefix maximum,
+/// three row operations per row whatever `s`), fused with the candidate test; blocks run in
+/// parallel and are collected in row order. Then the spacing walk with a grid of kept peaks
+/// ([`space_grid`]).
 pub fn peaks_fast(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    use rayon::prelude::*;
     let n = p.dims.len();
     let w = p.dims.width as usize;
     let mut out = vec![0u32; n];
@@ -477,29 +442,101 @@ pub fn peaks_fast(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
         return out;
     }
     let (y0, x0) = (roi.y0 as usize, roi.x0 as usize);
+    let rh = (roi.y1 - roi.y0) as usize + 1;
     let rw = (roi.x1 - roi.x0) as usize + 1;
-    let wmax = window_max_roi(p, mask, d2, roi);
+    let (lo, hi) = p.window();
+    let (before, after) = window_within(lo, hi, rw);
+    let sh = before + after + 1;
+    let (above, below) = window_within(lo, hi, rh);
+    let sv = above + below + 1;
+    // Row maxima of the masked d2 for the ROI rows, between `above` and `below` zero rows.
+    let total = rh + sv - 1;
+    let mut hm = vec![0u32; total * rw];
+    hm[above * rw..(above + rh) * rw]
+        .par_chunks_mut(rw)
+        .enumerate()
+        .with_min_len(4)
+        .for_each_init(
+            || (vec![0u32; rw + sh - 1], Vec::new()),
+            |(pa, pb), (r, hrow)| {
+                let i = (y0 + r) * w + x0;
+                pa.resize(rw + sh - 1, 0);
+                pa[..before].fill(0);
+                pa[before + rw..].fill(0);
+                for ((o, &m), &d) in pa[before..before + rw]
+                    .iter_mut()
+                    .zip(&mask[i..i + rw])
+                    .zip(&d2[i..i + rw])
+                {
+                    *o = if m != 0 { d } else { 0 };
+                }
+                window_max_row(pa, pb, sh, hrow);
+            },
+        );
+    let hrow = |r: usize| &hm[r * rw..(r + 1) * rw];
+    // Column maxima over blocks of `sv` output rows, fused with the candidate test.
     let all = all_are_candidates(p, &bounds);
     let dmin = bounds[4];
-    let mut cands = Vec::new();
-    let mut flag = false;
-    for (r, wrow) in wmax.chunks_exact(rw).enumerate() {
-        let i0 = (y0 + r) * w + x0;
-        let (mrow, drow) = (&mask[i0..i0 + rw], &d2[i0..i0 + rw]);
-        for (c, ((&m, &d), &wm)) in mrow.iter().zip(drow).zip(wrow).enumerate() {
-            if m != 0 {
-                flag |= d != wm;
-                if d > dmin && (all || d == wm) {
-                    cands.push((i0 + c) as u32);
+    let blocks: Vec<(bool, Vec<u32>)> = (0..rh.div_ceil(sv))
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), vec![0u32; rw]),
+            |(suf, pre, run), b| {
+                let (r0, r1) = (b * sv, ((b + 1) * sv).min(rh)); // output rows
+                                                                 // suf row r - r0 = max of rows r ..= min(r0 + sv, total) - 1
+                let bend = (r0 + sv).min(total);
+                suf.resize((r1 - r0) * rw, 0);
+                run.copy_from_slice(hrow(bend - 1));
+                for r in (r0..bend).rev() {
+                    if r < bend - 1 {
+                        max_into(run, hrow(r));
+                    }
+                    if r < r1 {
+                        suf[(r - r0) * rw..(r - r0 + 1) * rw].copy_from_slice(run);
+                    }
                 }
-            }
-        }
-    }
+                // pre row t = max of rows r0 + sv ..= r0 + sv + t (the next block's prefix)
+                let np = r1 - r0 - 1;
+                pre.resize(np * rw, 0);
+                for t in 0..np {
+                    if t == 0 {
+                        run.copy_from_slice(hrow(r0 + sv));
+                    } else {
+                        max_into(run, hrow(r0 + sv + t));
+                    }
+                    pre[t * rw..(t + 1) * rw].copy_from_slice(run);
+                }
+                let mut flag = false;
+                let mut cands = Vec::new();
+                for r in r0..r1 {
+                    // window rows r ..= r + sv - 1 = [r, block end) ∪ [next block start, r + sv)
+                    let wm = &mut suf[(r - r0) * rw..(r - r0 + 1) * rw];
+                    if r > r0 {
+                        max_into(wm, &pre[(r - r0 - 1) * rw..(r - r0) * rw]);
+                    }
+                    let i0 = (y0 + r) * w + x0;
+                    let (mrow, drow) = (&mask[i0..i0 + rw], &d2[i0..i0 + rw]);
+                    for (c, ((&m, &d), &wmax)) in mrow.iter().zip(drow).zip(wm.iter()).enumerate() {
+                        if m != 0 {
+                            flag |= d != wmax;
+                            if d > dmin && (all || d == wmax) {
+                                cands.push((i0 + c) as u32);
+                            }
+                        }
+                    }
+                }
+                (flag, cands)
+            },
+        )
+        .collect();
+    drop(hm);
+    let flag = blocks.iter().any(|r| r.0);
+    let mut cands: Vec<u32> = blocks.into_iter().flat_map(|r| r.1).collect();
     if !flag && !all {
         // every mask pixel is its own window maximum: the pixels the ROI's opening removes
         let opened = super::opening::opening(p.dims, roi, Structure::Cross, 1, mask);
         cands.clear();
-        for r in 0..(roi.y1 - roi.y0) as usize + 1 {
+        for r in 0..rh {
             let i0 = (y0 + r) * w + x0;
             for i in i0..i0 + rw {
                 if mask[i] != 0 && opened[i] == 0 && d2[i] > dmin {
