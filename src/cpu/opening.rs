@@ -111,10 +111,19 @@ pub fn opening(dims: Dims, rect: Rect, structure: Structure, k: u32, mask: &[u32
         return mask.to_vec();
     }
     let p = MorphParams::new(dims, rect, structure);
-    // the passes only ask "is the tap non-zero"
-    let mut a: Vec<u32> = mask.iter().map(|&v| (v != 0) as u32).collect();
+    // The row passes need 0/1 values (the twin only asks "is the tap non-zero"): a 0/1 mask,
+    // the pipeline's case, is read as it is, anything else is normalised first.
+    let normalised: Vec<u32>;
+    let src = if mask.iter().all(|&v| v <= 1) {
+        mask
+    } else {
+        normalised = mask.iter().map(|&v| (v != 0) as u32).collect();
+        &normalised
+    };
+    let mut a = vec![0u32; mask.len()];
+    erode_rows(&p, src, &mut a);
     let mut b = vec![0u32; mask.len()];
-    for _ in 0..k {
+    for _ in 1..k {
         erode_rows(&p, &a, &mut b);
         std::mem::swap(&mut a, &mut b);
     }
