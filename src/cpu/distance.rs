@@ -368,7 +368,6 @@ pub fn distance_exact_rows(dims: Dims, mask: &[u32]) -> Vec<u32> {
 /// exact rational `zn / zd` (`zd > 0`) and every comparison is a cross-multiplication in `i64`.
 /// Only the minimum's *value* is output, and it does not depend on how ties between equally
 /// good parabolas are broken, so the bytes equal `edt_rows`' floor-division envelope.
-#[inline(never)]
 fn envelope_row(y: u32, mask: &[u32], d2: &mut [u32], s: &mut EnvelopeScratch) {
     let w = mask.len();
     let mut x = 0usize;

@@ -24,6 +24,12 @@
 //!    undecided candidate is *kept* once every higher-priority candidate within distance `< m` is
 //!    rejected, *rejected* once one of them is kept. Identical to the sequential walk, in any
 //!    schedule. With `m <= 1` no two distinct pixels conflict and every candidate is kept.
+//!
+//! The CPU backend runs [`peaks`] = [`peaks_fast`]: the same rule with a CPU schedule (box
+//! maximum over the ROI only, by in-cache doubling along rows and van Herk / Gil-Werman blocks
+//! along columns; the spacing walk over a sorted candidate list with a grid of kept peaks).
+//! [`peaks_passes`] (these passes, greedy spacing) and [`peaks_rounds`] (these passes, spacing
+//! rounds) stay as its references; `tests/cpu_fast_paths.rs` holds all three equal.
 
 use super::opening::{dilate, erode, MorphParams, Structure};
 use super::{Dims, Rect, NONE};
@@ -267,8 +273,8 @@ pub fn peaks_output(p: &PeaksParams, state: &[u32], peaks: &mut [u32]) {
 /// The spacing walk done sequentially, as `ensure_spacing` does it: candidates in priority order,
 /// each kept unless a kept one lies within Chebyshev distance `< m`. The lexicographically-first
 /// independent set is unique, so this equals the parallel rounds of [`peaks_space`] (a property
-/// test holds the two equal); it is the CPU's schedule because it costs one pass, not one per
-/// round.
+/// test holds the two equal). [`peaks_passes`] uses it; the CPU backend runs the same walk
+/// over a candidate list with a grid of kept peaks ([`space_grid`]).
 pub fn space_greedy(p: &PeaksParams, d2: &[u32], state: &mut [u32]) {
     let w = p.dims.width as i64;
     let h = p.dims.height as i64;
