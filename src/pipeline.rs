@@ -239,8 +239,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     lap("components");
     let labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
     lap("watershed");
-    let sums =
-        cpu::measure::measure_sums(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
+    let sums = cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     lap("measure");
     Ok(Stages {
         dims,

@@ -10,6 +10,7 @@
 use floodseg::cpu::components::{components, components_passes};
 use floodseg::cpu::distance::{distance, distance_passes, DistanceMode};
 use floodseg::cpu::gray::{gray, gray_image, GrayParams};
+use floodseg::cpu::measure::{measure, measure_sums};
 use floodseg::cpu::opening::{opening, opening_passes, Structure};
 use floodseg::cpu::peaks::{peaks, peaks_passes, peaks_rounds, PeaksParams};
 use floodseg::cpu::threshold::{
@@ -220,6 +221,26 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Random labels (0 and labels beyond `n` included) on images tall enough to be split into
+    /// several bands.
+    #[test]
+    fn measure_bands_equal_measure_sums(
+        w in 1usize..=300,
+        h in 1usize..=3000,
+        n in 0u32..=50,
+        seed in any::<u64>(),
+    ) {
+        let mut rng = floodseg::synth::SplitMix64(seed);
+        let labels: Vec<u32> = (0..w * h).map(|_| (rng.next() % (n as u64 + 3)) as u32).collect();
+        let keys: Vec<u32> = (0..w * h).map(|_| (rng.next() % 65536) as u32).collect();
+        let dims = Dims::new(w, h);
+        prop_assert!(measure(dims, &labels, &keys, false, n) == measure_sums(dims, &labels, &keys, false, n));
+    }
+}
+
 /// Large colonies (odd sizes, several parallel chunks per pass): every stage's fast schedule
 /// equals the passes on the pipeline's own intermediate images.
 #[test]
@@ -274,6 +295,10 @@ fn fast_paths_equal_passes_on_colonies() {
             );
             let (mk, n) = components_passes(dims, false, &pk);
             assert!(st.markers == mk && st.n_markers == n, "{case} markers");
+            let float = false;
+            let ms = measure(dims, &st.labels, &st.gray, float, st.n_markers);
+            let want = measure_sums(dims, &st.labels, &st.gray, float, st.n_markers);
+            assert!(ms == want, "{case} measure");
             let (a, na) = components(dims, true, &st.opened);
             let (b, nb) = components_passes(dims, true, &st.opened);
             assert!(a == b && na == nb, "{case} components 8-connected");
