@@ -363,7 +363,9 @@ pub fn distance_exact_rows(dims: Dims, mask: &[u32]) -> Vec<u32> {
 /// SciPy's phantom point when no column has background.
 ///
 /// Each run of foreground pixels `[a, e)` only needs the columns `a - 1 ..= e`: a background
-/// pixel (`g = 0`) at `a - 1` or `e` is closer than every column beyond it. The lower envelope
+/// pixel (`g = 0`) at `a - 1` or `e` is closer than every column beyond it. Short runs (the
+/// usual case: cells are narrow) search outwards from each pixel ([`search_run`]); long ones,
+/// or runs next to a column without background, build the lower envelope. The lower envelope
 /// of a run's parabolas is kept without divisions: the left end of a parabola's interval is the
 /// exact rational `zn / zd` (`zd > 0`) and every comparison is a cross-multiplication in `i64`.
 /// Only the minimum's *value* is output, and it does not depend on how ties between equally
@@ -382,7 +384,43 @@ fn envelope_row(y: u32, mask: &[u32], d2: &mut [u32], s: &mut EnvelopeScratch) {
         }
         let lo = a.saturating_sub(1);
         let hi = x.min(w - 1);
-        envelope_run(y, lo, hi, a, &mut d2[a..x], s);
+        if x - a <= SEARCH_RUN && s.g[lo..=hi].iter().all(|&g| g != G_INF) {
+            search_run(lo, hi, a, &mut d2[a..x], &s.g);
+        } else {
+            envelope_run(y, lo, hi, a, &mut d2[a..x], s);
+        }
+    }
+}
+
+/// Runs up to this length take [`search_run`] instead of [`envelope_run`].
+const SEARCH_RUN: usize = 48;
+
+/// `d2[x - a] = min_u (x - u)² + g(u)²` over `u ∈ lo..=hi` (all `g` finite) by searching
+/// outwards from `x` until `dx²` reaches the best value found: the exact minimum, cheap when
+/// distances are small (short runs).
+fn search_run(lo: usize, hi: usize, a: usize, d2: &mut [u32], g: &[u32]) {
+    for (i, d) in d2.iter_mut().enumerate() {
+        let x = a + i;
+        let mut best = g[x] * g[x];
+        let mut dx = 1usize;
+        while dx * dx < best as usize {
+            let left = x >= lo + dx;
+            let right = x + dx <= hi;
+            if !left && !right {
+                break;
+            }
+            let dd = (dx * dx) as u32;
+            if left {
+                let gu = g[x - dx];
+                best = best.min(dd + gu * gu);
+            }
+            if right {
+                let gu = g[x + dx];
+                best = best.min(dd + gu * gu);
+            }
+            dx += 1;
+        }
+        *d = best;
     }
 }
 
