@@ -213,9 +213,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         timings.push((name, now - clock));
         clock = now;
     };
-    let mut gray = vec![0u32; n];
-    cpu::gray::gray_image(&gp, &samples, &mut gray);
-    drop(samples);
+    let gray = cpu::gray::gray_keys(&gp, samples);
     lap("gray");
 
     let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &gray);

@@ -9,7 +9,7 @@
 
 use floodseg::cpu::components::{components, components_passes};
 use floodseg::cpu::distance::{distance, distance_passes, DistanceMode};
-use floodseg::cpu::gray::{gray, gray_image, GrayParams};
+use floodseg::cpu::gray::{gray, gray_image, gray_keys, GrayParams};
 use floodseg::cpu::measure::{measure, measure_sums};
 use floodseg::cpu::opening::{opening, opening_passes, Structure};
 use floodseg::cpu::peaks::{peaks, peaks_passes, peaks_rounds, PeaksParams};
@@ -203,6 +203,8 @@ proptest! {
         gray_image(&p, &samples, &mut got);
         gray(&p, &samples, &mut want);
         prop_assert!(got == want, "{}", first_diff(w, &got, &want));
+        let keys = gray_keys(&p, samples);
+        prop_assert!(keys == want, "gray_keys: {}", first_diff(w, &keys, &want));
     }
 
     #[test]

@@ -87,3 +87,23 @@ pub fn gray_image(params: &GrayParams, samples: &[u32], keys: &mut [u32]) {
             }
         });
 }
+
+/// The whole gray stage taking the samples by value: one-channel images become their keys in
+/// place (integers are their own keys, floats are mapped by [`f32_key`]), so no second image is
+/// allocated; other layouts go through [`gray_image`]. Same keys as [`gray`].
+pub fn gray_keys(params: &GrayParams, mut samples: Vec<u32>) -> Vec<u32> {
+    use rayon::prelude::*;
+    let n = params.dims.len();
+    if params.channels == 1 {
+        samples.truncate(n);
+        if params.is_float != 0 {
+            samples
+                .par_chunks_mut(1 << 14)
+                .for_each(|c| c.iter_mut().for_each(|s| *s = f32_key(*s)));
+        }
+        return samples;
+    }
+    let mut keys = vec![0u32; n];
+    gray_image(params, &samples, &mut keys);
+    keys
+}
