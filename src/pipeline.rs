@@ -220,14 +220,12 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         timings.push((name, now - clock));
         clock = now;
     };
-    let mut gray = vec![0u32; n];
-    cpu::gray::gray(&gp, &samples, &mut gray);
-    drop(samples);
+    let gray = cpu::gray::gray_keys(&gp, samples);
     lap("gray");
 
     let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &gray);
     let mut mask = vec![0u32; n];
-    cpu::threshold::threshold(&tp, &gray, &mut mask);
+    cpu::threshold::threshold_image(&tp, &gray, &mut mask);
     lap("threshold");
 
     let opened =
@@ -246,8 +244,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     lap("components");
     let labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
     lap("watershed");
-    let sums =
-        cpu::measure::measure_sums(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
+    let sums = cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     lap("measure");
     Ok(Stages {
         dims,

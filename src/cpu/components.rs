@@ -123,8 +123,15 @@ pub fn cc_renumber(p: &CcParams, parent: &[u32], rank: &[u32], label: &mut [u32]
     }
 }
 
-/// The whole stage: labels and their count.
+/// The whole stage: labels and their count, by runs ([`components_runs`]). Equal to
+/// [`components_passes`] (tests/cpu_fast_paths.rs).
 pub fn components(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
+    components_runs(dims, diagonal, fg)
+}
+
+/// The whole stage with the shader's passes (`cc_init`, `cc_merge`, `cc_flatten`, `cc_roots`,
+/// `scan`, `cc_renumber`): labels and their count.
+pub fn components_passes(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     let p = CcParams {
         dims,
         diagonal: diagonal as u32,
@@ -141,4 +148,109 @@ pub fn components(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     let mut label = vec![0u32; n];
     cc_renumber(&p, &parent, &rank, &mut label);
     (label, count)
+}
+
+/// A horizontal run of foreground pixels `[x0, x1)` in row `y`.
+#[derive(Clone, Copy)]
+struct Run {
+    y: u32,
+    x0: u32,
+    x1: u32,
+}
+
+/// The same labelling as [`components_passes`] with the union-find over *runs* instead of
+/// pixels (cheap on sparse images such as the kept peaks): runs are numbered in raster order of
+/// their first pixel, each run is united with the overlapping runs of the row above (touching
+/// diagonally too with 8-connectivity), the smaller run index always becomes the root — so each
+/// component's root is its first run, whose first pixel is the component's first pixel — and
+/// roots are ranked in run order: raster order of first pixels, as `scipy.ndimage.label`.
+pub fn components_runs(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
+    let w = dims.width as usize;
+    let n = dims.len();
+    let mut label = vec![0u32; n];
+    if n == 0 {
+        return (label, 0);
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    let mut parent: Vec<u32> = Vec::new();
+    let mut prev = 0..0; // runs of the previous row
+    let reach = diagonal as u32; // runs touch if they overlap after widening by `reach`
+    for (y, row) in fg.chunks_exact(w).enumerate() {
+        let start = runs.len();
+        let mut x = 0usize;
+        while x < w {
+            // skip background quickly, 32 pixels at a time
+            if x % 32 == 0 && x + 32 <= w && row[x..x + 32].iter().fold(0, |a, &v| a | v) == 0 {
+                x += 32;
+                continue;
+            }
+            if row[x] == 0 {
+                x += 1;
+                continue;
+            }
+            let x0 = x;
+            while x < w && row[x] != 0 {
+                x += 1;
+            }
+            runs.push(Run {
+                y: y as u32,
+                x0: x0 as u32,
+                x1: x as u32,
+            });
+            parent.push(parent.len() as u32);
+        }
+        let cur = start..runs.len();
+        // unite with overlapping runs of the previous row (two pointers, both sorted by x)
+        let mut j = prev.start;
+        for i in cur.clone() {
+            let a = runs[i];
+            while j < prev.end && runs[j].x1 + reach <= a.x0 {
+                j += 1;
+            }
+            let mut k = j;
+            while k < prev.end && runs[k].x0 < a.x1 + reach {
+                union_runs(&mut parent, i as u32, k as u32);
+                k += 1;
+            }
+        }
+        prev = cur;
+    }
+    // rank roots in run order
+    let mut rank = vec![0u32; runs.len()];
+    let mut count = 0u32;
+    for r in 0..runs.len() {
+        let root = find(&parent, r as u32) as usize;
+        if root == r {
+            count += 1;
+            rank[r] = count;
+        } else {
+            rank[r] = rank[root];
+        }
+        let run = runs[r];
+        let i = run.y as usize * w;
+        label[i + run.x0 as usize..i + run.x1 as usize].fill(rank[r]);
+    }
+    (label, count)
+}
+
+/// Union of the trees of runs `a` and `b` with path halving, the larger root hooked under the
+/// smaller.
+fn union_runs(parent: &mut [u32], a: u32, b: u32) {
+    let mut a = find_halving(parent, a);
+    let mut b = find_halving(parent, b);
+    if a > b {
+        std::mem::swap(&mut a, &mut b);
+    }
+    if a != b {
+        parent[b as usize] = a;
+    }
+}
+
+fn find_halving(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let gp = parent[parent[i as usize] as usize];
+        parent[i as usize] = gp;
+        i = gp;
+    }
+    i
 }

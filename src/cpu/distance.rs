@@ -272,8 +272,18 @@ pub fn jfa_finish(p: &DistParams, mask: &[u32], seed: &[u32], d2: &mut [u32]) {
     }
 }
 
-/// The whole distance stage on the CPU.
+/// The whole distance stage on the CPU: the exact transform by [`distance_exact_rows`]
+/// (row-oriented, rows in parallel), jump flooding by its passes.
 pub fn distance(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
+    match mode {
+        DistanceMode::Exact => distance_exact_rows(dims, mask),
+        DistanceMode::Jfa(_) => distance_passes(dims, mode, mask),
+    }
+}
+
+/// The whole distance stage with the shader's schedule: [`edt_cols`] + [`edt_rows`] (exact), or
+/// the jump-flooding passes. [`distance`] must equal it (tests/cpu_fast_paths.rs).
+pub fn distance_passes(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
     let n = dims.len();
     let mut d2 = vec![0u32; n];
     match mode {
@@ -297,4 +307,191 @@ pub fn distance(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
         }
     }
     d2
+}
+
+/// The exact transform of [`edt_cols`] + [`edt_rows`], scheduled for a CPU: the column pass runs
+/// as two sweeps over whole rows (down, then up; contiguous and vectorisable instead of one
+/// strided walk per column), and the row pass runs rows in parallel with per-thread scratch,
+/// one lower envelope per run of foreground pixels ([`envelope_row`]). Same integer minimum
+/// per pixel; each row's result depends only on its own `g` row, so the output does not depend
+/// on the thread count. Class: *map* per pass.
+pub fn distance_exact_rows(dims: Dims, mask: &[u32]) -> Vec<u32> {
+    let w = dims.width as usize;
+    let n = dims.len();
+    // Column pass, into the output buffer: g[y, x] = rows to the nearest background of column
+    // x (G_INF if none); g is 0 exactly on background, where d2 is 0 too. Finite runs stay far
+    // below G_INF (MAX_SIDE), so `saturating_add` keeps G_INF sticky exactly as `edt_cols`'
+    // explicit test does.
+    let mut d2 = vec![0u32; n];
+    if n == 0 {
+        return d2;
+    }
+    let mut run = vec![G_INF; w];
+    for (grow, mrow) in d2.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
+        for ((gv, &mv), r) in grow.iter_mut().zip(mrow).zip(run.iter_mut()) {
+            *r = if mv == 0 { 0 } else { r.saturating_add(1) };
+            *gv = *r;
+        }
+    }
+    run.fill(G_INF);
+    for (grow, mrow) in d2.chunks_exact_mut(w).rev().zip(mask.chunks_exact(w).rev()) {
+        for ((gv, &mv), r) in grow.iter_mut().zip(mrow).zip(run.iter_mut()) {
+            *r = if mv == 0 { 0 } else { r.saturating_add(1) };
+            *gv = (*gv).min(*r);
+        }
+    }
+    // Row pass, in place: each row's g is copied to scratch first.
+    use rayon::prelude::*;
+    d2.par_chunks_mut(w)
+        .zip(mask.par_chunks(w))
+        .enumerate()
+        .with_min_len(8)
+        .for_each_init(
+            || EnvelopeScratch::new(w),
+            |s, (y, (drow, mrow))| {
+                if mrow.iter().any(|&m| m != 0) {
+                    s.g.copy_from_slice(drow);
+                    envelope_row(y as u32, mrow, drow, s);
+                }
+            },
+        );
+    d2
+}
+
+/// One row of [`edt_rows`] on row slices: `d2[x] = min_u (x - u)² + g(u)²` over columns with
+/// finite `g` (`s.g`), for the row's foreground pixels (`d2` already holds 0 on background);
+/// SciPy's phantom point when no column has background.
+///
+/// Each run of foreground pixels `[a, e)` only needs the columns `a - 1 ..= e`: a background
+/// pixel (`g = 0`) at `a - 1` or `e` is closer than every column beyond it. Short runs (the
+/// usual case: cells are narrow) search outwards from each pixel ([`search_run`]); long ones,
+/// or runs next to a column without background, build the lower envelope. The lower envelope
+/// of a run's parabolas is kept without divisions: the left end of a parabola's interval is the
+/// exact rational `zn / zd` (`zd > 0`) and every comparison is a cross-multiplication in `i64`.
+/// Only the minimum's *value* is output, and it does not depend on how ties between equally
+/// good parabolas are broken, so the bytes equal `edt_rows`' floor-division envelope.
+fn envelope_row(y: u32, mask: &[u32], d2: &mut [u32], s: &mut EnvelopeScratch) {
+    let w = mask.len();
+    let mut x = 0usize;
+    while x < w {
+        if mask[x] == 0 {
+            x += 1;
+            continue;
+        }
+        let a = x;
+        while x < w && mask[x] != 0 {
+            x += 1;
+        }
+        let lo = a.saturating_sub(1);
+        let hi = x.min(w - 1);
+        if x - a <= SEARCH_RUN && s.g[lo..=hi].iter().all(|&g| g != G_INF) {
+            search_run(lo, hi, a, &mut d2[a..x], &s.g);
+        } else {
+            envelope_run(y, lo, hi, a, &mut d2[a..x], s);
+        }
+    }
+}
+
+/// Runs up to this length take [`search_run`] instead of [`envelope_run`].
+const SEARCH_RUN: usize = 48;
+
+/// `d2[x - a] = min_u (x - u)² + g(u)²` over `u ∈ lo..=hi` (all `g` finite) by searching
+/// outwards from `x` until `dx²` reaches the best value found: the exact minimum, cheap when
+/// distances are small (short runs).
+fn search_run(lo: usize, hi: usize, a: usize, d2: &mut [u32], g: &[u32]) {
+    for (i, d) in d2.iter_mut().enumerate() {
+        let x = a + i;
+        let mut best = g[x] * g[x];
+        let mut dx = 1usize;
+        while dx * dx < best as usize {
+            let left = x >= lo + dx;
+            let right = x + dx <= hi;
+            if !left && !right {
+                break;
+            }
+            let dd = (dx * dx) as u32;
+            if left {
+                let gu = g[x - dx];
+                best = best.min(dd + gu * gu);
+            }
+            if right {
+                let gu = g[x + dx];
+                best = best.min(dd + gu * gu);
+            }
+            dx += 1;
+        }
+        *d = best;
+    }
+}
+
+/// The envelope of the parabolas of columns `lo..=hi` (finite `g` only), evaluated at the
+/// columns `a .. a + d2.len()`.
+fn envelope_run(y: u32, lo: usize, hi: usize, a: usize, d2: &mut [u32], s: &mut EnvelopeScratch) {
+    let EnvelopeScratch { g, v, f, zn, zd } = s;
+    let mut k: usize = 0; // number of parabolas in the envelope
+    for (u, &gu) in g[lo..=hi].iter().enumerate() {
+        if gu == G_INF {
+            continue;
+        }
+        let fu = gu as i64 * gu as i64;
+        let ui = (lo + u) as i64;
+        while k > 0 {
+            let q = v[k - 1] as i64;
+            // u is at least as good as q from x = n / d on
+            let n = ui * ui - q * q + fu - f[k - 1];
+            let d = 2 * (ui - q);
+            // parabola q is hidden when that is not after its own left end (the first
+            // parabola's left end is −∞)
+            if k > 1 && n * zd[k - 1] <= zn[k - 1] * d {
+                k -= 1;
+                continue;
+            }
+            zn[k] = n;
+            zd[k] = d;
+            break;
+        }
+        v[k] = ui as u32;
+        f[k] = fu;
+        k += 1;
+    }
+    if k == 0 {
+        // No column has background: the whole image is foreground (SciPy's phantom point).
+        let yy = y + 1;
+        for (x, d) in d2.iter_mut().enumerate() {
+            let x = (a + x) as u32;
+            *d = yy * yy + x * x;
+        }
+        return;
+    }
+    let mut j = 0usize;
+    for (x, d) in d2.iter_mut().enumerate() {
+        let xi = (a + x) as i64;
+        while j + 1 < k && zn[j + 1] <= xi * zd[j + 1] {
+            j += 1;
+        }
+        let dx = xi - v[j] as i64;
+        *d = (dx * dx + f[j]) as u32;
+    }
+}
+
+/// Per-thread scratch of [`envelope_row`]: the row's `g`, the envelope's parabolas (apex
+/// column `v`, height `f`) and the left ends `zn / zd` of their intervals.
+struct EnvelopeScratch {
+    g: Vec<u32>,
+    v: Vec<u32>,
+    f: Vec<i64>,
+    zn: Vec<i64>,
+    zd: Vec<i64>,
+}
+
+impl EnvelopeScratch {
+    fn new(w: usize) -> Self {
+        EnvelopeScratch {
+            g: vec![0; w],
+            v: vec![0; w],
+            f: vec![0; w],
+            zn: vec![0; w],
+            zd: vec![0; w],
+        }
+    }
 }

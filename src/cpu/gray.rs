@@ -57,3 +57,53 @@ pub fn gray(params: &GrayParams, samples: &[u32], keys: &mut [u32]) {
         };
     }
 }
+
+/// The whole gray stage on the CPU: the keys of [`gray`], computed per channel layout in
+/// parallel chunks of pixels (a *map*: each key depends on its own samples only).
+pub fn gray_image(params: &GrayParams, samples: &[u32], keys: &mut [u32]) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 14;
+    let c = params.channels as usize;
+    let n = params.dims.len();
+    let keys = &mut keys[..n];
+    let samples = &samples[..n * c];
+    keys.par_chunks_mut(CHUNK)
+        .zip(samples.par_chunks(CHUNK * c))
+        .for_each(|(k, s)| {
+            if c >= 3 {
+                for (k, s) in k.iter_mut().zip(s.chunks_exact(c)) {
+                    *k = 2125 * s[0] + 7154 * s[1] + 721 * s[2];
+                }
+            } else if params.is_float != 0 {
+                for (k, s) in k.iter_mut().zip(s.iter().step_by(c)) {
+                    *k = f32_key(*s);
+                }
+            } else if c == 1 {
+                k.copy_from_slice(s);
+            } else {
+                for (k, s) in k.iter_mut().zip(s.iter().step_by(c)) {
+                    *k = *s;
+                }
+            }
+        });
+}
+
+/// The whole gray stage taking the samples by value: one-channel images become their keys in
+/// place (integers are their own keys, floats are mapped by [`f32_key`]), so no second image is
+/// allocated; other layouts go through [`gray_image`]. Same keys as [`gray`].
+pub fn gray_keys(params: &GrayParams, mut samples: Vec<u32>) -> Vec<u32> {
+    use rayon::prelude::*;
+    let n = params.dims.len();
+    if params.channels == 1 {
+        samples.truncate(n);
+        if params.is_float != 0 {
+            samples
+                .par_chunks_mut(1 << 14)
+                .for_each(|c| c.iter_mut().for_each(|s| *s = f32_key(*s)));
+        }
+        return samples;
+    }
+    let mut keys = vec![0u32; n];
+    gray_image(params, &samples, &mut keys);
+    keys
+}

@@ -24,6 +24,12 @@
 //!    undecided candidate is *kept* once every higher-priority candidate within distance `< m` is
 //!    rejected, *rejected* once one of them is kept. Identical to the sequential walk, in any
 //!    schedule. With `m <= 1` no two distinct pixels conflict and every candidate is kept.
+//!
+//! The CPU backend runs [`peaks`] = [`peaks_fast`]: the same rule with a CPU schedule (box
+//! maximum over the ROI only, by in-cache doubling along rows and van Herk / Gil-Werman blocks
+//! along columns; the spacing walk over a sorted candidate list with a grid of kept peaks).
+//! [`peaks_passes`] (these passes, greedy spacing) and [`peaks_rounds`] (these passes, spacing
+//! rounds) stay as its references; `tests/cpu_fast_paths.rs` holds all three equal.
 
 use super::opening::{dilate, erode, MorphParams, Structure};
 use super::{Dims, Rect, NONE};
@@ -267,8 +273,8 @@ pub fn peaks_output(p: &PeaksParams, state: &[u32], peaks: &mut [u32]) {
 /// The spacing walk done sequentially, as `ensure_spacing` does it: candidates in priority order,
 /// each kept unless a kept one lies within Chebyshev distance `< m`. The lexicographically-first
 /// independent set is unique, so this equals the parallel rounds of [`peaks_space`] (a property
-/// test holds the two equal); it is the CPU's schedule because it costs one pass, not one per
-/// round.
+/// test holds the two equal). [`peaks_passes`] uses it; the CPU backend runs the same walk
+/// over a candidate list with a grid of kept peaks ([`space_grid`]).
 pub fn space_greedy(p: &PeaksParams, d2: &[u32], state: &mut [u32]) {
     let w = p.dims.width as i64;
     let h = p.dims.height as i64;
@@ -294,9 +300,261 @@ pub fn space_greedy(p: &PeaksParams, d2: &[u32], state: &mut [u32]) {
     }
 }
 
-/// The whole peaks stage on the CPU, spacing by [`space_greedy`]. Returns the 0/1 peak image.
+/// The whole peaks stage on the CPU: the same rule as the passes, scheduled for a CPU
+/// ([`peaks_fast`]). Returns the 0/1 peak image. Equal to [`peaks_passes`] and
+/// [`peaks_rounds`] (tests/cpu_fast_paths.rs).
 pub fn peaks(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    peaks_fast(p, mask, d2)
+}
+
+/// The whole peaks stage with the shader's passes, spacing by [`space_greedy`] (the CPU's
+/// schedule before [`peaks_fast`]; kept as the reference it is tested against).
+pub fn peaks_passes(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
     peaks_scheduled(p, mask, d2, false)
+}
+
+/// `peaks_bounds` on row slices: the ROI and `min(d2)` (same [`BOUNDS_INIT`] convention).
+pub fn bounds_rows(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> [u32; 5] {
+    let mut b = BOUNDS_INIT;
+    let (w, h, m) = (
+        p.dims.width as usize,
+        p.dims.height as usize,
+        p.min_distance as usize,
+    );
+    b[4] = d2[..p.dims.len()].iter().copied().min().unwrap_or(NONE);
+    if h <= 2 * m || w <= 2 * m {
+        return b;
+    }
+    for y in m..h - m {
+        let row = &mask[y * w + m..y * w + w - m];
+        let Some(first) = row.iter().position(|&v| v != 0) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
+        let y = y as u32;
+        b[0] = b[0].min(y);
+        b[1] = b[1].min((first + m) as u32);
+        b[2] = b[2].max(y);
+        b[3] = b[3].max((last + m) as u32);
+    }
+    b
+}
+
+/// The window `[lo, hi]` clipped to what can reach inside a range of `len` pixels (offsets
+/// beyond `len - 1` only ever fall outside it, so clipping them changes no clipped window).
+fn window_within(lo: i32, hi: i32, len: usize) -> (usize, usize) {
+    let l = len as i64 - 1;
+    let lo = (-(lo as i64)).min(l) as usize; // pixels before
+    let hi = (hi as i64).min(l) as usize; // pixels after
+    (lo, hi)
+}
+
+/// The spacing walk of [`space_greedy`] over a list of candidate indices, with the kept peaks in
+/// a grid of `m × m` cells instead of scanning each candidate's window: two kept peaks are at
+/// least `m` apart (Chebyshev), so a cell holds at most one, and every kept peak within
+/// distance `< m` of a pixel lies in the 3×3 cells around the pixel's cell. Returns the kept
+/// indices.
+fn space_grid(p: &PeaksParams, d2: &[u32], cands: &[u32]) -> Vec<u32> {
+    let m = p.min_distance as usize;
+    let mut keys: Vec<u64> = cands
+        .iter()
+        .map(|&i| ((!d2[i as usize] as u64) << 32) | i as u64)
+        .collect();
+    keys.sort_unstable(); // d2 descending, then index ascending (all keys distinct)
+    let order = keys.into_iter().map(|k| k as u32);
+    if m <= 1 {
+        return order.collect(); // nothing conflicts
+    }
+    let w = p.dims.width as usize;
+    let h = p.dims.height as usize;
+    let (cw, ch) = (w.div_ceil(m), h.div_ceil(m));
+    let mut cell = vec![NONE; cw * ch];
+    let mut kept = Vec::new();
+    for i in order {
+        let (y, x) = (i as usize / w, i as usize % w);
+        let (cy, cx) = (y / m, x / m);
+        let mut blocked = false;
+        'scan: for ny in cy.saturating_sub(1)..=(cy + 1).min(ch - 1) {
+            for nx in cx.saturating_sub(1)..=(cx + 1).min(cw - 1) {
+                let k = cell[ny * cw + nx];
+                if k != NONE {
+                    let (ky, kx) = (k as usize / w, k as usize % w);
+                    if ky.abs_diff(y) < m && kx.abs_diff(x) < m {
+                        blocked = true;
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        if !blocked {
+            cell[cy * cw + cx] = i;
+            kept.push(i);
+        }
+    }
+    kept
+}
+
+/// `d[i] = max(d[i], s[i])` over equal-length slices (vectorisable).
+#[inline]
+fn max_into(d: &mut [u32], s: &[u32]) {
+    for (d, &s) in d.iter_mut().zip(s) {
+        *d = (*d).max(s);
+    }
+}
+
+/// `out[c] = max(pa[c .. c + s])` for `c < out.len()` (`pa.len() == out.len() + s - 1`), by
+/// doubling widths 1, 2, 4, … and one final overlapping step: `O(log s)` vectorisable passes
+/// over a row in cache. `pa` and `pb` are scratch and left overwritten.
+fn window_max_row(pa: &mut Vec<u32>, pb: &mut Vec<u32>, s: usize, out: &mut [u32]) {
+    let l = out.len();
+    let mut len = pa.len();
+    let mut k = 1usize;
+    pb.resize(len, 0);
+    // invariant: pa[j] = max of the original pa[j .. j + k], for j < len
+    while 2 * k <= s {
+        for ((d, &x), &y) in pb[..len - k]
+            .iter_mut()
+            .zip(&pa[..len - k])
+            .zip(&pa[k..len])
+        {
+            *d = x.max(y);
+        }
+        std::mem::swap(pa, pb);
+        len -= k;
+        k *= 2;
+    }
+    out.copy_from_slice(&pa[..l]);
+    if k < s {
+        max_into(out, &pa[s - k..s - k + l]); // windows [c, c + k) and [c + s - k, c + s)
+    }
+}
+
+/// The whole peaks stage scheduled for a CPU, same rule as [`peaks_passes`]: bounds by rows;
+/// the box maximum only over the ROI, where the clipped window equals the full window over the
+/// ROI padded with zeros (every value is ≥ 0 and the window holds its own pixel), so each axis
+/// is a plain sliding maximum — along rows by doubling in cache ([`window_max_row`]), along
+/// columns by van Herk / Gil-Werman over blocks of `s` rows (a suffix and a prefix maximum,
+/// three row operations per row whatever `s`), fused with the candidate test; blocks run in
+/// parallel and are collected in row order. Then the spacing walk with a grid of kept peaks
+/// ([`space_grid`]).
+pub fn peaks_fast(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    use rayon::prelude::*;
+    let n = p.dims.len();
+    let w = p.dims.width as usize;
+    let mut out = vec![0u32; n];
+    let bounds = bounds_rows(p, mask, d2);
+    let roi = roi_of(&bounds);
+    if roi.is_empty() {
+        return out;
+    }
+    let (y0, x0) = (roi.y0 as usize, roi.x0 as usize);
+    let rh = (roi.y1 - roi.y0) as usize + 1;
+    let rw = (roi.x1 - roi.x0) as usize + 1;
+    let (lo, hi) = p.window();
+    let (before, after) = window_within(lo, hi, rw);
+    let sh = before + after + 1;
+    let (above, below) = window_within(lo, hi, rh);
+    let sv = above + below + 1;
+    // Row maxima of the masked d2 for the ROI rows, between `above` and `below` zero rows.
+    let total = rh + sv - 1;
+    let mut hm = vec![0u32; total * rw];
+    hm[above * rw..(above + rh) * rw]
+        .par_chunks_mut(rw)
+        .enumerate()
+        .with_min_len(4)
+        .for_each_init(
+            || (vec![0u32; rw + sh - 1], Vec::new()),
+            |(pa, pb), (r, hrow)| {
+                let i = (y0 + r) * w + x0;
+                pa.resize(rw + sh - 1, 0);
+                pa[..before].fill(0);
+                pa[before + rw..].fill(0);
+                for ((o, &m), &d) in pa[before..before + rw]
+                    .iter_mut()
+                    .zip(&mask[i..i + rw])
+                    .zip(&d2[i..i + rw])
+                {
+                    *o = if m != 0 { d } else { 0 };
+                }
+                window_max_row(pa, pb, sh, hrow);
+            },
+        );
+    let hrow = |r: usize| &hm[r * rw..(r + 1) * rw];
+    // Column maxima over blocks of `sv` output rows, fused with the candidate test.
+    let all = all_are_candidates(p, &bounds);
+    let dmin = bounds[4];
+    let blocks: Vec<(bool, Vec<u32>)> = (0..rh.div_ceil(sv))
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), vec![0u32; rw]),
+            |(suf, pre, run), b| {
+                let (r0, r1) = (b * sv, ((b + 1) * sv).min(rh)); // output rows
+                                                                 // suf row r - r0 = max of rows r ..= min(r0 + sv, total) - 1
+                let bend = (r0 + sv).min(total);
+                suf.resize((r1 - r0) * rw, 0);
+                run.copy_from_slice(hrow(bend - 1));
+                for r in (r0..bend).rev() {
+                    if r < bend - 1 {
+                        max_into(run, hrow(r));
+                    }
+                    if r < r1 {
+                        suf[(r - r0) * rw..(r - r0 + 1) * rw].copy_from_slice(run);
+                    }
+                }
+                // pre row t = max of rows r0 + sv ..= r0 + sv + t (the next block's prefix)
+                let np = r1 - r0 - 1;
+                pre.resize(np * rw, 0);
+                for t in 0..np {
+                    if t == 0 {
+                        run.copy_from_slice(hrow(r0 + sv));
+                    } else {
+                        max_into(run, hrow(r0 + sv + t));
+                    }
+                    pre[t * rw..(t + 1) * rw].copy_from_slice(run);
+                }
+                let mut flag = false;
+                let mut cands = Vec::new();
+                for r in r0..r1 {
+                    // window rows r ..= r + sv - 1 = [r, block end) ∪ [next block start, r + sv)
+                    let wm = &mut suf[(r - r0) * rw..(r - r0 + 1) * rw];
+                    if r > r0 {
+                        max_into(wm, &pre[(r - r0 - 1) * rw..(r - r0) * rw]);
+                    }
+                    let i0 = (y0 + r) * w + x0;
+                    let (mrow, drow) = (&mask[i0..i0 + rw], &d2[i0..i0 + rw]);
+                    for (c, ((&m, &d), &wmax)) in mrow.iter().zip(drow).zip(wm.iter()).enumerate() {
+                        if m != 0 {
+                            flag |= d != wmax;
+                            if d > dmin && (all || d == wmax) {
+                                cands.push((i0 + c) as u32);
+                            }
+                        }
+                    }
+                }
+                (flag, cands)
+            },
+        )
+        .collect();
+    drop(hm);
+    let flag = blocks.iter().any(|r| r.0);
+    let mut cands: Vec<u32> = blocks.into_iter().flat_map(|r| r.1).collect();
+    if !flag && !all {
+        // every mask pixel is its own window maximum: the pixels the ROI's opening removes
+        let opened = super::opening::opening(p.dims, roi, Structure::Cross, 1, mask);
+        cands.clear();
+        for r in 0..rh {
+            let i0 = (y0 + r) * w + x0;
+            for i in i0..i0 + rw {
+                if mask[i] != 0 && opened[i] == 0 && d2[i] > dmin {
+                    cands.push(i as u32);
+                }
+            }
+        }
+    }
+    for i in space_grid(p, d2, &cands) {
+        out[i as usize] = 1;
+    }
+    out
 }
 
 /// The whole peaks stage with the shader's schedule: spacing by [`peaks_space`] rounds.

@@ -50,6 +50,28 @@ pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
     }
 }
 
+/// The whole threshold stage on the CPU: the mask of [`threshold`], with the mode resolved once
+/// and the pixels compared in parallel chunks (a *map*).
+pub fn threshold_image(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 14;
+    let n = params.dims.len();
+    let b = params.bound;
+    let mode = params.mode;
+    mask[..n]
+        .par_chunks_mut(CHUNK)
+        .zip(keys[..n].par_chunks(CHUNK))
+        .for_each(|(m, k)| {
+            let it = m.iter_mut().zip(k);
+            match mode {
+                MODE_ALL => it.for_each(|(m, _)| *m = 1),
+                MODE_ABOVE => it.for_each(|(m, &k)| *m = (k > b) as u32),
+                MODE_BELOW => it.for_each(|(m, &k)| *m = (k < b) as u32),
+                _ => it.for_each(|(m, _)| *m = 0),
+            }
+        });
+}
+
 /// Entry point `threshold_histogram` (*order-free reduction*, `atomicAdd`): `hist[key] += 1`
 /// for every pixel. Used for Otsu on integer gray images, whose keys are the sample values
 /// (`hist` has `full + 1` bins: 256 or 65536); keys beyond the last bin are not counted.
