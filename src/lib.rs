@@ -5,6 +5,7 @@
 //! Each stage's doc comment in [`cpu`] restates exactly what it computes (the project's
 //! contract, `SPEC.md`, kept beside the repository).
 
+pub mod bench;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
@@ -14,6 +15,7 @@ pub mod measure;
 pub mod pipeline;
 pub mod render;
 pub mod shaders;
+pub mod stream;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
 //! `floodseg` command line: a thin clap layer over the library.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -8,8 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
+use floodseg::io::{FrameSource, LabelType, StackWriter, TextStream};
 use floodseg::pipeline::{Backend, Params, Segmenter, Stages};
-use floodseg::{io, measure, render, synth, Error, Result};
+use floodseg::{bench, io, measure, render, stream, synth, Error, RawImage, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
@@ -24,19 +27,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Segment one image into an instance label TIFF and print the object count.
+    /// Segment an image, a multi-page TIFF stack, a folder or a glob of frames into instance
+    /// labels; print the object count.
     Segment(SegmentArgs),
-    /// Write a synthetic test image (the lecture's canvas).
+    /// Measure throughput: per-stage times, MP/s, frames/s and peak memory.
+    Bench(BenchArgs),
+    /// Write a synthetic test image (the lecture's canvas, or a colony of rods of any size).
     Synth(SynthArgs),
 }
 
+/// The pipeline's parameters (shared by `segment` and `bench`).
 #[derive(clap::Args)]
-struct SegmentArgs {
-    /// Input image: PNG or TIFF; 8/16-bit gray, RGB(A), or 32-bit float gray.
-    input: PathBuf,
-    /// Output label TIFF (u16 when the labels fit, else u32).
-    #[arg(short, long, value_name = "LABELS.tif")]
-    output: PathBuf,
+struct PipelineArgs {
     /// Threshold in the input's own units (0–255 for 8-bit, counts for 16-bit, rgb2gray×255
     /// for 8-bit RGB), or `otsu`.
     #[arg(
@@ -78,18 +80,66 @@ struct SegmentArgs {
     /// Backend: `cpu`, `gpu`, or `auto` (a hardware GPU if present, else the CPU).
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
-    /// Write every stage (mask, opened, distance2, peaks, markers, labels) as TIFF + PNG preview.
+    /// Frames segmented at once (CPU: default one per core; GPU: default 2, double buffering).
+    /// Outputs do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Channel of a multichannel ImageJ hyperstack to segment (0-based).
+    #[arg(long, value_name = "C")]
+    channel: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct SegmentArgs {
+    /// Input: PNG or TIFF image (8/16-bit gray, RGB(A), 32-bit float gray), a multi-page or
+    /// ImageJ TIFF stack (every page / every frame), a folder of frames (natural name order),
+    /// or a quoted glob such as 'frames/img_*.tif'.
+    input: PathBuf,
+    /// Output labels: `X.tif` writes one TIFF (a multi-page ImageJ stack for several frames);
+    /// a folder (existing, or a path without .tif) gets one label TIFF per frame.
+    #[arg(short, long, value_name = "LABELS.tif|DIR")]
+    output: PathBuf,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+    /// Write every stage (mask, opened, distance2, peaks, markers, labels) as TIFF + PNG
+    /// preview (for several frames: one subfolder per frame).
     #[arg(long, value_name = "DIR")]
     save_stages: Option<PathBuf>,
-    /// Write per-object measurements as CSV.
+    /// Write per-object measurements as CSV, one row per object per frame.
     #[arg(long, value_name = "CSV")]
     stats: Option<PathBuf>,
-    /// Write the input with coloured object outlines as PNG.
-    #[arg(long, value_name = "PNG")]
+    /// Write the object count of each frame as CSV (frame,objects).
+    #[arg(long, value_name = "CSV")]
+    counts: Option<PathBuf>,
+    /// Write the input with coloured object outlines as PNG (for several frames: a folder
+    /// with one PNG per frame).
+    #[arg(long, value_name = "PNG|DIR")]
     overlay: Option<PathBuf>,
-    /// Print each stage's time on stderr (on the GPU: the whole pipeline's).
+    /// Print each stage's time on stderr (mean per frame).
     #[arg(short, long)]
     verbose: bool,
+    /// No progress bar and no details on stderr (errors are still printed).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Frames to run: an image, stack, folder or glob as for `segment`; default: a synthetic
+    /// colony of rods (`synth colony`), a new one per frame.
+    input: Option<PathBuf>,
+    /// Size of the synthetic frames.
+    #[arg(long, value_name = "WxH", default_value = "1024x1024")]
+    size: String,
+    /// Frames to run (default: 20 synthetic frames, or every frame of INPUT; a single image is
+    /// repeated).
+    #[arg(long, value_name = "N")]
+    frames: Option<usize>,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -122,6 +172,9 @@ struct SynthArgs {
     /// Seed of the noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Size of a colony.
+    #[arg(long, value_name = "WxH", default_value = "1024x1024")]
+    size: String,
     /// Output file (.png or .tif).
     #[arg(short, long)]
     output: PathBuf,
@@ -129,8 +182,12 @@ struct SynthArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum SynthKind {
+    /// The lecture's 100×100 canvas with three dark disks.
     LectureDisks,
+    /// The same with 10 % salt noise.
     LectureNoisy,
+    /// Bright touching rods on a dark noisy background, any `--size`.
+    Colony,
 }
 
 fn main() -> ExitCode {
@@ -142,6 +199,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Segment(a) => run_segment(a),
+        Cmd::Bench(a) => run_bench(a),
         Cmd::Synth(a) => run_synth(a),
     };
     match result {
@@ -153,7 +211,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn params_of(a: &SegmentArgs) -> Result<Params> {
+fn params_of(a: &PipelineArgs) -> Result<Params> {
     let p = Params {
         level: parse_level(&a.threshold)?,
         dark: a.dark,
@@ -172,59 +230,326 @@ fn params_of(a: &SegmentArgs) -> Result<Params> {
         },
     };
     p.validate()?;
+    if a.threads == Some(0) {
+        return Err(Error::param("--threads", "must be at least 1"));
+    }
     Ok(p)
 }
 
-fn run_segment(a: SegmentArgs) -> Result<()> {
-    let params = params_of(&a)?;
-    let backend = match a.backend {
+fn backend_of(a: &PipelineArgs) -> Backend {
+    match a.backend {
         BackendArg::Cpu => Backend::Cpu,
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Auto => Backend::Auto,
+    }
+}
+
+/// Where the label images go.
+enum LabelsOut {
+    /// One single-page TIFF (one frame).
+    File(PathBuf),
+    /// One multi-page ImageJ stack, created at the first frame (its label type depends on it).
+    Stack(PathBuf, Option<StackWriter>),
+    /// One TIFF per frame in a folder.
+    Folder(PathBuf),
+}
+
+fn is_tiff_name(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e.eq_ignore_ascii_case("tiff"))
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Per-frame output names: the input files' stems for a folder or glob (when unique), else
+/// `frame_00000`, `frame_00001`, ….
+fn frame_namer(source: &FrameSource) -> impl Fn(usize) -> String {
+    let stems: Option<Vec<String>> = source.files().map(|files| {
+        files
+            .iter()
+            .map(|f| {
+                f.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    });
+    let unique = stems.as_ref().is_some_and(|v| {
+        let set: std::collections::HashSet<&String> = v.iter().collect();
+        set.len() == v.len() && v.iter().all(|s| !s.is_empty())
+    });
+    let stems = if unique { stems } else { None };
+    move |t| match &stems {
+        Some(v) if t < v.len() => v[t].clone(),
+        _ => format!("frame_{t:05}"),
+    }
+}
+
+/// The stack's label type: u16 when no frame can hold more than 65535 objects. Kept peaks are
+/// more than `min_distance` apart (Chebyshev), so a frame holds at most
+/// ⌈(W+M)/(M+1)⌉·⌈(H+M)/(M+1)⌉ markers, hence objects.
+fn stack_label_type(width: usize, height: usize, min_distance: u32) -> LabelType {
+    let m = min_distance as usize;
+    let bound = (width + m).div_ceil(m + 1) * (height + m).div_ceil(m + 1);
+    if bound <= u16::MAX as usize {
+        LabelType::U16
+    } else {
+        LabelType::U32
+    }
+}
+
+fn progress_bar(len: Option<usize>, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n as u64).with_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} frames  {per_sec}  ETA {eta}  {elapsed}",
+            )
+            .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {pos} frames  {per_sec}  {elapsed}")
+                .expect("a valid template"),
+        ),
     };
-    let img = io::read_image(&a.input)?;
-    let segmenter = Segmenter::new(backend)?;
-    eprintln!("floodseg: backend {}", segmenter.description());
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar
+}
+
+fn run_segment(a: SegmentArgs) -> Result<()> {
+    let params = params_of(&a.pipeline)?;
+    let source = FrameSource::open(&a.input, a.pipeline.channel)?;
+    let frames = source.len();
+    let single = frames == Some(1);
+    let folder_out = a.output.is_dir() || !is_tiff_name(&a.output);
+    let mut labels_out = if folder_out {
+        create_dir(&a.output)?;
+        LabelsOut::Folder(a.output.clone())
+    } else if single {
+        LabelsOut::File(a.output.clone())
+    } else {
+        LabelsOut::Stack(a.output.clone(), None)
+    };
+    // For one frame, --overlay and --save-stages name a file and a folder as they always did;
+    // for several, folders with one entry per frame.
+    let overlay_dir = a
+        .overlay
+        .as_ref()
+        .filter(|p| !single || p.is_dir())
+        .cloned();
+    if let Some(dir) = &overlay_dir {
+        create_dir(dir)?;
+    }
+    let mut stats = match &a.stats {
+        Some(p) => {
+            let mut t = TextStream::create(p)?;
+            t.write_str(&format!("frame,{}\n", measure::CSV_COLUMNS))?;
+            Some(t)
+        }
+        None => None,
+    };
+    let mut counts = match &a.counts {
+        Some(p) => {
+            let mut t = TextStream::create(p)?;
+            t.write_str("frame,objects\n")?;
+            Some(t)
+        }
+        None => None,
+    };
+
+    let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
+    let workers = a
+        .pipeline
+        .threads
+        .unwrap_or_else(|| stream::default_workers(&segmenter));
+    if !a.quiet {
+        eprintln!(
+            "floodseg: backend {}, {} worker{}",
+            segmenter.description(),
+            workers,
+            if workers == 1 { "" } else { "s" }
+        );
+    }
+    let name_of = frame_namer(&source);
+    let bar = progress_bar(frames, a.quiet);
     let t0 = Instant::now();
-    // Errors about the pixel data name the input file.
-    let stages = segmenter.segment(&img, &params).map_err(|e| match e {
+    let mut total_objects = 0u64;
+    let mut stage_totals: Vec<(&'static str, f64)> = Vec::new();
+    let mut shape = None;
+    let keep = if a.save_stages.is_some() {
+        stream::Keep::All
+    } else if a.overlay.is_some() {
+        stream::Keep::LabelsAndGray
+    } else {
+        stream::Keep::Labels
+    };
+    let outcome = stream::run(
+        source,
+        &segmenter,
+        &params,
+        workers,
+        keep,
+        |t, img, stages| {
+            let (w, h) = (img.width, img.height);
+            shape.get_or_insert((w, h, img.channels, img.samples.type_name()));
+            let name = name_of(t);
+            match &mut labels_out {
+                LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
+                LabelsOut::Folder(dir) => {
+                    io::write_labels_tiff(&dir.join(format!("{name}.tif")), w, h, &stages.labels)?
+                }
+                LabelsOut::Stack(path, writer) => {
+                    if writer.is_none() {
+                        let kind = stack_label_type(w, h, params.min_distance);
+                        *writer = Some(StackWriter::create(path, kind)?);
+                    }
+                    let writer = writer.as_mut().expect("created above");
+                    writer.write_frame(w, h, &stages.labels)?;
+                }
+            }
+            if let Some(dir) = &a.save_stages {
+                let dir = if single { dir.clone() } else { dir.join(&name) };
+                save_stages(&dir, &stages)?;
+            }
+            if let Some(csv) = &mut stats {
+                let mut text = String::new();
+                for p in stages.measure() {
+                    text.push_str(&format!("{t},{}\n", measure::csv_row(&p)));
+                }
+                csv.write_str(&text)?;
+            }
+            if let Some(csv) = &mut counts {
+                csv.write_str(&format!("{t},{}\n", stages.count()))?;
+            }
+            if let Some(overlay) = &a.overlay {
+                let png = match &overlay_dir {
+                    Some(dir) => dir.join(format!("{name}.png")),
+                    None => overlay.clone(),
+                };
+                let gray8 = gray_preview(&stages);
+                io::write_png_rgb8(
+                    &png,
+                    w,
+                    h,
+                    &render::outline_overlay(w, h, &gray8, &stages.labels),
+                )?;
+            }
+            total_objects += u64::from(stages.count());
+            for (k, (name, d)) in stages.timings.iter().enumerate() {
+                match stage_totals.get_mut(k) {
+                    Some(e) if e.0 == *name => e.1 += d.as_secs_f64(),
+                    _ => stage_totals.push((name, d.as_secs_f64())),
+                }
+            }
+            bar.inc(1);
+            Ok(())
+        },
+    );
+    bar.finish_and_clear();
+    // Errors about the pixel data name the input.
+    let done = outcome.map_err(|e| match e {
         Error::BadData(m) => Error::BadData(format!("{}: {m}", a.input.display())),
         other => other,
     })?;
-    let elapsed = t0.elapsed();
-    let (w, h) = (img.width, img.height);
-
-    io::write_labels_tiff(&a.output, w, h, &stages.labels)?;
-    if let Some(dir) = &a.save_stages {
-        save_stages(dir, &stages)?;
+    let elapsed = t0.elapsed().as_secs_f64();
+    if let LabelsOut::Stack(_, Some(writer)) = labels_out {
+        writer.finish()?;
     }
-    if let Some(csv) = &a.stats {
-        write_stats(csv, &stages)?;
+    if let Some(t) = stats {
+        t.finish()?;
     }
-    if let Some(png) = &a.overlay {
-        let gray8 = gray_preview(&stages);
-        io::write_png_rgb8(
-            png,
-            w,
-            h,
-            &render::outline_overlay(w, h, &gray8, &stages.labels),
-        )?;
+    if let Some(t) = counts {
+        t.finish()?;
     }
-    eprintln!(
-        "floodseg: {}: {}×{} {}×{}, {:.1} ms",
-        a.input.display(),
-        w,
-        h,
-        img.channels,
-        img.samples.type_name(),
-        elapsed.as_secs_f64() * 1e3
-    );
-    if a.verbose {
-        for (name, t) in &stages.timings {
-            eprintln!("floodseg:   {name:<10} {:>9.3} ms", t.as_secs_f64() * 1e3);
+    if !a.quiet {
+        if let Some((w, h, c, ty)) = shape {
+            eprintln!(
+                "floodseg: {}: {done} frame{} of {w}×{h} {c}×{ty}, {:.1} ms ({:.2} frames/s, {:.1} MP/s)",
+                a.input.display(),
+                if done == 1 { "" } else { "s" },
+                elapsed * 1e3,
+                done as f64 / elapsed,
+                (w * h * done) as f64 / elapsed / 1e6,
+            );
         }
     }
-    println!("{} objects", stages.count());
+    if a.verbose {
+        if let Some(rss) = bench::peak_rss_bytes() {
+            eprintln!(
+                "floodseg:   peak RSS {:.1} MiB",
+                rss as f64 / (1024.0 * 1024.0)
+            );
+        }
+        for (name, total) in &stage_totals {
+            eprintln!(
+                "floodseg:   {name:<12} {:>9.3} ms/frame",
+                total / done.max(1) as f64 * 1e3
+            );
+        }
+    }
+    if single {
+        println!("{total_objects} objects");
+    } else {
+        println!("{total_objects} objects in {done} frames");
+    }
+    Ok(())
+}
+
+/// Parse `WxH`.
+fn parse_size(flag: &'static str, s: &str) -> Result<(usize, usize)> {
+    let parsed = s
+        .split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)));
+    match parsed {
+        Some((w, h)) if w > 0 && h > 0 => Ok((w, h)),
+        _ => Err(Error::param(
+            flag,
+            format!("{s:?} is not a size WxH such as 1024x1024"),
+        )),
+    }
+}
+
+fn run_bench(a: BenchArgs) -> Result<()> {
+    let params = params_of(&a.pipeline)?;
+    let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
+    let workers = a
+        .pipeline
+        .threads
+        .unwrap_or_else(|| stream::default_workers(&segmenter));
+    let frames: Box<dyn Iterator<Item = Result<RawImage>> + Send> = match &a.input {
+        None => {
+            let (w, h) = parse_size("--size", &a.size)?;
+            let n = a.frames.unwrap_or(20);
+            Box::new((0..n).map(move |t| Ok(synth::colony(w, h, t as u64 + 1))))
+        }
+        Some(input) => {
+            let source = FrameSource::open(input, a.pipeline.channel)?;
+            if source.len() == Some(1) && a.frames.is_some_and(|n| n > 1) {
+                let img = io::read_image(input)?;
+                let n = a.frames.unwrap_or(1);
+                Box::new((0..n).map(move |_| Ok(img.clone())))
+            } else {
+                match a.frames {
+                    Some(n) => Box::new(source.take(n)),
+                    None => Box::new(source),
+                }
+            }
+        }
+    };
+    let report = bench::run(frames, &segmenter, &params, workers)?;
+    if a.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{report}");
+    }
     Ok(())
 }
 
@@ -291,20 +616,20 @@ fn save_stages(dir: &Path, s: &Stages) -> Result<()> {
     Ok(())
 }
 
-fn write_stats(path: &Path, s: &Stages) -> Result<()> {
-    let mut text = format!("frame,{}\n", measure::CSV_COLUMNS);
-    for p in s.measure() {
-        text.push_str("0,");
-        text.push_str(&measure::csv_row(&p));
-        text.push('\n');
-    }
-    io::write_text(path, &text)
-}
-
 fn run_synth(a: SynthArgs) -> Result<()> {
     let img = match a.kind {
         SynthKind::LectureDisks => synth::lecture_disks(),
         SynthKind::LectureNoisy => synth::lecture_noisy(a.seed),
+        SynthKind::Colony => {
+            let (w, h) = parse_size("--size", &a.size)?;
+            if w > floodseg::pipeline::MAX_SIDE || h > floodseg::pipeline::MAX_SIDE {
+                return Err(Error::param(
+                    "--size",
+                    format!("at most {} pixels per side", floodseg::pipeline::MAX_SIDE),
+                ));
+            }
+            synth::colony(w, h, a.seed)
+        }
     };
     let data = match &img.samples {
         floodseg::Samples::U8(d) => d.clone(),

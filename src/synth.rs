@@ -1,4 +1,5 @@
-//! Synthetic test images: the lecture's canvas with three disks, and the same with salt noise.
+//! Synthetic test images: the lecture's canvas with three disks, the same with salt noise, and
+//! colonies of rods of any size (benchmarks).
 //!
 //! The lecture draws on a 100×100 canvas the disks (20, 20, r=10), (35, 35, r=15) and
 //! (60, 60, r=8) with `skimage.draw.disk`; floodseg's canvas is an 8-bit image with a bright
@@ -71,4 +72,43 @@ impl SplitMix64 {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+}
+
+/// A `width × height` 8-bit colony of rod-shaped cells for benchmarks and demos: bright
+/// capsules (half-width 3–6 px, length 6–30 px, any orientation, about one per 600 px², so many
+/// touch) on a dark background, plus uniform noise. Fluorescence-like, so the default Otsu
+/// threshold (objects brighter) segments it. Deterministic in (`width`, `height`, `seed`).
+pub fn colony(width: usize, height: usize, seed: u64) -> RawImage {
+    let mut rng = SplitMix64(seed ^ 0xC0_10_4E);
+    let mut px = vec![0u8; width * height];
+    let cells = (width * height).div_ceil(600);
+    for _ in 0..cells {
+        let cy = (rng.next() % height as u64) as f64;
+        let cx = (rng.next() % width as u64) as f64;
+        let half_width = 3.0 + (rng.next() % 4) as f64;
+        let half_len = 3.0 + (rng.next() % 13) as f64;
+        let angle = (rng.next() % 3600) as f64 * std::f64::consts::PI / 1800.0;
+        let (dy, dx) = (angle.sin() * half_len, angle.cos() * half_len);
+        let reach = half_len + half_width + 1.0;
+        let r0 = (cy - reach).max(0.0) as usize;
+        let r1 = ((cy + reach) as usize).min(height - 1);
+        let c0 = (cx - reach).max(0.0) as usize;
+        let c1 = ((cx + reach) as usize).min(width - 1);
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                // distance from (r, c) to the segment (cy ± dy, cx ± dx)
+                let (py, pxx) = (r as f64 - cy, c as f64 - cx);
+                let t = ((py * dy + pxx * dx) / (half_len * half_len)).clamp(-1.0, 1.0);
+                let (ey, ex) = (py - t * dy, pxx - t * dx);
+                if ey * ey + ex * ex <= half_width * half_width {
+                    px[r * width + c] = 1;
+                }
+            }
+        }
+    }
+    for p in px.iter_mut() {
+        let noise = (rng.next() % 41) as u8;
+        *p = if *p == 1 { 170 + noise } else { 20 + noise };
+    }
+    RawImage::gray_u8(width, height, px)
 }

@@ -51,6 +51,7 @@ mod stack;
 mod write;
 
 pub use stack::{glob_match_str, natural_cmp, FrameSource, LabelType, StackWriter};
+pub use write::TextStream;
 
 /// Largest decoded sample buffer [`read_image`] will allocate, in bytes (4 GiB).
 const MAX_DECODED_BYTES: u64 = 4 << 30;

@@ -291,6 +291,15 @@ impl FrameSource {
         self.len.map(|n| n == 0)
     }
 
+    /// The files of a folder or glob source, one per frame in frame order (`None` for the pages
+    /// of a TIFF); used to name per-frame outputs after their inputs.
+    pub fn files(&self) -> Option<&[PathBuf]> {
+        match &self.kind {
+            SourceKind::Files(files) => Some(files),
+            SourceKind::Tiff { .. } => None,
+        }
+    }
+
     /// Index of the frame the next call to `next` yields.
     pub fn position(&self) -> usize {
         self.next_frame

@@ -206,3 +206,73 @@ pub(super) fn text(path: &Path, text: &str) -> Result<()> {
         })
     })
 }
+
+/// A text file written piece by piece (a CSV that grows frame by frame) under a temporary name
+/// beside its target, and renamed onto the target by [`TextStream::finish`]. Dropped without
+/// finishing (an error, an interrupted run), it removes the temporary file, so a file at the
+/// target path is always complete.
+pub struct TextStream {
+    path: PathBuf,
+    temp: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl TextStream {
+    /// Start the file `path` (nothing appears at `path` before [`finish`](Self::finish)).
+    pub fn create(path: &Path) -> Result<TextStream> {
+        let temp = temp_path(path)?;
+        let file = File::create(&temp).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(TextStream {
+            path: path.to_path_buf(),
+            temp,
+            writer: Some(BufWriter::new(file)),
+        })
+    }
+
+    /// Append `text`.
+    pub fn write_str(&mut self, text: &str) -> Result<()> {
+        let writer = self
+            .writer
+            .as_mut()
+            .expect("a TextStream is open until finish");
+        writer
+            .write_all(text.as_bytes())
+            .map_err(|source| Error::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Flush, sync and rename the file onto its target.
+    pub fn finish(mut self) -> Result<()> {
+        let io_err = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let writer = self
+            .writer
+            .take()
+            .expect("a TextStream is open until finish");
+        let outcome = (|| {
+            let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
+            file.sync_all().map_err(io_err)?;
+            drop(file);
+            fs::rename(&self.temp, &self.path).map_err(io_err)
+        })();
+        if outcome.is_err() {
+            let _ = fs::remove_file(&self.temp);
+        }
+        outcome
+    }
+}
+
+impl Drop for TextStream {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}

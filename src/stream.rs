@@ -1,0 +1,186 @@
+//! Streaming many frames through a [`Segmenter`]: decode, segment and write overlap, memory
+//! stays bounded, and results come back in frame order.
+//!
+//! Three kinds of threads work at once:
+//! - one **reader** pulls frames from the source (decoding TIFF/PNG, or generating them) and
+//!   queues at most `workers` of them;
+//! - `workers` **segmenters** take frames from that queue; on the CPU backend one per core, so a
+//!   stack uses every core, and on the GPU two, so one frame's host work (upload, readback,
+//!   conversion) overlaps the next frame's device work (double buffering);
+//! - the **caller's thread** runs the sink (encoding and writing outputs) on each result in
+//!   frame order, while the workers go on with later frames.
+//!
+//! At most `2 · workers` frames are alive at any moment, whatever the stack's length, so
+//! peak memory does not grow with the number of frames. Each frame is segmented by itself, so
+//! the outputs do not depend on the number of workers: `workers = 1` and `workers = 16` give
+//! the same bytes.
+//!
+//! The first error (reading frame `k`, segmenting it, or the sink) stops the stream: frames
+//! before `k` have all reached the sink, no later frame does, and the error is returned.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+
+use crate::error::Result;
+use crate::image::RawImage;
+use crate::pipeline::{Params, Segmenter, Stages};
+
+/// Which of a frame's stage images reach the sink. The workers drop the others as soon as a
+/// frame is segmented, so frames waiting for the sink hold only what it uses (a frame's seven
+/// stage images are 28 bytes per pixel; its labels 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every stage image (`--save-stages`).
+    All,
+    /// The labels and the gray keys (outline overlays need the gray image).
+    LabelsAndGray,
+    /// The labels only (plus the object count and per-object sums, which are small).
+    Labels,
+}
+
+impl Keep {
+    fn trim(self, s: &mut Stages) {
+        if self == Keep::All {
+            return;
+        }
+        for v in [
+            &mut s.mask,
+            &mut s.opened,
+            &mut s.distance2,
+            &mut s.peaks,
+            &mut s.markers,
+        ] {
+            *v = Vec::new();
+        }
+        if self == Keep::Labels {
+            s.gray = Vec::new();
+        }
+    }
+}
+
+/// The workers [`run`] uses by default for `segmenter`: every core on the CPU, two on a GPU.
+pub fn default_workers(segmenter: &Segmenter) -> usize {
+    if segmenter.is_gpu() {
+        2
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Segment every frame of `frames` with `workers` worker threads and hand each result to
+/// `sink(index, image, stages)` in frame order, on the calling thread, with the stage images
+/// `keep` says. Returns the number of frames that reached the sink.
+///
+/// An error from the source, the segmenter or the sink ends the stream (see the module doc);
+/// errors about a frame's pixels are prefixed with `frame N: `.
+pub fn run<I, F>(
+    frames: I,
+    segmenter: &Segmenter,
+    params: &Params,
+    workers: usize,
+    keep: Keep,
+    mut sink: F,
+) -> Result<usize>
+where
+    I: Iterator<Item = Result<RawImage>> + Send,
+    F: FnMut(usize, RawImage, Stages) -> Result<()>,
+{
+    let workers = workers.max(1);
+    let stop = AtomicBool::new(false);
+    let (to_workers, from_reader) = sync_channel::<(usize, Result<RawImage>)>(workers);
+    let from_reader = Mutex::new(from_reader);
+    std::thread::scope(|scope| {
+        let (to_sink, from_workers) = sync_channel::<(usize, Result<(RawImage, Stages)>)>(workers);
+
+        // Tokens bound the frames alive between the reader and the sink: the reader takes one
+        // before decoding a frame, the sink gives it back once the frame is written.
+        let in_flight = 2 * workers;
+        let (give_token, take_token) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            give_token
+                .send(())
+                .expect("the token channel has room for every token");
+        }
+
+        let stop_ref = &stop;
+        scope.spawn(move || {
+            let mut frames = frames;
+            for index in 0.. {
+                if take_token.recv().is_err() || stop_ref.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Some(frame) = frames.next() else { break };
+                let failed = frame.is_err();
+                if to_workers.send((index, frame)).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for _ in 0..workers {
+            let to_sink = to_sink.clone();
+            let from_reader = &from_reader;
+            scope.spawn(move || loop {
+                // Hold the lock only to take the next frame, not while segmenting it.
+                let next = from_reader.lock().map_or(None, |queue| queue.recv().ok());
+                let Some((index, frame)) = next else { break };
+                let result = frame.and_then(|img| {
+                    if stop_ref.load(Ordering::Relaxed) {
+                        // A frame after a failed one: its result would be discarded.
+                        return Err(crate::Error::BadData("stream stopped".into()));
+                    }
+                    let mut stages = segmenter
+                        .segment(&img, params)
+                        .map_err(|e| name_frame(e, index))?;
+                    keep.trim(&mut stages);
+                    Ok((img, stages))
+                });
+                if to_sink.send((index, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(to_sink);
+
+        let outcome = deliver(&from_workers, &give_token, &mut sink);
+        // Stop the reader and workers after an error; dropping the tokens' sender and draining
+        // the results unblock them.
+        stop.store(true, Ordering::Relaxed);
+        drop(give_token);
+        while from_workers.recv().is_ok() {}
+        outcome
+    })
+}
+
+/// Reorder results and call the sink in frame order until the stream ends or fails.
+fn deliver<F>(
+    results: &Receiver<(usize, Result<(RawImage, Stages)>)>,
+    tokens: &SyncSender<()>,
+    sink: &mut F,
+) -> Result<usize>
+where
+    F: FnMut(usize, RawImage, Stages) -> Result<()>,
+{
+    let mut pending = BTreeMap::new();
+    let mut next = 0usize;
+    for (index, result) in results.iter() {
+        pending.insert(index, result);
+        while let Some(result) = pending.remove(&next) {
+            let (img, stages) = result?;
+            sink(next, img, stages)?;
+            next += 1;
+            // The reader may have stopped already (end of the source); a lost token is fine.
+            let _ = tokens.try_send(());
+        }
+    }
+    Ok(next)
+}
+
+/// Prefix an error about a frame's data with the frame index.
+fn name_frame(err: crate::Error, index: usize) -> crate::Error {
+    match err {
+        crate::Error::BadData(m) => crate::Error::BadData(format!("frame {index}: {m}")),
+        other => other,
+    }
+}

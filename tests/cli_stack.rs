@@ -1,0 +1,328 @@
+//! `floodseg segment` on time-lapse stacks: a folder, a glob and a multi-page TIFF give the
+//! same labels; a stack file, a per-frame folder and single-image runs agree frame by frame;
+//! outputs are identical across worker counts and backends; memory does not grow with the
+//! number of frames; a bad frame stops the run without leaving incomplete files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+use floodseg::io::FrameSource;
+use floodseg::Samples;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floodseg"))
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = repo().join("target").join("cli-stack-tests").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "floodseg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `n` colony frames of `w×h` as `img_0.png … img_{n-1}.png` in `dir` (natural order matters:
+/// img_10 comes after img_9).
+fn write_frames(dir: &Path, n: usize, w: usize, h: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for t in 0..n {
+        let img = floodseg::synth::colony(w, h, t as u64 + 7);
+        let Samples::U8(px) = &img.samples else {
+            unreachable!()
+        };
+        floodseg::io::write_png_gray8(&dir.join(format!("img_{t}.png")), w, h, px).unwrap();
+    }
+}
+
+const PARAMS: [&str; 6] = ["--open", "1", "--min-distance", "4", "--threshold", "100"];
+
+fn segment(input: &Path, output: &Path, extra: &[&str]) -> Output {
+    ok(bin()
+        .arg("segment")
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .args(PARAMS)
+        .args(["--quiet"])
+        .args(extra)
+        .output()
+        .unwrap())
+}
+
+/// Every page of a label stack, as u32.
+fn stack_pages(path: &Path) -> Vec<Vec<u32>> {
+    FrameSource::open(path, None)
+        .unwrap()
+        .map(|f| match f.unwrap().samples {
+            Samples::U16(v) => v.into_iter().map(u32::from).collect(),
+            Samples::U8(v) => v.into_iter().map(u32::from).collect(),
+            _ => panic!("unexpected label type"),
+        })
+        .collect()
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn stack_outputs_agree_across_inputs_outputs_and_thread_counts() {
+    let d = out_dir("agree");
+    let frames = d.join("frames");
+    let n = 11;
+    write_frames(&frames, n, 97, 64);
+
+    let run = |name: &str, input: &Path, extra: &[&str]| {
+        let sub = d.join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let mut args = vec!["--backend", "cpu"];
+        args.extend_from_slice(extra);
+        let out = segment(
+            input,
+            &sub.join("labels.tif"),
+            &[
+                &args[..],
+                &[
+                    "--counts",
+                    sub.join("counts.csv").to_str().unwrap(),
+                    "--stats",
+                    sub.join("objects.csv").to_str().unwrap(),
+                ],
+            ]
+            .concat(),
+        );
+        (sub, String::from_utf8(out.stdout).unwrap())
+    };
+    let (one, stdout) = run("threads1", &frames, &["--threads", "1"]);
+    let (three, stdout3) = run("threads3", &frames, &["--threads", "3"]);
+    let (globbed, _) = run("glob", &frames.join("img_*.png"), &["--threads", "2"]);
+    assert_eq!(stdout, stdout3);
+    for f in ["labels.tif", "counts.csv", "objects.csv"] {
+        assert!(
+            read(&one.join(f)) == read(&three.join(f)),
+            "{f} differs between 1 and 3 workers"
+        );
+        assert!(
+            read(&one.join(f)) == read(&globbed.join(f)),
+            "{f} differs between folder and glob input"
+        );
+    }
+
+    // counts.csv: one row per frame, in order, summing to stdout's total
+    let counts = String::from_utf8(read(&one.join("counts.csv"))).unwrap();
+    let mut lines = counts.lines();
+    assert_eq!(lines.next(), Some("frame,objects"));
+    let per_frame: Vec<u64> = lines
+        .enumerate()
+        .map(|(t, l)| {
+            let (f, c) = l.split_once(',').unwrap();
+            assert_eq!(f.parse::<usize>().unwrap(), t);
+            c.parse().unwrap()
+        })
+        .collect();
+    assert_eq!(per_frame.len(), n);
+    assert_eq!(
+        stdout,
+        format!("{} objects in {n} frames\n", per_frame.iter().sum::<u64>())
+    );
+
+    // The stack's pages, a per-frame folder, and single-image runs agree frame by frame, and so
+    // do the measurement rows.
+    let pages = stack_pages(&one.join("labels.tif"));
+    assert_eq!(pages.len(), n);
+    let folder = d.join("folder");
+    segment(&frames, &folder, &["--backend", "cpu"]);
+    let stats = String::from_utf8(read(&one.join("objects.csv"))).unwrap();
+    for (t, page) in pages.iter().enumerate() {
+        let (w, h, per_frame_file) = read_tiff_u32(&folder.join(format!("img_{t}.tif")));
+        assert_eq!((w, h), (97, 64));
+        assert_eq!(&per_frame_file, page, "frame {t}: folder output differs");
+        assert_eq!(
+            page.iter().copied().max().unwrap_or(0) as u64,
+            per_frame[t],
+            "frame {t}: count"
+        );
+        if t % 5 == 0 {
+            let single = d.join(format!("single{t}"));
+            std::fs::create_dir_all(&single).unwrap();
+            let out = segment(
+                &frames.join(format!("img_{t}.png")),
+                &single.join("labels.tif"),
+                &[
+                    "--backend",
+                    "cpu",
+                    "--stats",
+                    single.join("objects.csv").to_str().unwrap(),
+                ],
+            );
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                format!("{} objects\n", per_frame[t])
+            );
+            assert_eq!(&read_tiff_u32(&single.join("labels.tif")).2, page);
+            let single_rows: Vec<String> = String::from_utf8(read(&single.join("objects.csv")))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(|l| l.split_once(',').unwrap().1.to_string())
+                .collect();
+            let stack_rows: Vec<String> = stats
+                .lines()
+                .skip(1)
+                .filter(|l| l.split_once(',').unwrap().0 == t.to_string())
+                .map(|l| l.split_once(',').unwrap().1.to_string())
+                .collect();
+            assert_eq!(single_rows, stack_rows, "frame {t}: stats rows");
+        }
+    }
+}
+
+#[test]
+fn gpu_and_cpu_write_identical_stacks() {
+    if gpu().is_none() {
+        return; // gpu() fails the test instead when FLOODSEG_REQUIRE_GPU=1
+    }
+    let d = out_dir("backends");
+    let frames = d.join("frames");
+    write_frames(&frames, 3, 61, 47);
+    let mut files = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let sub = d.join(backend);
+        std::fs::create_dir_all(&sub).unwrap();
+        segment(
+            &frames,
+            &sub.join("labels.tif"),
+            &[
+                "--backend",
+                backend,
+                "--stats",
+                sub.join("objects.csv").to_str().unwrap(),
+                "--counts",
+                sub.join("counts.csv").to_str().unwrap(),
+            ],
+        );
+        files.push(sub);
+    }
+    for f in ["labels.tif", "objects.csv", "counts.csv"] {
+        assert!(
+            read(&files[0].join(f)) == read(&files[1].join(f)),
+            "{f} differs between the CPU and GPU backends"
+        );
+    }
+}
+
+/// Peak RSS in MiB, from `-v`'s "peak RSS" line.
+fn peak_rss(stderr: &[u8]) -> Option<f64> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().find(|l| l.contains("peak RSS"))?;
+    line.split_whitespace()
+        .rev()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn peak_memory_does_not_grow_with_the_number_of_frames() {
+    let d = out_dir("memory");
+    let many = d.join("many");
+    write_frames(&many, 200, 384, 384);
+    let few = d.join("few");
+    std::fs::create_dir_all(&few).unwrap();
+    for t in 0..20 {
+        let name = format!("img_{t}.png");
+        std::fs::copy(many.join(&name), few.join(&name)).unwrap();
+    }
+    let mut rss = Vec::new();
+    for (input, name) in [(&few, "few"), (&many, "many")] {
+        let out = ok(bin()
+            .arg("segment")
+            .arg(input)
+            .arg("-o")
+            .arg(d.join(format!("{name}.tif")))
+            .args(PARAMS)
+            .args(["--backend", "cpu", "--threads", "2", "-v", "--stats"])
+            .arg(d.join(format!("{name}.csv")))
+            .output()
+            .unwrap());
+        match peak_rss(&out.stderr) {
+            Some(m) => rss.push(m),
+            None => return, // not Linux: the OS does not report peak RSS
+        }
+    }
+    eprintln!(
+        "peak RSS: {:.1} MiB for 20 frames, {:.1} MiB for 200",
+        rss[0], rss[1]
+    );
+    assert!(
+        rss[1] <= rss[0] * 1.2,
+        "peak RSS grew with the stack: {:.1} MiB for 20 frames, {:.1} MiB for 200",
+        rss[0],
+        rss[1]
+    );
+    assert_eq!(stack_pages(&d.join("many.tif")).len(), 200);
+}
+
+#[test]
+fn a_bad_frame_stops_the_run_and_leaves_only_complete_files() {
+    let d = out_dir("bad-frame");
+    let frames = d.join("frames");
+    write_frames(&frames, 6, 40, 30);
+    // frame 3 is truncated halfway
+    let bad = frames.join("img_3.png");
+    let bytes = read(&bad);
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+
+    let stack = d.join("labels.tif");
+    let counts = d.join("counts.csv");
+    let out = bin()
+        .arg("segment")
+        .arg(&frames)
+        .arg("-o")
+        .arg(&stack)
+        .args(PARAMS)
+        .args(["--backend", "cpu", "--quiet", "--counts"])
+        .arg(&counts)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("img_3.png"), "error names the file: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    // A stack missing frames must not look complete: nothing is left behind.
+    let left: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "frames")
+        .collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+
+    // Per-frame outputs of the frames before the bad one are complete files and are kept.
+    let folder = d.join("folder");
+    let out = bin()
+        .arg("segment")
+        .arg(&frames)
+        .arg("-o")
+        .arg(&folder)
+        .args(PARAMS)
+        .args(["--backend", "cpu", "--quiet", "--threads", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let mut kept: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["img_0.tif", "img_1.tif", "img_2.tif"]);
+}
