@@ -177,9 +177,19 @@ def main():
     ap.add_argument("--stack-frames", type=int, default=100)
     ap.add_argument("--no-gpu", action="store_true", help="skip floodseg's GPU backend")
     ap.add_argument("--command", default="bash scripts/bench/run_benchmarks.sh")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite --out from DATA/results.json of an earlier run, measuring nothing")
     a = ap.parse_args()
     py, fs = a.python, os.path.abspath(a.floodseg)
     sizes = [int(s) for s in a.sizes.split(",")]
+    if a.report_only:
+        with open(os.path.join(a.data, "results.json")) as fh:
+            R = json.load(fh)
+        R["frames"] = {int(k): v for k, v in R["frames"].items()}
+        sizes = sorted(R["frames"])
+        with open(a.out, "w") as fh:
+            fh.write(report(R, a, sizes))
+        return
     env = dict(os.environ, XDG_RUNTIME_DIR=os.environ.get("XDG_RUNTIME_DIR", "/tmp"))
     tmp = os.path.join(a.data, "out")
     os.makedirs(tmp, exist_ok=True)
@@ -334,7 +344,11 @@ def report(R, a, sizes):
           f"at once. floodseg's faster mode is **{f[best]['x_skimage']:.2f}× scikit-image** and "
           f"**{f[best]['x_opencv']:.2f}× OpenCV + peak_local_max** (median of the per-round ratios)"
           + (f"; the GPU backend on lavapipe takes {fmt(f['fs_gpu']['ms'])} ms" if "fs_gpu" in f else "")
-          + ".\n")
+          + f". In CPU time per frame, which the other jobs on the machine distort less: "
+          f"scikit-image {fmt(f['skimage']['cpu_ms'])} ms, OpenCV + peak_local_max "
+          f"{fmt(f['opencv']['cpu_ms'])} ms (both threads), floodseg CPU "
+          f"{fmt(f['fs_cpu_1']['cpu_ms'])} ms ({f['skimage']['cpu_ms'] / f['fs_cpu_1']['cpu_ms']:.2f}× "
+          "scikit-image).\n")
     st = R["stack"]
     if st:
         sk = st["skimage"]["stack_wall_s"]
@@ -393,17 +407,21 @@ def report(R, a, sizes):
         px = (hi / lo) ** 2
         w(f"## How cost grows from {lo}² to {hi}²\n")
         w(f"{hi}² has {px:.0f}× the pixels of {lo}²; a linear-time tool takes {px:.0f}× as long.\n")
-        w(f"| tool | {lo}² ms | {hi}² ms | growth | ns/pixel at {lo}² | ns/pixel at {hi}² |")
-        w("|---|---:|---:|---:|---:|---:|")
-        for name, get in [
-            ("scikit-image", lambda f: f["skimage"]["ms"]),
-            ("OpenCV + peak_local_max", lambda f: f["opencv"]["ms"]),
-            ("OpenCV only", lambda f: f["opencv"]["opencv_only_ms"]),
-            ("floodseg CPU, 1 frame at a time", lambda f: f["fs_cpu_1"]["ms"]),
+        w("Wall-clock medians and CPU time per frame. On this shared machine the growth varies "
+          "from run to run of this script (the other jobs compete for the same cores, caches "
+          "and memory bandwidth, and a 4096² float64 image is 128 MiB): treat it as rough, and "
+          "compare the tools within one run.\n")
+        w(f"| tool | {lo}² ms | {hi}² ms | growth | {lo}² CPU ms | {hi}² CPU ms | CPU growth | CPU ns/pixel at {lo}² | at {hi}² |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name, k in [
+            ("scikit-image", "skimage"),
+            ("OpenCV + peak_local_max", "opencv"),
+            ("floodseg CPU, 1 frame at a time", "fs_cpu_1"),
         ]:
-            a_ms, b_ms = get(R["frames"][lo]), get(R["frames"][hi])
-            w(f"| {name} | {fmt(a_ms)} | {fmt(b_ms)} | {b_ms / a_ms:.1f}× | "
-              f"{a_ms * 1e6 / lo**2:.0f} | {b_ms * 1e6 / hi**2:.0f} |")
+            x, y = R["frames"][lo][k], R["frames"][hi][k]
+            w(f"| {name} | {fmt(x['ms'])} | {fmt(y['ms'])} | {y['ms'] / x['ms']:.1f}× | "
+              f"{fmt(x['cpu_ms'])} | {fmt(y['cpu_ms'])} | {y['cpu_ms'] / x['cpu_ms']:.1f}× | "
+              f"{x['cpu_ms'] * 1e6 / lo**2:.0f} | {y['cpu_ms'] * 1e6 / hi**2:.0f} |")
         w("")
 
     # ---- stack ---------------------------------------------------------------------------
@@ -464,8 +482,14 @@ def report(R, a, sizes):
         for k in names + sorted(set(extra)):
             w(f"| {k} | " + " | ".join(fmt(d.get(k)) for _, d in cols) + " |")
         w("")
-        w("`cargo bench --bench pipeline` measures the same stages with criterion "
-          "(`benches/pipeline.rs`, ids `cpu/<stage>/<side>` and `gpu/<stage>/<side>`).\n")
+    w("## Criterion benches\n")
+    w("`cargo bench --bench pipeline` measures every stage and the whole pipeline in-process "
+      "with criterion (`benches/pipeline.rs`, throughput in pixels): ids `cpu/<stage>/<side>` "
+      "at 256² and 1024², and `gpu/<stage>/<side>` at 1024² when a GPU adapter exists "
+      "(`FLOODSEG_BENCH_GPU_SIDES=2048,4096` picks other sides). The GPU stage benches keep "
+      "their inputs on the device and wait for each submission with a one-`u32` readback; "
+      "`gpu/pipeline` is `Segmenter::segment` with its upload and readback. `cargo test "
+      "--benches` runs each once (GPU at 128²) so they cannot rot.\n")
     return "\n".join(L) + "\n"
 
 
