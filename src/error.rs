@@ -54,6 +54,10 @@ pub enum Error {
     /// Encoding an output file failed.
     #[error("{path}: cannot write: {reason}")]
     Encode { path: PathBuf, reason: String },
+
+    /// The run was stopped (Ctrl-C, SIGTERM) before every frame was done; says what was kept.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -65,7 +69,7 @@ impl Error {
     }
 
     /// Exit code for the CLI: 2 bad parameter, 3 unreadable, bad or unsupported input, 4 limit,
-    /// 5 backend/device, 6 writing an output.
+    /// 5 backend/device, 6 writing an output, 130 interrupted (as shells report Ctrl-C).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Parameter { .. } => 2,
@@ -76,6 +80,7 @@ impl Error {
             Error::Limit(_) => 4,
             Error::Backend(_) => 5,
             Error::Io { .. } | Error::Encode { .. } => 6,
+            Error::Interrupted(_) => 130,
         }
     }
 }

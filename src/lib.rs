@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod cpu;
 pub mod error;
+pub mod eval;
 pub mod gpu;
 pub mod image;
 pub mod io;

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -32,6 +33,9 @@ enum Cmd {
     Segment(SegmentArgs),
     /// Measure throughput: per-stage times, MP/s, frames/s and peak memory.
     Bench(BenchArgs),
+    /// Score predicted labels against ground truth (StarDist's matching: TP/FP/FN, precision,
+    /// recall, F1, mean matched IoU, panoptic quality per IoU threshold).
+    Eval(EvalArgs),
     /// Write a synthetic test image (the lecture's canvas, or a colony of rods of any size).
     Synth(SynthArgs),
 }
@@ -121,6 +125,10 @@ struct SegmentArgs {
     /// No progress bar and no details on stderr (errors are still printed).
     #[arg(short, long)]
     quiet: bool,
+    /// Continue an interrupted per-frame run (`-o DIR`): frames whose label file exists are
+    /// not segmented again; their labels are read back for --stats/--counts/--overlay.
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(clap::Args)]
@@ -138,6 +146,22 @@ struct BenchArgs {
     #[command(flatten)]
     pipeline: PipelineArgs,
     /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// Ground-truth labels: a label TIFF (every page a frame), a 8/16-bit PNG, or a folder.
+    #[arg(long, value_name = "GT")]
+    gt: PathBuf,
+    /// Predicted labels, frame for frame like GT (e.g. `floodseg segment`'s output).
+    #[arg(long, value_name = "PRED")]
+    pred: PathBuf,
+    /// IoU thresholds, comma-separated, each in (0, 1].
+    #[arg(long, value_name = "T,T,…", default_value = "0.5,0.75,0.9")]
+    iou: String,
+    /// One JSON object per threshold, one per line.
     #[arg(long)]
     json: bool,
 }
@@ -200,6 +224,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Segment(a) => run_segment(a),
         Cmd::Bench(a) => run_bench(a),
+        Cmd::Eval(a) => run_eval(a),
         Cmd::Synth(a) => run_synth(a),
     };
     match result {
@@ -365,11 +390,18 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         None => None,
     };
 
+    if a.resume && !folder_out {
+        return Err(Error::param(
+            "--resume",
+            "needs per-frame outputs (-o DIR); a stack file is only written complete",
+        ));
+    }
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
     let workers = a
         .pipeline
         .threads
         .unwrap_or_else(|| stream::default_workers(&segmenter));
+    install_interrupt_handler();
     if !a.quiet {
         eprintln!(
             "floodseg: backend {}, {} worker{}",
@@ -391,68 +423,77 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     } else {
         stream::Keep::Labels
     };
-    let outcome = stream::run(
-        source,
-        &segmenter,
-        &params,
-        workers,
-        keep,
-        |t, img, stages| {
-            let (w, h) = (img.width, img.height);
-            shape.get_or_insert((w, h, img.channels, img.samples.type_name()));
-            let name = name_of(t);
-            match &mut labels_out {
-                LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
-                LabelsOut::Folder(dir) => {
-                    io::write_labels_tiff(&dir.join(format!("{name}.tif")), w, h, &stages.labels)?
-                }
-                LabelsOut::Stack(path, writer) => {
-                    if writer.is_none() {
-                        let kind = stack_label_type(w, h, params.min_distance);
-                        *writer = Some(StackWriter::create(path, kind)?);
-                    }
-                    let writer = writer.as_mut().expect("created above");
-                    writer.write_frame(w, h, &stages.labels)?;
-                }
+    let resumed = std::sync::atomic::AtomicUsize::new(0);
+    let work = |t: usize, img: &RawImage| {
+        if a.resume {
+            let done = a.output.join(format!("{}.tif", name_of(t)));
+            if done.exists() {
+                resumed.fetch_add(1, Ordering::Relaxed);
+                return stages_from_labels(img, &done);
             }
-            if let Some(dir) = &a.save_stages {
-                let dir = if single { dir.clone() } else { dir.join(&name) };
-                save_stages(&dir, &stages)?;
-            }
-            if let Some(csv) = &mut stats {
-                let mut text = String::new();
-                for p in stages.measure() {
-                    text.push_str(&format!("{t},{}\n", measure::csv_row(&p)));
-                }
-                csv.write_str(&text)?;
-            }
-            if let Some(csv) = &mut counts {
-                csv.write_str(&format!("{t},{}\n", stages.count()))?;
-            }
-            if let Some(overlay) = &a.overlay {
-                let png = match &overlay_dir {
-                    Some(dir) => dir.join(format!("{name}.png")),
-                    None => overlay.clone(),
-                };
-                let gray8 = gray_preview(&stages);
-                io::write_png_rgb8(
-                    &png,
-                    w,
-                    h,
-                    &render::outline_overlay(w, h, &gray8, &stages.labels),
-                )?;
-            }
-            total_objects += u64::from(stages.count());
-            for (k, (name, d)) in stages.timings.iter().enumerate() {
-                match stage_totals.get_mut(k) {
-                    Some(e) if e.0 == *name => e.1 += d.as_secs_f64(),
-                    _ => stage_totals.push((name, d.as_secs_f64())),
+        }
+        segmenter.segment(img, &params)
+    };
+    let sink = |t: usize, img: RawImage, stages: Stages| {
+        let (w, h) = (img.width, img.height);
+        shape.get_or_insert((w, h, img.channels, img.samples.type_name()));
+        let name = name_of(t);
+        match &mut labels_out {
+            LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
+            LabelsOut::Folder(dir) => {
+                let path = dir.join(format!("{name}.tif"));
+                // a resumed frame's labels were read from this very file
+                if !(a.resume && path.exists()) {
+                    io::write_labels_tiff(&path, w, h, &stages.labels)?
                 }
             }
-            bar.inc(1);
-            Ok(())
-        },
-    );
+            LabelsOut::Stack(path, writer) => {
+                if writer.is_none() {
+                    let kind = stack_label_type(w, h, params.min_distance);
+                    *writer = Some(StackWriter::create(path, kind)?);
+                }
+                let writer = writer.as_mut().expect("created above");
+                writer.write_frame(w, h, &stages.labels)?;
+            }
+        }
+        if let Some(dir) = &a.save_stages {
+            let dir = if single { dir.clone() } else { dir.join(&name) };
+            save_stages(&dir, &stages)?;
+        }
+        if let Some(csv) = &mut stats {
+            let mut text = String::new();
+            for p in stages.measure() {
+                text.push_str(&format!("{t},{}\n", measure::csv_row(&p)));
+            }
+            csv.write_str(&text)?;
+        }
+        if let Some(csv) = &mut counts {
+            csv.write_str(&format!("{t},{}\n", stages.count()))?;
+        }
+        if let Some(overlay) = &a.overlay {
+            let png = match &overlay_dir {
+                Some(dir) => dir.join(format!("{name}.png")),
+                None => overlay.clone(),
+            };
+            let gray8 = gray_preview(&stages);
+            io::write_png_rgb8(
+                &png,
+                w,
+                h,
+                &render::outline_overlay(w, h, &gray8, &stages.labels),
+            )?;
+        }
+        total_objects += u64::from(stages.count());
+        for (k, (name, d)) in stages.timings.iter().enumerate() {
+            match stage_totals.get_mut(k) {
+                Some(e) if e.0 == *name => e.1 += d.as_secs_f64(),
+                _ => stage_totals.push((name, d.as_secs_f64())),
+            }
+        }
+        bar.inc(1);
+        Ok(())
+    };
+    let outcome = stream::run_with(source, workers, keep, &INTERRUPTED, work, sink);
     bar.finish_and_clear();
     // Errors about the pixel data name the input.
     let done = outcome.map_err(|e| match e {
@@ -460,6 +501,25 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         other => other,
     })?;
     let elapsed = t0.elapsed().as_secs_f64();
+    if INTERRUPTED.load(Ordering::Relaxed) && frames != Some(done) {
+        // Dropping the unfinished stack writer and CSV streams removes their temporary files.
+        let kept = match &labels_out {
+            LabelsOut::Folder(dir) if done > 0 => format!(
+                "the label files of frames 0–{} are complete in {}; rerun with --resume to go on",
+                done - 1,
+                dir.display()
+            ),
+            LabelsOut::Folder(_) => "no frame was finished".to_string(),
+            _ => "nothing was written (a stack file is only written complete; use -o DIR \
+                  and --resume for resumable runs)"
+                .to_string(),
+        };
+        return Err(Error::Interrupted(format!(
+            "{}: stopped after {done} frame{}; {kept}",
+            a.input.display(),
+            if done == 1 { "" } else { "s" }
+        )));
+    }
     if let LabelsOut::Stack(_, Some(writer)) = labels_out {
         writer.finish()?;
     }
@@ -495,12 +555,67 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
             );
         }
     }
+    let resumed = resumed.load(Ordering::Relaxed);
+    if resumed > 0 && !a.quiet {
+        eprintln!("floodseg: resumed: {resumed} frame(s) read back from earlier outputs");
+    }
     if single {
         println!("{total_objects} objects");
     } else {
         println!("{total_objects} objects in {done} frames");
     }
     Ok(())
+}
+
+/// Set by Ctrl-C / SIGTERM: stop reading frames, finish and write the ones in flight.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn install_interrupt_handler() {
+    // A second signal stops at once (temporary files are hidden `.NAME.tmp-PID` names).
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            eprintln!("floodseg: interrupted again; stopping now");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "floodseg: interrupted; finishing the frames in flight (interrupt again to stop now)"
+        );
+    });
+}
+
+/// A frame's stages from the labels an earlier run wrote (`--resume`): the labels, the gray
+/// keys and the measure sums, exactly what segmenting it again would give the outputs.
+fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
+    let (gp, samples, scale) = floodseg::pipeline::gray_input(img)?;
+    let (w, h, labels) = io::read_labels_tiff(path)?;
+    if (w, h) != (img.width, img.height) {
+        return Err(Error::BadData(format!(
+            "{}: {w}×{h} labels for a {}×{} frame (not from this input?)",
+            path.display(),
+            img.width,
+            img.height
+        )));
+    }
+    let dims = gp.dims;
+    let mut gray = vec![0u32; dims.len()];
+    floodseg::cpu::gray::gray(&gp, &samples, &mut gray);
+    let n = labels.iter().copied().max().unwrap_or(0);
+    let float_keys = scale == floodseg::cpu::threshold::GrayScale::Float;
+    let sums = floodseg::cpu::measure::measure_sums(dims, &labels, &gray, float_keys, n);
+    Ok(Stages {
+        dims,
+        scale,
+        gray,
+        mask: Vec::new(),
+        opened: Vec::new(),
+        distance2: Vec::new(),
+        peaks: Vec::new(),
+        markers: Vec::new(),
+        n_markers: n,
+        labels,
+        sums,
+        timings: Vec::new(),
+    })
 }
 
 /// Parse `WxH`.
@@ -549,6 +664,53 @@ fn run_bench(a: BenchArgs) -> Result<()> {
         println!("{}", report.to_json());
     } else {
         print!("{report}");
+    }
+    Ok(())
+}
+
+fn run_eval(a: EvalArgs) -> Result<()> {
+    let mut thresholds = Vec::new();
+    for part in a.iou.split(',') {
+        match part.trim().parse::<f64>() {
+            Ok(t) if t > 0.0 && t <= 1.0 => thresholds.push(t),
+            _ => {
+                return Err(Error::param(
+                    "--iou",
+                    format!("{part:?} is not an IoU threshold in (0, 1]"),
+                ))
+            }
+        }
+    }
+    let gt = floodseg::eval::read_label_frames(&a.gt)?;
+    let pred = floodseg::eval::read_label_frames(&a.pred)?;
+    let results = floodseg::eval::evaluate(&gt, &pred, &thresholds)?;
+    if a.json {
+        for m in &results {
+            println!("{}", m.to_json());
+        }
+    } else {
+        println!(
+            "{} frame{}, {} ground-truth and {} predicted objects",
+            gt.len(),
+            if gt.len() == 1 { "" } else { "s" },
+            results[0].n_true,
+            results[0].n_pred
+        );
+        println!("  iou     tp     fp     fn  precision  recall     f1  mean_iou     pq");
+        for m in &results {
+            println!(
+                "{:>5.2} {:>6} {:>6} {:>6} {:>10.4} {:>7.4} {:>6.4} {:>9.4} {:>6.4}",
+                m.iou,
+                m.tp,
+                m.fp,
+                m.fn_,
+                m.precision(),
+                m.recall(),
+                m.f1(),
+                m.mean_matched_iou(),
+                m.panoptic_quality()
+            );
+        }
     }
     Ok(())
 }

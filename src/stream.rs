@@ -81,10 +81,38 @@ pub fn run<I, F>(
     params: &Params,
     workers: usize,
     keep: Keep,
+    sink: F,
+) -> Result<usize>
+where
+    I: Iterator<Item = Result<RawImage>> + Send,
+    F: FnMut(usize, RawImage, Stages) -> Result<()>,
+{
+    let never = AtomicBool::new(false);
+    run_with(
+        frames,
+        workers,
+        keep,
+        &never,
+        |_, img| segmenter.segment(img, params),
+        sink,
+    )
+}
+
+/// [`run`] with the per-frame work given as `work(index, image)` (segmenting, or loading the
+/// labels an earlier run wrote), and a `cancel` flag: once it is set, no further frame is read;
+/// frames already read are finished and delivered, and the count of delivered frames is
+/// returned (check the flag to tell a cancelled stream from a complete one).
+pub fn run_with<I, W, F>(
+    frames: I,
+    workers: usize,
+    keep: Keep,
+    cancel: &AtomicBool,
+    work: W,
     mut sink: F,
 ) -> Result<usize>
 where
     I: Iterator<Item = Result<RawImage>> + Send,
+    W: Fn(usize, &RawImage) -> Result<Stages> + Sync,
     F: FnMut(usize, RawImage, Stages) -> Result<()>,
 {
     let workers = workers.max(1);
@@ -108,7 +136,10 @@ where
         scope.spawn(move || {
             let mut frames = frames;
             for index in 0.. {
-                if take_token.recv().is_err() || stop_ref.load(Ordering::Relaxed) {
+                if take_token.recv().is_err()
+                    || stop_ref.load(Ordering::Relaxed)
+                    || cancel.load(Ordering::Relaxed)
+                {
                     break;
                 }
                 let Some(frame) = frames.next() else { break };
@@ -121,6 +152,7 @@ where
         for _ in 0..workers {
             let to_sink = to_sink.clone();
             let from_reader = &from_reader;
+            let work = &work;
             scope.spawn(move || loop {
                 // Hold the lock only to take the next frame, not while segmenting it.
                 let next = from_reader.lock().map_or(None, |queue| queue.recv().ok());
@@ -130,9 +162,7 @@ where
                         // A frame after a failed one: its result would be discarded.
                         return Err(crate::Error::BadData("stream stopped".into()));
                     }
-                    let mut stages = segmenter
-                        .segment(&img, params)
-                        .map_err(|e| name_frame(e, index))?;
+                    let mut stages = work(index, &img).map_err(|e| name_frame(e, index))?;
                     keep.trim(&mut stages);
                     Ok((img, stages))
                 });
@@ -177,10 +207,18 @@ where
     Ok(next)
 }
 
-/// Prefix an error about a frame's data with the frame index.
+/// Prefix an error about a frame (its data, a limit it exceeds, a device fault while it ran)
+/// with the frame index.
 fn name_frame(err: crate::Error, index: usize) -> crate::Error {
+    use crate::Error;
     match err {
-        crate::Error::BadData(m) => crate::Error::BadData(format!("frame {index}: {m}")),
+        Error::BadData(m) => Error::BadData(format!("frame {index}: {m}")),
+        Error::Limit(m) => Error::Limit(format!("frame {index}: {m}")),
+        Error::Backend(m) => Error::Backend(format!("frame {index}: {m}")),
+        Error::Decode { path, reason } => Error::Decode {
+            path,
+            reason: format!("frame {index}: {reason}"),
+        },
         other => other,
     }
 }

@@ -326,3 +326,178 @@ fn a_bad_frame_stops_the_run_and_leaves_only_complete_files() {
     kept.sort();
     assert_eq!(kept, ["img_0.tif", "img_1.tif", "img_2.tif"]);
 }
+
+/// `--stats` values equal `skimage.measure.regionprops_table` on the same labels and frames
+/// (a committed stack: `scripts/reference/check_stats.py --write-reference` wrote the table),
+/// to 1e-9 relative; orientation is an axis, so ±π/2 are equal.
+#[test]
+fn stats_equal_regionprops_table_on_a_committed_stack() {
+    let dir = repo().join("tests/fixtures/stack_stats");
+    let want = std::fs::read_to_string(dir.join("objects_skimage.csv")).unwrap();
+    let mut want_rows = want.lines();
+    assert_eq!(
+        want_rows.next().unwrap(),
+        format!("frame,{}", floodseg::measure::CSV_COLUMNS)
+    );
+    let labels = stack_pages(&dir.join("labels.tif"));
+    assert_eq!(labels.len(), 3);
+    let mut compared = 0;
+    for (t, labels) in labels.iter().enumerate() {
+        let img = floodseg::io::read_image(&dir.join(format!("frames/img_{t}.png"))).unwrap();
+        let (gp, samples, scale) = floodseg::pipeline::gray_input(&img).unwrap();
+        let mut keys = vec![0u32; gp.dims.len()];
+        floodseg::cpu::gray::gray(&gp, &samples, &mut keys);
+        let n = labels.iter().copied().max().unwrap_or(0);
+        let sums = floodseg::cpu::measure::measure_sums(gp.dims, labels, &keys, false, n);
+        for p in floodseg::measure::props(&sums, scale) {
+            let got: Vec<f64> = std::iter::once(t as f64)
+                .chain(
+                    floodseg::measure::csv_row(&p)
+                        .split(',')
+                        .map(|v| v.parse().unwrap()),
+                )
+                .collect();
+            let want: Vec<f64> = want_rows
+                .next()
+                .unwrap_or_else(|| panic!("frame {t}: more objects than scikit-image"))
+                .split(',')
+                .map(|v| v.parse().unwrap())
+                .collect();
+            let columns: Vec<&str> = std::iter::once("frame")
+                .chain(floodseg::measure::CSV_COLUMNS.split(','))
+                .collect();
+            for ((c, g), w) in columns.iter().zip(&got).zip(&want) {
+                let mut diff = (g - w).abs();
+                if *c == "orientation" {
+                    diff = diff.min((diff - std::f64::consts::PI).abs());
+                }
+                assert!(
+                    diff <= 1e-9 * w.abs().max(1.0),
+                    "frame {t}, label {}: {c} = {g}, scikit-image {w}",
+                    got[1]
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(
+        want_rows.next().is_none(),
+        "scikit-image found more objects"
+    );
+    assert_eq!(compared, 68);
+}
+
+/// Ctrl-C (SIGINT) in the middle of a stack: the run stops with exit code 130 saying where;
+/// per-frame label files are complete, nothing else is left; `--resume` finishes the run with
+/// outputs identical to an uninterrupted one. A stack file is never left incomplete.
+#[test]
+#[cfg(unix)]
+fn interrupt_keeps_complete_frames_and_resume_finishes_identically() {
+    use std::time::{Duration, Instant};
+    let d = out_dir("interrupt");
+    let frames = d.join("frames");
+    let n = 40;
+    write_frames(&frames, n, 256, 256);
+    let common = |cmd: &mut Command| {
+        cmd.args(PARAMS)
+            .args(["--backend", "cpu", "--threads", "1", "--quiet"]);
+    };
+
+    // the reference: one uninterrupted run
+    let full = d.join("full");
+    let mut cmd = bin();
+    cmd.arg("segment").arg(&frames).arg("-o").arg(&full);
+    common(&mut cmd);
+    cmd.arg("--counts").arg(d.join("full_counts.csv"));
+    ok(cmd.output().unwrap());
+
+    let interrupted_run = |out: &Path, extra: &[&std::ffi::OsStr]| {
+        let mut cmd = bin();
+        cmd.arg("segment").arg(&frames).arg("-o").arg(out);
+        common(&mut cmd);
+        cmd.args(extra);
+        let child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // interrupt once a few frames are done (or after a while for a stack file)
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            let done = std::fs::read_dir(out)
+                .map(|r| {
+                    r.filter(|e| {
+                        e.as_ref()
+                            .unwrap()
+                            .file_name()
+                            .to_string_lossy()
+                            .starts_with("img_")
+                    })
+                    .count()
+                })
+                .unwrap_or(0);
+            if done >= 3 || (!out.is_dir() && start.elapsed() > Duration::from_millis(100)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        child.wait_with_output().unwrap()
+    };
+
+    let part = d.join("part");
+    std::fs::create_dir_all(&part).unwrap();
+    let out = interrupted_run(&part, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        // the machine was fast enough to finish before the signal: nothing to check
+        eprintln!("finished before the interrupt arrived");
+    } else {
+        assert_eq!(out.status.code(), Some(130), "{err}");
+        assert!(err.contains("stopped after"), "{err}");
+        assert!(err.contains("--resume"), "{err}");
+        let kept: Vec<String> = std::fs::read_dir(&part)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(kept.len() < n, "interrupted, yet all {n} frames are there");
+        for name in &kept {
+            assert!(!name.starts_with('.'), "temporary file left: {name}");
+            read_tiff_u32(&part.join(name)); // complete and readable
+        }
+    }
+    let mut cmd = bin();
+    cmd.arg("segment")
+        .arg(&frames)
+        .arg("-o")
+        .arg(&part)
+        .arg("--resume");
+    common(&mut cmd);
+    cmd.arg("--counts").arg(d.join("part_counts.csv"));
+    ok(cmd.output().unwrap());
+    for t in 0..n {
+        let name = format!("img_{t}.tif");
+        assert!(
+            read(&full.join(&name)) == read(&part.join(&name)),
+            "{name} differs after resuming"
+        );
+    }
+    assert!(read(&d.join("full_counts.csv")) == read(&d.join("part_counts.csv")));
+
+    // a stack file: interrupted → nothing left behind
+    let stack_dir = d.join("stack");
+    std::fs::create_dir_all(&stack_dir).unwrap();
+    let stack = stack_dir.join("labels.tif");
+    let out = interrupted_run(&stack, &[]);
+    if out.status.success() {
+        eprintln!("the stack finished before the interrupt arrived");
+    } else {
+        assert_eq!(out.status.code(), Some(130));
+        let left: Vec<_> = std::fs::read_dir(&stack_dir).unwrap().collect();
+        assert!(left.is_empty(), "an interrupted stack left files: {left:?}");
+    }
+}

@@ -572,6 +572,11 @@ proptest! {
         let got = floodseg::cpu::watershed::watershed_jacobi(dims, &mask.px, &d2, &markers);
         let want = watershed(dims, &mask.px, &d2, &markers);
         prop_assert!(got == want, "{}", watershed_message(&mask, &d2, &markers, &got, &want));
+        // the priority flood's other bucket layout (an ordered map of levels)
+        let sparse = floodseg::cpu::watershed::watershed_levels(dims, &mask.px, &d2, &markers, 0);
+        prop_assert!(sparse == want, "{}", watershed_message(&mask, &d2, &markers, &sparse, &want));
+        let dense = floodseg::cpu::watershed::watershed_levels(dims, &mask.px, &d2, &markers, 4);
+        prop_assert!(dense == want, "{}", watershed_message(&mask, &d2, &markers, &dense, &want));
     }
 }
 

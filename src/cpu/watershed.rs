@@ -334,81 +334,316 @@ pub fn ws_output(p: &WsParams, label: &mut [u32]) {
 }
 
 /// The whole stage on the CPU. Same cost and best-predecessor rules as the shader, scheduled
-/// as a priority flood: Dijkstra on the cost (a binary heap; ties by pixel index), then one
-/// best-predecessor pass over the pixels in the order they were settled — a predecessor always
-/// has a strictly smaller cost, so it is final when its successors read it. The result is the
-/// unique fixed point that the GPU's Jacobi sweeps ([`ws_cost`], [`ws_label`]) reach; the tests
-/// check the two schedules against each other.
+/// as a priority flood that needs no priority queue: a cost `(m, hops)` only ever steps to the
+/// same level `m` with one more hop, or down to a lower level with 0 hops, so the levels are
+/// processed from the highest `m` down, and within a level a breadth-first search from its
+/// 0-hop seeds settles pixels in hop order (Dijkstra with a bucket per level and a FIFO per
+/// bucket). Each pixel decides its best predecessor as it leaves the queue — a predecessor has a
+/// strictly smaller cost, so it left the queue earlier and is final when its successors read it.
+/// The result is the unique fixed point that the GPU's Jacobi sweeps ([`ws_cost`],
+/// [`ws_label`]) reach; the tests check the two schedules against each other.
 pub fn watershed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
+    watershed_packed(dims, mask, d2, markers)
+}
+
+/// A cost as one `u64` that orders like [`better`]: `(!m) << 32 | hops` (smaller is better;
+/// unreached is `u64::MAX`).
+#[inline]
+fn pack(m: u32, hops: u32) -> u64 {
+    (u64::from(!m) << 32) | u64::from(hops)
+}
+
+#[inline]
+fn m_of(key: u64) -> u32 {
+    !((key >> 32) as u32)
+}
+
+/// [`watershed_levels`] with the per-pixel state packed for the cache: the cost as one `u64`
+/// key, label and predecessor as one `u64`, the mask folded into the distance (0 outside), and
+/// row/column known without division. Same rules, same settle order, same bytes (tested).
+pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
+    let n = dims.len();
+    let w = dims.width as usize;
+    let h = dims.height as usize;
+    // The distance stage gives every mask pixel d² ≥ 1; anything else takes the plain path.
+    if (0..n).any(|i| mask[i] != 0 && d2[i] == 0) {
+        return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
+    }
+    let alt: Vec<u32> = mask
+        .iter()
+        .zip(d2)
+        .map(|(&b, &d)| if b != 0 { d } else { 0 })
+        .collect();
+    let max_m = alt.iter().copied().max().unwrap_or(0) as usize;
+    let mut levels = if max_m <= n.saturating_mul(DENSE_LEVELS_PER_PIXEL) {
+        Levels::Dense {
+            buckets: vec![Vec::new(); max_m + 1],
+            top: 0,
+        }
+    } else {
+        Levels::Sparse(Default::default())
+    };
+    let mut key = vec![u64::MAX; n];
+    // label << 32 | pred
+    let mut lp = vec![(u64::from(NONE) << 32) | u64::from(PENDING); n];
+    for i in 0..n {
+        if markers[i] != 0 {
+            lp[i] = (u64::from(markers[i]) << 32) | u64::from(NONE);
+            if alt[i] != 0 {
+                key[i] = pack(alt[i], 0);
+                levels.push(alt[i], i as u32);
+            }
+        }
+    }
+    let pred_of = |lp: &[u64], i: usize| lp[i] as u32;
+    let label_of = |lp: &[u64], i: usize| (lp[i] >> 32) as u32;
+    // arrival_order on packed state
+    let arrival = |key: &[u64], lp: &[u64], mut a: u32, mut b: u32| -> i32 {
+        loop {
+            if a == b {
+                return 0;
+            }
+            let (ka, kb) = (key[a as usize], key[b as usize]);
+            if ka != kb {
+                return if ka < kb { -1 } else { 1 };
+            }
+            let (na, nb) = (pred_of(lp, a as usize), pred_of(lp, b as usize));
+            match (na == NONE, nb == NONE) {
+                (true, true) => return 0,
+                (true, false) => return -1,
+                (false, true) => return 1,
+                _ => {}
+            }
+            a = na;
+            b = nb;
+        }
+    };
+    let mut settled = vec![false; n];
+    let mut order: Vec<u32> = Vec::new();
+    while let Some((m, seeds)) = levels.pop_highest() {
+        order.clear();
+        let seed_key = pack(m, 0);
+        for i in seeds {
+            let iu = i as usize;
+            if !settled[iu] && key[iu] == seed_key {
+                settled[iu] = true;
+                order.push(i);
+            }
+        }
+        let mut head = 0;
+        while head < order.len() {
+            let i = order[head] as usize;
+            head += 1;
+            let (y, x) = (i / w, i % w);
+            let nbrs = [
+                (y > 0).then(|| i - w),
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y + 1 < h).then(|| i + w),
+            ];
+            let own = key[i];
+            if pred_of(&lp, i) == PENDING {
+                // relax_pred: the predecessors all left the queue before `i`
+                let di = alt[i];
+                let mut best = NONE;
+                for q in nbrs.into_iter().flatten() {
+                    let kq = key[q];
+                    if alt[q] == 0 || kq == u64::MAX {
+                        continue;
+                    }
+                    let mq = m_of(kq);
+                    let ext = if di < mq { pack(di, 0) } else { kq + 1 };
+                    if ext != own {
+                        continue;
+                    }
+                    if best == NONE {
+                        best = q as u32;
+                        continue;
+                    }
+                    let o = arrival(&key, &lp, q as u32, best);
+                    if o < 0
+                        || (o == 0
+                            && (label_of(&lp, q), q as u32) < (label_of(&lp, best as usize), best))
+                    {
+                        best = q as u32;
+                    }
+                }
+                let label = if best == NONE {
+                    NONE
+                } else {
+                    label_of(&lp, best as usize)
+                };
+                lp[i] = (u64::from(label) << 32) | u64::from(best);
+            }
+            let next_hop = own + 1; // (m, hops + 1)
+            for q in nbrs.into_iter().flatten() {
+                let dq = alt[q];
+                if dq == 0 || settled[q] {
+                    continue;
+                }
+                if dq >= m {
+                    settled[q] = true;
+                    key[q] = next_hop;
+                    order.push(q as u32);
+                } else {
+                    let e = pack(dq, 0);
+                    if e < key[q] {
+                        key[q] = e;
+                        levels.push(dq, q as u32);
+                    }
+                }
+            }
+        }
+    }
+    lp.iter()
+        .map(|&v| {
+            let l = (v >> 32) as u32;
+            if l == NONE {
+                0
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
+/// Levels are kept in one bucket per `m` value when the largest `d²` is at most this many times
+/// the pixel count (always, in practice), else in an ordered map.
+const DENSE_LEVELS_PER_PIXEL: usize = 4;
+
+/// Seeds (0-hop pixels) of the levels still to flood, highest level first.
+enum Levels {
+    /// `buckets[m]`; `top` bounds the highest non-empty bucket.
+    Dense {
+        buckets: Vec<Vec<u32>>,
+        top: usize,
+    },
+    Sparse(std::collections::BTreeMap<u32, Vec<u32>>),
+}
+
+impl Levels {
+    fn push(&mut self, m: u32, i: u32) {
+        match self {
+            Levels::Dense { buckets, top } => {
+                buckets[m as usize].push(i);
+                *top = (*top).max(m as usize);
+            }
+            Levels::Sparse(map) => map.entry(m).or_default().push(i),
+        }
+    }
+
+    fn pop_highest(&mut self) -> Option<(u32, Vec<u32>)> {
+        match self {
+            Levels::Dense { buckets, top } => loop {
+                if !buckets[*top].is_empty() {
+                    return Some((*top as u32, std::mem::take(&mut buckets[*top])));
+                }
+                if *top == 0 {
+                    return None;
+                }
+                *top -= 1;
+            },
+            Levels::Sparse(map) => map.pop_last(),
+        }
+    }
+}
+
+/// [`watershed`] with a chosen bucket layout (`dense_per_pixel = 0` forces the ordered map; the
+/// tests run both).
+pub fn watershed_levels(
+    dims: Dims,
+    mask: &[u32],
+    d2: &[u32],
+    markers: &[u32],
+    dense_per_pixel: usize,
+) -> Vec<u32> {
     let p = WsParams { dims };
     let n = dims.len();
+    let w = dims.width as usize;
+    let h = dims.height as usize;
     let mut cm = vec![0u32; n];
     let mut ch = vec![0u32; n];
     ws_init(&p, markers, d2, &mut cm, &mut ch);
-    // min-heap on (−m, hops, index): better costs first
-    let key = |c: Cost, i: usize| Reverse((u32::MAX - c.m, c.hops, i as u32));
-    let mut heap = BinaryHeap::new();
+    let max_m = (0..n)
+        .filter(|&i| mask[i] != 0)
+        .map(|i| d2[i])
+        .max()
+        .unwrap_or(0) as usize;
+    let mut levels = if max_m <= n.saturating_mul(dense_per_pixel) {
+        Levels::Dense {
+            buckets: vec![Vec::new(); max_m + 1],
+            top: 0,
+        }
+    } else {
+        Levels::Sparse(Default::default())
+    };
     for i in 0..n {
         if markers[i] != 0 && mask[i] != 0 {
-            heap.push(key(
-                Cost {
-                    m: cm[i],
-                    hops: ch[i],
-                },
-                i,
-            ));
+            levels.push(cm[i], i as u32);
         }
     }
-    let mut order = Vec::new();
     let mut settled = vec![false; n];
-    while let Some(Reverse((nm, hops, i))) = heap.pop() {
-        let i = i as usize;
-        let c = Cost {
-            m: u32::MAX - nm,
-            hops,
-        };
-        if settled[i]
-            || c != (Cost {
-                m: cm[i],
-                hops: ch[i],
-            })
-        {
-            continue; // stale entry
-        }
-        settled[i] = true;
-        order.push(i as u32);
-        for q in neighbours(dims, i) {
-            if q == NONE || mask[q as usize] == 0 || settled[q as usize] {
-                continue;
-            }
-            let e = extend(c, d2[q as usize]);
-            let q = q as usize;
-            if better(
-                e,
-                Cost {
-                    m: cm[q],
-                    hops: ch[q],
-                },
-            ) {
-                cm[q] = e.m;
-                ch[q] = e.hops;
-                heap.push(key(e, q));
-            }
-        }
-    }
     let mut label = vec![0u32; n];
     let mut pred = vec![0u32; n];
     ws_label_init(&p, markers, &mut label, &mut pred);
-    for &i in &order {
-        let i = i as usize;
-        if markers[i] != 0 {
-            continue;
+    // The FIFO of the level being flooded (pixels in settle order).
+    let mut order: Vec<u32> = Vec::new();
+    while let Some((m, seeds)) = levels.pop_highest() {
+        // Seeds of this level that no higher level reached: cost (m, 0), settled first.
+        order.clear();
+        let start = 0;
+        for i in seeds {
+            let iu = i as usize;
+            if !settled[iu] && cm[iu] == m && ch[iu] == 0 {
+                settled[iu] = true;
+                order.push(i);
+            }
         }
-        let q = relax_pred(&p, mask, d2, &cm, &ch, &label, &pred, i);
-        pred[i] = q;
-        label[i] = if q == NONE { NONE } else { label[q as usize] };
+        // Breadth-first within the level; `order[start..]` is the FIFO.
+        let mut head = start;
+        while head < order.len() {
+            let i = order[head] as usize;
+            head += 1;
+            // Every predecessor of `i` (strictly smaller cost) left the queue before it, so
+            // its own best predecessor is final: decide `i`'s now.
+            if markers[i] == 0 {
+                let q = relax_pred(&p, mask, d2, &cm, &ch, &label, &pred, i);
+                pred[i] = q;
+                label[i] = if q == NONE { NONE } else { label[q as usize] };
+            }
+            let c = Cost { m, hops: ch[i] };
+            let (y, x) = (i / w, i % w);
+            let mut visit = |q: usize| {
+                if mask[q] == 0 || settled[q] {
+                    return;
+                }
+                let dq = d2[q];
+                if dq >= m {
+                    // same level, one more hop: the first visit is the fewest hops
+                    settled[q] = true;
+                    cm[q] = m;
+                    ch[q] = c.hops + 1;
+                    order.push(q as u32);
+                } else if dq > cm[q] || ch[q] == NONE || (dq == cm[q] && ch[q] > 0) {
+                    // a seed of the lower level dq, better than what q had
+                    cm[q] = dq;
+                    ch[q] = 0;
+                    levels.push(dq, q as u32);
+                }
+            };
+            if y > 0 {
+                visit(i - w);
+            }
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
     }
     ws_output(&p, &mut label);
     label

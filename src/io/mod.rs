@@ -126,6 +126,39 @@ fn read_prefix(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize>
     Ok(filled)
 }
 
+/// Read a label TIFF that floodseg wrote (first page; u8, u16 or u32 gray): `(width, height,
+/// labels)`. Used to resume a per-frame run.
+pub fn read_labels_tiff(path: &Path) -> Result<(usize, usize, Vec<u32>)> {
+    use tiff::decoder::{Decoder, DecodingResult};
+    let file = File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |reason: String| Error::Decode {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let decoded = catch_unwind(AssertUnwindSafe(|| -> Result<(usize, usize, Vec<u32>)> {
+        let mut d = Decoder::new(BufReader::new(file)).map_err(|e| bad(format!("TIFF: {e}")))?;
+        let (w, h) = d.dimensions().map_err(|e| bad(format!("TIFF: {e}")))?;
+        let ct = d.colortype().map_err(|e| bad(format!("TIFF: {e}")))?;
+        if !matches!(
+            ct,
+            tiff::ColorType::Gray(8) | tiff::ColorType::Gray(16) | tiff::ColorType::Gray(32)
+        ) {
+            return Err(bad(format!("not a label image ({ct:?})")));
+        }
+        let labels = match d.read_image().map_err(|e| bad(format!("TIFF: {e}")))? {
+            DecodingResult::U8(v) => v.into_iter().map(u32::from).collect(),
+            DecodingResult::U16(v) => v.into_iter().map(u32::from).collect(),
+            DecodingResult::U32(v) => v,
+            _ => return Err(bad("not an unsigned integer label image".into())),
+        };
+        Ok((w as usize, h as usize, labels))
+    }));
+    decoded.unwrap_or_else(|_| Err(bad("malformed file (the decoder gave up)".into())))
+}
+
 /// Decode a PNG or TIFF file (by content, not by extension).
 pub fn read_image(path: &Path) -> Result<RawImage> {
     let io_err = |source| Error::Read {
@@ -134,7 +167,23 @@ pub fn read_image(path: &Path) -> Result<RawImage> {
     };
     let file = File::open(path).map_err(io_err)?;
     let file_len = file.metadata().map_err(io_err)?.len();
-    let mut reader = BufReader::new(file);
+    decode_from(BufReader::new(file), file_len, path)
+}
+
+/// Decode a PNG or TIFF held in memory; `name` only labels errors. (The fuzz targets use it.)
+pub fn decode_image_bytes(bytes: &[u8], name: &Path) -> Result<RawImage> {
+    decode_from(std::io::Cursor::new(bytes), bytes.len() as u64, name)
+}
+
+fn decode_from<R: std::io::BufRead + Seek>(
+    mut reader: R,
+    file_len: u64,
+    path: &Path,
+) -> Result<RawImage> {
+    let io_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut magic = [0u8; 8];
     let n = read_prefix(&mut reader, &mut magic).map_err(io_err)?;
     if n == 0 {

@@ -1,0 +1,37 @@
+//! The GPU pipeline equals the CPU pipeline byte for byte on arbitrary small images and
+//! parameters (where a GPU adapter exists; lavapipe works, slowly). Skips when none does.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fn gpu() -> Option<&'static floodseg::gpu::GpuContext> {
+    static CTX: OnceLock<Option<floodseg::gpu::GpuContext>> = OnceLock::new();
+    CTX.get_or_init(|| floodseg::gpu::GpuContext::new().ok()).as_ref()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some(ctx) = gpu() else { return };
+    let Some((img, params)) = common::case(data) else {
+        return;
+    };
+    let cpu = floodseg::pipeline::segment_cpu(&img, &params);
+    let gpu = floodseg::gpu::pipeline::segment_gpu(ctx, &img, &params);
+    match (cpu, gpu) {
+        (Ok(c), Ok(g)) => {
+            assert_eq!(c.mask, g.mask, "mask");
+            assert_eq!(c.opened, g.opened, "opened");
+            assert_eq!(c.distance2, g.distance2, "distance2");
+            assert_eq!(c.peaks, g.peaks, "peaks");
+            assert_eq!(c.markers, g.markers, "markers");
+            assert_eq!(c.labels, g.labels, "labels");
+            assert_eq!(c.sums, g.sums, "sums");
+        }
+        (Err(_), Err(_)) => {}
+        (c, g) => panic!("one backend failed: cpu {:?}, gpu {:?}", c.err(), g.err()),
+    }
+});

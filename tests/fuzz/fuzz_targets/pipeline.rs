@@ -1,0 +1,38 @@
+//! The CPU pipeline on arbitrary small images and parameters: never panics, and its output
+//! keeps the invariants every stage promises (labels only inside the opened mask, one object
+//! per marker, markers numbered 1..=n, the shader schedules equal to the CPU's).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((img, params)) = common::case(data) else {
+        return;
+    };
+    let Ok(s) = floodseg::pipeline::segment_cpu(&img, &params) else {
+        return;
+    };
+    let n = s.dims.len();
+    assert_eq!(s.labels.len(), n);
+    for i in 0..n {
+        assert!(s.labels[i] <= s.n_markers);
+        assert!(s.labels[i] == 0 || s.opened[i] == 1, "label outside the mask");
+        assert!(s.markers[i] == 0 || s.labels[i] == s.markers[i], "a marker lost its label");
+    }
+    let max_marker = s.markers.iter().copied().max().unwrap_or(0);
+    assert_eq!(max_marker, s.n_markers);
+    // the GPU's schedules, run on the CPU, reach the same answers
+    let jacobi = floodseg::cpu::watershed::watershed_jacobi(s.dims, &s.opened, &s.distance2, &s.markers);
+    assert_eq!(jacobi, s.labels, "Jacobi watershed differs");
+    let pp = floodseg::cpu::peaks::PeaksParams {
+        dims: s.dims,
+        min_distance: params.min_distance,
+        footprint: params.footprint_size(),
+    };
+    let rounds = floodseg::cpu::peaks::peaks_rounds(&pp, &s.opened, &s.distance2);
+    assert_eq!(rounds, s.peaks, "peak spacing rounds differ");
+    let _ = s.measure();
+});
