@@ -276,7 +276,7 @@ def report(R, a, sizes):
     w = L.append
     w("# Benchmarks\n")
     w("Reproduce this file (builds floodseg in release mode, makes the data, runs every tool; "
-      "about 15 minutes on the machine below):\n")
+      "about 10 minutes on the machine below, plus the build):\n")
     w("```sh\n" + a.command + "\n```\n")
     w(f"Measured {m['date']} by `scripts/bench/run_benchmarks.sh` (floodseg {m['floodseg_commit']}).\n")
     w("**Machine.** " + f"{m['cpu']}, {m['cores']} cores"
