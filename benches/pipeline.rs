@@ -1,17 +1,33 @@
-//! Criterion benchmarks of each CPU stage and the whole pipeline on synthetic touching disks,
-//! throughput in pixels. `cargo test --all-targets` runs each once so they cannot rot;
-//! `cargo bench` measures. (GPU benches join when the GPU backend lands.)
+//! Criterion benchmarks of every stage and the whole pipeline on both backends, on synthetic
+//! touching disks (dark cells of radius 6–15 on a bright background, one per 600 px²), with
+//! throughput in pixels. Bench ids are `cpu/<stage>/<side>` and `gpu/<stage>/<side>`.
+//!
+//! - `cargo bench --bench pipeline` measures the CPU at 256² and 1024² and the GPU at 1024².
+//! - `cargo test --benches` (and `--all-targets`) runs each bench once so they cannot rot; the
+//!   GPU then runs at 128² only, because a software adapter (Mesa lavapipe) is what a machine
+//!   without a GPU has, and it takes seconds per 1024² frame.
+//! - `FLOODSEG_BENCH_GPU_SIDES=256,2048` overrides the GPU sides (both modes).
+//!
+//! GPU stage benches are device-resident: their inputs are uploaded once, each iteration
+//! records and submits the stage's passes and waits for the device by reading back one `u32`
+//! of the stage's output. `gpu/pipeline` is the library's `Segmenter::segment`: upload of the
+//! samples, every stage, readback of every stage image. When no adapter can be created the GPU
+//! benches print one line and are skipped (they fail instead when `FLOODSEG_REQUIRE_GPU=1`, as
+//! the GPU tests do).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use floodseg::cpu::components::components;
 use floodseg::cpu::distance::{distance, DistanceMode, JfaVariant};
 use floodseg::cpu::opening::{opening, Structure};
 use floodseg::cpu::peaks::{peaks, PeaksParams};
+use floodseg::cpu::threshold::{threshold, threshold_params, GrayScale};
 use floodseg::cpu::watershed::watershed;
 use floodseg::cpu::{Dims, Rect};
+use floodseg::gpu::{self, GpuContext};
 use floodseg::image::RawImage;
-use floodseg::pipeline::{segment_cpu, Params};
+use floodseg::pipeline::{gray_input, segment_cpu, Backend, Params, Segmenter, Stages};
 use floodseg::synth::SplitMix64;
+use std::time::Duration;
 
 /// A `side × side` 8-bit image of dark touching disks on a bright background.
 fn disks(side: usize, seed: u64) -> RawImage {
@@ -43,14 +59,53 @@ fn lecture_params() -> Params {
     }
 }
 
-fn stages(c: &mut Criterion) {
+/// Criterion runs each bench once, without measuring, unless cargo passed `--bench`
+/// (`cargo bench`); `cargo test --benches` does not.
+fn test_mode() -> bool {
+    !std::env::args().any(|a| a == "--bench")
+}
+
+fn cpu_sides() -> Vec<usize> {
+    vec![256, 1024]
+}
+
+fn gpu_sides() -> Vec<usize> {
+    if let Ok(s) = std::env::var("FLOODSEG_BENCH_GPU_SIDES") {
+        let v: Vec<usize> = s
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .filter(|&x| x > 0)
+            .collect();
+        if !v.is_empty() {
+            return v;
+        }
+    }
+    if test_mode() {
+        vec![128]
+    } else {
+        vec![1024]
+    }
+}
+
+fn cpu(c: &mut Criterion) {
     let mut g = c.benchmark_group("cpu");
     g.sample_size(10);
-    for side in [256usize, 1024] {
+    let params = lecture_params();
+    for side in cpu_sides() {
         let img = disks(side, 7);
-        let s = segment_cpu(&img, &lecture_params()).unwrap();
+        let s = segment_cpu(&img, &params).unwrap();
         let dims = Dims::new(side, side);
         g.throughput(Throughput::Elements((side * side) as u64));
+        let (gp, samples, scale) = gray_input(&img).unwrap();
+        g.bench_function(BenchmarkId::new("gray", side), |b| {
+            let mut keys = vec![0u32; dims.len()];
+            b.iter(|| floodseg::cpu::gray::gray(&gp, &samples, &mut keys))
+        });
+        let tp = threshold_params(dims, scale, &params.level, params.dark, &s.gray);
+        g.bench_function(BenchmarkId::new("threshold", side), |b| {
+            let mut mask = vec![0u32; dims.len()];
+            b.iter(|| threshold(&tp, &s.gray, &mut mask))
+        });
         g.bench_with_input(BenchmarkId::new("opening", side), &s.mask, |b, m| {
             b.iter(|| opening(dims, Rect::full(dims), Structure::Cross, 1, m))
         });
@@ -66,8 +121,8 @@ fn stages(c: &mut Criterion) {
         );
         let pp = PeaksParams {
             dims,
-            min_distance: 5,
-            footprint: 11,
+            min_distance: params.min_distance,
+            footprint: params.footprint_size(),
         };
         g.bench_function(BenchmarkId::new("peaks", side), |b| {
             b.iter(|| peaks(&pp, &s.opened, &s.distance2))
@@ -78,12 +133,166 @@ fn stages(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("watershed", side), |b| {
             b.iter(|| watershed(dims, &s.opened, &s.distance2, &s.markers))
         });
+        g.bench_function(BenchmarkId::new("measure", side), |b| {
+            b.iter(|| {
+                floodseg::cpu::measure::measure_sums(
+                    dims,
+                    &s.labels,
+                    &s.gray,
+                    scale == GrayScale::Float,
+                    s.n_markers,
+                )
+            })
+        });
         g.bench_with_input(BenchmarkId::new("pipeline", side), &img, |b, img| {
-            b.iter(|| segment_cpu(img, &lecture_params()).unwrap())
+            b.iter(|| segment_cpu(img, &params).unwrap())
         });
     }
     g.finish();
 }
 
-criterion_group!(benches, stages);
+/// Wait until the device has finished everything submitted, by reading back one `u32`.
+fn sync(ctx: &GpuContext, buf: &gpu::wgpu::Buffer) {
+    ctx.read_buffers("floodseg.bench.sync", &[(buf, 1)])
+        .unwrap();
+}
+
+fn gpu_stages(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    ctx: &GpuContext,
+    side: usize,
+    s: &Stages,
+    img: &RawImage,
+) {
+    let params = lecture_params();
+    let dims = s.dims;
+    let n = dims.len();
+    let (gp, samples, scale) = gray_input(img).unwrap();
+    // Device-resident inputs of every stage (the CPU twin's stage images, equal to the GPU's).
+    let samples_buf = ctx.storage_init("floodseg.bench.samples", &samples);
+    let keys = ctx.storage_init("floodseg.bench.keys", &s.gray);
+    let mask = ctx.storage_init("floodseg.bench.mask", &s.mask);
+    let opened = ctx.storage_init("floodseg.bench.opened", &s.opened);
+    let d2 = ctx.storage_init("floodseg.bench.d2", &s.distance2);
+    let peaks_buf = ctx.storage_init("floodseg.bench.peaks", &s.peaks);
+    let markers = ctx.storage_init("floodseg.bench.markers", &s.markers);
+    let labels = ctx.storage_init("floodseg.bench.labels", &s.labels);
+    let out = ctx.storage("floodseg.bench.out", n);
+    let scratch = ctx.storage("floodseg.bench.scratch", n);
+    let dscratch = gpu::distance::DistanceScratch::new(ctx, dims);
+
+    g.bench_function(BenchmarkId::new("gray", side), |b| {
+        b.iter(|| {
+            let mut enc = ctx.encoder("floodseg.bench.gray");
+            gpu::gray::gray(ctx, &mut enc, &gp, &samples_buf, &out);
+            ctx.submit("floodseg.bench.gray", enc).unwrap();
+            sync(ctx, &out);
+        })
+    });
+    let tp = threshold_params(dims, scale, &params.level, params.dark, &s.gray);
+    g.bench_function(BenchmarkId::new("threshold", side), |b| {
+        b.iter(|| {
+            let mut enc = ctx.encoder("floodseg.bench.threshold");
+            gpu::threshold::threshold(ctx, &mut enc, &tp, &keys, &out);
+            ctx.submit("floodseg.bench.threshold", enc).unwrap();
+            sync(ctx, &out);
+        })
+    });
+    g.bench_function(BenchmarkId::new("opening", side), |b| {
+        b.iter(|| {
+            // The opening works in place: start each iteration from the thresholded mask.
+            let mut enc = ctx.encoder("floodseg.bench.opening");
+            enc.copy_buffer_to_buffer(&mask, 0, &out, 0, 4 * n as u64);
+            gpu::opening::opening(
+                ctx,
+                &mut enc,
+                dims,
+                Rect::full(dims),
+                params.structure,
+                params.open,
+                &out,
+                &scratch,
+            );
+            ctx.submit("floodseg.bench.opening", enc).unwrap();
+            sync(ctx, &out);
+        })
+    });
+    for (id, mode) in [
+        ("distance_exact", DistanceMode::Exact),
+        ("distance_jfa2", DistanceMode::Jfa(JfaVariant::Squared)),
+    ] {
+        g.bench_function(BenchmarkId::new(id, side), |b| {
+            b.iter(|| {
+                let mut enc = ctx.encoder("floodseg.bench.distance");
+                gpu::distance::distance(ctx, &mut enc, dims, mode, &opened, &dscratch, &out);
+                ctx.submit("floodseg.bench.distance", enc).unwrap();
+                sync(ctx, &out);
+            })
+        });
+    }
+    let pp = PeaksParams {
+        dims,
+        min_distance: params.min_distance,
+        footprint: params.footprint_size(),
+    };
+    g.bench_function(BenchmarkId::new("peaks", side), |b| {
+        b.iter(|| sync(ctx, &gpu::peaks::peaks(ctx, &pp, &opened, &d2).unwrap()))
+    });
+    g.bench_function(BenchmarkId::new("components", side), |b| {
+        b.iter(|| {
+            let (_, count) = gpu::components::components(ctx, dims, false, &peaks_buf).unwrap();
+            sync(ctx, &count);
+        })
+    });
+    g.bench_function(BenchmarkId::new("watershed", side), |b| {
+        b.iter(|| {
+            sync(
+                ctx,
+                &gpu::watershed::watershed(ctx, dims, &opened, &d2, &markers).unwrap(),
+            )
+        })
+    });
+    g.bench_function(BenchmarkId::new("measure", side), |b| {
+        b.iter(|| {
+            let sums = gpu::measure::measure_sums(ctx, dims, &labels, &keys, s.n_markers).unwrap();
+            sync(ctx, &sums);
+        })
+    });
+}
+
+fn gpu(c: &mut Criterion) {
+    let seg = match Segmenter::new(Backend::Gpu) {
+        Ok(seg) => seg,
+        Err(e) => {
+            if std::env::var("FLOODSEG_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("FLOODSEG_REQUIRE_GPU=1 but no GPU adapter: {e}");
+            }
+            println!("floodseg benches: GPU benches skipped, no adapter ({e})");
+            return;
+        }
+    };
+    // A second context for the stage benches (the Segmenter keeps its own private).
+    let ctx = GpuContext::new().unwrap();
+    println!("floodseg benches: {}", seg.description());
+    let mut g = c.benchmark_group("gpu");
+    g.sample_size(10);
+    if ctx.is_software() {
+        // Seconds per frame on a CPU rasterizer: keep `cargo bench` bounded.
+        g.warm_up_time(Duration::from_millis(500));
+        g.measurement_time(Duration::from_secs(2));
+    }
+    let params = lecture_params();
+    for side in gpu_sides() {
+        let img = disks(side, 7);
+        let s = segment_cpu(&img, &params).unwrap();
+        g.throughput(Throughput::Elements((side * side) as u64));
+        gpu_stages(&mut g, &ctx, side, &s, &img);
+        g.bench_with_input(BenchmarkId::new("pipeline", side), &img, |b, img| {
+            b.iter(|| seg.segment(img, &params).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, cpu, gpu);
 criterion_main!(benches);
