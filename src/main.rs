@@ -506,13 +506,42 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     let outcome = stream::run_with(source, workers, keep, &INTERRUPTED, work, sink);
     bar.finish_and_clear();
     // Errors about the pixel data name the input.
-    let done = outcome.map_err(|e| match e {
+    let outcome = outcome.map_err(|e| match e {
         Error::BadData(m) => Error::BadData(format!("{}: {m}", a.input.display())),
         other => other,
-    })?;
+    });
+    let done = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            // A device fault (lost device, out of memory) keeps the frames finished before it,
+            // in a stack named as partial; after bad input nothing is left behind.
+            if let (LabelsOut::Stack(path, Some(writer)), Error::Backend(_)) = (labels_out, &e) {
+                let frames_kept = writer.frames();
+                let partial = partial_name(path.as_path());
+                if frames_kept > 0 && writer.finish_as(&partial).is_ok() {
+                    eprintln!(
+                        "floodseg: the {frames_kept} frame(s) finished before the error are in {}",
+                        partial.display()
+                    );
+                }
+            }
+            return Err(e);
+        }
+    };
     let elapsed = t0.elapsed().as_secs_f64();
     if INTERRUPTED.load(Ordering::Relaxed) && frames != Some(done) {
-        // Dropping the unfinished stack writer and CSV streams removes their temporary files.
+        // Dropping the unfinished CSV streams removes their temporary files; the frames of an
+        // unfinished stack are kept under a name that says it is partial.
+        if let LabelsOut::Stack(path, Some(writer)) = labels_out {
+            let partial = partial_name(path.as_path());
+            writer.finish_as(&partial)?;
+            return Err(Error::Interrupted(format!(
+                "{}: stopped after {done} frame{}; they are in {} (the stack is not written)",
+                a.input.display(),
+                if done == 1 { "" } else { "s" },
+                partial.display()
+            )));
+        }
         let kept = match &labels_out {
             LabelsOut::Folder(dir) if done > 0 => format!(
                 "the label files of frames 0–{} are complete in {}; rerun with --resume to go on",
@@ -575,6 +604,18 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         println!("{total_objects} objects in {done} frames");
     }
     Ok(())
+}
+
+/// `labels.tif` → `labels.partial.tif`: where an interrupted or failed run keeps the frames of
+/// a stack it finished (never under the name of the complete stack).
+fn partial_name(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "labels".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(|| "tif".into(), |e| e.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}.partial.{ext}"))
 }
 
 /// Set by Ctrl-C / SIGTERM: stop reading frames, finish and write the ones in flight.

@@ -488,7 +488,8 @@ fn interrupt_keeps_complete_frames_and_resume_finishes_identically() {
     }
     assert!(read(&d.join("full_counts.csv")) == read(&d.join("part_counts.csv")));
 
-    // a stack file: interrupted → nothing left behind
+    // a stack file: interrupted → never `labels.tif`; the finished frames are kept, complete,
+    // in `labels.partial.tif`
     let stack_dir = d.join("stack");
     std::fs::create_dir_all(&stack_dir).unwrap();
     let stack = stack_dir.join("labels.tif");
@@ -497,8 +498,29 @@ fn interrupt_keeps_complete_frames_and_resume_finishes_identically() {
         eprintln!("the stack finished before the interrupt arrived");
     } else {
         assert_eq!(out.status.code(), Some(130));
-        let left: Vec<_> = std::fs::read_dir(&stack_dir).unwrap().collect();
-        assert!(left.is_empty(), "an interrupted stack left files: {left:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let left: Vec<String> = std::fs::read_dir(&stack_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            !stack.exists(),
+            "an interrupted run wrote the complete stack's name"
+        );
+        if !left.is_empty() {
+            assert_eq!(left, ["labels.partial.tif"], "{err}");
+            let pages = stack_pages(&stack_dir.join("labels.partial.tif"));
+            assert!(
+                !pages.is_empty() && pages.len() < n,
+                "{} pages",
+                pages.len()
+            );
+            for (t, page) in pages.iter().enumerate() {
+                let (_, _, want) = read_tiff_u32(&full.join(format!("img_{t}.tif")));
+                assert_eq!(page, &want, "partial stack page {t}");
+            }
+            assert!(err.contains("labels.partial.tif"), "{err}");
+        }
     }
 }
 

@@ -778,7 +778,15 @@ impl StackWriter {
 
     /// Patch the frame count into the description, flush, sync and rename into place.
     /// A stack with no frame is an error (and nothing is written).
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
+        let target = self.path.clone();
+        self.finish_as(&target)
+    }
+
+    /// Like [`finish`](Self::finish), but the complete file goes to `target` instead (an
+    /// interrupted run keeps the frames it finished under a name that says so).
+    pub fn finish_as(mut self, target: &Path) -> Result<()> {
+        self.path = target.to_path_buf();
         if self.frames == 0 {
             return Err(Error::Encode {
                 path: self.path.clone(),
