@@ -222,3 +222,76 @@ fn name_frame(err: crate::Error, index: usize) -> crate::Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    fn frames(n: usize) -> impl Iterator<Item = Result<RawImage>> + Send {
+        (0..n).map(|t| Ok(RawImage::gray_u8(3, 2, vec![t as u8; 6])))
+    }
+
+    fn stages_of(img: &RawImage) -> Stages {
+        let p = Params::default();
+        crate::pipeline::segment_cpu(img, &p).expect("a tiny frame segments")
+    }
+
+    /// A device fault at frame 5 (what a lost GPU or an out-of-memory error gives): frames 0–4
+    /// reach the sink in order, nothing after, and the error names frame 5 — for any number
+    /// of workers.
+    #[test]
+    fn a_fault_names_its_frame_and_keeps_the_frames_before_it() {
+        for workers in [1, 2, 3, 8] {
+            let never = AtomicBool::new(false);
+            let mut seen = Vec::new();
+            let result = run_with(
+                frames(12),
+                workers,
+                Keep::Labels,
+                &never,
+                |t, img| {
+                    if t == 5 {
+                        Err(Error::Backend("device lost (Unknown): test".into()))
+                    } else {
+                        Ok(stages_of(img))
+                    }
+                },
+                |t, _, _| {
+                    seen.push(t);
+                    Ok(())
+                },
+            );
+            assert_eq!(seen, [0, 1, 2, 3, 4], "{workers} workers");
+            match result {
+                Err(Error::Backend(m)) => assert!(m.starts_with("frame 5: device lost"), "{m}"),
+                other => panic!("{workers} workers: {other:?}"),
+            }
+        }
+    }
+
+    /// Cancelling stops reading; what was read is delivered, in order, and counted.
+    #[test]
+    fn cancel_delivers_what_was_read() {
+        let cancel = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let n = run_with(
+            frames(50),
+            2,
+            Keep::Labels,
+            &cancel,
+            |_, img| Ok(stages_of(img)),
+            |t, _, _| {
+                seen.push(t);
+                if t == 3 {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(n, seen.len());
+        assert!(n < 50, "cancel stopped the stream");
+        assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    }
+}
