@@ -317,11 +317,11 @@ fn frame_namer(source: &FrameSource) -> impl Fn(usize) -> String {
 }
 
 /// The stack's label type: u16 when no frame can hold more than 65535 objects. Kept peaks are
-/// more than `min_distance` apart (Chebyshev), so a frame holds at most
-/// ⌈(W+M)/(M+1)⌉·⌈(H+M)/(M+1)⌉ markers, hence objects.
+/// at least `s = max(min_distance, 1)` apart (Chebyshev), so each `s × s` block of the frame
+/// holds at most one, and a frame at most ⌈W/s⌉·⌈H/s⌉ markers, hence objects.
 fn stack_label_type(width: usize, height: usize, min_distance: u32) -> LabelType {
-    let m = min_distance as usize;
-    let bound = (width + m).div_ceil(m + 1) * (height + m).div_ceil(m + 1);
+    let s = (min_distance as usize).max(1);
+    let bound = width.div_ceil(s) * height.div_ceil(s);
     if bound <= u16::MAX as usize {
         LabelType::U16
     } else {
@@ -867,4 +867,21 @@ fn run_synth(a: SynthArgs) -> Result<()> {
         img.height
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_label_type_follows_the_peak_spacing_bound() {
+        // 1024² at min_distance 5: at most 205² = 42 025 objects
+        assert!(stack_label_type(1024, 1024, 5) == LabelType::U16);
+        // min_distance 0 or 1: every pixel may be a peak
+        assert!(stack_label_type(256, 256, 1) == LabelType::U32);
+        assert!(stack_label_type(255, 257, 0) == LabelType::U16);
+        assert!(stack_label_type(4096, 4096, 17) == LabelType::U16); // 241² = 58 081
+        assert!(stack_label_type(4096, 4096, 16) == LabelType::U32); // 256² = 65 536
+        assert!(stack_label_type(4096, 4096, 10) == LabelType::U32);
+    }
 }
