@@ -354,6 +354,18 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     let source = FrameSource::open(&a.input, a.pipeline.channel)?;
     let frames = source.len();
     let single = frames == Some(1);
+    let image_ext = a
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .filter(|e| ["png", "jpg", "jpeg", "bmp", "gif", "webp"].contains(&e.as_str()));
+    if let (Some(ext), false) = (image_ext, a.output.is_dir()) {
+        return Err(Error::param(
+            "--output",
+            format!("labels are written as TIFF: name a .tif file or a folder, not a .{ext} file"),
+        ));
+    }
     let folder_out = a.output.is_dir() || !is_tiff_name(&a.output);
     let mut labels_out = if folder_out {
         create_dir(&a.output)?;

@@ -695,3 +695,19 @@ fn bad_input_corpus_fails_cleanly_and_leaves_nothing() {
         assert!(left.is_empty(), "{args:?}: left {left:?}");
     }
 }
+
+/// `-o` naming a PNG is refused (labels are TIFF) instead of becoming a folder called x.png.
+#[test]
+fn output_named_like_an_image_is_refused() {
+    let d = out_dir("png-output");
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .arg("-o")
+        .arg(d.join("labels.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output"));
+    assert!(!d.join("labels.png").exists());
+}
