@@ -21,6 +21,8 @@ pub const SCAN: &str = include_str!("../shaders/scan.wgsl");
 pub const WATERSHED: &str = include_str!("../shaders/watershed.wgsl");
 /// `shaders/peaks.wgsl` (twin: `cpu::peaks`; `peaks_roi_erode`/`peaks_roi_dilate`: `cpu::opening`).
 pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
+/// `shaders/maxima.wgsl` (twin: `cpu::maxima`).
+pub const MAXIMA: &str = include_str!("../shaders/maxima.wgsl");
 /// `shaders/measure.wgsl` (twin: `cpu::measure`).
 pub const MEASURE: &str = include_str!("../shaders/measure.wgsl");
 
@@ -34,5 +36,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("scan", SCAN),
     ("watershed", WATERSHED),
     ("peaks", PEAKS),
+    ("maxima", MAXIMA),
     ("measure", MEASURE),
 ];

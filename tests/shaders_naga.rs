@@ -36,6 +36,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::components::CcUniforms as C;
     use gpu::distance::DistUniforms as D;
     use gpu::gray::GrayUniforms as G;
+    use gpu::maxima::MaximaUniforms as Mx;
     use gpu::measure::MeasureUniforms as Me;
     use gpu::opening::MorphUniforms as M;
     use gpu::peaks::PeaksUniforms as P;
@@ -174,6 +175,25 @@ fn expectations() -> Vec<Expect> {
                 ("footprint", offset_of!(P, footprint)),
             ],
             size: size_of::<P>(),
+        },
+        Expect {
+            stage: "maxima",
+            table: gpu::maxima::ENTRY_POINTS,
+            twin_functions: &[
+                "maxima_height",
+                "maxima_reconstruct",
+                "maxima_flag_init",
+                "maxima_flag_spread",
+                "maxima_output",
+            ],
+            uniform: "MaximaParams",
+            members: vec![
+                ("width", offset_of!(Mx, width)),
+                ("height", offset_of!(Mx, height)),
+                ("h_half", offset_of!(Mx, h_half)),
+                ("border", offset_of!(Mx, border)),
+            ],
+            size: size_of::<Mx>(),
         },
         Expect {
             stage: "measure",

@@ -11,6 +11,7 @@
 pub mod components;
 pub mod distance;
 pub mod gray;
+pub mod maxima;
 pub mod measure;
 pub mod opening;
 pub mod peaks;

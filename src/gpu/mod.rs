@@ -69,6 +69,7 @@ pub mod components;
 pub mod distance;
 pub mod frame;
 pub mod gray;
+pub mod maxima;
 pub mod measure;
 pub mod opening;
 pub mod peaks;
@@ -207,6 +208,7 @@ pub(crate) struct Kernels {
     pub scan: scan::Kernels,
     pub watershed: watershed::Kernels,
     pub peaks: peaks::Kernels,
+    pub maxima: maxima::Kernels,
     pub measure: measure::Kernels,
 }
 
@@ -434,6 +436,7 @@ impl GpuContext {
             scan: scan::Kernels::new(&device),
             watershed: watershed::Kernels::new(&device),
             peaks: peaks::Kernels::new(&device),
+            maxima: maxima::Kernels::new(&device),
             measure: measure::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
