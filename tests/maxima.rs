@@ -299,7 +299,13 @@ fn maxima_agrees_with_skimage_fixtures() {
         };
         let (_, _, want) = common::read_tiff_u32(&dir.join("regional.tif"));
         common::assert_same(&name, "regional", w, &mx::regional(&p(0), &fg, &d2), &want);
-        common::assert_same(&name, "regional-passes", w, &mx::regional_passes(&p(0), &fg, &d2), &want);
+        common::assert_same(
+            &name,
+            "regional-passes",
+            w,
+            &mx::regional_passes(&p(0), &fg, &d2),
+            &want,
+        );
         checked += 1;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -312,7 +318,13 @@ fn maxima_agrees_with_skimage_fixtures() {
             let stage = format!("hmax_{h_half}");
             common::assert_same(&name, &stage, w, &mx::hmax(&p(h_half), &fg, &d2), &want);
             let stage = format!("hmax_{h_half}-passes");
-            common::assert_same(&name, &stage, w, &mx::hmax_passes(&p(h_half), &fg, &d2), &want);
+            common::assert_same(
+                &name,
+                &stage,
+                w,
+                &mx::hmax_passes(&p(h_half), &fg, &d2),
+                &want,
+            );
             checked += 1;
         }
     }

@@ -119,8 +119,13 @@ pub struct MaximaStats {
 }
 
 /// One sweep of a loop: `(encoder, input, output, changed flag, indirect arguments)`.
-type Sweep<'s> = dyn Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer, Option<&wgpu::Buffer>)
-    + 's;
+type Sweep<'s> = dyn Fn(
+        &mut wgpu::CommandEncoder,
+        &wgpu::Buffer,
+        &wgpu::Buffer,
+        &wgpu::Buffer,
+        Option<&wgpu::Buffer>,
+    ) + 's;
 /// Recorded at the end of every batch, with the buffer holding the batch's last iterate.
 type Finish<'s> = dyn Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer) + 's;
 
