@@ -231,3 +231,37 @@ fn maxima_gpu_agrees_with_skimage_fixtures() {
         }
     }
 }
+
+/// In pooled frames (as the pipeline runs them): same-size frames reuse the stage's buffers,
+/// which are cleared or overwritten before use, so every frame equals the twin; the marker
+/// buffer of `regional_in` / `hmax_in` is complete when they return.
+#[test]
+fn maxima_gpu_pooled_frames_stay_exact() {
+    use floodseg::gpu::frame::Frame;
+    let Some(ctx) = common::gpu() else { return };
+    let mut rng = Rng::new(14);
+    for (i, (w, h)) in [(53usize, 31usize), (53, 31), (53, 31), (20, 9), (53, 31)]
+        .into_iter()
+        .enumerate()
+    {
+        let kind = if i % 2 == 0 {
+            MaskKind::Blobs
+        } else {
+            MaskKind::Noise(75)
+        };
+        let fg = random_mask(kind, w, h, &mut rng);
+        let d2 = distance(Dims::new(w, h), DistanceMode::Exact, &fg);
+        let p = params(w, h, (i as u32) % 4, (i as u32) % 2 * 3);
+        let mut frame = Frame::new(ctx);
+        let fb = ctx.storage_init("test.fg", &fg);
+        let db = ctx.storage_init("test.d2", &d2);
+        let reg = gpu::maxima::regional_in(ctx, &mut frame, &p, &fb, &db).unwrap();
+        let hm = gpu::maxima::hmax_in(ctx, &mut frame, &p, &fb, &db).unwrap();
+        let got = ctx
+            .read_buffers("test.read", &[(&reg, w * h), (&hm, w * h)])
+            .unwrap();
+        let case = format!("pooled_{i}_{w}x{h}");
+        common::assert_same(&case, "regional", w, &got[0], &cm::regional(&p, &fg, &d2));
+        common::assert_same(&case, "hmax", w, &got[1], &cm::hmax(&p, &fg, &d2));
+    }
+}
