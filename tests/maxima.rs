@@ -176,7 +176,7 @@ fn config(cases: u32) -> Config {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(config(512))]
 
     /// Fast == passes on masks up to 24×24 (true distances and arbitrary small d2).
     #[test]

@@ -45,10 +45,8 @@
 //!
 //! [`regional_passes`] / [`hmax_passes`] run these passes (Jacobi, to convergence) and are the
 //! reference; [`regional`] / [`hmax`] are the fast CPU schedules of the same rule (one flood of
-//! each plateau; the reconstruction by a priority queue in descending value). `tests/maxima.rs`
+//! each plateau; the reconstruction by a bucket queue in descending value). `tests/maxima.rs`
 //! holds fast == passes == a naive definition (and scikit-image's fixtures).
-
-use std::collections::BinaryHeap;
 
 use super::Dims;
 
@@ -301,10 +299,11 @@ pub fn regional(p: &MaximaParams, fg: &[u32], d2: &[u32]) -> Vec<u32> {
     plateau_maxima(p, fg, d2)
 }
 
-/// The reconstruction `R` of the hmax mode, by a priority queue (descending value, like
-/// Dijkstra for max–min paths): every `fg` pixel starts at `R = f`; the largest pending value
-/// is final when popped and offers `min(value, f' of the neighbour)` to its `fg` neighbours.
-/// Equal to [`reconstruct_passes`].
+/// The reconstruction `R` of the hmax mode, by a bucket queue in descending value (Dijkstra
+/// for max–min paths): every `fg` pixel starts at `R = f` in the bucket of its value; the
+/// highest pending value is final when popped and offers `min(value, f' of the neighbour)` to
+/// its `fg` neighbours, never more than the value itself. So no value exceeds `max f` (at most
+/// 65535), whatever `H`, and `max f + 1` buckets suffice. Equal to [`reconstruct_passes`].
 pub fn reconstruct(p: &MaximaParams, fg: &[u32], d2: &[u32]) -> Vec<u32> {
     let n = p.dims.len();
     let mut r = vec![0u32; n];
@@ -313,24 +312,34 @@ pub fn reconstruct(p: &MaximaParams, fg: &[u32], d2: &[u32]) -> Vec<u32> {
     if h == 0 {
         return r; // R = f' = f
     }
-    let mut heap: BinaryHeap<u64> = (0..n)
+    let f = r.clone();
+    let top = (0..n)
         .filter(|&i| fg[i] != 0)
-        .map(|i| ((r[i] as u64) << 32) | i as u64)
-        .collect();
-    let f: Vec<u32> = r.clone();
-    while let Some(k) = heap.pop() {
-        let (val, i) = ((k >> 32) as u32, (k & 0xffff_ffff) as usize);
-        if val < r[i] {
-            continue; // stale
+        .map(|i| f[i])
+        .max()
+        .unwrap_or(0) as usize;
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); top + 1];
+    for i in 0..n {
+        if fg[i] != 0 {
+            buckets[f[i] as usize].push(i as u32);
         }
-        for j in neighbours(p.dims, i) {
-            if fg[j] == 0 {
-                continue;
+    }
+    for level in (0..=top).rev() {
+        let val = level as u32;
+        while let Some(i) = buckets[level].pop() {
+            let i = i as usize;
+            if r[i] != val {
+                continue; // raised since: handled at its higher level
             }
-            let c = val.min(f[j].saturating_add(h));
-            if c > r[j] {
-                r[j] = c;
-                heap.push(((c as u64) << 32) | j as u64);
+            for j in neighbours(p.dims, i) {
+                if fg[j] == 0 {
+                    continue;
+                }
+                let c = val.min(f[j].saturating_add(h));
+                if c > r[j] {
+                    r[j] = c;
+                    buckets[c as usize].push(j as u32);
+                }
             }
         }
     }
