@@ -23,6 +23,10 @@ pub const WATERSHED: &str = include_str!("../shaders/watershed.wgsl");
 pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
 /// `shaders/measure.wgsl` (twin: `cpu::measure`).
 pub const MEASURE: &str = include_str!("../shaders/measure.wgsl");
+/// `shaders/smooth.wgsl` (twin: `cpu::smooth`).
+pub const SMOOTH: &str = include_str!("../shaders/smooth.wgsl");
+/// `shaders/filter.wgsl` (twin: `cpu::filter`).
+pub const FILTER: &str = include_str!("../shaders/filter.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -35,4 +39,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("watershed", WATERSHED),
     ("peaks", PEAKS),
     ("measure", MEASURE),
+    ("smooth", SMOOTH),
+    ("filter", FILTER),
 ];

@@ -67,6 +67,7 @@ use crate::error::{Error, Result};
 
 pub mod components;
 pub mod distance;
+pub mod filter;
 pub mod frame;
 pub mod gray;
 pub mod measure;
@@ -74,6 +75,7 @@ pub mod opening;
 pub mod peaks;
 pub mod pipeline;
 pub mod scan;
+pub mod smooth;
 pub mod threshold;
 pub mod timing;
 pub mod watershed;
@@ -208,6 +210,8 @@ pub(crate) struct Kernels {
     pub watershed: watershed::Kernels,
     pub peaks: peaks::Kernels,
     pub measure: measure::Kernels,
+    pub smooth: smooth::Kernels,
+    pub filter: filter::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -435,6 +439,8 @@ impl GpuContext {
             watershed: watershed::Kernels::new(&device),
             peaks: peaks::Kernels::new(&device),
             measure: measure::Kernels::new(&device),
+            smooth: smooth::Kernels::new(&device),
+            filter: filter::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
