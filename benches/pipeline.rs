@@ -123,6 +123,7 @@ fn cpu(c: &mut Criterion) {
             dims,
             min_distance: params.min_distance,
             footprint: params.footprint_size(),
+            border: params.min_distance,
         };
         g.bench_function(BenchmarkId::new("peaks", side), |b| {
             b.iter(|| peaks(&pp, &s.opened, &s.distance2))
@@ -234,6 +235,7 @@ fn gpu_stages(
         dims,
         min_distance: params.min_distance,
         footprint: params.footprint_size(),
+        border: params.min_distance,
     };
     g.bench_function(BenchmarkId::new("peaks", side), |b| {
         b.iter(|| sync(ctx, &gpu::peaks::peaks(ctx, &pp, &opened, &d2).unwrap()))

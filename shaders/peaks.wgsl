@@ -1,5 +1,6 @@
 // Stage **peaks**: `skimage.feature.peak_local_max(dist, labels=mask, min_distance=m,
-// footprint=np.ones((s, s)))` as parallel passes (SPEC.md stage 5).
+// footprint=np.ones((s, s)), exclude_border=B)` as parallel passes (SPEC.md stage 5): B sets the
+// ROI's border (`peaks_bounds`), m the spacing (`peaks_space`).
 // CPU twin: src/cpu/peaks.rs (one function per entry point, same names, bindings in the order of
 // the twin's parameters); host side: src/gpu/peaks.rs.
 //
@@ -31,10 +32,15 @@ const STATE_REJECTED: u32 = 3u;
 struct PeaksParams {
     width: u32,
     height: u32,
-    // min_distance m (border width and spacing).
+    // min_distance m: the spacing of kept peaks.
     min_distance: u32,
     // Footprint size s (an s×s box), at least 1.
     footprint: u32,
+    // exclude_border B: the ROI is rows B..H-B, columns B..W-B.
+    border: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: PeaksParams;
@@ -125,13 +131,13 @@ fn peaks_bounds(
     let i = flat_id(gid, nwg);
     let w = params.width;
     let h = params.height;
-    let m = params.min_distance;
+    let b = params.border;
     if (i < w * h) {
         let y = i / w;
         let x = i % w;
         atomicMin(&wg_bounds[4], d2[i]);
-        // y + m < h without overflow: m < h - y (y < h)
-        let inside = y >= m && m < h - y && x >= m && m < w - x;
+        // y + b < h without overflow: b < h - y (y < h)
+        let inside = y >= b && b < h - y && x >= b && b < w - x;
         if (mask[i] != 0u && inside) {
             atomicMin(&wg_bounds[0], y);
             atomicMin(&wg_bounds[1], x);

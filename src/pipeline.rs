@@ -237,6 +237,7 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         dims,
         min_distance: params.min_distance,
         footprint: params.footprint_size(),
+        border: params.min_distance,
     };
     let peaks = cpu::peaks::peaks(&pp, &opened, &distance2);
     lap("peaks");

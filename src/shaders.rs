@@ -25,6 +25,10 @@ pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
 pub const MAXIMA: &str = include_str!("../shaders/maxima.wgsl");
 /// `shaders/measure.wgsl` (twin: `cpu::measure`).
 pub const MEASURE: &str = include_str!("../shaders/measure.wgsl");
+/// `shaders/smooth.wgsl` (twin: `cpu::smooth`).
+pub const SMOOTH: &str = include_str!("../shaders/smooth.wgsl");
+/// `shaders/filter.wgsl` (twin: `cpu::filter`).
+pub const FILTER: &str = include_str!("../shaders/filter.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -38,4 +42,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("peaks", PEAKS),
     ("maxima", MAXIMA),
     ("measure", MEASURE),
+    ("smooth", SMOOTH),
+    ("filter", FILTER),
 ];

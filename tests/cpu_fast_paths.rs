@@ -147,7 +147,7 @@ proptest! {
     ) {
         let dims = Dims::new(w, h);
         let d2 = distance_passes(dims, DistanceMode::Exact, &px);
-        let p = PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1) };
+        let p = PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1), border: m };
         let got = peaks(&p, &px, &d2);
         let want = peaks_passes(&p, &px, &d2);
         prop_assert!(got == want, "m={} {:?}: {}", m, fp, first_diff(w, &got, &want));
@@ -164,7 +164,7 @@ proptest! {
     ) {
         let dims = Dims::new(w, h);
         let d2: Vec<u32> = px.iter().zip(&heights).map(|(&b, &v)| if b != 0 { v } else { 0 }).collect();
-        let p = PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1) };
+        let p = PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1), border: m };
         let got = peaks(&p, &px, &d2);
         let want = peaks_passes(&p, &px, &d2);
         prop_assert!(got == want, "m={} {:?}: {}", m, fp, first_diff(w, &got, &want));
@@ -288,6 +288,7 @@ fn fast_paths_equal_passes_on_colonies() {
                 dims,
                 min_distance: m,
                 footprint: params.footprint_size(),
+                border: m,
             };
             let pk = peaks_passes(&pp, &st.opened, &d2);
             assert!(

@@ -61,6 +61,7 @@ fn params(w: usize, h: usize, m: u32, s: Option<u32>) -> PeaksParams {
         dims: Dims::new(w, h),
         min_distance: m,
         footprint: s.unwrap_or(2 * m + 1),
+        border: m,
     }
 }
 
@@ -114,6 +115,7 @@ fn peaks_gpu_equals_cpu_on_fixtures() {
             dims: st.dims,
             min_distance: prm.min_distance,
             footprint: prm.footprint_size(),
+            border: prm.min_distance,
         };
         batches.push(check(ctx, &name, &p, &st.opened, &st.distance2));
         // the stage's recorded output (scikit-image) too
@@ -346,6 +348,7 @@ fn peaks_passes_equal_twin_functions() {
                     dims,
                     min_distance: m,
                     footprint: s,
+                    border: m,
                 };
                 let case = format!("pass_{w}x{h}_{kind:?}_m{m}_s{s}");
                 // twin
@@ -451,6 +454,7 @@ fn peaks_roi_opening_equals_opening_passes() {
                 dims,
                 min_distance: 0,
                 footprint: 3,
+                border: 0,
             };
             let bounds = [r.y0, r.x0, r.y1, r.x1, 0];
             let mp = MorphParams::new(dims, r, Structure::Cross);
@@ -480,4 +484,164 @@ fn peaks_rejects_bad_input() {
     let p = params(4, 3, 1, None);
     assert!(gpu::peaks::run_peaks(ctx, &p, &[0; 11], &[0; 12]).is_err());
     assert!(gpu::peaks::run_peaks(ctx, &p, &[0; 12], &[0; 13]).is_err());
+}
+
+/// The three CPU schedules (`peaks` = fast, `peaks_passes`, `peaks_rounds`) agree; returns the
+/// result.
+fn cpu_schedules_agree(case: &str, p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
+    let w = p.dims.width as usize;
+    let rounds = cp::peaks_rounds(p, mask, d2);
+    common::assert_same(case, "peaks-fast", w, &cp::peaks(p, mask, d2), &rounds);
+    common::assert_same(
+        case,
+        "peaks-passes",
+        w,
+        &cp::peaks_passes(p, mask, d2),
+        &rounds,
+    );
+    rounds
+}
+
+/// The border `B` apart from the spacing `m`: every schedule and the GPU agree for borders 0,
+/// 1, 3, just under and over half the image and far beyond it (no overflow), on random masks
+/// and random d2 at the awkward sizes; the ROI is the one `B` asks for.
+#[test]
+fn peaks_border_differs_from_min_distance_gpu_equals_cpu() {
+    let ctx = common::gpu();
+    let mut rng = Rng::new(17);
+    for &(w, h) in SIZES {
+        let half = (w.min(h) / 2) as u32;
+        for kind in [MaskKind::Blobs, MaskKind::Noise(80), MaskKind::Full] {
+            let mask = random_mask(kind, w, h, &mut rng);
+            let dims = Dims::new(w, h);
+            let exact = cpu::distance::distance(dims, DistanceMode::Exact, &mask);
+            let noisy: Vec<u32> = mask
+                .iter()
+                .map(|&v| v * (1 + rng.below(3) as u32))
+                .collect();
+            for (dname, d2) in [("exact", &exact), ("ties", &noisy)] {
+                for (m, s) in [(0u32, 3u32), (1, 3), (2, 5), (4, 3)] {
+                    let borders = [0, 1, 3, half.saturating_sub(1), half, 1000, u32::MAX];
+                    for b in borders {
+                        let p = PeaksParams {
+                            dims,
+                            min_distance: m,
+                            footprint: s,
+                            border: b,
+                        };
+                        let case = format!("border_{w}x{h}_{kind:?}_{dname}_m{m}_s{s}_b{b}");
+                        let want = cpu_schedules_agree(&case, &p, &mask, d2);
+                        // the ROI: mask pixels at least b from every edge
+                        let mut bounds = BOUNDS_INIT;
+                        cp::peaks_bounds(&p, &mask, d2, &mut bounds);
+                        assert_eq!(bounds, cp::bounds_rows(&p, &mask, d2), "{case}: bounds");
+                        let roi = cp::roi_of(&bounds);
+                        let b64 = b as u64;
+                        for (i, &v) in want.iter().enumerate() {
+                            let (y, x) = ((i / w) as u64, (i % w) as u64);
+                            let inside =
+                                y >= b64 && y + b64 < h as u64 && x >= b64 && x + b64 < w as u64;
+                            assert!(v == 0 || (inside && mask[i] != 0), "{case}: peak at {i}");
+                            if !roi.is_empty() && roi.contains(y as u32, x as u32) {
+                                assert!(inside, "{case}: ROI pixel {i} inside the border");
+                            }
+                        }
+                        if let Some(ctx) = ctx {
+                            let got = gpu::peaks::run_peaks(ctx, &p, &mask, d2)
+                                .unwrap_or_else(|e| panic!("{case}: {e}"));
+                            common::assert_same(&case, "peaks-gpu", w, &got, &want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One case of `tests/fixtures/peaks_border.txt` (made by
+/// `scripts/reference/check_peaks_border.py` with scikit-image).
+struct BorderCase {
+    name: String,
+    p: PeaksParams,
+    mask: Vec<u32>,
+    d2: Vec<u32>,
+    peaks: Vec<u32>,
+}
+
+fn border_fixture() -> Vec<BorderCase> {
+    let path = common::repo().join("tests/fixtures/peaks_border.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let mut out = Vec::new();
+    let num = |s: &str| -> u32 { s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}")) };
+    while let Some(head) = lines.next() {
+        let f: Vec<&str> = head.split_whitespace().collect();
+        assert_eq!((f.len(), f[0]), (7, "case"), "bad case line {head:?}");
+        let (w, h) = (num(f[2]) as usize, num(f[3]) as usize);
+        let p = PeaksParams {
+            dims: Dims::new(w, h),
+            min_distance: num(f[4]),
+            footprint: num(f[5]),
+            border: num(f[6]),
+        };
+        assert_eq!(lines.next(), Some("mask"));
+        let mut mask = Vec::with_capacity(w * h);
+        for _ in 0..h {
+            let row = lines.next().expect("mask row");
+            assert_eq!(row.len(), w, "{}: mask row", f[1]);
+            mask.extend(row.bytes().map(|c| (c == b'1') as u32));
+        }
+        assert_eq!(lines.next(), Some("d2"));
+        let mut d2 = Vec::with_capacity(w * h);
+        for _ in 0..h {
+            let row = lines.next().expect("d2 row");
+            d2.extend(row.split_whitespace().map(num));
+        }
+        assert_eq!(d2.len(), w * h, "{}: d2", f[1]);
+        assert_eq!(lines.next(), Some("peaks"));
+        let mut peaks = vec![0u32; w * h];
+        loop {
+            let l = lines.next().expect("peaks or end");
+            if l == "end" {
+                break;
+            }
+            let yx: Vec<usize> = l.split_whitespace().map(|v| num(v) as usize).collect();
+            peaks[yx[0] * w + yx[1]] = 1;
+        }
+        out.push(BorderCase {
+            name: f[1].to_string(),
+            p,
+            mask,
+            d2,
+            peaks,
+        });
+    }
+    out
+}
+
+/// scikit-image's `peak_local_max(..., exclude_border=B)` with B ≠ min_distance (0, 1, larger
+/// than half the image, larger than the image): every CPU schedule, and the GPU where there is
+/// one, gives its peaks. The fixture is committed; regenerating it needs Python, this test not.
+#[test]
+fn peaks_border_matches_skimage_fixture() {
+    let cases = border_fixture();
+    assert!(cases.len() >= 8, "only {} border cases", cases.len());
+    assert!(cases.iter().any(|c| c.p.border == 0));
+    assert!(cases
+        .iter()
+        .any(|c| c.p.border > c.p.dims.width.max(c.p.dims.height)));
+    let ctx = common::gpu();
+    for c in &cases {
+        assert_ne!(c.p.border, c.p.min_distance, "{}: B = m", c.name);
+        let w = c.p.dims.width as usize;
+        let got = cpu_schedules_agree(&c.name, &c.p, &c.mask, &c.d2);
+        common::assert_same(&c.name, "peaks-skimage", w, &got, &c.peaks);
+        // the distance scikit-image saw is the one floodseg computes
+        let d2 = cpu::distance::distance(c.p.dims, DistanceMode::Exact, &c.mask);
+        common::assert_same(&c.name, "distance2", w, &d2, &c.d2);
+        if let Some(ctx) = ctx {
+            let g = gpu::peaks::run_peaks(ctx, &c.p, &c.mask, &c.d2).unwrap();
+            common::assert_same(&c.name, "peaks-gpu-skimage", w, &g, &c.peaks);
+        }
+    }
 }

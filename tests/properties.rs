@@ -423,7 +423,7 @@ proptest! {
     ) {
         let s = footprint.unwrap_or(2 * m + 1);
         let d2 = naive::edt::edt2(mask.width, mask.height, &mask.px);
-        let p = PeaksParams { dims: mask.dims(), min_distance: m, footprint: s };
+        let p = PeaksParams { dims: mask.dims(), min_distance: m, footprint: s, border: m };
         let got = peaks(&p, &mask.px, &d2);
         let want = naive::peaks::peak_local_max(
             mask.width, mask.height, &mask.px, &d2, m as usize, s as usize);
@@ -440,7 +440,7 @@ proptest! {
     ) {
         let s = footprint.unwrap_or(2 * m + 1);
         let d2: Vec<u32> = mask.px.iter().zip(&heights).map(|(&b, &v)| if b != 0 { v } else { 0 }).collect();
-        let p = PeaksParams { dims: mask.dims(), min_distance: m, footprint: s };
+        let p = PeaksParams { dims: mask.dims(), min_distance: m, footprint: s, border: m };
         let got = peaks(&p, &mask.px, &d2);
         let want = naive::peaks::peak_local_max(
             mask.width, mask.height, &mask.px, &d2, m as usize, s as usize);
@@ -507,7 +507,7 @@ proptest! {
         let dims = mask.dims();
         let s = footprint.unwrap_or(2 * m + 1);
         let d2 = distance(dims, DistanceMode::Exact, &mask.px);
-        let pk = peaks(&PeaksParams { dims, min_distance: m, footprint: s }, &mask.px, &d2);
+        let pk = peaks(&PeaksParams { dims, min_distance: m, footprint: s, border: m }, &mask.px, &d2);
         let (markers, _) = components(dims, false, &pk);
         let got = watershed(dims, &mask.px, &d2, &markers);
         let want = naive::watershed::watershed(mask.width, mask.height, &mask.px, &d2, &markers);
@@ -555,7 +555,7 @@ proptest! {
     ) {
         let dims = mask.dims();
         let d2: Vec<u32> = mask.px.iter().zip(&heights).map(|(&b, &v)| if b != 0 { v } else { 0 }).collect();
-        let p = floodseg::cpu::peaks::PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1) };
+        let p = floodseg::cpu::peaks::PeaksParams { dims, min_distance: m, footprint: fp.unwrap_or(2 * m + 1), border: m };
         let a = floodseg::cpu::peaks::peaks_rounds(&p, &mask.px, &d2);
         let b = floodseg::cpu::peaks::peaks(&p, &mask.px, &d2);
         prop_assert!(a == b, "m={} footprint={:?}", m, fp);
@@ -616,6 +616,7 @@ fn watershed_spec_rule_vs_twin_report() {
                     dims,
                     min_distance: m,
                     footprint: 2 * m + 1,
+                    border: m,
                 },
                 &px,
                 &d2,

@@ -35,12 +35,14 @@ struct Expect {
 fn expectations() -> Vec<Expect> {
     use gpu::components::CcUniforms as C;
     use gpu::distance::DistUniforms as D;
+    use gpu::filter::FilterUniforms as F;
     use gpu::gray::GrayUniforms as G;
     use gpu::maxima::MaximaUniforms as Mx;
     use gpu::measure::MeasureUniforms as Me;
     use gpu::opening::MorphUniforms as M;
     use gpu::peaks::PeaksUniforms as P;
     use gpu::scan::ScanUniforms as S;
+    use gpu::smooth::SmoothUniforms as Sm;
     use gpu::threshold::ThresholdUniforms as T;
     use gpu::watershed::WsUniforms as W;
     vec![
@@ -173,6 +175,10 @@ fn expectations() -> Vec<Expect> {
                 ("height", offset_of!(P, height)),
                 ("min_distance", offset_of!(P, min_distance)),
                 ("footprint", offset_of!(P, footprint)),
+                ("border", offset_of!(P, border)),
+                ("_pad0", offset_of!(P, _pad0)),
+                ("_pad1", offset_of!(P, _pad1)),
+                ("_pad2", offset_of!(P, _pad2)),
             ],
             size: size_of::<P>(),
         },
@@ -207,6 +213,32 @@ fn expectations() -> Vec<Expect> {
                 ("_pad", offset_of!(Me, _pad)),
             ],
             size: size_of::<Me>(),
+        },
+        Expect {
+            stage: "smooth",
+            table: gpu::smooth::ENTRY_POINTS,
+            twin_functions: &["smooth_rows", "smooth_cols"],
+            uniform: "SmoothParams",
+            members: vec![
+                ("width", offset_of!(Sm, width)),
+                ("height", offset_of!(Sm, height)),
+                ("passes", offset_of!(Sm, passes)),
+                ("_pad", offset_of!(Sm, _pad)),
+            ],
+            size: size_of::<Sm>(),
+        },
+        Expect {
+            stage: "filter",
+            table: gpu::filter::ENTRY_POINTS,
+            twin_functions: &["filter_relabel"],
+            uniform: "FilterParams",
+            members: vec![
+                ("width", offset_of!(F, width)),
+                ("height", offset_of!(F, height)),
+                ("table_len", offset_of!(F, table_len)),
+                ("_pad", offset_of!(F, _pad)),
+            ],
+            size: size_of::<F>(),
         },
     ]
 }

@@ -10,11 +10,13 @@
 
 pub mod components;
 pub mod distance;
+pub mod filter;
 pub mod gray;
 pub mod maxima;
 pub mod measure;
 pub mod opening;
 pub mod peaks;
+pub mod smooth;
 pub mod threshold;
 pub mod watershed;
 

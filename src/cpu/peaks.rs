@@ -1,10 +1,13 @@
 //! Stage **peaks**: `skimage.feature.peak_local_max(dist, labels=mask, min_distance=m,
-//! footprint=np.ones((s, s)))` with its other defaults, restated as parallel passes
-//! (SPEC.md stage 5). Input: the squared distance `d2` (order and equality of `d2` are those of
+//! footprint=np.ones((s, s)), exclude_border=B)` with its other defaults, restated as parallel
+//! passes (SPEC.md stage 5). The pipeline passes `B = m` (scikit-image's default
+//! `exclude_border=True` means `B = min_distance`); `B` only sets the border, `m` only the
+//! spacing. Input: the squared distance `d2` (order and equality of `d2` are those of
 //! the Euclidean distance) and the mask. Output: 0/1 kept peaks.
 //!
 //! 1. `peaks_bounds` (*order-free reduction*): the **ROI**, the bounding box of the mask pixels
-//!    at least `m` from every edge (rows `m..H-m`, columns `m..W-m`; scikit-image crops to it),
+//!    at least `B` from every edge (rows `B..H-B`, columns `B..W-B`, empty when `2B >= H` or
+//!    `2B >= W`; scikit-image's `_exclude_border`, then it crops to the bounding box),
 //!    and `min(d2)` over the whole image — the strict threshold (`threshold_abs=None` means
 //!    `image.min()`; 0 whenever any background exists).
 //! 2. `peaks_max_rows`, `peaks_max_cols` (*map*): the maximum of `d2` over the footprint window
@@ -38,10 +41,13 @@ use super::{Dims, Rect, NONE};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeaksParams {
     pub dims: Dims,
-    /// `min_distance` m (border width and spacing).
+    /// `min_distance` m: the spacing of kept peaks (Chebyshev distance at least m).
     pub min_distance: u32,
     /// Footprint size s (an s×s box).
     pub footprint: u32,
+    /// `exclude_border` B: mask pixels closer than B to an edge are ignored (ROI = rows
+    /// `B..H-B`, columns `B..W-B`). scikit-image's default (`exclude_border=True`) is `B = m`.
+    pub border: u32,
 }
 
 impl PeaksParams {
@@ -74,12 +80,13 @@ pub fn roi_of(bounds: &[u32; 5]) -> Rect {
 
 /// Entry point `peaks_bounds`: atomicMin/atomicMax into `bounds` (see [`BOUNDS_INIT`]).
 pub fn peaks_bounds(p: &PeaksParams, mask: &[u32], d2: &[u32], bounds: &mut [u32; 5]) {
-    let (w, h, m) = (p.dims.width, p.dims.height, p.min_distance);
+    let (w, h, b) = (p.dims.width, p.dims.height, p.border);
     for y in 0..h {
         for x in 0..w {
             let i = (y * w + x) as usize;
             bounds[4] = bounds[4].min(d2[i]);
-            let inside = y >= m && y + m < h && x >= m && x + m < w;
+            // y + b < h without overflow (b may exceed the image): b < h - y, as the shader
+            let inside = y >= b && b < h - y && x >= b && b < w - x;
             if mask[i] != 0 && inside {
                 bounds[0] = bounds[0].min(y);
                 bounds[1] = bounds[1].min(x);
@@ -316,26 +323,23 @@ pub fn peaks_passes(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
 /// `peaks_bounds` on row slices: the ROI and `min(d2)` (same [`BOUNDS_INIT`] convention).
 pub fn bounds_rows(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> [u32; 5] {
     let mut b = BOUNDS_INIT;
-    let (w, h, m) = (
-        p.dims.width as usize,
-        p.dims.height as usize,
-        p.min_distance as usize,
-    );
+    let (w, h) = (p.dims.width as usize, p.dims.height as usize);
+    let bw = p.border as usize; // the border B (not the spacing m)
     b[4] = d2[..p.dims.len()].iter().copied().min().unwrap_or(NONE);
-    if h <= 2 * m || w <= 2 * m {
+    if h <= bw.saturating_mul(2) || w <= bw.saturating_mul(2) {
         return b;
     }
-    for y in m..h - m {
-        let row = &mask[y * w + m..y * w + w - m];
+    for y in bw..h - bw {
+        let row = &mask[y * w + bw..y * w + w - bw];
         let Some(first) = row.iter().position(|&v| v != 0) else {
             continue;
         };
         let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
         let y = y as u32;
         b[0] = b[0].min(y);
-        b[1] = b[1].min((first + m) as u32);
+        b[1] = b[1].min((first + bw) as u32);
         b[2] = b[2].max(y);
-        b[3] = b[3].max((last + m) as u32);
+        b[3] = b[3].max((last + bw) as u32);
     }
     b
 }

@@ -67,6 +67,7 @@ use crate::error::{Error, Result};
 
 pub mod components;
 pub mod distance;
+pub mod filter;
 pub mod frame;
 pub mod gray;
 pub mod maxima;
@@ -75,6 +76,7 @@ pub mod opening;
 pub mod peaks;
 pub mod pipeline;
 pub mod scan;
+pub mod smooth;
 pub mod threshold;
 pub mod timing;
 pub mod watershed;
@@ -210,6 +212,8 @@ pub(crate) struct Kernels {
     pub peaks: peaks::Kernels,
     pub maxima: maxima::Kernels,
     pub measure: measure::Kernels,
+    pub smooth: smooth::Kernels,
+    pub filter: filter::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -438,6 +442,8 @@ impl GpuContext {
             peaks: peaks::Kernels::new(&device),
             maxima: maxima::Kernels::new(&device),
             measure: measure::Kernels::new(&device),
+            smooth: smooth::Kernels::new(&device),
+            filter: filter::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 

@@ -48,6 +48,11 @@ pub struct PeaksUniforms {
     pub height: u32,
     pub min_distance: u32,
     pub footprint: u32,
+    /// `exclude_border` B (the ROI's border; `min_distance` is the spacing only).
+    pub border: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 impl From<&PeaksParams> for PeaksUniforms {
@@ -57,6 +62,10 @@ impl From<&PeaksParams> for PeaksUniforms {
             height: p.dims.height,
             min_distance: p.min_distance,
             footprint: p.footprint,
+            border: p.border,
+            _pad0: 0,
+            _pad1: 0,
+            _pad2: 0,
         }
     }
 }

@@ -123,6 +123,7 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         dims,
         min_distance: params.min_distance,
         footprint: params.footprint_size(),
+        border: params.min_distance,
     };
     let (peaks_buf, _) = peaks::peaks_in(ctx, &mut frame, &pp, &opened, &d2)?;
     frame.timer.lap(ctx, "peaks")?;

@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
         dims: s.dims,
         min_distance: params.min_distance,
         footprint: params.footprint_size(),
+        border: params.min_distance,
     };
     let rounds = floodseg::cpu::peaks::peaks_rounds(&pp, &s.opened, &s.distance2);
     assert_eq!(rounds, s.peaks, "peak spacing rounds differ");
