@@ -18,6 +18,7 @@ pub mod render;
 pub mod shaders;
 pub mod stream;
 pub mod synth;
+pub mod tune;
 
 pub use error::{Error, Result};
 pub use image::{RawImage, Samples};

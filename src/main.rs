@@ -11,7 +11,7 @@ use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::io::{FrameSource, LabelType, StackFormat, StackWriter, TextStream};
-use floodseg::pipeline::{Backend, Params, Segmenter, Stages};
+use floodseg::pipeline::{Backend, Markers, Params, Preset, Segmenter, Stages};
 use floodseg::{bench, io, measure, render, stream, synth, Error, RawImage, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -36,48 +36,132 @@ enum Cmd {
     /// Score predicted labels against ground truth (StarDist's matching: TP/FP/FN, precision,
     /// recall, F1, mean matched IoU, panoptic quality per IoU threshold).
     Eval(EvalArgs),
-    /// Write a synthetic test image (the lecture's canvas, or a colony of rods of any size).
+    /// Search threshold, smoothing, opening, markers and area filter for the best F1 against
+    /// ground truth; print the best settings as `segment` flags.
+    Tune(TuneArgs),
+    /// Write a synthetic test image (the lecture's canvas, a colony of rods of any size, or
+    /// rods with ground truth).
     Synth(SynthArgs),
 }
 
-/// The pipeline's parameters (shared by `segment` and `bench`).
 #[derive(clap::Args)]
-struct PipelineArgs {
-    /// Threshold in the input's own units (0–255 for 8-bit, counts for 16-bit, rgb2gray×255
-    /// for 8-bit RGB), or `otsu`.
-    #[arg(
-        long,
-        default_value = "otsu",
-        value_name = "T|otsu",
-        allow_hyphen_values = true
-    )]
-    threshold: String,
-    /// Objects are darker than the threshold (value < T); default: brighter (value > T).
-    #[arg(long)]
+struct TuneArgs {
+    /// Input frames (an image, stack, folder or glob, as for `segment`).
+    input: PathBuf,
+    /// Ground-truth labels, frame for frame (as for `eval`).
+    #[arg(long, value_name = "GT")]
+    gt: PathBuf,
+    /// Base parameters (`lecture` or `rods`, as for `segment`); the lists below vary them.
+    #[arg(long, value_enum, value_name = "NAME")]
+    preset: Option<PresetArg>,
+    /// Objects are darker than the background.
+    #[arg(long, conflicts_with = "bright")]
     dark: bool,
-    /// Opening: K erosions then K dilations (0: none).
-    #[arg(
-        long = "open",
-        default_value_t = 0,
-        value_name = "K",
-        allow_hyphen_values = true
-    )]
-    open: u32,
+    /// Objects are brighter than the background (overrides a preset's --dark).
+    #[arg(long)]
+    bright: bool,
+    /// Thresholds to try: `otsu` and/or values and ranges (`otsu,100:200:10`).
+    #[arg(long, value_name = "LIST", default_value = "otsu")]
+    threshold: String,
+    /// Smoothing passes to try (`0,1,2`) [default: 0,1; a preset: its value].
+    #[arg(long, value_name = "LIST")]
+    smooth: Option<String>,
+    /// Openings to try (`0:3`).
+    #[arg(long, value_name = "LIST", default_value = "0:2")]
+    open: String,
+    /// Marker kinds to try (`peaks,regional,hmax`) [default: peaks,hmax; preset lecture:
+    /// peaks; preset rods: hmax].
+    #[arg(long, value_name = "LIST")]
+    markers: Option<String>,
+    /// min_distance values for `peaks`.
+    #[arg(long, value_name = "LIST", default_value = "2,3,5,7,10")]
+    min_distance: String,
+    /// Heights for `hmax`, in pixels (multiples of 0.5).
+    #[arg(long, value_name = "LIST", default_value = "0.5:3:0.5")]
+    h: String,
+    /// Minimum areas to try [default: 0,10,20,40; preset lecture: 0].
+    #[arg(long, value_name = "LIST")]
+    min_area: Option<String>,
     /// Structuring element of the opening.
     #[arg(long, value_enum, default_value_t = StructureArg::Cross)]
     structure: StructureArg,
-    /// `min_distance` of peak_local_max: border exclusion and peak spacing, in pixels.
-    #[arg(
-        long,
-        default_value_t = 10,
-        value_name = "M",
-        allow_hyphen_values = true
-    )]
-    min_distance: u32,
-    /// Footprint: an S×S box placed as scipy.ndimage places it (even S allowed);
-    /// default (2M+1)×(2M+1).
+    /// IoU threshold of a match.
+    #[arg(long, default_value_t = 0.5)]
+    iou: f64,
+    /// Settings to print, best first.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// One JSON object per printed setting, one per line.
+    #[arg(long)]
+    json: bool,
+    /// Backend: `cpu`, `gpu`, or `auto`.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Channel of a multichannel ImageJ hyperstack (0-based).
+    #[arg(long, value_name = "C")]
+    channel: Option<usize>,
+    /// No progress or details on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// The pipeline's parameters (shared by `segment`, `bench` and `tune`). Without `--preset`
+/// the defaults are the lecture's stages with Otsu and no opening; a preset sets named values
+/// and any flag given overrides them.
+#[derive(clap::Args)]
+struct PipelineArgs {
+    /// Named parameter set: `lecture` (the lecture's pipeline and values: --threshold 180
+    /// --dark --open 1 --min-distance 10 --footprint 10) or `rods` (rod-shaped bacteria, dark
+    /// on a brighter background: --smooth 1 --threshold otsu --dark --open 1 --markers hmax
+    /// --h 1 --exclude-border 0 --min-area 20). Flags given override its values.
+    #[arg(long, value_enum, value_name = "NAME")]
+    preset: Option<PresetArg>,
+    /// Threshold in the input's own units (0–255 for 8-bit, counts for 16-bit, rgb2gray×255
+    /// for 8-bit RGB), or `otsu` [default: otsu].
+    #[arg(long, value_name = "T|otsu", allow_hyphen_values = true)]
+    threshold: Option<String>,
+    /// Objects are darker than the threshold (value < T); default: brighter (value > T).
+    #[arg(long, conflicts_with = "bright")]
+    dark: bool,
+    /// Objects are brighter than the threshold (overrides a preset's --dark).
+    #[arg(long)]
+    bright: bool,
+    /// Smoothing before the threshold: N passes of the integer binomial filter [1 2 1]/4 along
+    /// rows and columns (σ ≈ √(N/2) px; 8- and 16-bit images) [default: 0].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    smooth: Option<u32>,
+    /// Opening: K erosions then K dilations (0: none) [default: 0].
+    #[arg(long = "open", value_name = "K", allow_hyphen_values = true)]
+    open: Option<u32>,
+    /// Structuring element of the opening.
+    #[arg(long, value_enum, default_value_t = StructureArg::Cross)]
+    structure: StructureArg,
+    /// Markers: `peaks` (the lecture's peak_local_max), `regional` (every regional-maximum
+    /// plateau of the distance) or `hmax` (maxima at least --h above their saddle: one rod,
+    /// one marker) [default: peaks].
+    #[arg(long, value_enum, value_name = "KIND")]
+    markers: Option<MarkersArg>,
+    /// Height of `--markers hmax`, in pixels of distance, a multiple of 0.5 [default: 1].
+    #[arg(long, value_name = "H", allow_hyphen_values = true)]
+    h: Option<String>,
+    /// `min_distance` of peak_local_max (markers `peaks`): peak spacing, in pixels
+    /// [default: 10].
+    #[arg(long, value_name = "M", allow_hyphen_values = true)]
+    min_distance: Option<u32>,
+    /// Footprint of peak_local_max: an S×S box placed as scipy.ndimage places it (even S
+    /// allowed) [default: 2M+1].
     #[arg(long, value_name = "S", allow_hyphen_values = true)]
     footprint: Option<u32>,
+    /// Drop markers closer than B pixels to the image edge (peak_local_max's exclude_border)
+    /// [default: M for `peaks`, as scikit-image; 0 for `regional` and `hmax`].
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
+    exclude_border: Option<u32>,
+    /// Drop objects of fewer than A pixels after the watershed (debris) [default: 0].
+    #[arg(long, value_name = "A", allow_hyphen_values = true)]
+    min_area: Option<u64>,
+    /// Drop objects of more than A pixels after the watershed (clumps, lens rings).
+    #[arg(long, value_name = "A", allow_hyphen_values = true)]
+    max_area: Option<u64>,
     /// Distance transform: `exact` (separable) or a jump-flooding variant.
     #[arg(long, value_enum, default_value_t = DistanceArg::Exact)]
     distance: DistanceArg,
@@ -91,6 +175,19 @@ struct PipelineArgs {
     /// Channel of a multichannel ImageJ hyperstack to segment (0-based).
     #[arg(long, value_name = "C")]
     channel: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PresetArg {
+    Lecture,
+    Rods,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MarkersArg {
+    Peaks,
+    Regional,
+    Hmax,
 }
 
 #[derive(clap::Args)]
@@ -202,6 +299,9 @@ struct SynthArgs {
     /// Output file (.png or .tif).
     #[arg(short, long)]
     output: PathBuf,
+    /// Ground-truth labels of `rods` (a label TIFF).
+    #[arg(long, value_name = "LABELS.tif")]
+    gt: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -212,6 +312,9 @@ enum SynthKind {
     LectureNoisy,
     /// Bright touching rods on a dark noisy background, any `--size`.
     Colony,
+    /// Dark rods on a brighter, unevenly lit, noisy background with touching pairs and
+    /// debris, any `--size`, with ground truth (`--gt`).
+    Rods,
 }
 
 fn main() -> ExitCode {
@@ -225,6 +328,7 @@ fn main() -> ExitCode {
         Cmd::Segment(a) => run_segment(a),
         Cmd::Bench(a) => run_bench(a),
         Cmd::Eval(a) => run_eval(a),
+        Cmd::Tune(a) => run_tune(a),
         Cmd::Synth(a) => run_synth(a),
     };
     match result {
@@ -236,23 +340,107 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--h` in half pixels: a multiple of 0.5, at least 0.
+fn parse_h(text: &str) -> Result<u32> {
+    let bad = || {
+        Error::param(
+            "--h",
+            format!(
+                "{text:?} is not a height in pixels that is a multiple of 0.5 (0, 0.5, 1, 1.5, …)"
+            ),
+        )
+    };
+    let v: f64 = text.trim().parse().map_err(|_| bad())?;
+    let half = v * 2.0;
+    if !(0.0..=100_000.0).contains(&half) || half.fract() != 0.0 {
+        return Err(bad());
+    }
+    Ok(half as u32)
+}
+
 fn params_of(a: &PipelineArgs) -> Result<Params> {
-    let p = Params {
-        level: parse_level(&a.threshold)?,
-        dark: a.dark,
-        open: a.open,
-        structure: match a.structure {
-            StructureArg::Cross => Structure::Cross,
-            StructureArg::Square => Structure::Square,
+    let mut p = match a.preset {
+        Some(PresetArg::Lecture) => Preset::Lecture.params(),
+        Some(PresetArg::Rods) => Preset::Rods.params(),
+        None => Params::default(),
+    };
+    if let Some(t) = &a.threshold {
+        p.level = parse_level(t)?;
+    }
+    if a.dark {
+        p.dark = true;
+    }
+    if a.bright {
+        p.dark = false;
+    }
+    if let Some(n) = a.smooth {
+        p.smooth = n;
+    }
+    if let Some(k) = a.open {
+        p.open = k;
+    }
+    p.structure = match a.structure {
+        StructureArg::Cross => Structure::Cross,
+        StructureArg::Square => Structure::Square,
+    };
+    let preset_h = match p.markers {
+        Markers::Hmax { h_half } => h_half,
+        _ => 2,
+    };
+    let h_half = a.h.as_deref().map(parse_h).transpose()?;
+    p.markers = match (a.markers, p.markers) {
+        (Some(MarkersArg::Peaks), _) => Markers::Peaks,
+        (Some(MarkersArg::Regional), _) => Markers::Regional,
+        (Some(MarkersArg::Hmax), _) | (None, Markers::Hmax { .. }) => Markers::Hmax {
+            h_half: h_half.unwrap_or(preset_h),
         },
-        min_distance: a.min_distance,
-        footprint: a.footprint,
-        distance: match a.distance {
-            DistanceArg::Exact => DistanceMode::Exact,
-            DistanceArg::Jfa => DistanceMode::Jfa(JfaVariant::Plain),
-            DistanceArg::JfaPlus2 => DistanceMode::Jfa(JfaVariant::Plus2),
-            DistanceArg::Jfa2 => DistanceMode::Jfa(JfaVariant::Squared),
-        },
+        (None, m) => m,
+    };
+    if h_half.is_some() && !matches!(p.markers, Markers::Hmax { .. }) {
+        return Err(Error::param(
+            "--h",
+            format!(
+                "is the height of --markers hmax; the markers are {}",
+                p.markers.name()
+            ),
+        ));
+    }
+    if let Some(m) = a.min_distance {
+        p.min_distance = m;
+    }
+    if let Some(s) = a.footprint {
+        p.footprint = Some(s);
+    }
+    if p.markers != Markers::Peaks {
+        for (given, flag) in [
+            (a.min_distance.is_some(), "--min-distance"),
+            (a.footprint.is_some(), "--footprint"),
+        ] {
+            if given {
+                return Err(Error::param(
+                    flag,
+                    format!(
+                        "applies to --markers peaks; the markers are {}",
+                        p.markers.name()
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(b) = a.exclude_border {
+        p.exclude_border = Some(b);
+    }
+    if let Some(m) = a.min_area {
+        p.min_area = m;
+    }
+    if let Some(m) = a.max_area {
+        p.max_area = Some(m);
+    }
+    p.distance = match a.distance {
+        DistanceArg::Exact => DistanceMode::Exact,
+        DistanceArg::Jfa => DistanceMode::Jfa(JfaVariant::Plain),
+        DistanceArg::JfaPlus2 => DistanceMode::Jfa(JfaVariant::Plus2),
+        DistanceArg::Jfa2 => DistanceMode::Jfa(JfaVariant::Squared),
     };
     p.validate()?;
     if a.threads == Some(0) {
@@ -262,7 +450,11 @@ fn params_of(a: &PipelineArgs) -> Result<Params> {
 }
 
 fn backend_of(a: &PipelineArgs) -> Backend {
-    match a.backend {
+    backend_of_arg(a.backend)
+}
+
+fn backend_of_arg(b: BackendArg) -> Backend {
+    match b {
         BackendArg::Cpu => Backend::Cpu,
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Auto => Backend::Auto,
@@ -318,9 +510,11 @@ fn frame_namer(source: &FrameSource) -> impl Fn(usize) -> String {
 
 /// The stack's label type: u16 when no frame can hold more than 65535 objects. Kept peaks are
 /// at least `s = max(min_distance, 1)` apart (Chebyshev), so each `s × s` block of the frame
-/// holds at most one, and a frame at most ⌈W/s⌉·⌈H/s⌉ markers, hence objects.
-fn stack_label_type(width: usize, height: usize, min_distance: u32) -> LabelType {
-    let s = (min_distance as usize).max(1);
+/// holds at most one, and a frame at most ⌈W/s⌉·⌈H/s⌉ markers, hence objects. Maxima plateaus
+/// (`regional`, `hmax`) are never 8-adjacent to each other (the lower of two adjacent ones would
+/// not be a maximum; equal ones are one plateau), so there `s = 2`.
+fn stack_label_type(width: usize, height: usize, spacing: u32) -> LabelType {
+    let s = (spacing as usize).max(1);
     let bound = width.div_ceil(s) * height.div_ceil(s);
     if bound <= u16::MAX as usize {
         LabelType::U16
@@ -463,7 +657,11 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
             }
             LabelsOut::Stack(path, writer) => {
                 if writer.is_none() {
-                    let kind = stack_label_type(w, h, params.min_distance);
+                    let spacing = match params.markers {
+                        Markers::Peaks => params.min_distance,
+                        _ => 2,
+                    };
+                    let kind = stack_label_type(w, h, spacing);
                     // BigTIFF when the labels, uncompressed, could pass classic TIFF's 4 GiB
                     let bytes = if kind == LabelType::U16 { 2 } else { 4 };
                     let raw = frames.map_or(0, |n| (n * w * h) as u64 * bytes);
@@ -669,6 +867,7 @@ fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
         dims,
         scale,
         gray,
+        smoothed: Vec::new(),
         mask: Vec::new(),
         opened: Vec::new(),
         distance2: Vec::new(),
@@ -780,6 +979,178 @@ fn run_eval(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+fn run_tune(a: TuneArgs) -> Result<()> {
+    use floodseg::tune::{self, Grid, MarkerKind};
+    if !(a.iou > 0.0 && a.iou <= 1.0) {
+        return Err(Error::param("--iou", format!("{} is not in (0, 1]", a.iou)));
+    }
+    let mut base = match a.preset {
+        Some(PresetArg::Lecture) => Preset::Lecture.params(),
+        Some(PresetArg::Rods) => Preset::Rods.params(),
+        None => Params::default(),
+    };
+    if a.dark {
+        base.dark = true;
+    }
+    if a.bright {
+        base.dark = false;
+    }
+    base.structure = match a.structure {
+        StructureArg::Cross => Structure::Cross,
+        StructureArg::Square => Structure::Square,
+    };
+    let ints = |flag: &'static str, text: &str| -> Result<Vec<u64>> {
+        tune::parse_list(flag, text)?
+            .into_iter()
+            .map(|v| {
+                if v >= 0.0 && v.fract() == 0.0 && v <= 1e9 {
+                    Ok(v as u64)
+                } else {
+                    Err(Error::param(flag, format!("{v} is not a whole number ≥ 0")))
+                }
+            })
+            .collect()
+    };
+    let u32s = |flag: &'static str, text: &str| -> Result<Vec<u32>> {
+        Ok(ints(flag, text)?.into_iter().map(|v| v as u32).collect())
+    };
+    let preset_default =
+        |lecture: &'static str, rods: &'static str, none: &'static str| match a.preset {
+            Some(PresetArg::Lecture) => lecture,
+            Some(PresetArg::Rods) => rods,
+            None => none,
+        };
+    let mut levels = Vec::new();
+    for part in a.threshold.split(',') {
+        if part.trim().eq_ignore_ascii_case("otsu") {
+            levels.push(floodseg::cpu::threshold::Level::Otsu);
+        } else if part.contains(':') {
+            for v in tune::parse_list("--threshold", part)? {
+                levels.push(parse_level(&format!("{v}"))?);
+            }
+        } else {
+            levels.push(parse_level(part.trim())?);
+        }
+    }
+    let markers_text = a
+        .markers
+        .clone()
+        .unwrap_or_else(|| preset_default("peaks", "hmax", "peaks,hmax").to_string());
+    let mut markers = Vec::new();
+    for m in markers_text.split(',') {
+        markers.push(match m.trim() {
+            "peaks" => MarkerKind::Peaks,
+            "regional" => MarkerKind::Regional,
+            "hmax" => MarkerKind::Hmax,
+            other => {
+                return Err(Error::param(
+                    "--markers",
+                    format!("{other:?} is not peaks, regional or hmax"),
+                ))
+            }
+        });
+    }
+    let h_half =
+        a.h.split(',')
+            .map(|part| {
+                if part.contains(':') {
+                    tune::parse_list("--h", part)
+                        .map(|v| v.into_iter().map(|x| format!("{x}")).collect::<Vec<_>>())
+                } else {
+                    Ok(vec![part.to_string()])
+                }
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .map(|t| parse_h(&t))
+            .collect::<Result<Vec<u32>>>()?;
+    let grid = Grid {
+        smooth: u32s(
+            "--smooth",
+            a.smooth
+                .as_deref()
+                .unwrap_or(preset_default("0", "1", "0,1")),
+        )?,
+        levels,
+        open: u32s("--open", &a.open)?,
+        markers,
+        min_distance: u32s("--min-distance", &a.min_distance)?,
+        h_half,
+        min_area: ints(
+            "--min-area",
+            a.min_area
+                .as_deref()
+                .unwrap_or(preset_default("0", "0,10,20,40", "0,10,20,40")),
+        )?,
+    };
+    let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
+    let gt = floodseg::eval::read_label_frames(&a.gt)?;
+    let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
+    let total = grid.trials();
+    if !a.quiet {
+        eprintln!(
+            "floodseg: backend {}; {total} settings on {} frame{}",
+            segmenter.description(),
+            frames.len(),
+            if frames.len() == 1 { "" } else { "s" }
+        );
+    }
+    let bar = progress_bar(Some(total), a.quiet);
+    let t0 = Instant::now();
+    let trials = tune::tune(&segmenter, &frames, &gt, &base, &grid, a.iou, |done, _| {
+        bar.set_position(done as u64)
+    })?;
+    bar.finish_and_clear();
+    let mut order: Vec<usize> = (0..trials.len()).collect();
+    // best F1 first; equal F1: grid order (stable sort)
+    order.sort_by(|&x, &y| {
+        trials[y]
+            .matching
+            .f1()
+            .partial_cmp(&trials[x].matching.f1())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    if !a.quiet {
+        eprintln!(
+            "floodseg: {} settings in {:.1} s",
+            trials.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    for (rank, &i) in order.iter().take(a.top.max(1)).enumerate() {
+        let t = &trials[i];
+        let m = &t.matching;
+        if a.json {
+            println!(
+                "{{\"rank\":{},\"iou\":{},\"f1\":{},\"precision\":{},\"recall\":{},\"tp\":{},\"fp\":{},\"fn\":{},\"args\":\"{}\"}}",
+                rank + 1,
+                m.iou,
+                m.f1(),
+                m.precision(),
+                m.recall(),
+                m.tp,
+                m.fp,
+                m.fn_,
+                t.params.to_args()
+            );
+        } else {
+            println!(
+                "{:>2}. F1 {:.4}  precision {:.4}  recall {:.4}  (tp {} fp {} fn {})  {}",
+                rank + 1,
+                m.f1(),
+                m.precision(),
+                m.recall(),
+                m.tp,
+                m.fp,
+                m.fn_,
+                t.params.to_args()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Gray image scaled to 0–255 for display.
 fn gray_preview(s: &Stages) -> Vec<u8> {
     let v: Vec<f64> = s.gray.iter().map(|&k| s.scale.value(k)).collect();
@@ -798,6 +1169,10 @@ fn save_stages(dir: &Path, s: &Stages) -> Result<()> {
     })?;
     let (w, h) = (s.dims.width as usize, s.dims.height as usize);
     let u8s = |v: &[u32]| v.iter().map(|&x| x as u8).collect::<Vec<u8>>();
+    if !s.smoothed.is_empty() {
+        // gray keys after --smooth (the input's units; RGB: rgb2gray × 255 × 10 000)
+        io::write_tiff_u32(&dir.join("smoothed.tif"), w, h, &s.smoothed)?;
+    }
     io::write_tiff_u8(&dir.join("mask.tif"), w, h, &u8s(&s.mask))?;
     io::write_png_gray8(
         &dir.join("mask.png"),
@@ -844,18 +1219,33 @@ fn save_stages(dir: &Path, s: &Stages) -> Result<()> {
 }
 
 fn run_synth(a: SynthArgs) -> Result<()> {
+    let size = || -> Result<(usize, usize)> {
+        let (w, h) = parse_size("--size", &a.size)?;
+        if w > floodseg::pipeline::MAX_SIDE || h > floodseg::pipeline::MAX_SIDE {
+            return Err(Error::param(
+                "--size",
+                format!("at most {} pixels per side", floodseg::pipeline::MAX_SIDE),
+            ));
+        }
+        Ok((w, h))
+    };
+    if a.gt.is_some() && !matches!(a.kind, SynthKind::Rods) {
+        return Err(Error::param("--gt", "only `rods` comes with ground truth"));
+    }
     let img = match a.kind {
         SynthKind::LectureDisks => synth::lecture_disks(),
         SynthKind::LectureNoisy => synth::lecture_noisy(a.seed),
         SynthKind::Colony => {
-            let (w, h) = parse_size("--size", &a.size)?;
-            if w > floodseg::pipeline::MAX_SIDE || h > floodseg::pipeline::MAX_SIDE {
-                return Err(Error::param(
-                    "--size",
-                    format!("at most {} pixels per side", floodseg::pipeline::MAX_SIDE),
-                ));
-            }
+            let (w, h) = size()?;
             synth::colony(w, h, a.seed)
+        }
+        SynthKind::Rods => {
+            let (w, h) = size()?;
+            let (img, gt) = synth::rods(w, h, a.seed, &synth::RodsOptions::default());
+            if let Some(path) = &a.gt {
+                io::write_labels_tiff(path, w, h, &gt)?;
+            }
+            img
         }
     };
     let data = match &img.samples {

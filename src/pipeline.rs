@@ -28,25 +28,69 @@ pub enum Backend {
     Auto,
 }
 
-/// Parameters of the pipeline (the CLI's flags; defaults are the lecture's).
+/// How the watershed's markers are chosen (`--markers`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Markers {
+    /// `peak_local_max` with `min_distance` and the footprint, labelled with 4-connectivity
+    /// (the lecture's pipeline).
+    #[default]
+    Peaks,
+    /// Every regional-maximum plateau of the distance inside the mask, one marker each
+    /// (`cpu::maxima::regional`).
+    Regional,
+    /// h-maxima: regional maxima of the half-pixel distance after a reconstruction that
+    /// flattens every maximum less than `h_half / 2` pixels above its saddle
+    /// (`cpu::maxima::hmax`). One rod, one marker.
+    Hmax {
+        /// The height h in half pixels (h = `h_half / 2` pixels).
+        h_half: u32,
+    },
+}
+
+impl Markers {
+    /// The CLI's spelling (`peaks`, `regional`, `hmax`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Markers::Peaks => "peaks",
+            Markers::Regional => "regional",
+            Markers::Hmax { .. } => "hmax",
+        }
+    }
+}
+
+/// Parameters of the pipeline (the CLI's flags; defaults are the lecture's stages with Otsu and
+/// no opening — see [`Preset`] for named sets).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
+    /// Passes of integer binomial smoothing of the gray image before the threshold
+    /// (`cpu::smooth`; 0: none). Integer images only.
+    pub smooth: u32,
     pub level: cpu::threshold::Level,
     /// Objects are darker than the threshold.
     pub dark: bool,
     /// `k`: erosions then dilations (0: no opening).
     pub open: u32,
     pub structure: Structure,
-    /// `min_distance` of `peak_local_max`.
+    /// `min_distance` of `peak_local_max` (markers `peaks` only).
     pub min_distance: u32,
-    /// Footprint size `s` (an `s×s` box); `None` means `2·min_distance + 1`.
+    /// Footprint size `s` (an `s×s` box); `None` means `2·min_distance + 1` (markers `peaks`).
     pub footprint: Option<u32>,
     pub distance: DistanceMode,
+    pub markers: Markers,
+    /// Markers closer than this to the image edge are dropped (`exclude_border` of
+    /// `peak_local_max`). `None`: `min_distance` for `peaks` (scikit-image's default, which
+    /// loses cells at the edge), 0 for `regional` and `hmax`.
+    pub exclude_border: Option<u32>,
+    /// Objects with fewer pixels are dropped after the watershed (0: keep all).
+    pub min_area: u64,
+    /// Objects with more pixels are dropped after the watershed.
+    pub max_area: Option<u64>,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
+            smooth: 0,
             level: cpu::threshold::Level::Otsu,
             dark: false,
             open: 0,
@@ -54,6 +98,56 @@ impl Default for Params {
             min_distance: 10,
             footprint: None,
             distance: DistanceMode::default(),
+            markers: Markers::Peaks,
+            exclude_border: None,
+            min_area: 0,
+            max_area: None,
+        }
+    }
+}
+
+/// Named parameter sets (`--preset`); explicit flags override their values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// The lecture's pipeline with the lecture's values: threshold 180 on dark cells, one
+    /// erosion and dilation, `peak_local_max(min_distance=10, footprint=ones((10, 10)))`.
+    Lecture,
+    /// Rod-shaped bacteria in brightfield or phase contrast (dark cells on a brighter
+    /// background): one smoothing pass, Otsu, one opening, h-maxima markers (h = 1 px), no
+    /// border exclusion, debris under 20 px dropped.
+    Rods,
+}
+
+impl Preset {
+    pub fn params(self) -> Params {
+        match self {
+            Preset::Lecture => Params {
+                level: cpu::threshold::Level::Fixed(
+                    cpu::threshold::Decimal::parse("180").expect("a decimal"),
+                ),
+                dark: true,
+                open: 1,
+                min_distance: 10,
+                footprint: Some(10),
+                ..Params::default()
+            },
+            Preset::Rods => Params {
+                smooth: 1,
+                level: cpu::threshold::Level::Otsu,
+                dark: true,
+                open: 1,
+                markers: Markers::Hmax { h_half: 2 },
+                exclude_border: Some(0),
+                min_area: 20,
+                ..Params::default()
+            },
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Lecture => "lecture",
+            Preset::Rods => "rods",
         }
     }
 }
@@ -62,6 +156,71 @@ impl Params {
     pub fn footprint_size(&self) -> u32 {
         self.footprint
             .unwrap_or(self.min_distance.saturating_mul(2).saturating_add(1))
+    }
+
+    /// The border width markers are dropped in (see [`Params::exclude_border`]).
+    pub fn border(&self) -> u32 {
+        self.exclude_border.unwrap_or(match self.markers {
+            Markers::Peaks => self.min_distance,
+            _ => 0,
+        })
+    }
+
+    /// The `floodseg segment` flags that give these parameters (every value spelled out, so
+    /// the line does not depend on defaults or presets).
+    pub fn to_args(&self) -> String {
+        let mut v = Vec::new();
+        if self.smooth > 0 {
+            v.push(format!("--smooth {}", self.smooth));
+        }
+        v.push(match self.level {
+            cpu::threshold::Level::Otsu => "--threshold otsu".to_string(),
+            cpu::threshold::Level::Fixed(d) => format!("--threshold {}", decimal_text(&d)),
+        });
+        v.push(if self.dark { "--dark" } else { "--bright" }.to_string());
+        v.push(format!("--open {}", self.open));
+        if self.structure == Structure::Square {
+            v.push("--structure square".into());
+        }
+        match self.markers {
+            Markers::Peaks => {
+                v.push(format!(
+                    "--markers peaks --min-distance {}",
+                    self.min_distance
+                ));
+                if let Some(s) = self.footprint {
+                    v.push(format!("--footprint {s}"));
+                }
+            }
+            Markers::Regional => v.push("--markers regional".into()),
+            Markers::Hmax { h_half } => {
+                v.push(format!("--markers hmax --h {}", h_half as f64 / 2.0))
+            }
+        }
+        v.push(format!("--exclude-border {}", self.border()));
+        if self.min_area > 0 {
+            v.push(format!("--min-area {}", self.min_area));
+        }
+        if let Some(m) = self.max_area {
+            v.push(format!("--max-area {m}"));
+        }
+        if self.distance != DistanceMode::default() {
+            v.push(format!(
+                "--distance {}",
+                match self.distance {
+                    DistanceMode::Exact => "exact",
+                    DistanceMode::Jfa(cpu::distance::JfaVariant::Plain) => "jfa",
+                    DistanceMode::Jfa(cpu::distance::JfaVariant::Plus2) => "jfa+2",
+                    DistanceMode::Jfa(cpu::distance::JfaVariant::Squared) => "jfa2",
+                }
+            ));
+        }
+        v.join(" ")
+    }
+
+    /// Whether objects are filtered by area after the watershed.
+    pub fn filters_area(&self) -> bool {
+        self.min_area > 0 || self.max_area.is_some()
     }
 
     /// Reject values that no stage can use.
@@ -73,6 +232,12 @@ impl Params {
             return Err(Error::param(
                 "--open",
                 format!("{} erosions is absurd (at most 10000)", self.open),
+            ));
+        }
+        if self.smooth > 1_000 {
+            return Err(Error::param(
+                "--smooth",
+                format!("{} passes is absurd (at most 1000)", self.smooth),
             ));
         }
         if self.min_distance > 10_000 {
@@ -87,6 +252,29 @@ impl Params {
                 format!("{} is absurd (at most 20001)", self.footprint_size()),
             ));
         }
+        if let Markers::Hmax { h_half } = self.markers {
+            // heights are at most 2·√(2·16384²) < 46 341 half pixels
+            if h_half > 100_000 {
+                return Err(Error::param(
+                    "--h",
+                    format!("{} pixels is absurd (at most 50000)", h_half as f64 / 2.0),
+                ));
+            }
+        }
+        if self.exclude_border.is_some_and(|b| b > MAX_SIDE as u32) {
+            return Err(Error::param(
+                "--exclude-border",
+                format!("at most {MAX_SIDE} pixels"),
+            ));
+        }
+        if let Some(max) = self.max_area {
+            if max < self.min_area {
+                return Err(Error::param(
+                    "--max-area",
+                    format!("{max} is below --min-area {}", self.min_area),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -98,20 +286,24 @@ pub struct Stages {
     pub scale: GrayScale,
     /// Gray keys (see `cpu::gray`).
     pub gray: Vec<u32>,
+    /// The gray keys after `--smooth` (what the threshold sees); empty without smoothing.
+    pub smoothed: Vec<u32>,
     /// 0/1 after the threshold.
     pub mask: Vec<u32>,
     /// 0/1 after the opening.
     pub opened: Vec<u32>,
     /// Squared Euclidean distance.
     pub distance2: Vec<u32>,
-    /// 0/1 kept peaks.
+    /// 0/1 marker pixels: the kept peaks (`--markers peaks`) or the maxima plateaus
+    /// (`regional`, `hmax`), after the border exclusion.
     pub peaks: Vec<u32>,
     /// Marker labels `1..=n_markers`.
     pub markers: Vec<u32>,
     pub n_markers: u32,
-    /// Watershed labels.
+    /// Object labels `1..=count()`: the watershed's, renumbered after the area filter.
     pub labels: Vec<u32>,
-    /// Per-object integer sums of the measure stage (object `l` at index `l - 1`).
+    /// Per-object integer sums of the measure stage (object `l` at index `l - 1`; one per
+    /// object kept by the area filter).
     pub sums: Vec<cpu::measure::ObjectSums>,
     /// Time of each stage, in order (for `-v` and benchmarks; not compared): the CPU's
     /// stages `gray`, `threshold`, `opening`, `distance`, `peaks`, `components`, `watershed`,
@@ -125,9 +317,10 @@ pub struct Stages {
 }
 
 impl Stages {
-    /// Number of objects in `labels` (the markers each grow one object; a marker cannot vanish).
+    /// Number of objects in `labels` (each marker grows one object — a marker cannot vanish —
+    /// and the area filter may drop some).
     pub fn count(&self) -> u32 {
-        self.n_markers
+        self.sums.len() as u32
     }
 
     /// Per-object measurements (regionprops values) of the labels against the gray image, from
@@ -207,10 +400,48 @@ pub fn gray_input(img: &RawImage) -> Result<(cpu::gray::GrayParams, Vec<u32>, Gr
     Ok((params, samples, scale))
 }
 
-/// Run the whole pipeline on the CPU twin.
-pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
+/// A threshold's decimal as text (`mantissa × 10^-scale`).
+fn decimal_text(d: &cpu::threshold::Decimal) -> String {
+    if d.scale == 0 {
+        return d.mantissa.to_string();
+    }
+    let neg = d.mantissa < 0;
+    let digits = d.mantissa.unsigned_abs().to_string();
+    let scale = d.scale as usize;
+    let digits = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    format!("{}{int}.{frac}", if neg { "-" } else { "" })
+}
+
+/// The stages up to the distance transform (what `tune` keeps while it tries markers).
+#[derive(Clone, Debug)]
+pub struct Front {
+    pub dims: Dims,
+    pub scale: GrayScale,
+    pub gray: Vec<u32>,
+    pub smoothed: Vec<u32>,
+    pub mask: Vec<u32>,
+    pub opened: Vec<u32>,
+    pub distance2: Vec<u32>,
+    pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Refuse smoothing of float images (their keys are bit patterns, not values to average).
+pub fn check_smooth(params: &Params, scale: GrayScale) -> Result<()> {
+    if params.smooth > 0 && scale == GrayScale::Float {
+        return Err(Error::param(
+            "--smooth",
+            "needs an integer image (8- or 16-bit); this one has float samples",
+        ));
+    }
+    Ok(())
+}
+
+/// gray → smooth → threshold → opening → distance on the CPU twin.
+pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     params.validate()?;
     let (gp, samples, scale) = gray_input(img)?;
+    check_smooth(params, scale)?;
     let dims = gp.dims;
     let n = dims.len();
     let mut timings = Vec::new();
@@ -222,10 +453,26 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     };
     let gray = cpu::gray::gray_keys(&gp, samples);
     lap("gray");
+    let smoothed = if params.smooth > 0 {
+        let sp = cpu::smooth::SmoothParams {
+            dims,
+            passes: params.smooth,
+        };
+        let v = cpu::smooth::smooth(&sp, &gray);
+        lap("smooth");
+        v
+    } else {
+        Vec::new()
+    };
+    let keys = if smoothed.is_empty() {
+        &gray
+    } else {
+        &smoothed
+    };
 
-    let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &gray);
+    let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, keys);
     let mut mask = vec![0u32; n];
-    cpu::threshold::threshold_image(&tp, &gray, &mut mask);
+    cpu::threshold::threshold_image(&tp, keys, &mut mask);
     lap("threshold");
 
     let opened =
@@ -233,24 +480,108 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
     lap("opening");
     let distance2 = cpu::distance::distance(dims, params.distance, &opened);
     lap("distance");
-    let pp = cpu::peaks::PeaksParams {
+    Ok(Front {
         dims,
-        min_distance: params.min_distance,
-        footprint: params.footprint_size(),
-        border: params.min_distance,
+        scale,
+        gray,
+        smoothed,
+        mask,
+        opened,
+        distance2,
+        timings,
+    })
+}
+
+/// The marker image (0/1) of `params.markers` on the CPU twin.
+pub fn markers_cpu(dims: Dims, params: &Params, opened: &[u32], distance2: &[u32]) -> Vec<u32> {
+    match params.markers {
+        Markers::Peaks => {
+            let pp = cpu::peaks::PeaksParams {
+                dims,
+                min_distance: params.min_distance,
+                footprint: params.footprint_size(),
+                border: params.border(),
+            };
+            cpu::peaks::peaks(&pp, opened, distance2)
+        }
+        Markers::Regional => {
+            let mp = cpu::maxima::MaximaParams {
+                dims,
+                h_half: 0,
+                border: params.border(),
+            };
+            cpu::maxima::regional(&mp, opened, distance2)
+        }
+        Markers::Hmax { h_half } => {
+            let mp = cpu::maxima::MaximaParams {
+                dims,
+                h_half,
+                border: params.border(),
+            };
+            cpu::maxima::hmax(&mp, opened, distance2)
+        }
+    }
+}
+
+/// Connectivity of the marker labelling: 4 for the lecture's peaks (`scipy.ndimage.label`),
+/// 8 for maxima plateaus (they are 8-connected).
+pub fn marker_connectivity_diagonal(markers: Markers) -> bool {
+    markers != Markers::Peaks
+}
+
+/// The area filter's table (`cpu::filter::keep_table`) from the measure sums.
+pub fn area_table(params: &Params, sums: &[cpu::measure::ObjectSums]) -> (Vec<u32>, u32) {
+    let areas: Vec<u64> = sums.iter().map(|s| s.count).collect();
+    cpu::filter::keep_table(&areas, params.min_area, params.max_area)
+}
+
+/// markers → components → watershed → measure → area filter on the CPU twin.
+pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
+    let Front {
+        dims,
+        scale,
+        gray,
+        smoothed,
+        mask,
+        opened,
+        distance2,
+        mut timings,
+    } = front;
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        let now = Instant::now();
+        timings.push((name, now - clock));
+        clock = now;
     };
-    let peaks = cpu::peaks::peaks(&pp, &opened, &distance2);
-    lap("peaks");
-    let (markers, n_markers) = cpu::components::components(dims, false, &peaks);
+    let peaks = markers_cpu(dims, params, &opened, &distance2);
+    lap(if params.markers == Markers::Peaks {
+        "peaks"
+    } else {
+        "maxima"
+    });
+    let (markers, n_markers) =
+        cpu::components::components(dims, marker_connectivity_diagonal(params.markers), &peaks);
     lap("components");
-    let labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
+    let mut labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
     lap("watershed");
-    let sums = cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
+    let mut sums =
+        cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     lap("measure");
+    if params.filters_area() {
+        let (table, _) = area_table(params, &sums);
+        cpu::filter::filter_relabel(
+            &cpu::filter::FilterParams::new(dims, &table),
+            &table,
+            &mut labels,
+        );
+        sums = keep_sums(sums, &table);
+        lap("filter");
+    }
     Ok(Stages {
         dims,
         scale,
         gray,
+        smoothed,
         mask,
         opened,
         distance2,
@@ -262,6 +593,22 @@ pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
         timings,
         timing_source: "wall-clock",
     })
+}
+
+/// The sums of the objects the area filter keeps, in their new order (relabelling preserves
+/// each object's pixels and their raster order, so these equal a measure of the new labels).
+pub fn keep_sums<T>(sums: Vec<T>, table: &[u32]) -> Vec<T> {
+    sums.into_iter()
+        .enumerate()
+        .filter(|(i, _)| table.get(i + 1).is_some_and(|&t| t != 0))
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// Run the whole pipeline on the CPU twin.
+pub fn segment_cpu(img: &RawImage, params: &Params) -> Result<Stages> {
+    let front = front_cpu(img, params)?;
+    back_cpu(front, params)
 }
 
 /// A backend ready to segment frames: the CPU twin, or a GPU context (device, compiled

@@ -46,6 +46,7 @@ impl Keep {
             return;
         }
         for v in [
+            &mut s.smoothed,
             &mut s.mask,
             &mut s.opened,
             &mut s.distance2,

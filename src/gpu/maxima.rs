@@ -22,8 +22,8 @@
 //! cleared before each batch's last sweep and every sweep runs. The first batch of each loop
 //! shares its submission with the passes before it (and the first one with the clears of the
 //! frame's reused buffers); every batch of the flag loop ends with `maxima_output`, so the marker
-//! buffer is complete when the loop stops. Batches are timed as stage `peaks` (the marker stage
-//! of [`crate::gpu::timing::STAGES`]).
+//! buffer is complete when the loop stops. Batches are timed as stage `maxima` (see
+//! [`crate::gpu::timing::STAGES`]).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -161,7 +161,7 @@ fn converge<'a>(
     loop {
         let encoder = first.take().unwrap_or_else(|| ctx.encoder(&label));
         let c = ctx.run_and_read_in(frame, &label, 1, encoder, |enc, frame| {
-            let span = frame.timer.begin(ctx, enc, "peaks");
+            let span = frame.timer.begin(ctx, enc, "maxima");
             let mut flag = changed;
             for s in 0..k {
                 match &flags {
@@ -245,7 +245,7 @@ fn markers_in(
             let f = frame.storage("floodseg.maxima.f", n, &mut enc);
             let r_a = frame.storage("floodseg.maxima.r_a", n, &mut enc);
             let r_b = frame.storage("floodseg.maxima.r_b", n, &mut enc);
-            let span = frame.timer.begin(ctx, &mut enc, "peaks");
+            let span = frame.timer.begin(ctx, &mut enc, "maxima");
             ctx.dispatch(&mut enc, &ks.height, &[&u, fg, d2, &f], n32);
             enc.copy_buffer_to_buffer(&f, 0, &r_a, 0, 4 * n as u64);
             frame.timer.end(ctx, &mut enc, span);
@@ -280,7 +280,7 @@ fn markers_in(
             &r_bufs
         }
     };
-    let span = frame.timer.begin(ctx, &mut enc, "peaks");
+    let span = frame.timer.begin(ctx, &mut enc, "maxima");
     ctx.dispatch(&mut enc, &ks.flag_init, &[&u, fg, v, &flag_a], n32);
     frame.timer.end(ctx, &mut enc, span);
     let sweep = |e: &mut wgpu::CommandEncoder,

@@ -8,21 +8,40 @@ use std::time::Instant;
 use super::frame::Frame;
 use super::timing::SOURCE_WALL;
 use super::{
-    components, distance, gray, measure, opening, peaks, threshold, watershed, GpuContext,
+    components, distance, filter, gray, maxima, measure, opening, peaks, smooth, threshold,
+    watershed, GpuContext,
 };
-use crate::cpu::{self, threshold::Level, Rect};
+use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims, Rect};
 use crate::error::Result;
 use crate::image::RawImage;
-use crate::pipeline::{gray_input, Params, Stages};
+use crate::pipeline::{
+    check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, Markers, Params, Stages,
+};
 
-/// Run the pipeline on the GPU context `ctx`. With [`GpuContext::set_profiling`] on,
-/// `Stages::timings` holds each stage's time (see [`super::timing`]); otherwise one
-/// `"gpu pipeline"` wall-clock total, at no extra cost.
-pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
+/// A frame's buffers after the front stages (gray → smooth → threshold → opening → distance),
+/// on the device.
+pub struct FrontBuffers {
+    pub dims: Dims,
+    pub scale: GrayScale,
+    pub keys: wgpu::Buffer,
+    /// The smoothed keys (`--smooth`), when smoothing.
+    pub smoothed: Option<wgpu::Buffer>,
+    pub mask: wgpu::Buffer,
+    pub opened: wgpu::Buffer,
+    pub d2: wgpu::Buffer,
+}
+
+/// The front stages of `img` in `frame`: one upload, everything else on the device (plus the
+/// Otsu histogram's readback).
+pub fn front_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    img: &RawImage,
+    params: &Params,
+) -> Result<FrontBuffers> {
     params.validate()?;
-    let t0 = Instant::now();
-    let mut frame = Frame::new(ctx);
     let (gp, samples, scale) = gray_input(img)?;
+    check_smooth(params, scale)?;
     let dims = gp.dims;
     let n = dims.len();
     ctx.check_size(dims.width as usize, dims.height as usize)?;
@@ -41,6 +60,26 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     ctx.submit("floodseg.pipeline.gray", enc)?;
     frame.timer.lap(ctx, "gray")?;
 
+    let sp = cpu::smooth::SmoothParams {
+        dims,
+        passes: params.smooth,
+    };
+    let smoothed = if params.smooth > 0 {
+        let mut enc = ctx.encoder("floodseg.pipeline.smooth");
+        let out = frame.storage("floodseg.smooth.out", n, &mut enc);
+        let scratch = frame.storage("floodseg.smooth.scratch", n, &mut enc);
+        let span = frame.timer.begin(ctx, &mut enc, "smooth");
+        smooth::smooth(ctx, &mut enc, &sp, &keys, &scratch, &out);
+        frame.timer.end(ctx, &mut enc, span);
+        ctx.submit("floodseg.pipeline.smooth", enc)?;
+        frame.timer.lap(ctx, "smooth")?;
+        frame.release(&[&scratch]);
+        Some(out)
+    } else {
+        None
+    };
+    let tkeys = smoothed.as_ref().unwrap_or(&keys);
+
     // The threshold's bound is resolved on the host by the function both backends share. Otsu
     // needs a histogram: for integer gray images the `threshold_histogram` pass takes it on the
     // device (one readback of 256/65536 counts); for RGB and float images numpy's 256 f64 bin
@@ -50,11 +89,14 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
             cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &[])
         }
         Level::Otsu => {
-            match threshold::otsu_params_in(ctx, &mut frame, dims, scale, params.dark, &keys)? {
+            match threshold::otsu_params_in(ctx, frame, dims, scale, params.dark, tkeys)? {
                 Some(tp) => tp,
                 None => {
                     let mut host_keys = vec![0u32; n];
                     cpu::gray::gray(&gp, &samples, &mut host_keys);
+                    if params.smooth > 0 {
+                        host_keys = cpu::smooth::smooth(&sp, &host_keys);
+                    }
                     cpu::threshold::threshold_params(
                         dims,
                         scale,
@@ -75,9 +117,9 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     let opened = frame.storage("floodseg.opening.opened", n, &mut enc);
     let scratch = frame.storage("floodseg.opening.scratch", n, &mut enc);
     let d2 = frame.storage("floodseg.distance.d2", n, &mut enc);
-    let dscratch = distance::DistanceScratch::in_frame(&mut frame, dims, &mut enc);
+    let dscratch = distance::DistanceScratch::in_frame(frame, dims, &mut enc);
     let span = frame.timer.begin(ctx, &mut enc, "threshold");
-    threshold::threshold(ctx, &mut enc, &tp, &keys, &mask);
+    threshold::threshold(ctx, &mut enc, &tp, tkeys, &mask);
     frame.timer.end(ctx, &mut enc, span);
     if frame.timer.is_on() {
         // Synchronised wall clock: the threshold's own submission, so each stage's lap waits
@@ -118,54 +160,164 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
     ctx.submit("floodseg.pipeline", enc)?;
     frame.timer.lap(ctx, "distance")?;
     frame.release(&[&dscratch.a, &dscratch.b, &dscratch.c, &scratch]);
-
-    let pp = cpu::peaks::PeaksParams {
+    Ok(FrontBuffers {
         dims,
-        min_distance: params.min_distance,
-        footprint: params.footprint_size(),
-        border: params.min_distance,
+        scale,
+        keys,
+        smoothed,
+        mask,
+        opened,
+        d2,
+    })
+}
+
+/// The back stages' buffers: marker pixels, marker labels, their count (one `u32`) and the
+/// watershed's labels (before the area filter).
+pub struct BackBuffers {
+    pub peaks: wgpu::Buffer,
+    pub markers: wgpu::Buffer,
+    pub count: wgpu::Buffer,
+    pub labels: wgpu::Buffer,
+}
+
+/// markers (peaks or maxima) → components → watershed on the front's buffers, in `frame`.
+pub fn back_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    front: &FrontBuffers,
+    params: &Params,
+) -> Result<BackBuffers> {
+    let dims = front.dims;
+    let (peaks_buf, stage) = match params.markers {
+        Markers::Peaks => {
+            let pp = cpu::peaks::PeaksParams {
+                dims,
+                min_distance: params.min_distance,
+                footprint: params.footprint_size(),
+                border: params.border(),
+            };
+            (
+                peaks::peaks_in(ctx, frame, &pp, &front.opened, &front.d2)?.0,
+                "peaks",
+            )
+        }
+        Markers::Regional => {
+            let mp = cpu::maxima::MaximaParams {
+                dims,
+                h_half: 0,
+                border: params.border(),
+            };
+            (
+                maxima::regional_in(ctx, frame, &mp, &front.opened, &front.d2)?,
+                "maxima",
+            )
+        }
+        Markers::Hmax { h_half } => {
+            let mp = cpu::maxima::MaximaParams {
+                dims,
+                h_half,
+                border: params.border(),
+            };
+            (
+                maxima::hmax_in(ctx, frame, &mp, &front.opened, &front.d2)?,
+                "maxima",
+            )
+        }
     };
-    let (peaks_buf, _) = peaks::peaks_in(ctx, &mut frame, &pp, &opened, &d2)?;
-    frame.timer.lap(ctx, "peaks")?;
-    let (markers, count) = components::components_in(ctx, &mut frame, dims, false, &peaks_buf)?;
+    frame.timer.lap(ctx, stage)?;
+    let (markers, count) = components::components_in(
+        ctx,
+        frame,
+        dims,
+        marker_connectivity_diagonal(params.markers),
+        &peaks_buf,
+    )?;
     frame.timer.lap(ctx, "components")?;
-    let labels = watershed::watershed_in(ctx, &mut frame, dims, &opened, &d2, &markers)?.labels;
+    let labels =
+        watershed::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?.labels;
     frame.timer.lap(ctx, "watershed")?;
+    Ok(BackBuffers {
+        peaks: peaks_buf,
+        markers,
+        count,
+        labels,
+    })
+}
+
+/// Run the pipeline on the GPU context `ctx`. With [`GpuContext::set_profiling`] on,
+/// `Stages::timings` holds each stage's time (see [`super::timing`]); otherwise one
+/// `"gpu pipeline"` wall-clock total, at no extra cost.
+pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
+    let t0 = Instant::now();
+    let mut frame = Frame::new(ctx);
+    let front = front_in(ctx, &mut frame, img, params)?;
+    let dims = front.dims;
+    let n = dims.len();
+    let scale = front.scale;
+    let back = back_in(ctx, &mut frame, &front, params)?;
     // The measure stage sizes its sums by the object count: one 4-byte readback.
     let n_markers =
-        ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &[(&count, 1)])?[0][0];
+        ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &[(&back.count, 1)])?[0][0];
     frame.timer.restart();
-    let sums_buf = measure::measure_sums_in(ctx, &mut frame, dims, &labels, &keys, n_markers)?;
+    let sums_buf =
+        measure::measure_sums_in(ctx, &mut frame, dims, &back.labels, &front.keys, n_markers)?;
     frame.timer.lap(ctx, "measure")?;
-    let words = n_markers as usize * measure::WORDS;
+    let words_len = n_markers as usize * measure::WORDS;
 
-    let mut out = ctx.read_buffers_in(
-        &mut frame,
-        "floodseg.pipeline.readback",
-        &[
-            (&keys, n),
-            (&mask, n),
-            (&opened, n),
-            (&d2, n),
-            (&peaks_buf, n),
-            (&markers, n),
-            (&labels, n),
-            (&sums_buf, words),
-        ],
-    )?;
+    // The area filter: the objects' pixel counts come back (the measure's words, which are
+    // needed anyway), the host makes the renumbering table, one map pass applies it.
+    let (labels_buf, words, n_objects) = if params.filters_area() {
+        let words = ctx.read_buffers_in(
+            &mut frame,
+            "floodseg.pipeline.areas",
+            &[(&sums_buf, words_len)],
+        )?;
+        let words = words.into_iter().next().unwrap_or_default();
+        let areas: Vec<u64> = words
+            .chunks_exact(measure::WORDS)
+            .map(|r| r[measure::COUNT] as u64 | (r[measure::COUNT + 1] as u64) << 32)
+            .collect();
+        let (table, kept) = cpu::filter::keep_table(&areas, params.min_area, params.max_area);
+        frame.timer.restart();
+        let relabelled = filter::relabel_in(ctx, &mut frame, dims, &back.labels, &table)?;
+        frame.timer.lap(ctx, "filter")?;
+        let words: Vec<u32> =
+            keep_sums(words.chunks_exact(measure::WORDS).collect(), &table).concat();
+        (relabelled, Some(words), kept)
+    } else {
+        (back.labels.clone(), None, n_markers)
+    };
+
+    let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![
+        (&front.keys, n),
+        (&front.mask, n),
+        (&front.opened, n),
+        (&front.d2, n),
+        (&back.peaks, n),
+        (&back.markers, n),
+        (&labels_buf, n),
+    ];
+    if words.is_none() {
+        wanted.push((&sums_buf, words_len));
+    }
+    if let Some(sm) = &front.smoothed {
+        wanted.push((sm, n));
+    }
+    let mut out = ctx.read_buffers_in(&mut frame, "floodseg.pipeline.readback", &wanted)?;
+    let smoothed = if front.smoothed.is_some() {
+        out.pop().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let words = match words {
+        Some(w) => w,
+        None => out.pop().unwrap_or_default(),
+    };
     let mut take = || out.remove(0);
-    let (gray_keys, mask, opened, distance2, peaks, markers, labels, words) = (
-        take(),
-        take(),
-        take(),
-        take(),
-        take(),
-        take(),
-        take(),
-        take(),
-    );
+    let (gray_keys, mask, opened, distance2, peaks, markers, labels) =
+        (take(), take(), take(), take(), take(), take(), take());
     let float_keys = scale == cpu::threshold::GrayScale::Float;
-    let sums = measure::sums_from_words(&words, n_markers, float_keys, &labels, &gray_keys)?;
+    let sums = measure::sums_from_words(&words, n_objects, float_keys, &labels, &gray_keys)?;
     let (timings, timing_source) = match frame.take_timer().finish(ctx)? {
         Some(t) => t,
         None => (vec![("gpu pipeline", t0.elapsed())], SOURCE_WALL),
@@ -174,6 +326,7 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         dims,
         scale,
         gray: gray_keys,
+        smoothed,
         mask,
         opened,
         distance2,

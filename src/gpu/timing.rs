@@ -26,16 +26,20 @@ use std::time::{Duration, Instant};
 use super::GpuContext;
 use crate::error::{Error, Result};
 
-/// The stages timed, in the CPU twin's order and with its names.
-pub const STAGES: [&str; 8] = [
+/// The stages timed, in the CPU twin's order and with its names (a frame reports the ones it
+/// ran: `smooth`, `peaks` or `maxima`, and `filter` depend on the parameters).
+pub const STAGES: [&str; 11] = [
     "gray",
+    "smooth",
     "threshold",
     "opening",
     "distance",
     "peaks",
+    "maxima",
     "components",
     "watershed",
     "measure",
+    "filter",
 ];
 
 /// `Stages::timing_source` of a frame timed with GPU timestamp queries.
@@ -190,7 +194,7 @@ impl StageTimer {
         self.clock = Instant::now();
     }
 
-    /// The frame's per-stage times, one entry per name of [`STAGES`] in that order, and their
+    /// The frame's per-stage times, one entry per name of [`STAGES`] that ran, in that order, and their
     /// source; `None` when the timer was off. In timestamp mode this resolves the queries and
     /// reads them back (one submission).
     pub fn finish(self, ctx: &GpuContext) -> Result<Option<(Timings, &'static str)>> {
@@ -214,6 +218,7 @@ impl StageTimer {
         };
         let totals = STAGES
             .iter()
+            .filter(|&&name| per_stage.iter().any(|(s, _)| *s == name))
             .map(|&name| {
                 let t = per_stage
                     .iter()

@@ -1,0 +1,340 @@
+//! `floodseg tune`: a grid search over the pipeline's parameters against ground truth.
+//!
+//! Every combination of the [`Grid`]'s values is scored by F1 at one IoU threshold (StarDist's
+//! matching, [`crate::eval`]), summed over the frames. The search is staged so that no stage
+//! runs twice for the same inputs: for each *front* (smoothing, threshold, opening) the frame is
+//! segmented up to the distance transform once; for each marker setting on that front the
+//! markers and the watershed run once; the area filters are then applied to those labels.
+//! On the GPU the front's buffers (keys, mask, opened mask, distance) stay on the device while
+//! the marker settings are tried; only each watershed's labels come back.
+//!
+//! Every trial's labels are exactly what `floodseg segment` gives with the same flags (same
+//! stage functions; the area filter on the host is the CPU twin of the filter pass, which the
+//! tests hold equal to the GPU's).
+
+use crate::cpu::threshold::Level;
+use crate::cpu::{self, Dims};
+use crate::error::{Error, Result};
+use crate::eval::{matching, LabelImage, Matching};
+use crate::image::RawImage;
+use crate::pipeline::{back_cpu, front_cpu, Front, Markers, Params, Segmenter, Stages};
+
+/// The values to try (each list non-empty; the base parameters give the rest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub smooth: Vec<u32>,
+    pub levels: Vec<Level>,
+    pub open: Vec<u32>,
+    /// Marker settings: `Peaks` is tried with every `min_distance`, `Hmax` with every `h_half`.
+    pub markers: Vec<MarkerKind>,
+    pub min_distance: Vec<u32>,
+    pub h_half: Vec<u32>,
+    pub min_area: Vec<u64>,
+}
+
+/// A marker kind of the grid (its parameter comes from the grid's lists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    Peaks,
+    Regional,
+    Hmax,
+}
+
+impl Grid {
+    /// The marker settings the grid expands to, in order.
+    pub fn marker_settings(&self) -> Vec<(Markers, Option<u32>)> {
+        let mut v = Vec::new();
+        for k in &self.markers {
+            match k {
+                MarkerKind::Peaks => {
+                    for &m in &self.min_distance {
+                        v.push((Markers::Peaks, Some(m)));
+                    }
+                }
+                MarkerKind::Regional => v.push((Markers::Regional, None)),
+                MarkerKind::Hmax => {
+                    for &h in &self.h_half {
+                        v.push((Markers::Hmax { h_half: h }, None));
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// Number of trials.
+    pub fn trials(&self) -> usize {
+        self.smooth.len()
+            * self.levels.len()
+            * self.open.len()
+            * self.marker_settings().len()
+            * self.min_area.len()
+    }
+
+    fn check(&self) -> Result<()> {
+        for (empty, flag) in [
+            (self.smooth.is_empty(), "--smooth"),
+            (self.levels.is_empty(), "--threshold"),
+            (self.open.is_empty(), "--open"),
+            (self.markers.is_empty(), "--markers"),
+            (self.min_area.is_empty(), "--min-area"),
+        ] {
+            if empty {
+                return Err(Error::param(flag, "needs at least one value"));
+            }
+        }
+        if self.markers.contains(&MarkerKind::Peaks) && self.min_distance.is_empty() {
+            return Err(Error::param("--min-distance", "needs at least one value"));
+        }
+        if self.markers.contains(&MarkerKind::Hmax) && self.h_half.is_empty() {
+            return Err(Error::param("--h", "needs at least one value"));
+        }
+        Ok(())
+    }
+}
+
+/// One scored combination.
+#[derive(Clone, Debug)]
+pub struct Trial {
+    pub params: Params,
+    /// Summed over the frames, at the search's IoU threshold.
+    pub matching: Matching,
+}
+
+/// Score every combination of `grid` on `frames` against `gt` (frame for frame), with `base`
+/// giving every parameter the grid does not vary. `progress(done, total)` is called after each
+/// trial. Trials come back in grid order.
+pub fn tune(
+    segmenter: &Segmenter,
+    frames: &[RawImage],
+    gt: &[LabelImage],
+    base: &Params,
+    grid: &Grid,
+    iou: f64,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<Trial>> {
+    grid.check()?;
+    if frames.len() != gt.len() {
+        return Err(Error::BadData(format!(
+            "{} input frames but {} ground-truth frames",
+            frames.len(),
+            gt.len()
+        )));
+    }
+    for (t, (f, g)) in frames.iter().zip(gt).enumerate() {
+        if (f.width, f.height) != (g.width, g.height) {
+            return Err(Error::BadData(format!(
+                "frame {t}: the image is {}×{} but its ground truth is {}×{}",
+                f.width, f.height, g.width, g.height
+            )));
+        }
+    }
+    let settings = grid.marker_settings();
+    let total = grid.trials();
+    let mut trials: Vec<Trial> = Vec::with_capacity(total);
+    for &smooth in &grid.smooth {
+        for level in &grid.levels {
+            for &open in &grid.open {
+                let mut fp = base.clone();
+                fp.smooth = smooth;
+                fp.level = level.clone();
+                fp.open = open;
+                // trials of this front, in grid order: (setting, min_area)
+                let first = trials.len();
+                for (markers, md) in &settings {
+                    for &min_area in &grid.min_area {
+                        let mut p = fp.clone();
+                        p.markers = *markers;
+                        if let Some(m) = md {
+                            p.min_distance = *m;
+                        }
+                        p.min_area = min_area;
+                        p.validate()?;
+                        trials.push(Trial {
+                            params: p,
+                            matching: Matching {
+                                iou,
+                                tp: 0,
+                                fp: 0,
+                                fn_: 0,
+                                n_true: 0,
+                                n_pred: 0,
+                                sum_matched_iou: 0.0,
+                            },
+                        });
+                    }
+                }
+                for (img, g) in frames.iter().zip(gt) {
+                    let mut k = first;
+                    for_each_back(segmenter, img, &fp, &settings, |back_params, labels| {
+                        let dims = Dims::new(img.width, img.height);
+                        for &min_area in &grid.min_area {
+                            let mut p = back_params.clone();
+                            p.min_area = min_area;
+                            p.max_area = fp.max_area;
+                            let filtered = filter(dims, &p, labels);
+                            let pred = LabelImage {
+                                width: img.width,
+                                height: img.height,
+                                labels: filtered,
+                            };
+                            let m = matching(g, &pred, &[iou])?;
+                            trials[k].matching.add(&m[0]);
+                            k += 1;
+                        }
+                        Ok(())
+                    })?;
+                }
+                progress(trials.len(), total);
+            }
+        }
+    }
+    Ok(trials)
+}
+
+/// The watershed's labels (before the area filter) of every marker setting on one front.
+fn for_each_back(
+    segmenter: &Segmenter,
+    img: &RawImage,
+    front_params: &Params,
+    settings: &[(Markers, Option<u32>)],
+    mut each: impl FnMut(&Params, &[u32]) -> Result<()>,
+) -> Result<()> {
+    let with = |markers: Markers, md: Option<u32>| {
+        let mut p = front_params.clone();
+        p.markers = markers;
+        if let Some(m) = md {
+            p.min_distance = m;
+        }
+        p.min_area = 0;
+        p.max_area = None;
+        p
+    };
+    match segmenter.gpu() {
+        Some(ctx) => {
+            use crate::gpu::frame::Frame;
+            use crate::gpu::pipeline::{back_in, front_in};
+            let mut front_frame = Frame::new(ctx);
+            let front = front_in(ctx, &mut front_frame, img, front_params)?;
+            let n = front.dims.len();
+            for &(markers, md) in settings {
+                let p = with(markers, md);
+                let mut frame = Frame::new(ctx);
+                let back = back_in(ctx, &mut frame, &front, &p)?;
+                let labels = ctx
+                    .read_buffers_in(&mut frame, "floodseg.tune.labels", &[(&back.labels, n)])?
+                    .pop()
+                    .unwrap_or_default();
+                each(&p, &labels)?;
+            }
+            Ok(())
+        }
+        None => {
+            let front: Front = front_cpu(img, front_params)?;
+            for &(markers, md) in settings {
+                let p = with(markers, md);
+                let stages: Stages = back_cpu(front.clone(), &p)?;
+                each(&p, &stages.labels)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The area filter of `p` on watershed labels (the CPU twin of the filter pass).
+fn filter(dims: Dims, p: &Params, labels: &[u32]) -> Vec<u32> {
+    let mut out = labels.to_vec();
+    if !p.filters_area() {
+        return out;
+    }
+    let n = labels.iter().copied().max().unwrap_or(0) as usize;
+    let mut areas = vec![0u64; n];
+    for &l in labels {
+        if l > 0 {
+            areas[l as usize - 1] += 1;
+        }
+    }
+    let (table, _) = cpu::filter::keep_table(&areas, p.min_area, p.max_area);
+    cpu::filter::filter_relabel(
+        &cpu::filter::FilterParams::new(dims, &table),
+        &table,
+        &mut out,
+    );
+    out
+}
+
+/// The best trial: highest F1, then the earliest in grid order (the grid lists simpler
+/// settings first).
+pub fn best(trials: &[Trial]) -> Option<&Trial> {
+    let mut best: Option<&Trial> = None;
+    for t in trials {
+        if best.is_none_or(|b| t.matching.f1() > b.matching.f1()) {
+            best = Some(t);
+        }
+    }
+    best
+}
+
+/// Parse a list of values and inclusive ranges: `0,1,2`, `3:15:3` (start:end:step),
+/// `0.5:3:0.5`. Values are returned in the order written; ranges ascend.
+pub fn parse_list(flag: &'static str, text: &str) -> Result<Vec<f64>> {
+    let bad = |part: &str| {
+        Error::param(
+            flag,
+            format!("{part:?} is not a number or a range START:END[:STEP]"),
+        )
+    };
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let nums: Vec<&str> = part.split(':').collect();
+        let num = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        match nums.as_slice() {
+            [v] => out.push(num(v).ok_or_else(|| bad(part))?),
+            [a, b] | [a, b, _] => {
+                let (a, b) = (
+                    num(a).ok_or_else(|| bad(part))?,
+                    num(b).ok_or_else(|| bad(part))?,
+                );
+                let step = match nums.get(2) {
+                    Some(s) => num(s).ok_or_else(|| bad(part))?,
+                    None => 1.0,
+                };
+                if step <= 0.0 || b < a {
+                    return Err(Error::param(
+                        flag,
+                        format!("{part:?}: a range needs START <= END and a positive STEP"),
+                    ));
+                }
+                let count = ((b - a) / step + 1e-9).floor() as usize + 1;
+                if count > 10_000 {
+                    return Err(Error::param(flag, format!("{part:?} has {count} values")));
+                }
+                for i in 0..count {
+                    out.push(a + step * i as f64);
+                }
+            }
+            _ => return Err(bad(part)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_ranges() {
+        assert_eq!(parse_list("--open", "0,2").unwrap(), [0.0, 2.0]);
+        assert_eq!(parse_list("--open", "1:3").unwrap(), [1.0, 2.0, 3.0]);
+        assert_eq!(
+            parse_list("--h", "0.5:2:0.5").unwrap(),
+            [0.5, 1.0, 1.5, 2.0]
+        );
+        assert!(parse_list("--open", "3:1").is_err());
+        assert!(parse_list("--open", "1:3:0").is_err());
+        assert!(parse_list("--open", "x").is_err());
+        assert!(parse_list("--open", "").is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! The command line of the accuracy modes: presets and their overrides, flags that do not fit
+//! the chosen markers, `synth rods` with ground truth, and `tune`, whose best line reproduces
+//! its score through `segment` + `eval`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floodseg"))
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = repo().join("target").join("cli-modes-tests").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn preset_lecture_is_the_lecture_pipeline() {
+    let d = out_dir("preset-lecture");
+    let a = run(bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .arg("-o")
+        .arg(d.join("a.tif"))
+        .args(["--preset", "lecture", "--backend", "cpu"]));
+    let b = run(bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .arg("-o")
+        .arg(d.join("b.tif"))
+        .args([
+            "--threshold",
+            "180",
+            "--dark",
+            "--open",
+            "1",
+            "--min-distance",
+            "10",
+            "--footprint",
+            "10",
+            "--backend",
+            "cpu",
+        ]));
+    assert_eq!(stdout(&a), "3 objects\n");
+    assert_eq!(stdout(&a), stdout(&b));
+    assert_eq!(
+        std::fs::read(d.join("a.tif")).unwrap(),
+        std::fs::read(d.join("b.tif")).unwrap()
+    );
+}
+
+#[test]
+fn flags_override_a_preset() {
+    let d = out_dir("override");
+    // rods with --markers peaks --min-distance 10 and border 10 equals the plain flags
+    let a = run(bin()
+        .arg("segment")
+        .arg(repo().join("data/omnipose/Sample000252_crop.png"))
+        .arg("-o")
+        .arg(d.join("a.tif"))
+        .args([
+            "--preset",
+            "rods",
+            "--markers",
+            "peaks",
+            "--min-distance",
+            "4",
+            "--exclude-border",
+            "4",
+            "--min-area",
+            "0",
+            "--smooth",
+            "0",
+            "--backend",
+            "cpu",
+        ]));
+    let b = run(bin()
+        .arg("segment")
+        .arg(repo().join("data/omnipose/Sample000252_crop.png"))
+        .arg("-o")
+        .arg(d.join("b.tif"))
+        .args([
+            "--dark",
+            "--open",
+            "1",
+            "--min-distance",
+            "4",
+            "--backend",
+            "cpu",
+        ]));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert_eq!(
+        std::fs::read(d.join("a.tif")).unwrap(),
+        std::fs::read(d.join("b.tif")).unwrap()
+    );
+}
+
+#[test]
+fn flags_that_do_not_fit_the_markers_are_refused() {
+    let d = out_dir("refused");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--h", "1"], "--h"),
+        (&["--markers", "hmax", "--h", "0.3"], "--h"),
+        (&["--markers", "hmax", "--h", "-1"], "--h"),
+        (
+            &["--preset", "rods", "--min-distance", "3"],
+            "--min-distance",
+        ),
+        (&["--min-area", "50", "--max-area", "10"], "--max-area"),
+        (
+            &["--smooth", "1", "--markers", "regional", "--footprint", "3"],
+            "--footprint",
+        ),
+    ];
+    for (args, flag) in cases {
+        let out = bin()
+            .arg("segment")
+            .arg(repo().join("data/ecoli.png"))
+            .arg("-o")
+            .arg(d.join("x.tif"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(!d.join("x.tif").exists(), "{args:?} left a file");
+    }
+    // float image + smoothing: a parameter error naming --smooth, nothing written
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/colicoords/brightfield.tif"))
+        .arg("-o")
+        .arg(d.join("x.tif"))
+        .args(["--preset", "rods", "--backend", "cpu"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("--smooth"), "{err}");
+    assert!(!d.join("x.tif").exists());
+}
+
+/// `synth rods` writes an image and its ground truth; `tune` finds settings; its best line,
+/// run through `segment` and `eval`, gives the F1 it printed.
+#[test]
+fn tune_best_line_reproduces_its_f1() {
+    let d = out_dir("tune");
+    run(bin()
+        .args(["synth", "rods", "--size", "160x120", "--seed", "7", "-o"])
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif")));
+    let out = run(bin()
+        .arg("tune")
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif"))
+        .args([
+            "--dark",
+            "--backend",
+            "cpu",
+            "--smooth",
+            "0,1",
+            "--open",
+            "0,1",
+            "--markers",
+            "peaks,hmax",
+            "--min-distance",
+            "3,6",
+            "--h",
+            "0.5,1.5",
+            "--min-area",
+            "0,20",
+            "--top",
+            "3",
+            "--json",
+            "-q",
+        ]));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let field = |line: &str, key: &str| -> String {
+        let at = line.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+        let rest = &line[at..];
+        let rest = rest.trim_start_matches('"');
+        rest.split(['"', ',', '}']).next().unwrap().to_string()
+    };
+    let best_f1: f64 = field(lines[0], "f1").parse().unwrap();
+    let second_f1: f64 = field(lines[1], "f1").parse().unwrap();
+    assert!(best_f1 >= second_f1);
+    assert!(best_f1 > 0.5, "{text}");
+    let args = field(lines[0], "args");
+    run(bin()
+        .arg("segment")
+        .arg(d.join("rods.png"))
+        .arg("-o")
+        .arg(d.join("best.tif"))
+        .args(args.split_whitespace())
+        .args(["--backend", "cpu", "-q"]));
+    let ev = run(bin()
+        .arg("eval")
+        .arg("--gt")
+        .arg(d.join("gt.tif"))
+        .arg("--pred")
+        .arg(d.join("best.tif"))
+        .args(["--iou", "0.5", "--json"]));
+    let f1: f64 = field(stdout(&ev).trim(), "f1").parse().unwrap();
+    assert!((f1 - best_f1).abs() < 1e-12, "tune {best_f1} vs eval {f1}");
+}
+
+#[test]
+fn tune_on_the_gpu_scores_like_the_cpu() {
+    if gpu().is_none() {
+        return;
+    }
+    let d = out_dir("tune-gpu");
+    run(bin()
+        .args(["synth", "rods", "--size", "96x80", "--seed", "3", "-o"])
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif")));
+    let args = [
+        "--dark",
+        "--smooth",
+        "0,1",
+        "--open",
+        "1",
+        "--markers",
+        "peaks,regional,hmax",
+        "--min-distance",
+        "3",
+        "--h",
+        "1",
+        "--min-area",
+        "0,15",
+        "--top",
+        "100",
+        "--json",
+        "-q",
+    ];
+    let tune = |backend: &str| {
+        stdout(&run(bin()
+            .arg("tune")
+            .arg(d.join("rods.png"))
+            .arg("--gt")
+            .arg(d.join("gt.tif"))
+            .args(args)
+            .args(["--backend", backend])))
+    };
+    assert_eq!(tune("gpu"), tune("cpu"));
+}
