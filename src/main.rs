@@ -60,7 +60,8 @@ struct TuneArgs {
     /// Objects are brighter than the background (overrides a preset's --dark).
     #[arg(long)]
     bright: bool,
-    /// Thresholds to try: `otsu` and/or values and ranges (`otsu,100:200:10`).
+    /// Thresholds to try: `otsu`, values, ranges (`otsu,100:200:10`) and `scan[:N]` (N levels,
+    /// default 24, from the 1st to the 99th percentile of the first frame).
     #[arg(long, value_name = "LIST", default_value = "otsu")]
     threshold: String,
     /// Smoothing passes to try (`0,1,2`) [default: 0,1; a preset: its value].
@@ -82,6 +83,13 @@ struct TuneArgs {
     /// Minimum areas to try [default: 0,10,20,40; preset lecture: 0].
     #[arg(long, value_name = "LIST")]
     min_area: Option<String>,
+    /// Minimum eccentricities to try [default: 0; preset rods: its value].
+    #[arg(long, value_name = "LIST")]
+    min_eccentricity: Option<String>,
+    /// Maximum widths to try, in pixels, `none` for no limit [default: none; preset rods: its
+    /// value].
+    #[arg(long, value_name = "LIST")]
+    max_width: Option<String>,
     /// Structuring element of the opening.
     #[arg(long, value_enum, default_value_t = StructureArg::Cross)]
     structure: StructureArg,
@@ -162,6 +170,13 @@ struct PipelineArgs {
     /// Drop objects of more than A pixels after the watershed (clumps, lens rings).
     #[arg(long, value_name = "A", allow_hyphen_values = true)]
     max_area: Option<u64>,
+    /// Drop objects less elongated than E (regionprops eccentricity: 0 a disk, near 1 a long
+    /// rod): round debris among rods [default: 0].
+    #[arg(long, value_name = "E", allow_hyphen_values = true)]
+    min_eccentricity: Option<f64>,
+    /// Drop objects wider than W pixels (regionprops minor_axis_length): clumps, rings.
+    #[arg(long, value_name = "W", allow_hyphen_values = true)]
+    max_width: Option<f64>,
     /// Distance transform: `exact` (separable) or a jump-flooding variant.
     #[arg(long, value_enum, default_value_t = DistanceArg::Exact)]
     distance: DistanceArg,
@@ -435,6 +450,12 @@ fn params_of(a: &PipelineArgs) -> Result<Params> {
     }
     if let Some(m) = a.max_area {
         p.max_area = Some(m);
+    }
+    if let Some(e) = a.min_eccentricity {
+        p.min_eccentricity = e;
+    }
+    if let Some(w) = a.max_width {
+        p.max_width = Some(w);
     }
     p.distance = match a.distance {
         DistanceArg::Exact => DistanceMode::Exact,
@@ -1020,9 +1041,27 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             Some(PresetArg::Rods) => rods,
             None => none,
         };
+    let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
     let mut levels = Vec::new();
     for part in a.threshold.split(',') {
-        if part.trim().eq_ignore_ascii_case("otsu") {
+        let part_l = part.trim().to_ascii_lowercase();
+        if let Some(rest) = part_l.strip_prefix("scan") {
+            let n = match rest.strip_prefix(':') {
+                Some(k) => k.parse::<usize>().ok().filter(|&k| (1..=1000).contains(&k)),
+                None if rest.is_empty() => Some(24),
+                None => None,
+            }
+            .ok_or_else(|| {
+                Error::param(
+                    "--threshold",
+                    format!("{part:?}: scan takes a count of 1 to 1000 (scan:24)"),
+                )
+            })?;
+            let first = frames
+                .first()
+                .ok_or_else(|| Error::BadData(format!("{}: no frame", a.input.display())))?;
+            levels.extend(tune::scan_levels(first, n)?);
+        } else if part.trim().eq_ignore_ascii_case("otsu") {
             levels.push(floodseg::cpu::threshold::Level::Otsu);
         } else if part.contains(':') {
             for v in tune::parse_list("--threshold", part)? {
@@ -1065,7 +1104,27 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             .flatten()
             .map(|t| parse_h(&t))
             .collect::<Result<Vec<u32>>>()?;
+    let min_eccentricity = match &a.min_eccentricity {
+        Some(t) => tune::parse_list("--min-eccentricity", t)?,
+        None => vec![base.min_eccentricity],
+    };
+    let max_width = match &a.max_width {
+        Some(t) => {
+            let mut v = Vec::new();
+            for part in t.split(',') {
+                if part.trim() == "none" {
+                    v.push(None);
+                } else {
+                    v.extend(tune::parse_list("--max-width", part)?.into_iter().map(Some));
+                }
+            }
+            v
+        }
+        None => vec![base.max_width],
+    };
     let grid = Grid {
+        min_eccentricity,
+        max_width,
         smooth: u32s(
             "--smooth",
             a.smooth
@@ -1084,7 +1143,6 @@ fn run_tune(a: TuneArgs) -> Result<()> {
                 .unwrap_or(preset_default("0", "0,10,20,40", "0,10,20,40")),
         )?,
     };
-    let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
     let gt = floodseg::eval::read_label_frames(&a.gt)?;
     let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
     let total = grid.trials();

@@ -85,6 +85,11 @@ pub struct Params {
     pub min_area: u64,
     /// Objects with more pixels are dropped after the watershed.
     pub max_area: Option<u64>,
+    /// Objects less elongated than this are dropped (regionprops `eccentricity`, 0 = a disk,
+    /// → 1 for a long rod; 0: keep all). Round debris next to rods.
+    pub min_eccentricity: f64,
+    /// Objects wider than this are dropped (regionprops `minor_axis_length`, pixels).
+    pub max_width: Option<f64>,
 }
 
 impl Default for Params {
@@ -102,6 +107,8 @@ impl Default for Params {
             exclude_border: None,
             min_area: 0,
             max_area: None,
+            min_eccentricity: 0.0,
+            max_width: None,
         }
     }
 }
@@ -204,6 +211,12 @@ impl Params {
         if let Some(m) = self.max_area {
             v.push(format!("--max-area {m}"));
         }
+        if self.min_eccentricity > 0.0 {
+            v.push(format!("--min-eccentricity {}", self.min_eccentricity));
+        }
+        if let Some(m) = self.max_width {
+            v.push(format!("--max-width {m}"));
+        }
         if self.distance != DistanceMode::default() {
             v.push(format!(
                 "--distance {}",
@@ -218,9 +231,12 @@ impl Params {
         v.join(" ")
     }
 
-    /// Whether objects are filtered by area after the watershed.
-    pub fn filters_area(&self) -> bool {
-        self.min_area > 0 || self.max_area.is_some()
+    /// Whether objects are filtered (by area or shape) after the watershed.
+    pub fn filters_objects(&self) -> bool {
+        self.min_area > 0
+            || self.max_area.is_some()
+            || self.min_eccentricity > 0.0
+            || self.max_width.is_some()
     }
 
     /// Reject values that no stage can use.
@@ -266,6 +282,20 @@ impl Params {
                 "--exclude-border",
                 format!("at most {MAX_SIDE} pixels"),
             ));
+        }
+        if !(0.0..=1.0).contains(&self.min_eccentricity) {
+            return Err(Error::param(
+                "--min-eccentricity",
+                format!("{} is not in [0, 1]", self.min_eccentricity),
+            ));
+        }
+        if let Some(w) = self.max_width {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(Error::param(
+                    "--max-width",
+                    format!("{w} is not a width in pixels"),
+                ));
+            }
         }
         if let Some(max) = self.max_area {
             if max < self.min_area {
@@ -529,10 +559,33 @@ pub fn marker_connectivity_diagonal(markers: Markers) -> bool {
     markers != Markers::Peaks
 }
 
-/// The area filter's table (`cpu::filter::keep_table`) from the measure sums.
-pub fn area_table(params: &Params, sums: &[cpu::measure::ObjectSums]) -> (Vec<u32>, u32) {
+/// The object filter's renumbering table (`cpu::filter`'s: `table[l]` = the new label of object
+/// `l` or 0) from the measure sums: objects outside `--min-area/--max-area`, less elongated than
+/// `--min-eccentricity` or wider than `--max-width` go. The shape values are regionprops' (from
+/// the integer sums by [`measure::props`], the same `f64` operations on either backend, since
+/// the sums are identical), so the table is too.
+pub fn object_table(params: &Params, sums: &[cpu::measure::ObjectSums]) -> (Vec<u32>, u32) {
     let areas: Vec<u64> = sums.iter().map(|s| s.count).collect();
-    cpu::filter::keep_table(&areas, params.min_area, params.max_area)
+    let (mut table, mut kept) = cpu::filter::keep_table(&areas, params.min_area, params.max_area);
+    if params.min_eccentricity > 0.0 || params.max_width.is_some() {
+        // the shape does not depend on the intensity scale
+        for p in measure::props(sums, GrayScale::Float) {
+            let l = p.label as usize;
+            let narrow = params.max_width.is_none_or(|w| p.minor_axis_length <= w);
+            if table[l] != 0 && !(p.eccentricity >= params.min_eccentricity && narrow) {
+                table[l] = 0;
+            }
+        }
+        // renumber what is left, in label order
+        kept = 0;
+        for t in table.iter_mut().skip(1) {
+            if *t != 0 {
+                kept += 1;
+                *t = kept;
+            }
+        }
+    }
+    (table, kept)
 }
 
 /// markers → components → watershed → measure → area filter on the CPU twin.
@@ -567,8 +620,8 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
     let mut sums =
         cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     lap("measure");
-    if params.filters_area() {
-        let (table, _) = area_table(params, &sums);
+    if params.filters_objects() {
+        let (table, _) = object_table(params, &sums);
         cpu::filter::filter_relabel(
             &cpu::filter::FilterParams::new(dims, &table),
             &table,

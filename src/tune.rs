@@ -17,7 +17,9 @@ use crate::cpu::{self, Dims};
 use crate::error::{Error, Result};
 use crate::eval::{matching, LabelImage, Matching};
 use crate::image::RawImage;
-use crate::pipeline::{back_cpu, front_cpu, Front, Markers, Params, Segmenter, Stages};
+use crate::pipeline::{
+    back_cpu, front_cpu, object_table, Front, Markers, Params, Segmenter, Stages,
+};
 
 /// The values to try (each list non-empty; the base parameters give the rest).
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +32,10 @@ pub struct Grid {
     pub min_distance: Vec<u32>,
     pub h_half: Vec<u32>,
     pub min_area: Vec<u64>,
+    /// `--min-eccentricity` values (0: off).
+    pub min_eccentricity: Vec<f64>,
+    /// `--max-width` values (`None`: off).
+    pub max_width: Vec<Option<f64>>,
 }
 
 /// A marker kind of the grid (its parameter comes from the grid's lists).
@@ -68,7 +74,20 @@ impl Grid {
             * self.levels.len()
             * self.open.len()
             * self.marker_settings().len()
-            * self.min_area.len()
+            * self.filters().len()
+    }
+
+    /// The object filters the grid expands to, in order: (min area, min eccentricity, max width).
+    pub fn filters(&self) -> Vec<(u64, f64, Option<f64>)> {
+        let mut v = Vec::new();
+        for &a in &self.min_area {
+            for &e in &self.min_eccentricity {
+                for &w in &self.max_width {
+                    v.push((a, e, w));
+                }
+            }
+        }
+        v
     }
 
     fn check(&self) -> Result<()> {
@@ -78,6 +97,8 @@ impl Grid {
             (self.open.is_empty(), "--open"),
             (self.markers.is_empty(), "--markers"),
             (self.min_area.is_empty(), "--min-area"),
+            (self.min_eccentricity.is_empty(), "--min-eccentricity"),
+            (self.max_width.is_empty(), "--max-width"),
         ] {
             if empty {
                 return Err(Error::param(flag, "needs at least one value"));
@@ -130,6 +151,7 @@ pub fn tune(
         }
     }
     let settings = grid.marker_settings();
+    let filters = grid.filters();
     let total = grid.trials();
     let mut trials: Vec<Trial> = Vec::with_capacity(total);
     for &smooth in &grid.smooth {
@@ -139,16 +161,18 @@ pub fn tune(
                 fp.smooth = smooth;
                 fp.level = level.clone();
                 fp.open = open;
-                // trials of this front, in grid order: (setting, min_area)
+                // trials of this front, in grid order: (setting, filter)
                 let first = trials.len();
                 for (markers, md) in &settings {
-                    for &min_area in &grid.min_area {
+                    for &(min_area, min_ecc, max_width) in &filters {
                         let mut p = fp.clone();
                         p.markers = *markers;
                         if let Some(m) = md {
                             p.min_distance = *m;
                         }
                         p.min_area = min_area;
+                        p.min_eccentricity = min_ecc;
+                        p.max_width = max_width;
                         p.validate()?;
                         trials.push(Trial {
                             params: p,
@@ -168,10 +192,12 @@ pub fn tune(
                     let mut k = first;
                     for_each_back(segmenter, img, &fp, &settings, |back_params, labels| {
                         let dims = Dims::new(img.width, img.height);
-                        for &min_area in &grid.min_area {
+                        for &(min_area, min_ecc, max_width) in &filters {
                             let mut p = back_params.clone();
                             p.min_area = min_area;
                             p.max_area = fp.max_area;
+                            p.min_eccentricity = min_ecc;
+                            p.max_width = max_width;
                             let filtered = filter(dims, &p, labels);
                             let pred = LabelImage {
                                 width: img.width,
@@ -208,6 +234,8 @@ fn for_each_back(
         }
         p.min_area = 0;
         p.max_area = None;
+        p.min_eccentricity = 0.0;
+        p.max_width = None;
         p
     };
     match segmenter.gpu() {
@@ -241,26 +269,54 @@ fn for_each_back(
     }
 }
 
-/// The area filter of `p` on watershed labels (the CPU twin of the filter pass).
+/// The object filter of `p` on watershed labels (the CPU twin of the filter stage, with the
+/// table [`object_table`] makes from the measure sums).
 fn filter(dims: Dims, p: &Params, labels: &[u32]) -> Vec<u32> {
     let mut out = labels.to_vec();
-    if !p.filters_area() {
+    if !p.filters_objects() {
         return out;
     }
-    let n = labels.iter().copied().max().unwrap_or(0) as usize;
-    let mut areas = vec![0u64; n];
-    for &l in labels {
-        if l > 0 {
-            areas[l as usize - 1] += 1;
-        }
-    }
-    let (table, _) = cpu::filter::keep_table(&areas, p.min_area, p.max_area);
+    let n = labels.iter().copied().max().unwrap_or(0);
+    let sums = cpu::measure::measure_sums(dims, labels, &vec![0; labels.len()], false, n);
+    let (table, _) = object_table(p, &sums);
     cpu::filter::filter_relabel(
         &cpu::filter::FilterParams::new(dims, &table),
         &table,
         &mut out,
     );
     out
+}
+
+/// `n` thresholds spread evenly from the 1st to the 99th percentile of `img`'s gray values
+/// (in the input's units, rounded to a decimal one digit finer than the step, duplicates
+/// dropped): the `--threshold scan[:N]` list of `floodseg tune`.
+pub fn scan_levels(img: &RawImage, n: usize) -> Result<Vec<Level>> {
+    let (gp, samples, scale) = crate::pipeline::gray_input(img)?;
+    let keys = cpu::gray::gray_keys(&gp, samples);
+    let mut v: Vec<f64> = keys.iter().map(|&k| scale.value(k)).collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    let (lo, hi) = (at(0.01), at(0.99));
+    let n = n.max(1);
+    let step = if n > 1 {
+        (hi - lo) / (n - 1) as f64
+    } else {
+        0.0
+    };
+    let decimals = if step > 0.0 {
+        (-(step.log10()).floor() as i32 + 1).clamp(0, 12) as usize
+    } else {
+        3
+    };
+    let mut out: Vec<Level> = Vec::new();
+    for i in 0..n {
+        let text = format!("{:.*}", decimals, lo + step * i as f64);
+        let level = cpu::threshold::parse_level(&text)?;
+        if !out.contains(&level) {
+            out.push(level);
+        }
+    }
+    Ok(out)
 }
 
 /// The best trial: highest F1, then the earliest in grid order (the grid lists simpler

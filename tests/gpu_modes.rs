@@ -58,6 +58,20 @@ fn check_cpu_invariants(case: &str, s: &Stages, p: &Params) {
         );
         assert_eq!(s.sums[l - 1].count, a, "{case}: sums of label {l}");
     }
+    for o in s.measure() {
+        assert!(
+            o.eccentricity >= p.min_eccentricity,
+            "{case}: label {} eccentricity {}",
+            o.label,
+            o.eccentricity
+        );
+        assert!(
+            p.max_width.is_none_or(|w| o.minor_axis_length <= w),
+            "{case}: label {} width {}",
+            o.label,
+            o.minor_axis_length
+        );
+    }
     // no marker pixel within the border
     let b = p.border() as usize;
     for (i, &m) in s.peaks.iter().enumerate() {
@@ -114,6 +128,14 @@ fn modes() -> Vec<(&'static str, Params)> {
                 exclude_border: Some(0),
                 min_area: 15,
                 max_area: Some(400),
+                ..rods.clone()
+            },
+        ),
+        (
+            "rods + shape filter",
+            Params {
+                min_eccentricity: 0.8,
+                max_width: Some(9.0),
                 ..rods.clone()
             },
         ),

@@ -15,7 +15,8 @@ use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims, Rect};
 use crate::error::Result;
 use crate::image::RawImage;
 use crate::pipeline::{
-    check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, Markers, Params, Stages,
+    check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, object_table, Markers,
+    Params, Stages,
 };
 
 /// A frame's buffers after the front stages (gray → smooth → threshold → opening → distance),
@@ -266,20 +267,23 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
 
     // The area filter: the objects' pixel counts come back (the measure's words, which are
     // needed anyway), the host makes the renumbering table, one map pass applies it.
-    let (labels_buf, words, n_objects) = if params.filters_area() {
+    let (labels_buf, words, n_objects) = if params.filters_objects() {
         let words = ctx.read_buffers_in(
             &mut frame,
-            "floodseg.pipeline.areas",
+            "floodseg.pipeline.objects",
             &[(&sums_buf, words_len)],
         )?;
         let words = words.into_iter().next().unwrap_or_default();
-        let areas: Vec<u64> = words
-            .chunks_exact(measure::WORDS)
-            .map(|r| r[measure::COUNT] as u64 | (r[measure::COUNT + 1] as u64) << 32)
-            .collect();
-        let (table, kept) = cpu::filter::keep_table(&areas, params.min_area, params.max_area);
+        // the geometric sums (the float images' value sums are not needed for the table)
+        let geometry = measure::sums_from_words(&words, n_markers, false, &[], &[])?;
+        let (table, kept) = object_table(params, &geometry);
         frame.timer.restart();
-        let relabelled = filter::relabel_in(ctx, &mut frame, dims, &back.labels, &table)?;
+        let mut enc = ctx.encoder("floodseg.pipeline.filter");
+        let span = frame.timer.begin(ctx, &mut enc, "filter");
+        let relabelled =
+            filter::relabel_record(ctx, &mut frame, &mut enc, dims, &back.labels, &table)?;
+        frame.timer.end(ctx, &mut enc, span);
+        ctx.submit("floodseg.pipeline.filter", enc)?;
         frame.timer.lap(ctx, "filter")?;
         let words: Vec<u32> =
             keep_sums(words.chunks_exact(measure::WORDS).collect(), &table).concat();

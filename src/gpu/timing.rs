@@ -336,8 +336,23 @@ mod tests {
         assert_eq!(timed.timing_source, want);
         let names: Vec<_> = timed.timings.iter().map(|(n, _)| *n).collect();
         let cpu_names: Vec<_> = cpu.timings.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, STAGES);
+        let lecture: Vec<_> = STAGES
+            .into_iter()
+            .filter(|s| !["smooth", "maxima", "filter"].contains(s))
+            .collect();
+        assert_eq!(names, lecture);
         assert_eq!(names, cpu_names);
+        // the optional stages, when they run, in the same order as on the CPU
+        let rods = crate::pipeline::Preset::Rods.params();
+        let cpu_rods = segment_cpu(&img, &rods).unwrap();
+        let timed_rods = crate::gpu::pipeline::segment_gpu(&ctx, &img, &rods).unwrap();
+        let names: Vec<_> = timed_rods.timings.iter().map(|(n, _)| *n).collect();
+        let cpu_names: Vec<_> = cpu_rods.timings.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, cpu_names);
+        assert!(
+            names.contains(&"smooth") && names.contains(&"maxima") && names.contains(&"filter")
+        );
+        assert_eq!(timed_rods.labels, cpu_rods.labels);
         assert!(timed.timings.iter().any(|(_, d)| !d.is_zero()));
         for s in [&plain, &timed] {
             assert_eq!(s.labels, cpu.labels);
