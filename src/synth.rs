@@ -1,5 +1,6 @@
-//! Synthetic test images: the lecture's canvas with three disks, the same with salt noise, and
-//! colonies of rods of any size (benchmarks).
+//! Synthetic test images: the lecture's canvas with three disks, the same with salt noise,
+//! colonies of rods of any size (benchmarks), and brightfield-like fields of rods with their
+//! ground-truth labels ([`rods`], for F1 measurements).
 //!
 //! The lecture draws on a 100×100 canvas the disks (20, 20, r=10), (35, 35, r=15) and
 //! (60, 60, r=8) with `skimage.draw.disk`; floodseg's canvas is an 8-bit image with a bright
@@ -319,7 +320,8 @@ fn gaussian_blur(img: &mut [f64], width: usize, height: usize, sigma: f64) {
 /// 1..N in placement order). Rods never overlap; a fraction of them are placed as touching
 /// pairs (end-to-end daughters or side-by-side neighbours), whose shared boundary is where
 /// their pixel sets meet. Each label is one 8-connected component (rods clipped by the image
-/// border are kept when at least 30 px remain). Debris specks are drawn but not labelled.
+/// border are kept when at least 30 px, or 30 % of the smallest rod's area if that is less,
+/// remain). Debris specks are drawn but not labelled.
 /// Deterministic in (`width`, `height`, `seed`, `opts`).
 pub fn rods(width: usize, height: usize, seed: u64, opts: &RodsOptions) -> (RawImage, Vec<u32>) {
     assert!(width > 0 && height > 0, "empty image");
@@ -329,7 +331,11 @@ pub fn rods(width: usize, height: usize, seed: u64, opts: &RodsOptions) -> (RawI
     let mut next: u32 = 1;
     let mut covered = 0usize;
     let target = (opts.density.clamp(0.0, 0.9) * n as f64) as usize;
-    let min_px = 30;
+    // smallest object kept (rods cut by the border): 30 px, or 30 % of the smallest rod's area
+    // when rods are tiny
+    let w_min = (opts.width - opts.width_jitter.abs()).max(2.0);
+    let a_min = w_min * w_min * (opts.min_aspect.max(1.0) - 1.0 + std::f64::consts::FRAC_PI_4);
+    let min_px = ((0.3 * a_min).round() as usize).clamp(4, 30);
     let gap = 2.5; // free margin around rods that are not meant to touch
     let (lo, hi) = (
         opts.min_aspect.max(1.0),

@@ -231,3 +231,23 @@ fn write_fields() {
         }
     }
 }
+
+#[test]
+fn thin_rods_and_tiny_images() {
+    let thin = RodsOptions {
+        width: 3.0,
+        width_jitter: 0.5,
+        ..RodsOptions::default()
+    };
+    let (w, h) = (128, 96);
+    let (_, lab) = rods(w, h, 1, &thin);
+    let n = *lab.iter().max().unwrap() as usize;
+    assert!(n >= 10, "only {n} thin rods");
+    assert!(components_per_label(&lab, w, h, n)[1..]
+        .iter()
+        .all(|&k| k == 1));
+    for (w, h) in [(1, 1), (1, 40), (40, 1), (7, 5)] {
+        let (img, lab) = rods(w, h, 2, &RodsOptions::default());
+        assert_eq!((img.width, img.height, lab.len()), (w, h, w * h));
+    }
+}

@@ -63,6 +63,11 @@ for name in ["e1t1_crop", "ec_5I_t141xy5c1", "Sample000193", "Sample000033"]:
             data / f"omnipose/masks/{name}_cp_masks_deflate.tif")
     made.append(f"omnipose/masks/{name}_cp_masks_deflate.tif")
 m252 = tifffile.imread(om / "masks/Sample000252_cp_masks.tif")[60:217, 60:271]
+# renumber the labels left in the window 1..n in order of their upstream numbers
+present = np.unique(m252[m252 > 0])
+lut = np.zeros(int(m252.max()) + 1, m252.dtype)
+lut[present] = np.arange(1, len(present) + 1)
+m252 = lut[m252]
 deflate(m252, data / "omnipose/masks/Sample000252_crop_cp_masks_deflate.tif")
 made.append("omnipose/masks/Sample000252_crop_cp_masks_deflate.tif")
 # check the existing crop matches the same window of the upstream image
