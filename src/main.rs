@@ -51,7 +51,9 @@ struct TuneArgs {
     /// Ground-truth labels, frame for frame (as for `eval`).
     #[arg(long, value_name = "GT")]
     gt: PathBuf,
-    /// Base parameters (`lecture` or `rods`, as for `segment`); the lists below vary them.
+    /// Calibrate a preset (`lecture` or `rods`, as for `segment`): every list below then
+    /// defaults to the preset's own value, except the threshold (`otsu,scan:24`), so the
+    /// search finds the threshold for the preset; lists given still vary.
     #[arg(long, value_enum, value_name = "NAME")]
     preset: Option<PresetArg>,
     /// Objects are darker than the background.
@@ -61,33 +63,32 @@ struct TuneArgs {
     #[arg(long)]
     bright: bool,
     /// Thresholds to try: `otsu`, values, ranges (`otsu,100:200:10`) and `scan[:N]` (N levels,
-    /// default 24, from the 1st to the 99th percentile of the first frame).
-    #[arg(long, value_name = "LIST", default_value = "otsu")]
-    threshold: String,
-    /// Smoothing passes to try (`0,1,2`) [default: 0,1; a preset: its value].
+    /// default 24, from the 1st to the 99th percentile of the first frame)
+    /// [default: otsu; with a preset: otsu,scan:24].
+    #[arg(long, value_name = "LIST")]
+    threshold: Option<String>,
+    /// Smoothing passes to try (`0,1,2`) [default: 0,1].
     #[arg(long, value_name = "LIST")]
     smooth: Option<String>,
-    /// Openings to try (`0:3`).
-    #[arg(long, value_name = "LIST", default_value = "0:2")]
-    open: String,
-    /// Marker kinds to try (`peaks,regional,hmax`) [default: peaks,hmax; preset lecture:
-    /// peaks; preset rods: hmax].
+    /// Openings to try (`0:3`) [default: 0:2].
+    #[arg(long, value_name = "LIST")]
+    open: Option<String>,
+    /// Marker kinds to try (`peaks,regional,hmax`) [default: peaks,hmax].
     #[arg(long, value_name = "LIST")]
     markers: Option<String>,
-    /// min_distance values for `peaks`.
-    #[arg(long, value_name = "LIST", default_value = "2,3,5,7,10")]
-    min_distance: String,
-    /// Heights for `hmax`, in pixels (multiples of 0.5).
-    #[arg(long, value_name = "LIST", default_value = "0.5:3:0.5")]
-    h: String,
-    /// Minimum areas to try [default: 0,10,20,40; preset lecture: 0].
+    /// min_distance values for `peaks` [default: 2,3,5,7,10].
+    #[arg(long, value_name = "LIST")]
+    min_distance: Option<String>,
+    /// Heights for `hmax`, in pixels (multiples of 0.5) [default: 0.5:3:0.5].
+    #[arg(long, value_name = "LIST")]
+    h: Option<String>,
+    /// Minimum areas to try [default: 0,10,20,40].
     #[arg(long, value_name = "LIST")]
     min_area: Option<String>,
-    /// Minimum eccentricities to try [default: 0; preset rods: its value].
+    /// Minimum eccentricities to try [default: 0].
     #[arg(long, value_name = "LIST")]
     min_eccentricity: Option<String>,
-    /// Maximum widths to try, in pixels, `none` for no limit [default: none; preset rods: its
-    /// value].
+    /// Maximum widths to try, in pixels, `none` for no limit [default: none].
     #[arg(long, value_name = "LIST")]
     max_width: Option<String>,
     /// Structuring element of the opening.
@@ -1035,15 +1036,38 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     let u32s = |flag: &'static str, text: &str| -> Result<Vec<u32>> {
         Ok(ints(flag, text)?.into_iter().map(|v| v as u32).collect())
     };
-    let preset_default =
-        |lecture: &'static str, rods: &'static str, none: &'static str| match a.preset {
-            Some(PresetArg::Lecture) => lecture,
-            Some(PresetArg::Rods) => rods,
-            None => none,
-        };
+    // The lists' defaults: a broad grid, or with a preset the preset's own values.
+    let preset = a.preset.is_some();
+    let pick = |given: &Option<String>, broad: &str, own: String| -> String {
+        match given {
+            Some(t) => t.clone(),
+            None if preset => own,
+            None => broad.to_string(),
+        }
+    };
+    let threshold_text = a.threshold.clone().unwrap_or_else(|| {
+        if preset {
+            "otsu,scan:24".into()
+        } else {
+            "otsu".into()
+        }
+    });
+    let smooth_text = pick(&a.smooth, "0,1", base.smooth.to_string());
+    let open_text = pick(&a.open, "0:2", base.open.to_string());
+    let markers_text = pick(&a.markers, "peaks,hmax", base.markers.name().to_string());
+    let min_distance_text = pick(&a.min_distance, "2,3,5,7,10", base.min_distance.to_string());
+    let h_text = pick(
+        &a.h,
+        "0.5:3:0.5",
+        match base.markers {
+            Markers::Hmax { h_half } => format!("{}", h_half as f64 / 2.0),
+            _ => "1".into(),
+        },
+    );
+    let min_area_text = pick(&a.min_area, "0,10,20,40", base.min_area.to_string());
     let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
     let mut levels = Vec::new();
-    for part in a.threshold.split(',') {
+    for part in threshold_text.split(',') {
         let part_l = part.trim().to_ascii_lowercase();
         if let Some(rest) = part_l.strip_prefix("scan") {
             let n = match rest.strip_prefix(':') {
@@ -1071,10 +1095,6 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             levels.push(parse_level(part.trim())?);
         }
     }
-    let markers_text = a
-        .markers
-        .clone()
-        .unwrap_or_else(|| preset_default("peaks", "hmax", "peaks,hmax").to_string());
     let mut markers = Vec::new();
     for m in markers_text.split(',') {
         markers.push(match m.trim() {
@@ -1089,21 +1109,21 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             }
         });
     }
-    let h_half =
-        a.h.split(',')
-            .map(|part| {
-                if part.contains(':') {
-                    tune::parse_list("--h", part)
-                        .map(|v| v.into_iter().map(|x| format!("{x}")).collect::<Vec<_>>())
-                } else {
-                    Ok(vec![part.to_string()])
-                }
-            })
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .map(|t| parse_h(&t))
-            .collect::<Result<Vec<u32>>>()?;
+    let h_half = h_text
+        .split(',')
+        .map(|part| {
+            if part.contains(':') {
+                tune::parse_list("--h", part)
+                    .map(|v| v.into_iter().map(|x| format!("{x}")).collect::<Vec<_>>())
+            } else {
+                Ok(vec![part.to_string()])
+            }
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .map(|t| parse_h(&t))
+        .collect::<Result<Vec<u32>>>()?;
     let min_eccentricity = match &a.min_eccentricity {
         Some(t) => tune::parse_list("--min-eccentricity", t)?,
         None => vec![base.min_eccentricity],
@@ -1125,23 +1145,13 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     let grid = Grid {
         min_eccentricity,
         max_width,
-        smooth: u32s(
-            "--smooth",
-            a.smooth
-                .as_deref()
-                .unwrap_or(preset_default("0", "1", "0,1")),
-        )?,
+        smooth: u32s("--smooth", &smooth_text)?,
         levels,
-        open: u32s("--open", &a.open)?,
+        open: u32s("--open", &open_text)?,
         markers,
-        min_distance: u32s("--min-distance", &a.min_distance)?,
+        min_distance: u32s("--min-distance", &min_distance_text)?,
         h_half,
-        min_area: ints(
-            "--min-area",
-            a.min_area
-                .as_deref()
-                .unwrap_or(preset_default("0", "0,10,20,40", "0,10,20,40")),
-        )?,
+        min_area: ints("--min-area", &min_area_text)?,
     };
     let gt = floodseg::eval::read_label_frames(&a.gt)?;
     let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
@@ -1343,5 +1353,8 @@ mod tests {
         assert!(stack_label_type(4096, 4096, 17) == LabelType::U16); // 241² = 58 081
         assert!(stack_label_type(4096, 4096, 16) == LabelType::U32); // 256² = 65 536
         assert!(stack_label_type(4096, 4096, 10) == LabelType::U32);
+        // maxima markers: spacing 2 (plateaus are never 8-adjacent)
+        assert!(stack_label_type(510, 512, 2) == LabelType::U16); // 255·256 = 65 280
+        assert!(stack_label_type(512, 512, 2) == LabelType::U32); // 256² = 65 536
     }
 }

@@ -12,6 +12,8 @@
 //! stage functions; the area filter on the host is the CPU twin of the filter pass, which the
 //! tests hold equal to the GPU's).
 
+use rayon::prelude::*;
+
 use crate::cpu::threshold::Level;
 use crate::cpu::{self, Dims};
 use crate::error::{Error, Result};
@@ -189,27 +191,39 @@ pub fn tune(
                     }
                 }
                 for (img, g) in frames.iter().zip(gt) {
+                    let dims = Dims::new(img.width, img.height);
+                    let backs = backs(segmenter, img, &fp, &settings)?;
+                    // every (setting, filter) of this front, scored in parallel
+                    let scored: Vec<Result<Vec<Matching>>> = backs
+                        .par_iter()
+                        .map(|labels| {
+                            let n = labels.iter().copied().max().unwrap_or(0);
+                            let zeros = vec![0u32; labels.len()];
+                            let sums = cpu::measure::measure_sums(dims, labels, &zeros, false, n);
+                            filters
+                                .iter()
+                                .map(|&(min_area, min_ecc, max_width)| {
+                                    let mut p = fp.clone();
+                                    p.min_area = min_area;
+                                    p.min_eccentricity = min_ecc;
+                                    p.max_width = max_width;
+                                    let pred = LabelImage {
+                                        width: img.width,
+                                        height: img.height,
+                                        labels: filter(dims, &p, labels, &sums),
+                                    };
+                                    Ok(matching(g, &pred, &[iou])?.remove(0))
+                                })
+                                .collect()
+                        })
+                        .collect();
                     let mut k = first;
-                    for_each_back(segmenter, img, &fp, &settings, |back_params, labels| {
-                        let dims = Dims::new(img.width, img.height);
-                        for &(min_area, min_ecc, max_width) in &filters {
-                            let mut p = back_params.clone();
-                            p.min_area = min_area;
-                            p.max_area = fp.max_area;
-                            p.min_eccentricity = min_ecc;
-                            p.max_width = max_width;
-                            let filtered = filter(dims, &p, labels);
-                            let pred = LabelImage {
-                                width: img.width,
-                                height: img.height,
-                                labels: filtered,
-                            };
-                            let m = matching(g, &pred, &[iou])?;
-                            trials[k].matching.add(&m[0]);
+                    for per_setting in scored {
+                        for m in per_setting? {
+                            trials[k].matching.add(&m);
                             k += 1;
                         }
-                        Ok(())
-                    })?;
+                    }
                 }
                 progress(trials.len(), total);
             }
@@ -218,14 +232,15 @@ pub fn tune(
     Ok(trials)
 }
 
-/// The watershed's labels (before the area filter) of every marker setting on one front.
-fn for_each_back(
+/// The watershed's labels (before the object filter) of every marker setting on one front, in
+/// order. The CPU runs the settings in parallel; the GPU one after another on the front's
+/// buffers, which stay on the device.
+fn backs(
     segmenter: &Segmenter,
     img: &RawImage,
     front_params: &Params,
     settings: &[(Markers, Option<u32>)],
-    mut each: impl FnMut(&Params, &[u32]) -> Result<()>,
-) -> Result<()> {
+) -> Result<Vec<Vec<u32>>> {
     let with = |markers: Markers, md: Option<u32>| {
         let mut p = front_params.clone();
         p.markers = markers;
@@ -245,6 +260,7 @@ fn for_each_back(
             let mut front_frame = Frame::new(ctx);
             let front = front_in(ctx, &mut front_frame, img, front_params)?;
             let n = front.dims.len();
+            let mut out = Vec::with_capacity(settings.len());
             for &(markers, md) in settings {
                 let p = with(markers, md);
                 let mut frame = Frame::new(ctx);
@@ -253,32 +269,32 @@ fn for_each_back(
                     .read_buffers_in(&mut frame, "floodseg.tune.labels", &[(&back.labels, n)])?
                     .pop()
                     .unwrap_or_default();
-                each(&p, &labels)?;
+                out.push(labels);
             }
-            Ok(())
+            Ok(out)
         }
         None => {
             let front: Front = front_cpu(img, front_params)?;
-            for &(markers, md) in settings {
-                let p = with(markers, md);
-                let stages: Stages = back_cpu(front.clone(), &p)?;
-                each(&p, &stages.labels)?;
-            }
-            Ok(())
+            settings
+                .par_iter()
+                .map(|&(markers, md)| {
+                    let p = with(markers, md);
+                    let stages: Stages = back_cpu(front.clone(), &p)?;
+                    Ok(stages.labels)
+                })
+                .collect()
         }
     }
 }
 
-/// The object filter of `p` on watershed labels (the CPU twin of the filter stage, with the
-/// table [`object_table`] makes from the measure sums).
-fn filter(dims: Dims, p: &Params, labels: &[u32]) -> Vec<u32> {
+/// The object filter of `p` on watershed labels with their measure sums (the CPU twin of the
+/// filter stage, with the table [`object_table`] makes).
+fn filter(dims: Dims, p: &Params, labels: &[u32], sums: &[cpu::measure::ObjectSums]) -> Vec<u32> {
     let mut out = labels.to_vec();
     if !p.filters_objects() {
         return out;
     }
-    let n = labels.iter().copied().max().unwrap_or(0);
-    let sums = cpu::measure::measure_sums(dims, labels, &vec![0; labels.len()], false, n);
-    let (table, _) = object_table(p, &sums);
+    let (table, _) = object_table(p, sums);
     cpu::filter::filter_relabel(
         &cpu::filter::FilterParams::new(dims, &table),
         &table,
@@ -392,5 +408,49 @@ mod tests {
         assert!(parse_list("--open", "1:3:0").is_err());
         assert!(parse_list("--open", "x").is_err());
         assert!(parse_list("--open", "").is_err());
+    }
+
+    #[test]
+    fn scan_levels_span_the_percentiles_in_input_units() {
+        // a ramp 0..=199: 1st percentile 2, 99th 197
+        let img = RawImage::gray_u8(200, 1, (0..200).map(|v| v as u8).collect());
+        let levels = scan_levels(&img, 6).unwrap();
+        let text: Vec<String> = levels
+            .iter()
+            .map(|l| match l {
+                Level::Fixed(d) => format!("{}", d.value),
+                Level::Otsu => "otsu".into(),
+            })
+            .collect();
+        assert_eq!(text, ["2", "41", "80", "119", "158", "197"]);
+        // a flat image gives one level
+        let flat = RawImage::gray_u8(5, 5, vec![7; 25]);
+        assert_eq!(scan_levels(&flat, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn grid_expands_markers_and_filters_in_order() {
+        let g = Grid {
+            smooth: vec![0],
+            levels: vec![Level::Otsu],
+            open: vec![0, 1],
+            markers: vec![MarkerKind::Peaks, MarkerKind::Regional, MarkerKind::Hmax],
+            min_distance: vec![3, 5],
+            h_half: vec![2],
+            min_area: vec![0, 20],
+            min_eccentricity: vec![0.0],
+            max_width: vec![None, Some(9.0)],
+        };
+        assert_eq!(
+            g.marker_settings(),
+            [
+                (Markers::Peaks, Some(3)),
+                (Markers::Peaks, Some(5)),
+                (Markers::Regional, None),
+                (Markers::Hmax { h_half: 2 }, None)
+            ]
+        );
+        assert_eq!(g.filters().len(), 4);
+        assert_eq!(g.trials(), 2 * 4 * 4);
     }
 }

@@ -73,7 +73,7 @@ fn preset_lecture_is_the_lecture_pipeline() {
 #[test]
 fn flags_override_a_preset() {
     let d = out_dir("override");
-    // rods with --markers peaks --min-distance 10 and border 10 equals the plain flags
+    // rods with its markers, border and filters overridden equals the plain flags
     let a = run(bin()
         .arg("segment")
         .arg(repo().join("data/omnipose/Sample000252_crop.png"))
@@ -90,7 +90,7 @@ fn flags_override_a_preset() {
             "4",
             "--min-area",
             "0",
-            "--smooth",
+            "--min-eccentricity",
             "0",
             "--backend",
             "cpu",
@@ -153,7 +153,7 @@ fn flags_that_do_not_fit_the_markers_are_refused() {
         .arg(repo().join("data/colicoords/brightfield.tif"))
         .arg("-o")
         .arg(d.join("x.tif"))
-        .args(["--preset", "rods", "--backend", "cpu"])
+        .args(["--preset", "rods", "--smooth", "1", "--backend", "cpu"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

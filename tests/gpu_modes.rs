@@ -262,6 +262,8 @@ fn hmax_keeps_one_marker_per_rod_where_peaks_split_it() {
         markers: Markers::Peaks,
         min_distance: 5,
         exclude_border: Some(0),
+        min_area: 0,
+        min_eccentricity: 0.0,
         ..rods
     };
     let s = segment_cpu(&img, &lecture_like).unwrap();
