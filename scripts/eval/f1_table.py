@@ -7,7 +7,7 @@ on every set of scripts/eval/sets.txt plus synthetic rods, all with floodseg its
 Columns (every search is `floodseg tune`, StarDist's matching as `floodseg eval`):
 - lecture, best: the lecture pipeline (peak_local_max markers, no smoothing or filters) with
   its best threshold (Otsu or 12 levels from the 1st to the 99th percentile), opening 0-3 and
-  min_distance 2..15 on that very set: an optimistic upper bound for it;
+  min_distance 2..30 on that very set: an optimistic upper bound for it;
 - rods, as is: `floodseg segment --preset rods` (Otsu), nothing tuned;
 - rods, calibrated: `floodseg tune --preset rods`: the preset with only its threshold searched
   (Otsu or 24 levels), what a user does on one annotated frame of an acquisition;
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "target" / "release" / "floodseg"
 
 LECTURE_GRID = ["--markers", "peaks", "--smooth", "0", "--threshold", "scan:12,otsu",
-                "--open", "0:3", "--min-distance", "2,3,4,5,7,10,15", "--min-area", "0"]
+                "--open", "0:3", "--min-distance", "2,3,4,5,7,10,15,20,30", "--min-area", "0"]
 FAMILY_GRID = ["--markers", "hmax", "--threshold", "scan:12,otsu", "--smooth", "0,1",
                "--open", "0,1,2", "--h", "1,2,3", "--min-area", "0,20,50,100",
                "--min-eccentricity", "0,0.8"]

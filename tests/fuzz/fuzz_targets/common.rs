@@ -3,16 +3,17 @@
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::Level;
-use floodseg::pipeline::Params;
+use floodseg::pipeline::{Markers, Params};
 use floodseg::RawImage;
 
-/// `(image, params)` from the bytes: 10 header bytes pick the size (1–32 per side), the sample
-/// type and the parameters; the rest fill the samples (repeated as needed).
+/// `(image, params)` from the bytes: 12 header bytes pick the size (1–32 per side), the sample
+/// type and the parameters (the lecture's, then markers, smoothing, border and object
+/// filters); the rest fill the samples (repeated as needed).
 pub fn case(data: &[u8]) -> Option<(RawImage, Params)> {
-    if data.len() < 11 {
+    if data.len() < 13 {
         return None;
     }
-    let (h, body) = data.split_at(10);
+    let (h, body) = data.split_at(12);
     let width = 1 + (h[0] % 32) as usize;
     let height = 1 + (h[1] % 32) as usize;
     let n = width * height;
@@ -59,6 +60,22 @@ pub fn case(data: &[u8]) -> Option<(RawImage, Params)> {
             2 => DistanceMode::Jfa(JfaVariant::Plus2),
             _ => DistanceMode::Jfa(JfaVariant::Squared),
         },
+        markers: match h[9] % 3 {
+            0 => Markers::Peaks,
+            1 => Markers::Regional,
+            _ => Markers::Hmax {
+                h_half: u32::from(h[10] % 8),
+            },
+        },
+        smooth: u32::from(h[9] >> 2) % 3,
+        exclude_border: match (h[10] >> 3) % 4 {
+            3 => None,
+            b => Some(u32::from(b)),
+        },
+        min_area: u64::from(h[11] % 16),
+        max_area: (h[11] & 0x40 != 0).then_some(40),
+        min_eccentricity: if h[11] & 0x10 != 0 { 0.7 } else { 0.0 },
+        max_width: (h[11] & 0x20 != 0).then_some(3.5),
     };
     Some((img, params))
 }
