@@ -1,4 +1,5 @@
-//! Criterion benchmarks of every stage and the whole pipeline on both backends, on synthetic
+//! Criterion benchmarks of every stage and the whole pipeline (the lecture's parameters, and
+//! `pipeline_rods`: `--preset rods`) on both backends, on synthetic
 //! touching disks (dark cells of radius 6–15 on a bright background, one per 600 px²), with
 //! throughput in pixels. Bench ids are `cpu/<stage>/<side>` and `gpu/<stage>/<side>`.
 //!
@@ -18,14 +19,16 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use floodseg::cpu::components::components;
 use floodseg::cpu::distance::{distance, DistanceMode, JfaVariant};
+use floodseg::cpu::maxima::MaximaParams;
 use floodseg::cpu::opening::{opening, Structure};
 use floodseg::cpu::peaks::{peaks, PeaksParams};
+use floodseg::cpu::smooth::SmoothParams;
 use floodseg::cpu::threshold::{threshold, threshold_params, GrayScale};
 use floodseg::cpu::watershed::watershed;
 use floodseg::cpu::{Dims, Rect};
 use floodseg::gpu::{self, GpuContext};
 use floodseg::image::RawImage;
-use floodseg::pipeline::{gray_input, segment_cpu, Backend, Params, Segmenter, Stages};
+use floodseg::pipeline::{gray_input, segment_cpu, Backend, Params, Preset, Segmenter, Stages};
 use floodseg::synth::SplitMix64;
 use std::time::Duration;
 
@@ -148,8 +151,50 @@ fn cpu(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("pipeline", side), &img, |b, img| {
             b.iter(|| segment_cpu(img, &params).unwrap())
         });
+        // the stages of the accuracy modes
+        let sp = SmoothParams { dims, passes: 1 };
+        g.bench_function(BenchmarkId::new("smooth", side), |b| {
+            b.iter(|| floodseg::cpu::smooth::smooth(&sp, &s.gray))
+        });
+        let mp = MaximaParams {
+            dims,
+            h_half: 2,
+            border: 0,
+        };
+        g.bench_function(BenchmarkId::new("maxima_regional", side), |b| {
+            b.iter(|| floodseg::cpu::maxima::regional(&mp, &s.opened, &s.distance2))
+        });
+        g.bench_function(BenchmarkId::new("maxima_hmax", side), |b| {
+            b.iter(|| floodseg::cpu::maxima::hmax(&mp, &s.opened, &s.distance2))
+        });
+        let table = filter_table(s.n_markers);
+        let fp = floodseg::cpu::filter::FilterParams::new(dims, &table);
+        g.bench_function(BenchmarkId::new("filter", side), |b| {
+            b.iter(|| {
+                let mut l = s.labels.clone();
+                floodseg::cpu::filter::filter_relabel(&fp, &table, &mut l);
+                l
+            })
+        });
+        let rods = Preset::Rods.params();
+        g.bench_with_input(BenchmarkId::new("pipeline_rods", side), &img, |b, img| {
+            b.iter(|| segment_cpu(img, &rods).unwrap())
+        });
     }
     g.finish();
+}
+
+/// A filter table dropping every third object (renumbering the rest).
+fn filter_table(n: u32) -> Vec<u32> {
+    let mut table = vec![0u32; n as usize + 1];
+    let mut next = 0;
+    for (l, t) in table.iter_mut().enumerate().skip(1) {
+        if l % 3 != 0 {
+            next += 1;
+            *t = next;
+        }
+    }
+    table
 }
 
 /// Wait until the device has finished everything submitted, by reading back one `u32`.
@@ -260,6 +305,29 @@ fn gpu_stages(
             sync(ctx, &sums);
         })
     });
+    // the stages of the accuracy modes (maxima and filter through their entry points, which
+    // upload their inputs and read the result back: one transfer each way included)
+    let sp = SmoothParams { dims, passes: 1 };
+    g.bench_function(BenchmarkId::new("smooth", side), |b| {
+        b.iter(|| {
+            let mut enc = ctx.encoder("floodseg.bench.smooth");
+            gpu::smooth::smooth(ctx, &mut enc, &sp, &keys, &scratch, &out);
+            ctx.submit("floodseg.bench.smooth", enc).unwrap();
+            sync(ctx, &out);
+        })
+    });
+    let mp = MaximaParams {
+        dims,
+        h_half: 2,
+        border: 0,
+    };
+    g.bench_function(BenchmarkId::new("maxima_hmax", side), |b| {
+        b.iter(|| gpu::maxima::hmax(ctx, &mp, &s.opened, &s.distance2).unwrap())
+    });
+    let table = filter_table(s.n_markers);
+    g.bench_function(BenchmarkId::new("filter", side), |b| {
+        b.iter(|| gpu::filter::relabel(ctx, dims, &s.labels, &table).unwrap())
+    });
 }
 
 fn gpu(c: &mut Criterion) {
@@ -291,6 +359,10 @@ fn gpu(c: &mut Criterion) {
         gpu_stages(&mut g, &ctx, side, &s, &img);
         g.bench_with_input(BenchmarkId::new("pipeline", side), &img, |b, img| {
             b.iter(|| seg.segment(img, &params).unwrap())
+        });
+        let rods = Preset::Rods.params();
+        g.bench_with_input(BenchmarkId::new("pipeline_rods", side), &img, |b, img| {
+            b.iter(|| seg.segment(img, &rods).unwrap())
         });
     }
     g.finish();

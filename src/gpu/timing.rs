@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(names, lecture);
         assert_eq!(names, cpu_names);
         // the optional stages, when they run, in the same order as on the CPU
-        let rods = crate::pipeline::Preset::Rods.params();
+        let rods = crate::pipeline::Params {
+            smooth: 1,
+            ..crate::pipeline::Preset::Rods.params()
+        };
         let cpu_rods = segment_cpu(&img, &rods).unwrap();
         let timed_rods = crate::gpu::pipeline::segment_gpu(&ctx, &img, &rods).unwrap();
         let names: Vec<_> = timed_rods.timings.iter().map(|(n, _)| *n).collect();
