@@ -233,6 +233,29 @@ impl Params {
         v.join(" ")
     }
 
+    /// The peaks stage's parameters for a `dims` frame (`--markers peaks`).
+    pub fn peaks_params(&self, dims: Dims) -> cpu::peaks::PeaksParams {
+        cpu::peaks::PeaksParams {
+            dims,
+            min_distance: self.min_distance,
+            footprint: self.footprint_size(),
+            border: self.border(),
+        }
+    }
+
+    /// The maxima stage's parameters for a `dims` frame (`--markers regional|hmax`; `h_half`
+    /// is 0 for `regional`, which ignores it).
+    pub fn maxima_params(&self, dims: Dims) -> cpu::maxima::MaximaParams {
+        cpu::maxima::MaximaParams {
+            dims,
+            h_half: match self.markers {
+                Markers::Hmax { h_half } => h_half,
+                _ => 0,
+            },
+            border: self.border(),
+        }
+    }
+
     /// Whether objects are filtered (by area or shape) after the watershed.
     pub fn filters_objects(&self) -> bool {
         self.min_area > 0
@@ -458,6 +481,28 @@ pub struct Front {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
+/// Wall-clock laps of the CPU stages (`Stages::timings`).
+struct Laps {
+    clock: Instant,
+    timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Laps {
+    fn new(timings: Vec<(&'static str, std::time::Duration)>) -> Laps {
+        Laps {
+            clock: Instant::now(),
+            timings,
+        }
+    }
+
+    /// Charge the time since the last lap to `stage`.
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.timings.push((stage, now - self.clock));
+        self.clock = now;
+    }
+}
+
 /// Refuse smoothing of float images (their keys are bit patterns, not values to average).
 pub fn check_smooth(params: &Params, scale: GrayScale) -> Result<()> {
     if params.smooth > 0 && scale == GrayScale::Float {
@@ -476,22 +521,16 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     check_smooth(params, scale)?;
     let dims = gp.dims;
     let n = dims.len();
-    let mut timings = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str| {
-        let now = Instant::now();
-        timings.push((name, now - clock));
-        clock = now;
-    };
+    let mut laps = Laps::new(Vec::new());
     let gray = cpu::gray::gray_keys(&gp, samples);
-    lap("gray");
+    laps.lap("gray");
     let smoothed = if params.smooth > 0 {
         let sp = cpu::smooth::SmoothParams {
             dims,
             passes: params.smooth,
         };
         let v = cpu::smooth::smooth(&sp, &gray);
-        lap("smooth");
+        laps.lap("smooth");
         v
     } else {
         Vec::new()
@@ -505,13 +544,13 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, keys);
     let mut mask = vec![0u32; n];
     cpu::threshold::threshold_image(&tp, keys, &mut mask);
-    lap("threshold");
+    laps.lap("threshold");
 
     let opened =
         cpu::opening::opening(dims, Rect::full(dims), params.structure, params.open, &mask);
-    lap("opening");
+    laps.lap("opening");
     let distance2 = cpu::distance::distance(dims, params.distance, &opened);
-    lap("distance");
+    laps.lap("distance");
     Ok(Front {
         dims,
         scale,
@@ -520,38 +559,16 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
         mask,
         opened,
         distance2,
-        timings,
+        timings: laps.timings,
     })
 }
 
 /// The marker image (0/1) of `params.markers` on the CPU twin.
 pub fn markers_cpu(dims: Dims, params: &Params, opened: &[u32], distance2: &[u32]) -> Vec<u32> {
     match params.markers {
-        Markers::Peaks => {
-            let pp = cpu::peaks::PeaksParams {
-                dims,
-                min_distance: params.min_distance,
-                footprint: params.footprint_size(),
-                border: params.border(),
-            };
-            cpu::peaks::peaks(&pp, opened, distance2)
-        }
-        Markers::Regional => {
-            let mp = cpu::maxima::MaximaParams {
-                dims,
-                h_half: 0,
-                border: params.border(),
-            };
-            cpu::maxima::regional(&mp, opened, distance2)
-        }
-        Markers::Hmax { h_half } => {
-            let mp = cpu::maxima::MaximaParams {
-                dims,
-                h_half,
-                border: params.border(),
-            };
-            cpu::maxima::hmax(&mp, opened, distance2)
-        }
+        Markers::Peaks => cpu::peaks::peaks(&params.peaks_params(dims), opened, distance2),
+        Markers::Regional => cpu::maxima::regional(&params.maxima_params(dims), opened, distance2),
+        Markers::Hmax { .. } => cpu::maxima::hmax(&params.maxima_params(dims), opened, distance2),
     }
 }
 
@@ -600,28 +617,23 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         mask,
         opened,
         distance2,
-        mut timings,
+        timings,
     } = front;
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str| {
-        let now = Instant::now();
-        timings.push((name, now - clock));
-        clock = now;
-    };
+    let mut laps = Laps::new(timings);
     let peaks = markers_cpu(dims, params, &opened, &distance2);
-    lap(if params.markers == Markers::Peaks {
+    laps.lap(if params.markers == Markers::Peaks {
         "peaks"
     } else {
         "maxima"
     });
     let (markers, n_markers) =
         cpu::components::components(dims, marker_connectivity_diagonal(params.markers), &peaks);
-    lap("components");
+    laps.lap("components");
     let mut labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
-    lap("watershed");
+    laps.lap("watershed");
     let mut sums =
         cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
-    lap("measure");
+    laps.lap("measure");
     if params.filters_objects() {
         let (table, _) = object_table(params, &sums);
         cpu::filter::filter_relabel(
@@ -630,7 +642,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
             &mut labels,
         );
         sums = keep_sums(sums, &table);
-        lap("filter");
+        laps.lap("filter");
     }
     Ok(Stages {
         dims,
@@ -645,7 +657,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         n_markers,
         labels,
         sums,
-        timings,
+        timings: laps.timings,
         timing_source: "wall-clock",
     })
 }

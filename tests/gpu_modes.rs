@@ -11,26 +11,6 @@ use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
 use floodseg::pipeline::{segment_cpu, Markers, Params, Preset, Stages};
 
-fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
-    let w = cpu.dims.width as usize;
-    for (stage, g, c) in [
-        ("gray", &gpu.gray, &cpu.gray),
-        ("smoothed", &gpu.smoothed, &cpu.smoothed),
-        ("mask", &gpu.mask, &cpu.mask),
-        ("opened", &gpu.opened, &cpu.opened),
-        ("distance2", &gpu.distance2, &cpu.distance2),
-        ("peaks", &gpu.peaks, &cpu.peaks),
-        ("markers", &gpu.markers, &cpu.markers),
-        ("labels", &gpu.labels, &cpu.labels),
-    ] {
-        assert_eq!(g.len(), c.len(), "{case}: {stage}: lengths");
-        assert_same(case, stage, w, g, c);
-    }
-    assert_eq!(gpu.n_markers, cpu.n_markers, "{case}: marker count");
-    assert_eq!(gpu.count(), cpu.count(), "{case}: object count");
-    assert_eq!(gpu.sums, cpu.sums, "{case}: measure sums");
-}
-
 fn check(case: &str, img: &RawImage, p: &Params) {
     let cpu = segment_cpu(img, p).unwrap_or_else(|e| panic!("{case}: cpu: {e}"));
     check_cpu_invariants(case, &cpu, p);

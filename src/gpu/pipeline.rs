@@ -190,40 +190,37 @@ pub fn back_in(
 ) -> Result<BackBuffers> {
     let dims = front.dims;
     let (peaks_buf, stage) = match params.markers {
-        Markers::Peaks => {
-            let pp = cpu::peaks::PeaksParams {
-                dims,
-                min_distance: params.min_distance,
-                footprint: params.footprint_size(),
-                border: params.border(),
-            };
-            (
-                peaks::peaks_in(ctx, frame, &pp, &front.opened, &front.d2)?.0,
-                "peaks",
-            )
-        }
-        Markers::Regional => {
-            let mp = cpu::maxima::MaximaParams {
-                dims,
-                h_half: 0,
-                border: params.border(),
-            };
-            (
-                maxima::regional_in(ctx, frame, &mp, &front.opened, &front.d2)?,
-                "maxima",
-            )
-        }
-        Markers::Hmax { h_half } => {
-            let mp = cpu::maxima::MaximaParams {
-                dims,
-                h_half,
-                border: params.border(),
-            };
-            (
-                maxima::hmax_in(ctx, frame, &mp, &front.opened, &front.d2)?,
-                "maxima",
-            )
-        }
+        Markers::Peaks => (
+            peaks::peaks_in(
+                ctx,
+                frame,
+                &params.peaks_params(dims),
+                &front.opened,
+                &front.d2,
+            )?
+            .0,
+            "peaks",
+        ),
+        Markers::Regional => (
+            maxima::regional_in(
+                ctx,
+                frame,
+                &params.maxima_params(dims),
+                &front.opened,
+                &front.d2,
+            )?,
+            "maxima",
+        ),
+        Markers::Hmax { .. } => (
+            maxima::hmax_in(
+                ctx,
+                frame,
+                &params.maxima_params(dims),
+                &front.opened,
+                &front.d2,
+            )?,
+            "maxima",
+        ),
     };
     frame.timer.lap(ctx, stage)?;
     let (markers, count) = components::components_in(

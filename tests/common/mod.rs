@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
-use floodseg::pipeline::Params;
+use floodseg::pipeline::{Params, Stages};
 
 /// Root of the repository.
 pub fn repo() -> PathBuf {
@@ -75,6 +75,28 @@ pub fn assert_same(case: &str, stage: &str, width: usize, got: &[u32], want: &[u
         window(want),
         dir.display()
     );
+}
+
+/// Two backends' stages of one frame are identical, stage by stage (timings aside); a failure
+/// names the case, the stage and the first differing pixel.
+pub fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
+    let w = cpu.dims.width as usize;
+    for (stage, g, c) in [
+        ("gray", &gpu.gray, &cpu.gray),
+        ("smoothed", &gpu.smoothed, &cpu.smoothed),
+        ("mask", &gpu.mask, &cpu.mask),
+        ("opened", &gpu.opened, &cpu.opened),
+        ("distance2", &gpu.distance2, &cpu.distance2),
+        ("peaks", &gpu.peaks, &cpu.peaks),
+        ("markers", &gpu.markers, &cpu.markers),
+        ("labels", &gpu.labels, &cpu.labels),
+    ] {
+        assert_eq!(g.len(), c.len(), "{case}: {stage}: lengths");
+        assert_same(case, stage, w, g, c);
+    }
+    assert_eq!(gpu.n_markers, cpu.n_markers, "{case}: marker count");
+    assert_eq!(gpu.count(), cpu.count(), "{case}: object count");
+    assert_eq!(gpu.sums, cpu.sums, "{case}: measure sums");
 }
 
 /// Parse a fixture's flags (`--threshold 180 --dark --open 1 --min-distance 10 --footprint 10`).
