@@ -8,53 +8,13 @@
 
 mod common;
 
-use common::{Rng, SIZES};
+use common::{random_mask, MaskKind, Rng, SIZES};
 
 use floodseg::cpu::distance::DistanceMode;
 use floodseg::cpu::opening::{MorphParams, Structure};
 use floodseg::cpu::peaks::{self as cp, PeaksParams, BOUNDS_INIT};
 use floodseg::cpu::{self, Dims, Rect};
 use floodseg::gpu::{self, GpuContext};
-
-#[derive(Clone, Copy, Debug)]
-enum MaskKind {
-    Empty,
-    Full,
-    Noise(u64),
-    Blobs,
-}
-
-fn random_mask(kind: MaskKind, w: usize, h: usize, rng: &mut Rng) -> Vec<u32> {
-    match kind {
-        MaskKind::Empty => vec![0; w * h],
-        MaskKind::Full => vec![1; w * h],
-        MaskKind::Noise(p) => (0..w * h).map(|_| (rng.below(100) < p) as u32).collect(),
-        MaskKind::Blobs => {
-            let mut m = vec![0u32; w * h];
-            let n = 1 + (w * h / 300) as u64;
-            for _ in 0..n {
-                let cy = rng.below(h as u64) as i64;
-                let cx = rng.below(w as u64) as i64;
-                let r = 1 + rng.below(12) as i64;
-                let rect = rng.below(3) == 0;
-                for y in 0..h as i64 {
-                    for x in 0..w as i64 {
-                        let (dy, dx) = (y - cy, x - cx);
-                        let inside = if rect {
-                            dy.abs() <= r && dx.abs() <= r / 2
-                        } else {
-                            dy * dy + dx * dx <= r * r
-                        };
-                        if inside {
-                            m[y as usize * w + x as usize] = 1;
-                        }
-                    }
-                }
-            }
-            m
-        }
-    }
-}
 
 fn params(w: usize, h: usize, m: u32, s: Option<u32>) -> PeaksParams {
     PeaksParams {

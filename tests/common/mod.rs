@@ -197,3 +197,46 @@ impl Rng {
 
 /// Sizes that break index arithmetic (not multiples of the workgroup, single rows/columns).
 pub const SIZES: &[(usize, usize)] = &[(1, 1), (1, 29), (29, 1), (17, 23), (64, 64), (257, 131)];
+
+/// Kinds of random 0/1 masks.
+#[derive(Clone, Copy, Debug)]
+pub enum MaskKind {
+    Empty,
+    Full,
+    /// Independent pixels, foreground with probability p/100.
+    Noise(u64),
+    /// Random disks and rectangles on background (bacteria-like blobs).
+    Blobs,
+}
+
+pub fn random_mask(kind: MaskKind, w: usize, h: usize, rng: &mut Rng) -> Vec<u32> {
+    match kind {
+        MaskKind::Empty => vec![0; w * h],
+        MaskKind::Full => vec![1; w * h],
+        MaskKind::Noise(p) => (0..w * h).map(|_| (rng.below(100) < p) as u32).collect(),
+        MaskKind::Blobs => {
+            let mut m = vec![0u32; w * h];
+            let n = 1 + (w * h / 300) as u64;
+            for _ in 0..n {
+                let cy = rng.below(h as u64) as i64;
+                let cx = rng.below(w as u64) as i64;
+                let r = 1 + rng.below(12) as i64;
+                let rect = rng.below(3) == 0;
+                for y in 0..h as i64 {
+                    for x in 0..w as i64 {
+                        let (dy, dx) = (y - cy, x - cx);
+                        let inside = if rect {
+                            dy.abs() <= r && dx.abs() <= r / 2
+                        } else {
+                            dy * dy + dx * dx <= r * r
+                        };
+                        if inside {
+                            m[y as usize * w + x as usize] = 1;
+                        }
+                    }
+                }
+            }
+            m
+        }
+    }
+}
