@@ -120,9 +120,10 @@ struct TuneArgs {
 #[derive(clap::Args)]
 struct PipelineArgs {
     /// Named parameter set: `lecture` (the lecture's pipeline and values: --threshold 180
-    /// --dark --open 1 --min-distance 10 --footprint 10) or `rods` (rod-shaped bacteria, dark
-    /// on a brighter background: --smooth 1 --threshold otsu --dark --open 1 --markers hmax
-    /// --h 1 --exclude-border 0 --min-area 20). Flags given override its values.
+    /// --dark --open 1 --markers peaks --min-distance 10 --footprint 10 --exclude-border 10) or
+    /// `rods` (rod-shaped bacteria, dark on a brighter background: --threshold otsu --dark
+    /// --open 1 --markers hmax --h 1 --exclude-border 0 --min-area 50 --min-eccentricity 0.8).
+    /// Flags given override its values.
     #[arg(long, value_enum, value_name = "NAME")]
     preset: Option<PresetArg>,
     /// Threshold in the input's own units (0–255 for 8-bit, counts for 16-bit, rgb2gray×255
@@ -367,6 +368,12 @@ fn parse_h(text: &str) -> Result<u32> {
         )
     };
     let v: f64 = text.trim().parse().map_err(|_| bad())?;
+    if v > 50_000.0 {
+        return Err(Error::param(
+            "--h",
+            format!("{text:?} is absurd (at most 50000 pixels)"),
+        ));
+    }
     let half = v * 2.0;
     if !(0.0..=100_000.0).contains(&half) || half.fract() != 0.0 {
         return Err(bad());
@@ -1036,6 +1043,7 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     let u32s = |flag: &'static str, text: &str| -> Result<Vec<u32>> {
         Ok(ints(flag, text)?.into_iter().map(|v| v as u32).collect())
     };
+    let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
     // The lists' defaults: a broad grid, or with a preset the preset's own values.
     let preset = a.preset.is_some();
     let pick = |given: &Option<String>, broad: &str, own: String| -> String {
@@ -1052,9 +1060,28 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             "otsu".into()
         }
     });
-    let smooth_text = pick(&a.smooth, "0,1", base.smooth.to_string());
+    // smoothing is for integer images: a float input's broad grid leaves it out
+    let float_input = frames
+        .first()
+        .is_some_and(|f| matches!(f.samples, floodseg::Samples::F32(_)));
+    let smooth_text = pick(
+        &a.smooth,
+        if float_input { "0" } else { "0,1" },
+        base.smooth.to_string(),
+    );
     let open_text = pick(&a.open, "0:2", base.open.to_string());
     let markers_text = pick(&a.markers, "peaks,hmax", base.markers.name().to_string());
+    for (given, flag, kind) in [
+        (a.h.is_some(), "--h", "hmax"),
+        (a.min_distance.is_some(), "--min-distance", "peaks"),
+    ] {
+        if given && !markers_text.split(',').any(|m| m.trim() == kind) {
+            return Err(Error::param(
+                flag,
+                format!("applies to --markers {kind}; the markers tried are {markers_text}"),
+            ));
+        }
+    }
     let min_distance_text = pick(&a.min_distance, "2,3,5,7,10", base.min_distance.to_string());
     let h_text = pick(
         &a.h,
@@ -1065,7 +1092,6 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         },
     );
     let min_area_text = pick(&a.min_area, "0,10,20,40", base.min_area.to_string());
-    let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
     let mut levels = Vec::new();
     for part in threshold_text.split(',') {
         let part_l = part.trim().to_ascii_lowercase();
@@ -1088,8 +1114,14 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         } else if part.trim().eq_ignore_ascii_case("otsu") {
             levels.push(floodseg::cpu::threshold::Level::Otsu);
         } else if part.contains(':') {
+            // as many decimals as the range is written with (0.1:0.3:0.1 → 0.1, 0.2, 0.3)
+            let decimals = part
+                .split(':')
+                .map(|x| x.trim().split_once('.').map_or(0, |(_, f)| f.len()))
+                .max()
+                .unwrap_or(0);
             for v in tune::parse_list("--threshold", part)? {
-                levels.push(parse_level(&format!("{v}"))?);
+                levels.push(parse_level(&format!("{v:.decimals$}"))?);
             }
         } else {
             levels.push(parse_level(part.trim())?);
@@ -1342,6 +1374,29 @@ fn run_synth(a: SynthArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--preset`'s help spells out each preset exactly as `Params::to_args` does.
+    #[test]
+    fn preset_help_names_the_presets_values() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        for sub in ["segment", "bench"] {
+            let help = cmd
+                .find_subcommand(sub)
+                .and_then(|c| c.get_arguments().find(|a| a.get_id() == "preset"))
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .expect("--preset has help");
+            let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            for preset in [Preset::Lecture, Preset::Rods] {
+                let args = preset.params().to_args();
+                assert!(
+                    help.contains(&args),
+                    "{sub} --preset help lacks {args:?}: {help}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn stack_label_type_follows_the_peak_spacing_bound() {

@@ -39,8 +39,9 @@ pub enum Markers {
     /// (`cpu::maxima::regional`).
     Regional,
     /// h-maxima: regional maxima of the half-pixel distance after a reconstruction that
-    /// flattens every maximum less than `h_half / 2` pixels above its saddle
-    /// (`cpu::maxima::hmax`). One rod, one marker.
+    /// flattens every maximum at most `h_half / 2` pixels above its saddle
+    /// (`cpu::maxima::hmax`; scikit-image's `h_maxima` keeps those exactly h above). One rod,
+    /// one marker.
     Hmax {
         /// The height h in half pixels (h = `h_half / 2` pixels).
         h_half: u32,
@@ -145,7 +146,6 @@ impl Preset {
                 dark: true,
                 open: 1,
                 markers: Markers::Hmax { h_half: 2 },
-                exclude_border: Some(0),
                 min_area: 50,
                 min_eccentricity: 0.8,
                 ..Params::default()

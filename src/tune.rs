@@ -155,6 +155,36 @@ pub fn tune(
     let settings = grid.marker_settings();
     let filters = grid.filters();
     let total = grid.trials();
+    // Every value is checked before any frame is segmented (a bad one would otherwise stop
+    // the search when its turn comes, after minutes of work).
+    let float_input = frames
+        .iter()
+        .any(|f| matches!(f.samples, crate::image::Samples::F32(_)));
+    if float_input && grid.smooth.iter().any(|&s| s > 0) {
+        return Err(Error::param(
+            "--smooth",
+            "needs an integer image (8- or 16-bit); this input has float samples",
+        ));
+    }
+    for &smooth in &grid.smooth {
+        for &open in &grid.open {
+            for (markers, md) in &settings {
+                for &(min_area, min_eccentricity, max_width) in &filters {
+                    let p = Params {
+                        smooth,
+                        open,
+                        markers: *markers,
+                        min_distance: md.unwrap_or(base.min_distance),
+                        min_area,
+                        min_eccentricity,
+                        max_width,
+                        ..base.clone()
+                    };
+                    p.validate()?;
+                }
+            }
+        }
+    }
     let mut trials: Vec<Trial> = Vec::with_capacity(total);
     for &smooth in &grid.smooth {
         for level in &grid.levels {

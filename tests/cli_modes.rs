@@ -162,6 +162,74 @@ fn flags_that_do_not_fit_the_markers_are_refused() {
     assert!(!d.join("x.tif").exists());
 }
 
+/// `tune`'s own checks: a float input's default grid leaves smoothing out (and an explicit
+/// `--smooth 1` is refused before any work), lists for marker kinds not tried are refused, and
+/// decimal ranges print as written.
+#[test]
+fn tune_checks_its_lists_first() {
+    let d = out_dir("tune-checks");
+    let float = repo().join("data/colicoords/brightfield.tif");
+    let gt = repo().join("data/colicoords/binary.tif");
+    let base = |extra: &[&str]| {
+        bin()
+            .arg("tune")
+            .arg(&float)
+            .arg("--gt")
+            .arg(&gt)
+            .args(["--dark", "--backend", "cpu", "-q", "--open", "1"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = base(&["--markers", "hmax", "--h", "1", "--min-area", "0"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for (extra, flag) in [
+        (&["--smooth", "1"][..], "--smooth"),
+        (&["--markers", "peaks", "--h", "1"][..], "--h"),
+        (
+            &["--markers", "hmax", "--min-distance", "3"][..],
+            "--min-distance",
+        ),
+        (&["--markers", "hmax", "--h", "1e9"][..], "at most 50000"),
+    ] {
+        let out = base(extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(flag), "{extra:?}: {err}");
+    }
+    // a decimal range on a float image: levels 0.95, 0.97, 0.99 exactly as written
+    let out = base(&[
+        "--markers",
+        "hmax",
+        "--h",
+        "1",
+        "--min-area",
+        "0",
+        "--threshold",
+        "0.95:0.99:0.02",
+        "--top",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    for t in [
+        "--threshold 0.95 ",
+        "--threshold 0.97 ",
+        "--threshold 0.99 ",
+    ] {
+        assert!(text.contains(t), "{t:?} missing in {text}");
+    }
+    let _ = d;
+}
+
 /// `synth rods` writes an image and its ground truth; `tune` finds settings; its best line,
 /// run through `segment` and `eval`, gives the F1 it printed.
 #[test]

@@ -18,8 +18,9 @@
 //!   shifted up by `H`): `R(p) = max over fg paths π from some q to p of min(g(q), min over r on
 //!   π of f'(r))`, the unique fixed point of `R ← min(f', max of R over p and its fg
 //!   8-neighbours)` started from `R = g`. Markers are the `fg` pixels whose plateau *of R* is a
-//!   regional maximum. Maxima less than h above their saddle merge into their higher
-//!   neighbour's dome; a whole dome less than h tall keeps one marker plateau (its top), so small
+//!   regional maximum. Maxima at most h above their saddle (a dynamic ≤ H half pixels) merge
+//!   into their higher neighbour's dome (scikit-image's `h_maxima`, which keeps a dynamic ≥ h,
+//!   keeps those exactly h above; the fixtures use `reconstruction` + `local_maxima`, this rule); a whole dome less than h tall keeps one marker plateau (its top), so small
 //!   cells never vanish. `H = 0` gives the regional maxima of `f`.
 //! - **border** (both modes, `border = B`, `--exclude-border`): marker pixels with `y < B`,
 //!   `y ≥ height − B`, `x < B` or `x ≥ width − B` are cleared afterwards; `B = 0` clears nothing.
