@@ -26,6 +26,7 @@
 //! **What a frame costs** (`segment_gpu`, profiling off): one upload of the samples
 //! (`Queue::write_buffer`), then
 //! - `gray`: 1 submission;
+//! - `smooth` (`--smooth N`): 1 submission (2N passes);
 //! - `threshold`: with Otsu on an integer gray image, 1 submission + 1 readback of the
 //!   histogram (256 or 65536 `u32`); with a fixed level, or Otsu on RGB/float (host histogram),
 //!   nothing of its own;
@@ -33,12 +34,16 @@
 //! - `peaks`: `B_p` submissions, each with a 4-byte readback of the `changed` flag (batches of
 //!   8, 16, … up to 256 spacing rounds; the rounds after the first one that decides nothing are
 //!   indirect dispatches of zero workgroups, see [`GpuContext::flag_groups`]);
+//!   or, with `--markers regional|hmax`, `maxima`: its reconstruction (hmax) and plateau loops
+//!   in the same batched way (8, 16, … up to 256 sweeps per 4-byte flag readback);
 //! - `components`: 1 submission, nothing read back;
 //! - `watershed`: 3 submissions (init, label init, output) + `B_c + B_l` submissions, each with a
 //!   4-byte flag readback (batches of 8, 16, … up to 64 sweeps of the cost and label loops;
 //!   as for the peaks, only the sweeps up to the first that changes nothing do any work);
 //! - the object count: 1 submission + 1 readback of 4 bytes (it sizes the measure buffer);
 //! - `measure`: 1 submission;
+//! - `filter` (`--min-area` and the other object filters): 1 readback of the measure's sums
+//!   (the host makes the renumbering table from them) + 1 submission (table upload, one pass);
 //! - the result: 1 submission + 1 readback of every stage image and the sums (one wait).
 //!
 //! Every pass is its own compute pass; a sweep skipped by indirect dispatch still records its
