@@ -482,7 +482,7 @@ pub struct Front {
 }
 
 /// Wall-clock laps of the CPU stages (`Stages::timings`).
-struct Laps {
+pub struct Laps {
     clock: Instant,
     timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -607,6 +607,46 @@ pub fn object_table(params: &Params, sums: &[cpu::measure::ObjectSums]) -> (Vec<
     (table, kept)
 }
 
+/// The marker pixels, marker labels and watershed labels of one front (before the filter).
+pub struct Watershed {
+    pub peaks: Vec<u32>,
+    pub markers: Vec<u32>,
+    pub n_markers: u32,
+    pub labels: Vec<u32>,
+}
+
+/// markers → components → watershed on the CPU twin (laps timed when given).
+pub fn watershed_cpu(
+    dims: Dims,
+    params: &Params,
+    opened: &[u32],
+    distance2: &[u32],
+    mut laps: Option<&mut Laps>,
+) -> Watershed {
+    let mut lap = |stage| {
+        if let Some(l) = laps.as_deref_mut() {
+            l.lap(stage)
+        }
+    };
+    let peaks = markers_cpu(dims, params, opened, distance2);
+    lap(if params.markers == Markers::Peaks {
+        "peaks"
+    } else {
+        "maxima"
+    });
+    let (markers, n_markers) =
+        cpu::components::components(dims, marker_connectivity_diagonal(params.markers), &peaks);
+    lap("components");
+    let labels = cpu::watershed::watershed(dims, opened, distance2, &markers);
+    lap("watershed");
+    Watershed {
+        peaks,
+        markers,
+        n_markers,
+        labels,
+    }
+}
+
 /// markers → components → watershed → measure → area filter on the CPU twin.
 pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
     let Front {
@@ -620,17 +660,12 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         timings,
     } = front;
     let mut laps = Laps::new(timings);
-    let peaks = markers_cpu(dims, params, &opened, &distance2);
-    laps.lap(if params.markers == Markers::Peaks {
-        "peaks"
-    } else {
-        "maxima"
-    });
-    let (markers, n_markers) =
-        cpu::components::components(dims, marker_connectivity_diagonal(params.markers), &peaks);
-    laps.lap("components");
-    let mut labels = cpu::watershed::watershed(dims, &opened, &distance2, &markers);
-    laps.lap("watershed");
+    let Watershed {
+        peaks,
+        markers,
+        n_markers,
+        mut labels,
+    } = watershed_cpu(dims, params, &opened, &distance2, Some(&mut laps));
     let mut sums =
         cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     laps.lap("measure");

@@ -19,9 +19,7 @@ use crate::cpu::{self, Dims};
 use crate::error::{Error, Result};
 use crate::eval::{matching, LabelImage, Matching};
 use crate::image::RawImage;
-use crate::pipeline::{
-    back_cpu, front_cpu, object_table, Front, Markers, Params, Segmenter, Stages,
-};
+use crate::pipeline::{front_cpu, object_table, watershed_cpu, Markers, Params, Segmenter};
 
 /// The values to try (each list non-empty; the base parameters give the rest).
 #[derive(Clone, Debug, PartialEq)]
@@ -304,15 +302,14 @@ fn backs(
             Ok(out)
         }
         None => {
-            let front: Front = front_cpu(img, front_params)?;
-            settings
+            let front = front_cpu(img, front_params)?;
+            Ok(settings
                 .par_iter()
                 .map(|&(markers, md)| {
                     let p = with(markers, md);
-                    let stages: Stages = back_cpu(front.clone(), &p)?;
-                    Ok(stages.labels)
+                    watershed_cpu(front.dims, &p, &front.opened, &front.distance2, None).labels
                 })
-                .collect()
+                .collect())
         }
     }
 }
