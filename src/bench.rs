@@ -35,6 +35,10 @@ pub struct BenchReport {
     /// own worker: with several workers frames overlap, so these add up to more than
     /// [`BenchReport::ms_per_frame`].
     pub stages_ms: Vec<(String, f64)>,
+    /// GPU: watershed batches of two or more frames run (frames in flight together sharing one
+    /// stacked watershed, `gpu::batch`) and the frames in them; 0 on the CPU.
+    pub batches: u64,
+    pub batched_frames: u64,
 }
 
 impl BenchReport {
@@ -64,7 +68,7 @@ impl BenchReport {
             "{{\"backend\":{},\"adapter\":{},\"width\":{},\"height\":{},\"frames\":{},\
              \"threads\":{},\"total_s\":{},\"ms_per_frame\":{},\"mp_per_s\":{},\
              \"frames_per_s\":{},\"objects\":{},\"peak_rss_mib\":{},\"timing_source\":{},\
-             \"stages_ms\":{{{}}}}}",
+             \"stages_ms\":{{{}}},\"batches\":{},\"batched_frames\":{}}}",
             json_str(&self.backend),
             json_str(&self.adapter),
             self.width,
@@ -78,7 +82,9 @@ impl BenchReport {
             self.objects,
             self.peak_rss_mib.map_or("null".into(), json_num),
             json_str(&self.timing_source),
-            stages.join(",")
+            stages.join(","),
+            self.batches,
+            self.batched_frames
         )
     }
 }
@@ -102,6 +108,13 @@ impl fmt::Display for BenchReport {
         match self.peak_rss_mib {
             Some(m) => writeln!(f, "peak RSS     {m:.1} MiB")?,
             None => writeln!(f, "peak RSS     unknown on this OS")?,
+        }
+        if self.batches > 0 {
+            writeln!(
+                f,
+                "batching     {} frames shared {} watersheds",
+                self.batched_frames, self.batches
+            )?;
         }
         writeln!(f, "stages ({}, mean per frame):", self.timing_source)?;
         for (name, ms) in &self.stages_ms {
@@ -162,6 +175,7 @@ where
     let mut objects = 0u64;
     let mut stages: Vec<(String, f64)> = Vec::new();
     let mut timing_source = String::from("wall-clock");
+    let batch0 = segmenter.gpu().map(|c| c.batch_stats()).unwrap_or_default();
     let t0 = Instant::now();
     let keep = crate::stream::Keep::Labels;
     let n = crate::stream::run(frames, segmenter, params, workers, keep, |_, img, s| {
@@ -193,6 +207,7 @@ where
     for e in &mut stages {
         e.1 /= n as f64;
     }
+    let batch1 = segmenter.gpu().map(|c| c.batch_stats()).unwrap_or_default();
     Ok(BenchReport {
         backend: if segmenter.is_gpu() { "gpu" } else { "cpu" }.into(),
         adapter: segmenter.description().to_string(),
@@ -205,5 +220,7 @@ where
         peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
         timing_source,
         stages_ms: stages,
+        batches: batch1.batches - batch0.batches,
+        batched_frames: batch1.frames - batch0.frames,
     })
 }

@@ -262,6 +262,10 @@ struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// GPU: run every frame's watershed by itself, never stacked with those of the frames in
+    /// flight beside it (to measure what that batching gives; outputs are the same).
+    #[arg(long)]
+    no_batch: bool,
 }
 
 #[derive(clap::Args)]
@@ -928,6 +932,9 @@ fn run_bench(a: BenchArgs) -> Result<()> {
     let params = params_of(&a.pipeline)?;
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
     segmenter.set_profiling(true);
+    if let Some(ctx) = segmenter.gpu() {
+        ctx.set_batching(!a.no_batch);
+    }
     let workers = a
         .pipeline
         .threads

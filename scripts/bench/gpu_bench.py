@@ -26,15 +26,26 @@ GPU_FRAMES = {1024: 40, 2048: 20, 4096: 8}  # frames per GPU bench run (amortise
 SMALL_FRAMES = {256: 400, 512: 200, 1024: 60}
 
 
-def fs_synth(binary, side, frames, backend, workers, env):
+def fs_synth(binary, side, frames, backend, workers, env, extra=()):
     """`floodseg bench` on its own synthetic rod colonies (a new frame each time)."""
     cmd = [binary, "bench", "--size", f"{side}x{side}", "--frames", str(frames), "--backend",
-           backend, "--threads", str(workers), "--json", "--preset", "rods", "--threshold", "128"]
+           backend, "--threads", str(workers), "--json", "--preset", "rods", "--threshold", "128",
+           *extra]
     out, _, wall, rss, cpu = bench.run(cmd, env)
     r = json.loads(out.strip().splitlines()[-1])
     r["peak_rss_mib"] = rss
     r["process_wall_s"] = wall
     return r
+
+
+# Small-frame runs: (key, backend, workers, extra flags, column title)
+SMALL_RUNS = [
+    ("cpu_n", "cpu", None, (), "CPU, {cores} workers"),
+    ("gpu_1", "gpu", 1, (), "GPU, 1 worker"),
+    ("gpu_4_nobatch", "gpu", 4, ("--no-batch",), "GPU, 4 workers, unbatched"),
+    ("gpu_4", "gpu", 4, (), "GPU, 4 workers"),
+    ("gpu_8", "gpu", 8, (), "GPU, 8 workers"),
+]
 
 
 def gpu_name():
@@ -105,9 +116,8 @@ def main():
         log(f"small frames: {side}², CPU and GPU")
         row = R["small"][side] = {}
         nf = SMALL_FRAMES[side]
-        for key, backend, workers in (("cpu_n", "cpu", cores), ("gpu_1", "gpu", 1),
-                                      ("gpu_2", "gpu", 2), ("gpu_4", "gpu", 4)):
-            row[key] = fs_synth(fs, side, nf, backend, workers, env)
+        for key, backend, workers, extra, _ in SMALL_RUNS:
+            row[key] = fs_synth(fs, side, nf, backend, workers or cores, env, extra)
     save()
 
     for side in sizes:
@@ -240,14 +250,30 @@ def report(R, a):
         w("floodseg alone, on its own synthetic rod colonies (`floodseg bench --size S --frames N "
           "--preset rods --threshold 128`, a new frame each time, generated on the CPU inside the "
           "timed stream): where each frame's fixed costs (submissions, convergence-flag readbacks) "
-          "weigh most. ms/frame = total / frames.\n")
-        w(f"| frames | CPU, {cores} workers | GPU, 1 worker | GPU, 2 workers | GPU, 4 workers |")
-        w("|---|---:|---:|---:|---:|")
+          "weigh most. ms/frame = total / frames. With several GPU workers, frames that reach the "
+          "watershed together share one stacked watershed (`src/gpu/batch.rs`); *unbatched* turns "
+          "that off (`bench --no-batch`). *batched* = frames that shared a watershed / frames.\n")
+        keys = [r for r in SMALL_RUNS if r[0] in next(iter(R["small"].values()))]
+        w("| frames | " + " | ".join(t.format(cores=cores) for *_, t in keys) + " |")
+        w("|---|" + "---:|" * len(keys))
         for side in sorted(R["small"], key=int):
             row = R["small"][side]
-            cells = " | ".join(f"{row[k]['ms_per_frame']:.2f} ms ({row[k]['frames_per_s']:.0f}/s)"
-                               for k in ("cpu_n", "gpu_1", "gpu_2", "gpu_4"))
-            w(f"| {row['cpu_n']['frames']} × {side}² | {cells} |")
+            cells = []
+            for k, *_ in keys:
+                x = row[k]
+                c = f"{x['ms_per_frame']:.2f} ms ({x['frames_per_s']:.0f}/s)"
+                if x.get("batched_frames"):
+                    c += f", batched {x['batched_frames']}/{x['frames']}"
+                cells.append(c)
+            w(f"| {row['cpu_n']['frames']} × {side}² | " + " | ".join(cells) + " |")
+        w("")
+        w("GPU stage times at these sizes (1 worker, mean ms per frame):\n")
+        st = list(next(iter(R["small"].values()))["gpu_1"]["stages_ms"])
+        w("| stage | " + " | ".join(f"{s}²" for s in sorted(R["small"], key=int)) + " |")
+        w("|---|" + "---:|" * len(R["small"]))
+        for name in st:
+            w(f"| {name} | " + " | ".join(fmt(R["small"][s]["gpu_1"]["stages_ms"].get(name), 2)
+                                        for s in sorted(R["small"], key=int)) + " |")
         w("")
 
     s = R["stack"]

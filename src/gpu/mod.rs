@@ -39,7 +39,10 @@
 //! - `components`: 1 submission, nothing read back;
 //! - `watershed`: 3 submissions (init, label init, output) + `B_c + B_l` submissions, each with a
 //!   4-byte flag readback (batches of 8, 16, … up to 64 sweeps of the cost and label loops;
-//!   as for the peaks, only the sweeps up to the first that changes nothing do any work);
+//!   as for the peaks, only the sweeps up to the first that changes nothing do any work); when
+//!   frames in flight on several threads reach it together, one of them runs all their
+//!   watersheds as one stacked image (2 more submissions: stacking and unstacking copies) and
+//!   the others wait for it instead ([`batch`]);
 //! - the object count: 1 submission + 1 readback of 4 bytes (it sizes the measure buffer);
 //! - `measure`: 1 submission;
 //! - `filter` (`--min-area` and the other object filters): 1 readback of the measure's sums
@@ -70,6 +73,7 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 
+pub mod batch;
 pub mod components;
 pub mod distance;
 pub mod filter;
@@ -241,6 +245,10 @@ pub struct GpuContext {
     /// Convergence loops may skip sweeps by indirect dispatch ([`GpuContext::flag_groups`]);
     /// off only to test the direct fallback.
     indirect_loops: AtomicBool,
+    /// Frames in flight together may share one watershed ([`batch`]); on by default.
+    batching: AtomicBool,
+    /// The watershed batcher ([`batch`]).
+    pub(crate) batcher: batch::Batcher,
 }
 
 /// A pooled buffer's key: size in bytes and usages.
@@ -470,6 +478,8 @@ impl GpuContext {
             // indirect-call validation (`WGPU_VALIDATION_INDIRECT_CALL=0`); the shaders' flat
             // index needs it, so the loops then dispatch directly.
             indirect_loops: AtomicBool::new(indirect_ok),
+            batching: AtomicBool::new(true),
+            batcher: batch::Batcher::default(),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
@@ -670,6 +680,22 @@ impl GpuContext {
     #[doc(hidden)]
     pub fn set_indirect_loops(&self, on: bool) {
         self.indirect_loops.store(on, Ordering::Relaxed);
+    }
+
+    /// Let frames segmented at the same time on several threads share one watershed (the
+    /// default; see [`batch`]) or not. Outputs do not depend on it.
+    pub fn set_batching(&self, on: bool) {
+        self.batching.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether frames may share a watershed ([`GpuContext::set_batching`]).
+    pub fn batching(&self) -> bool {
+        self.batching.load(Ordering::Relaxed)
+    }
+
+    /// Watershed batches of two or more frames run so far on this context, and their frames.
+    pub fn batch_stats(&self) -> batch::BatchStats {
+        self.batcher.stats()
     }
 
     /// Record one indirect dispatch of `kernel`, its workgroup counts read from the first 12

@@ -9,7 +9,7 @@ use super::frame::Frame;
 use super::timing::SOURCE_WALL;
 use super::{
     components, distance, filter, gray, maxima, measure, opening, peaks, smooth, threshold,
-    watershed, GpuContext,
+    GpuContext,
 };
 use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims, Rect};
 use crate::error::Result;
@@ -231,8 +231,7 @@ pub fn back_in(
         &peaks_buf,
     )?;
     frame.timer.lap(ctx, "components")?;
-    let labels =
-        watershed::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?.labels;
+    let labels = super::batch::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?;
     frame.timer.lap(ctx, "watershed")?;
     Ok(BackBuffers {
         peaks: peaks_buf,

@@ -1,0 +1,133 @@
+//! The GPU backend's watershed batching (`src/gpu/batch.rs`): frames stacked into one watershed
+//! with a background row between them get exactly the labels they get alone, and frames
+//! segmented on several threads at once (which then share watersheds) equal the CPU twin stage
+//! by stage. Needs a GPU adapter (lavapipe in CI; see `common::gpu`).
+
+mod common;
+
+use common::*;
+use floodseg::cpu::threshold::parse_level;
+use floodseg::gpu::batch::{run_watersheds_stacked, WatershedInputs};
+use floodseg::gpu::pipeline::segment_gpu;
+use floodseg::image::RawImage;
+use floodseg::pipeline::{segment_cpu, Markers, Params, Preset, Stages};
+
+fn colony_params() -> Params {
+    Params {
+        level: parse_level("128").unwrap(),
+        open: 1,
+        min_distance: 3,
+        ..Params::default()
+    }
+}
+
+fn frames() -> Vec<(String, RawImage, Params)> {
+    let mut out = Vec::new();
+    // same widths (stacked together), odd heights, a 1-pixel-wide and a 1-pixel-high frame
+    for (k, (w, h)) in [
+        (61, 47),
+        (61, 1),
+        (61, 33),
+        (1, 40),
+        (1, 7),
+        (64, 64),
+        (64, 9),
+        (17, 23),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let img = floodseg::synth::colony(w, h, 100 + k as u64);
+        out.push((format!("colony {w}×{h}"), img, colony_params()));
+    }
+    for (k, (w, h)) in [(96, 80), (96, 50)].into_iter().enumerate() {
+        let (img, _) = floodseg::synth::rods(w, h, 7 + k as u64, &Default::default());
+        let mut p = Preset::Rods.params();
+        p.level = parse_level("128").unwrap();
+        let mut q = p.clone();
+        q.markers = Markers::Regional;
+        out.push((format!("rods {w}×{h} regional"), img.clone(), q));
+        out.push((format!("rods {w}×{h}"), img, p));
+    }
+    out
+}
+
+fn mask_of(s: &Stages) -> &[u32] {
+    &s.opened
+}
+
+#[test]
+fn stacked_watersheds_equal_each_frame_alone() {
+    let Some(ctx) = gpu() else { return };
+    let mut cpu = Vec::new();
+    for (case, img, p) in frames() {
+        let mut p = p;
+        // the watershed's own labels (no object filter after it)
+        p.min_area = 0;
+        p.min_eccentricity = 0.0;
+        p.max_area = None;
+        p.max_width = None;
+        cpu.push((case, segment_cpu(&img, &p).unwrap()));
+    }
+    let inputs: Vec<WatershedInputs> = cpu
+        .iter()
+        .map(|(_, s)| (s.dims, mask_of(s), &s.distance2[..], &s.markers[..]))
+        .collect();
+    let got = run_watersheds_stacked(ctx, &inputs).unwrap();
+    for ((case, s), labels) in cpu.iter().zip(&got) {
+        assert_same(
+            case,
+            "labels (stacked)",
+            s.dims.width as usize,
+            labels,
+            &s.labels,
+        );
+    }
+    // Reversed order: other neighbours in the stack, the same labels.
+    let rev: Vec<_> = inputs.iter().rev().copied().collect();
+    let got = run_watersheds_stacked(ctx, &rev).unwrap();
+    for ((case, s), labels) in cpu.iter().rev().zip(&got) {
+        assert_same(
+            case,
+            "labels (stacked, reversed)",
+            s.dims.width as usize,
+            labels,
+            &s.labels,
+        );
+    }
+}
+
+#[test]
+fn frames_on_several_threads_share_watersheds_and_equal_the_cpu() {
+    if gpu().is_none() {
+        return;
+    }
+    // A context of its own, so its batch counts are this test's.
+    let ctx = floodseg::gpu::GpuContext::new().unwrap();
+    let cases = frames();
+    let cpu: Vec<Stages> = cases
+        .iter()
+        .map(|(_, img, p)| segment_cpu(img, p).unwrap())
+        .collect();
+    let same: Vec<usize> = (0..cases.len()).collect();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (ctx, cases, cpu, same) = (&ctx, &cases, &cpu, &same);
+            s.spawn(move || {
+                for round in 0..3 {
+                    for &k in same.iter().skip((t + round) % 3) {
+                        let (case, img, p) = &cases[k];
+                        let g = segment_gpu(ctx, img, p).unwrap_or_else(|e| panic!("{case}: {e}"));
+                        assert_stages_equal(&format!("{case} (thread {t})"), &g, &cpu[k]);
+                    }
+                }
+            });
+        }
+    });
+    let stats = ctx.batch_stats();
+    eprintln!("watershed batches: {stats:?}");
+    assert!(
+        stats.batches > 0 && stats.frames >= 2 * stats.batches,
+        "four threads of frames never shared a watershed: {stats:?}"
+    );
+}
