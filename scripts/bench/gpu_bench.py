@@ -42,8 +42,9 @@ def fs_synth(binary, side, frames, backend, workers, env, extra=()):
 SMALL_RUNS = [
     ("cpu_n", "cpu", None, (), "CPU, {cores} workers"),
     ("gpu_1", "gpu", 1, (), "GPU, 1 worker"),
-    ("gpu_4_nobatch", "gpu", 4, ("--no-batch",), "GPU, 4 workers, unbatched"),
+    ("gpu_2", "gpu", 2, (), "GPU, 2 workers"),
     ("gpu_4", "gpu", 4, (), "GPU, 4 workers"),
+    ("gpu_8_nobatch", "gpu", 8, ("--no-batch",), "GPU, 8 workers, unbatched"),
     ("gpu_8", "gpu", 8, (), "GPU, 8 workers"),
 ]
 
@@ -162,9 +163,9 @@ def main():
     s["skimage"] = bench.py_tool(py, "skimage", stack, mf)
     s["skimage_n"] = bench.py_tool(py, "skimage", stack, mf + ["--workers", str(cores)])
     s["opencv"] = bench.py_tool(py, "opencv", stack, mf)
-    log(f"stack of {n}: floodseg cpu ({cores} workers), gpu (1, 2, 4 workers)")
+    log(f"stack of {n}: floodseg cpu ({cores} workers), gpu (1, 2, 4, 8 workers)")
     s["fs_cpu_n"] = bench.fs_bench(fs, stack, "cpu", cores, n, env)
-    for w in (1, 2, 4):
+    for w in (1, 2, 4, 8):
         s[f"fs_gpu_{w}"] = bench.fs_bench(fs, stack, "gpu", w, n, env)
     if n == 100:
         log("stack: floodseg segment gpu and cpu → multi-page label TIFFs, compared")
@@ -288,7 +289,7 @@ def report(R, a):
             ("OpenCV + peak_local_max", s["opencv"]["process_wall_s"], s["opencv"]["peak_rss_mib"]),
             (f"floodseg CPU, {cores} workers (bench)", s["fs_cpu_n"]["total_s"], s["fs_cpu_n"]["peak_rss_mib"]),
         ]
-        for wk in (1, 2, 4):
+        for wk in (1, 2, 4, 8):
             rows.append((f"floodseg GPU, {wk} worker{'s' if wk > 1 else ''} (bench)",
                          s[f"fs_gpu_{wk}"]["total_s"], s[f"fs_gpu_{wk}"]["peak_rss_mib"]))
         if "fs_segment_gpu" in s:

@@ -220,7 +220,7 @@ pub(crate) fn components_in(
         let span = frame.timer.begin(ctx, &mut encoder, "components");
         let out = record_components_in(ctx, frame, &mut encoder, dims, diagonal, fg);
         frame.timer.end(ctx, &mut encoder, span);
-        ctx.queue().submit([encoder.finish()]);
+        ctx.queue_submit(encoder.finish());
         out
     })
     .map_err(|e| Error::Backend(format!("floodseg.components: {e}")))?;

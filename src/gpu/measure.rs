@@ -177,7 +177,7 @@ pub(crate) fn measure_sums_in(
         let span = frame.timer.begin(ctx, &mut encoder, "measure");
         measure_sums_pass(ctx, &mut encoder, dims, labels, keys, n_objects, &sums);
         frame.timer.end(ctx, &mut encoder, span);
-        ctx.queue().submit([encoder.finish()]);
+        ctx.queue_submit(encoder.finish());
         sums
     })
     .map_err(|e| Error::Backend(format!("floodseg.measure: {e}")))?;

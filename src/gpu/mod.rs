@@ -64,8 +64,9 @@
 //! by the next call. Sizes are checked against the device's limits before any allocation
 //! ([`GpuContext::check_size`], [`Error::Limit`]).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use bytemuck::Pod;
@@ -249,6 +250,20 @@ pub struct GpuContext {
     batching: AtomicBool,
     /// The watershed batcher ([`batch`]).
     pub(crate) batcher: batch::Batcher,
+    /// This context's number (keys [`LAST_SUBMISSION`]).
+    id: u64,
+}
+
+/// Contexts made so far (each gets the next number).
+static CONTEXTS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The last submission this thread made on each context (by [`GpuContext`] number). A
+    /// readback waits for it, not for the queue's latest submission: with several frames in
+    /// flight on several threads, waiting for the latest would make every worker's readback
+    /// wait for every other worker's device work (submissions complete in order, so this
+    /// thread's last one covers everything it depends on, a batch leader's copies included).
+    static LAST_SUBMISSION: RefCell<Vec<(u64, wgpu::SubmissionIndex)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A pooled buffer's key: size in bytes and usages.
@@ -480,6 +495,7 @@ impl GpuContext {
             indirect_loops: AtomicBool::new(indirect_ok),
             batching: AtomicBool::new(true),
             batcher: batch::Batcher::default(),
+            id: CONTEXTS.fetch_add(1, Ordering::Relaxed),
         };
         ctx.take_uncaptured()?;
         Ok(ctx)
@@ -874,7 +890,7 @@ impl GpuContext {
             if bytes > 0 {
                 encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
             }
-            self.queue.submit([encoder.finish()]);
+            self.queue_submit(encoder.finish());
             Ok(readback)
         })
         .map_err(|e| Error::Backend(format!("{label}: {e}")))??;
@@ -882,6 +898,41 @@ impl GpuContext {
         let out = self.read_u32(&readback, len)?;
         self.take_uncaptured()?;
         Ok(out)
+    }
+
+    /// Submit one command buffer, remembering its index as this thread's last submission on
+    /// this context (see [`LAST_SUBMISSION`]). Every submission goes through here.
+    pub(crate) fn queue_submit(&self, commands: wgpu::CommandBuffer) {
+        let index = self.queue.submit([commands]);
+        LAST_SUBMISSION.with(|l| {
+            let mut l = l.borrow_mut();
+            match l.iter_mut().find(|(c, _)| *c == self.id) {
+                Some(e) => e.1 = index,
+                None => l.push((self.id, index)),
+            }
+        });
+    }
+
+    /// Wait until this thread's last submission on this context has completed (and the map
+    /// callbacks it allows have run); the queue's latest when this thread made none.
+    fn wait_own_submissions(&self) -> Result<()> {
+        let own = LAST_SUBMISSION.with(|l| {
+            l.borrow()
+                .iter()
+                .find(|(c, _)| *c == self.id)
+                .map(|(_, i)| i.clone())
+        });
+        let poll = match own {
+            Some(index) => wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            },
+            None => wgpu::PollType::wait_indefinitely(),
+        };
+        self.device
+            .poll(poll)
+            .map(|_| ())
+            .map_err(|e| Error::Backend(format!("waiting for the device: {e}")))
     }
 
     /// Map a `MAP_READ` buffer and copy its first `len` `u32`s out.
@@ -895,9 +946,7 @@ impl GpuContext {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Backend(format!("waiting for the device: {e}")))?;
+        self.wait_own_submissions()?;
         match rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(Error::Backend(format!("mapping the readback buffer: {e}"))),
@@ -990,7 +1039,7 @@ impl GpuContext {
                     readback
                 })
                 .collect();
-            self.queue.submit([encoder.finish()]);
+            self.queue_submit(encoder.finish());
             readbacks
         })
         .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
@@ -1006,7 +1055,7 @@ impl GpuContext {
     /// Submit recorded passes, with device errors returned as [`Error::Backend`].
     pub fn submit(&self, label: &str, encoder: wgpu::CommandEncoder) -> Result<()> {
         scoped(&self.device, || {
-            self.queue.submit([encoder.finish()]);
+            self.queue_submit(encoder.finish());
         })
         .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
         self.take_uncaptured()

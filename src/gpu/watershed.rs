@@ -211,7 +211,7 @@ pub struct WsBuffers {
 /// Submit `encoder` inside error scopes; device errors come back as [`Error::Backend`].
 fn submit(ctx: &GpuContext, encoder: wgpu::CommandEncoder) -> Result<()> {
     scoped(ctx.device(), || {
-        ctx.queue().submit([encoder.finish()]);
+        ctx.queue_submit(encoder.finish());
     })
     .map_err(|e| Error::Backend(format!("floodseg.watershed: {e}")))?;
     ctx.take_uncaptured()
