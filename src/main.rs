@@ -185,8 +185,8 @@ struct PipelineArgs {
     /// Backend: `cpu`, `gpu`, or `auto` (a hardware GPU if present, else the CPU).
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
-    /// Frames segmented at once (CPU: default one per core; GPU: default 2, double buffering).
-    /// Outputs do not depend on it.
+    /// Frames segmented at once (CPU: default one per core; GPU: default 2, double buffering;
+    /// 4–8 let many small frames share watersheds). Outputs do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Channel of a multichannel ImageJ hyperstack to segment (0-based).
