@@ -286,6 +286,9 @@ def report(R, a, sizes):
       f"{m['rustc']}; Python {m.get('python')}, numpy {m.get('numpy')}, scipy {m.get('scipy')}, "
       f"scikit-image {m.get('scikit-image')}, tifffile {m.get('tifffile')}, "
       f"OpenCV {m.get('opencv')} (opencv-python-headless).\n")
+    w("The same tools and data on a machine with a real GPU (floodseg's GPU backend on the "
+      "hardware, not lavapipe): [BENCHMARKS-GPU.md](BENCHMARKS-GPU.md), written by "
+      "`scripts/bench/run_gpu_benchmarks.sh`.\n")
 
     first = R["frames"][sizes[0]]
     w("**Data.** `scripts/bench/make_data.py`: deterministic 8-bit frames of dark touching cells "
