@@ -1,10 +1,11 @@
 // Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
 // 4-connectivity, SPEC.md stage 7 with floodseg's arrival refinement of the label tie rule.
 // CPU twin: src/cpu/watershed.rs (one function per entry point, same names and helper names);
-// host side: src/gpu/watershed.rs. Class: *monotone relaxation* run as *Jacobi* sweeps
-// (double-buffered; identical iterates to `cpu::watershed::watershed_jacobi`).
+// host side: src/gpu/watershed.rs. Class: *monotone relaxation*: costs by tiled sweeps
+// (`ws_cost_tile`; `ws_cost` is the plain Jacobi sweep with the same fixed point), labels by
+// Jacobi sweeps (double-buffered; identical iterates to `cpu::watershed::watershed_jacobi`).
 //
-// Entry points: `ws_init`, `ws_cost` (one cost sweep), `ws_label_init`, `ws_label` (one
+// Entry points: `ws_init`, `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in tiles), `ws_label_init`, `ws_label` (one
 // best-predecessor sweep), `ws_output`.
 //
 // Packing (8 storage buffers per stage at most; the twin's `ws_label` takes 10): a cost is one
@@ -147,6 +148,101 @@ fn ws_cost(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         atomicOr(&changed_c, 1u);
     }
     c_out[i] = c;
+}
+
+// Side of a tile of `ws_cost_tile` (twin: `cpu::watershed::TILE`), its halo'd side, and the most
+// local iterations per sweep (twin: `TILE_ITERS`).
+const TILE: u32 = 16u;
+const TH: u32 = 18u;
+const TILE_ITERS: u32 = 32u;
+
+// ws_cost_tile: the tile and its halo, the tile's "changed in this iteration" flag, and that
+// flag made uniform for the loop's exit.
+var<workgroup> t_cost: array<vec2<u32>, 324>;
+var<workgroup> t_flag: atomic<u32>;
+var<workgroup> t_more: u32;
+
+// Entry point `ws_cost_tile` (twin: `ws_cost_tile`): one sweep in tiles. A TILE × TILE
+// workgroup loads its tile and one-pixel halo from `c_in` into workgroup memory, runs Jacobi
+// iterations on the tile (halo fixed) until one changes nothing or TILE_ITERS have run, writes
+// the tile to `c_out`; `changed |= 1` when any output differs from the input. Dispatched as
+// (1 or the previous sweep's flag, tiles across, tiles down): the tile is (wid.y, wid.z).
+@compute @workgroup_size(16, 16)
+fn ws_cost_tile(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let w = params.width;
+    let h = params.height;
+    let x0 = wid.y * TILE;
+    let y0 = wid.z * TILE;
+    for (var k = li; k < TH * TH; k += TILE * TILE) {
+        let gx = i32(x0 + k % TH) - 1;
+        let gy = i32(y0 + k / TH) - 1;
+        var c = vec2<u32>(0u, NONE);
+        if (gx >= 0 && gy >= 0 && u32(gx) < w && u32(gy) < h) {
+            c = c_in[u32(gy) * w + u32(gx)];
+        }
+        t_cost[k] = c;
+    }
+    if (li == 0u) {
+        atomicStore(&t_flag, 0u);
+    }
+    let x = x0 + lid.x;
+    let y = y0 + lid.y;
+    let inside = x < w && y < h;
+    let i = y * w + x;
+    let own = (lid.y + 1u) * TH + lid.x + 1u;
+    var m = false;
+    var d2p = 0u;
+    var nm = array<bool, 4>(false, false, false, false);
+    if (inside) {
+        m = mask_c[i] != 0u;
+        d2p = d2_c[i];
+        nm[0] = y > 0u && mask_c[i - w] != 0u;
+        nm[1] = x > 0u && mask_c[i - 1u] != 0u;
+        nm[2] = x + 1u < w && mask_c[i + 1u] != 0u;
+        nm[3] = y + 1u < h && mask_c[i + w] != 0u;
+    }
+    let offs = array<u32, 4>(own - TH, own - 1u, own + 1u, own + TH);
+    workgroupBarrier();
+    let start = t_cost[own];
+    var it = 0u;
+    loop {
+        var c = t_cost[own];
+        if (m) {
+            for (var k = 0u; k < 4u; k++) {
+                if (nm[k]) {
+                    let e = extend(t_cost[offs[k]], d2p);
+                    if (better(e, c)) {
+                        c = e;
+                    }
+                }
+            }
+        }
+        workgroupBarrier();
+        if (any(c != t_cost[own])) {
+            t_cost[own] = c;
+            atomicStore(&t_flag, 1u);
+        }
+        workgroupBarrier();
+        if (li == 0u) {
+            t_more = atomicExchange(&t_flag, 0u);
+        }
+        it += 1u;
+        let more = workgroupUniformLoad(&t_more);
+        if (more == 0u || it >= TILE_ITERS) {
+            break;
+        }
+    }
+    if (inside) {
+        let c = t_cost[own];
+        if (any(c != start)) {
+            atomicOr(&changed_c, 1u);
+        }
+        c_out[i] = c;
+    }
 }
 
 // Entry point `ws_label_init`: markers keep their label, everything else starts at NONE;

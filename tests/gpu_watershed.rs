@@ -24,6 +24,7 @@ struct Twin {
     label: Vec<u32>,
     pred: Vec<u32>,
     labels: Vec<u32>,
+    /// Sweeps of the tiled cost loop (`ws_cost_tile`, the GPU's schedule).
     cost_sweeps: u32,
     label_sweeps: u32,
 }
@@ -33,17 +34,33 @@ fn twin_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Twin {
     let n = dims.len();
     let (mut m0, mut h0, mut m1, mut h1) = (vec![0; n], vec![0; n], vec![0; n], vec![0; n]);
     cws::ws_init(&p, markers, d2, &mut m0, &mut h0);
-    let mut cost_sweeps = 0;
+    let (init_m, init_h) = (m0.clone(), h0.clone());
     loop {
         let mut changed = 0;
         cws::ws_cost(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
-        cost_sweeps += 1;
         std::mem::swap(&mut m0, &mut m1);
         std::mem::swap(&mut h0, &mut h1);
         if changed == 0 {
             break;
         }
     }
+    // The tiled schedule (the GPU's) reaches the same fixed point, in fewer sweeps.
+    let (mut tm0, mut th0, mut tm1, mut th1) = (init_m, init_h, vec![0; n], vec![0; n]);
+    let mut cost_sweeps = 0;
+    loop {
+        let mut changed = 0;
+        cws::ws_cost_tile(&p, mask, d2, &tm0, &th0, &mut tm1, &mut th1, &mut changed);
+        cost_sweeps += 1;
+        std::mem::swap(&mut tm0, &mut tm1);
+        std::mem::swap(&mut th0, &mut th1);
+        if changed == 0 {
+            break;
+        }
+    }
+    assert!(
+        tm0 == m0 && th0 == h0,
+        "tiled and Jacobi cost loops end apart"
+    );
     let (mut l0, mut p0, mut l1, mut p1) = (vec![0; n], vec![0; n], vec![0; n], vec![0; n]);
     cws::ws_label_init(&p, markers, &mut l0, &mut p0);
     let mut label_sweeps = 0;
@@ -112,7 +129,8 @@ fn check(
     let plain =
         gws::run_watershed(ctx, dims, mask, d2, markers).unwrap_or_else(|e| panic!("{case}: {e}"));
     common::assert_same(case, "watershed-run", w, &plain, &flood);
-    // The GPU never stops before the twin's fixed point (it may run a few extra no-op sweeps).
+    // The GPU never stops before the twin's (tiled) fixed point (it may run a few extra no-op
+    // sweeps).
     assert!(
         got.stats.cost_sweeps >= twin.cost_sweeps,
         "{case}: {:?}",
@@ -319,6 +337,62 @@ fn watershed_gpu_special_cases() {
             if (i % w / 6) % 2 == 1 || m == 0 {
                 assert_eq!(l, 0, "unreached_{w}x{h}: pixel {i}");
             }
+        }
+    }
+}
+
+/// One `ws_cost_tile` sweep on the GPU equals the twin's from the same state, sweep after sweep
+/// (intermediate states included, not only the fixed point), on sizes that cut tiles.
+#[test]
+fn cost_tile_sweeps_gpu_equal_cpu() {
+    let Some(ctx) = common::gpu() else { return };
+    let mut rng = Rng::new(77);
+    for (k, (w, h)) in [
+        (1, 1),
+        (1, 40),
+        (37, 1),
+        (16, 16),
+        (17, 33),
+        (64, 48),
+        (129, 70),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let kind = [MaskKind::Blobs, MaskKind::Noise(75), MaskKind::Full][k % 3];
+        let mask = random_mask(kind, w, h, &mut rng);
+        let d2 = plateau_d2(&mask, &mut rng);
+        let markers = random_markers(&mask, 8, 5, &mut rng);
+        let dims = Dims::new(w, h);
+        let p = WsParams { dims };
+        let n = dims.len();
+        let (mut m, mut hp) = (vec![0; n], vec![0; n]);
+        cws::ws_init(&p, &markers, &d2, &mut m, &mut hp);
+        for sweep in 0..4 {
+            let (mut m1, mut h1, mut changed) = (vec![0; n], vec![0; n], 0);
+            cws::ws_cost_tile(&p, &mask, &d2, &m, &hp, &mut m1, &mut h1, &mut changed);
+            let packed: Vec<u32> = m.iter().zip(&hp).flat_map(|(a, b)| [*a, *b]).collect();
+            let bm = ctx.storage_init("test.mask", &mask);
+            let bd = ctx.storage_init("test.d2", &d2);
+            let bin = ctx.storage_init("test.cost_in", &packed);
+            let bout = ctx.storage("test.cost_out", 2 * n);
+            let bch = ctx.storage("test.changed", 1);
+            let out = ctx
+                .run_and_read("test.cost_tile", 2 * n, |enc| {
+                    gws::ws_cost_tile(ctx, enc, &p, &bm, &bd, &bin, &bout, &bch);
+                    Ok(bout.clone())
+                })
+                .unwrap();
+            let flag = ctx
+                .run_and_read("test.changed", 1, |_| Ok(bch.clone()))
+                .unwrap();
+            let case = format!("{w}×{h} sweep {sweep}");
+            let gm: Vec<u32> = out.iter().step_by(2).copied().collect();
+            let gh: Vec<u32> = out.iter().skip(1).step_by(2).copied().collect();
+            common::assert_same(&case, "ws_cost_tile.m", w, &gm, &m1);
+            common::assert_same(&case, "ws_cost_tile.hops", w, &gh, &h1);
+            assert_eq!(flag[0] != 0, changed != 0, "{case}: changed flag");
+            (m, hp) = (m1, h1);
         }
     }
 }

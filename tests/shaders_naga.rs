@@ -1,6 +1,6 @@
 //! Every shader parses and validates with naga (no GPU needed, `Capabilities::empty()` so
 //! nothing depends on optional features), and matches the Rust side: entry points named like
-//! the twin's functions, `@workgroup_size(64)`, bindings per entry point equal to the host's
+//! the twin's functions, `@workgroup_size(64)` (16 × 16 for the watershed's tiles), bindings per entry point equal to the host's
 //! `ENTRY_POINTS` table (binding `i` = twin parameter `i`), and each uniform struct's layout equal
 //! to its `#[repr(C)]` Rust twin.
 
@@ -141,6 +141,7 @@ fn expectations() -> Vec<Expect> {
             twin_functions: &[
                 "ws_init",
                 "ws_cost",
+                "ws_cost_tile",
                 "ws_label_init",
                 "ws_label",
                 "ws_output",
@@ -292,12 +293,15 @@ fn shaders_entry_points_are_the_twin_functions() {
         );
         for p in &module.entry_points {
             assert_eq!(p.stage, naga::ShaderStage::Compute, "{stage}.{}", p.name);
-            assert_eq!(
-                p.workgroup_size,
-                [gpu::WORKGROUP_SIZE, 1, 1],
-                "{stage}.{}: workgroup size",
-                p.name
-            );
+            // The one two-dimensional kernel: the watershed's tiles (its host dispatches a grid
+            // of tiles, `gpu::watershed::tile_groups`).
+            let tile = floodseg::cpu::watershed::TILE as u32;
+            let want = if (*stage, p.name.as_str()) == ("watershed", "ws_cost_tile") {
+                [tile, tile, 1]
+            } else {
+                [gpu::WORKGROUP_SIZE, 1, 1]
+            };
+            assert_eq!(p.workgroup_size, want, "{stage}.{}: workgroup size", p.name);
         }
     }
 }

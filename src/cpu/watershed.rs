@@ -154,6 +154,106 @@ pub fn ws_cost(
     }
 }
 
+/// Side of a tile of [`ws_cost_tile`] (WGSL `TILE`; the workgroup is `TILE × TILE`).
+pub const TILE: usize = 16;
+/// Most local iterations of one tile in one [`ws_cost_tile`] sweep (WGSL `TILE_ITERS`).
+pub const TILE_ITERS: usize = 32;
+
+/// Entry point `ws_cost_tile`: one sweep of the cost relaxation scheduled in tiles — each
+/// `TILE × TILE` tile takes its pixels' and its one-pixel halo's costs from the input, runs
+/// Jacobi iterations on its own pixels (the halo held fixed) until one changes nothing or
+/// [`TILE_ITERS`] have run, and writes its pixels out; `changed |= 1` when any output differs
+/// from the input. A flood crosses a whole tile per sweep instead of one pixel, and the fixed
+/// point is the same unique smallest cost (SPEC.md stage 7: any relaxation computes it), so the
+/// watershed's result does not change; a sweep that changes nothing is a fixed point of
+/// [`ws_cost`] too (its first local iteration is a [`ws_cost`] sweep on the tile).
+#[allow(clippy::too_many_arguments)]
+pub fn ws_cost_tile(
+    p: &WsParams,
+    mask: &[u32],
+    d2: &[u32],
+    m_in: &[u32],
+    h_in: &[u32],
+    m_out: &mut [u32],
+    h_out: &mut [u32],
+    changed: &mut u32,
+) {
+    let (w, h) = (p.dims.width as usize, p.dims.height as usize);
+    const TH: usize = TILE + 2;
+    let unreached = Cost { m: 0, hops: NONE };
+    let mut tile = vec![unreached; TH * TH];
+    let mut next = vec![unreached; TH * TH];
+    for y0 in (0..h).step_by(TILE) {
+        for x0 in (0..w).step_by(TILE) {
+            // load the tile and its halo (outside the image: unreached, never read)
+            for ty in 0..TH {
+                for tx in 0..TH {
+                    let (gx, gy) = (x0 as isize + tx as isize - 1, y0 as isize + ty as isize - 1);
+                    tile[ty * TH + tx] =
+                        if gx >= 0 && gy >= 0 && (gx as usize) < w && (gy as usize) < h {
+                            let i = gy as usize * w + gx as usize;
+                            Cost {
+                                m: m_in[i],
+                                hops: h_in[i],
+                            }
+                        } else {
+                            unreached
+                        };
+                }
+            }
+            let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
+            for _ in 0..TILE_ITERS {
+                next.copy_from_slice(&tile);
+                let mut more = false;
+                for ly in 0..ys {
+                    for lx in 0..xs {
+                        let (x, y) = (x0 + lx, y0 + ly);
+                        let i = y * w + x;
+                        if mask[i] == 0 {
+                            continue;
+                        }
+                        let own = (ly + 1) * TH + lx + 1;
+                        let mut best = tile[own];
+                        let nb = [
+                            (y > 0, own - TH, i.wrapping_sub(w)),
+                            (x > 0, own - 1, i.wrapping_sub(1)),
+                            (x + 1 < w, own + 1, i + 1),
+                            (y + 1 < h, own + TH, i + w),
+                        ];
+                        for (ok, t, q) in nb {
+                            if ok && mask[q] != 0 {
+                                let c = extend(tile[t], d2[i]);
+                                if better(c, best) {
+                                    best = c;
+                                }
+                            }
+                        }
+                        if best != tile[own] {
+                            next[own] = best;
+                            more = true;
+                        }
+                    }
+                }
+                std::mem::swap(&mut tile, &mut next);
+                if !more {
+                    break;
+                }
+            }
+            for ly in 0..ys {
+                for lx in 0..xs {
+                    let i = (y0 + ly) * w + x0 + lx;
+                    let c = tile[(ly + 1) * TH + lx + 1];
+                    if c.m != m_in[i] || c.hops != h_in[i] {
+                        *changed |= 1;
+                    }
+                    m_out[i] = c.m;
+                    h_out[i] = c.hops;
+                }
+            }
+        }
+    }
+}
+
 /// A pixel whose best predecessor is not decided yet (`pred` value; WGSL `PENDING`).
 pub const PENDING: u32 = u32::MAX - 1;
 
@@ -649,8 +749,8 @@ pub fn watershed_levels(
     label
 }
 
-/// The stage as the GPU schedules it: [`ws_cost`] and [`ws_label`] Jacobi sweeps until nothing
-/// changes. Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's schedule.
+/// The stage as the GPU schedules it: [`ws_cost_tile`] sweeps (tiles iterated locally) until no
+/// cost changes, then [`ws_label`] Jacobi sweeps until nothing changes. Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's schedule.
 pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
     let p = WsParams { dims };
     let n = dims.len();
@@ -659,7 +759,7 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
     ws_init(&p, markers, d2, &mut m0, &mut h0);
     loop {
         let mut changed = 0;
-        ws_cost(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
+        ws_cost_tile(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
         std::mem::swap(&mut m0, &mut m1);
         std::mem::swap(&mut h0, &mut h1);
         if changed == 0 {

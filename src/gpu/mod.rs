@@ -635,6 +635,29 @@ impl GpuContext {
         pass.dispatch_workgroups(x, y, 1);
     }
 
+    /// Record one dispatch of `kernel` with explicit workgroup counts `(x, y, z)` (kernels
+    /// with two-dimensional workgroups, e.g. the watershed's tiles).
+    pub fn dispatch_groups(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        buffers: &[&wgpu::Buffer],
+        groups: [u32; 3],
+    ) {
+        debug_assert_eq!(buffers.len(), kernel.bindings.len(), "{}", kernel.name);
+        if groups.contains(&0) {
+            return;
+        }
+        let bind_group = self.bind_group(kernel, buffers);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(&kernel.label),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+    }
+
     /// The bind group of `kernel` over `buffers`. Bind groups over pooled buffers and cached
     /// uniforms only (a frame's, see [`frame`]) are cached, so a convergence loop's ping-pong
     /// sweeps and the next frame of the same size reuse them; others are made each time.

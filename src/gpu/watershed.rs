@@ -1,8 +1,11 @@
 //! Host side of stage **watershed** (`shaders/watershed.wgsl`; twin [`crate::cpu::watershed`]).
-//! Class: *monotone relaxation* scheduled as *Jacobi* sweeps — the same iterates as
-//! [`crate::cpu::watershed::watershed_jacobi`]: [`ws_init`], then [`ws_cost`] sweeps until no
-//! cost changes, then [`ws_label_init`], [`ws_label`] sweeps until no label or predecessor
-//! changes, then [`ws_output`].
+//! Class: *monotone relaxation* — the same iterates as
+//! [`crate::cpu::watershed::watershed_jacobi`]: [`ws_init`], then [`ws_cost_tile`] sweeps until
+//! no cost changes (each 16 × 16 tile iterated in workgroup memory, so a flood crosses a tile per
+//! sweep: on an H100 a sweep costs tens of µs whatever the image's size, so fewer sweeps is what
+//! counts; the fixed point is the same unique smallest cost as [`ws_cost`]'s Jacobi sweeps,
+//! SPEC.md stage 7), then [`ws_label_init`], [`ws_label`] Jacobi sweeps until no label or
+//! predecessor changes, then [`ws_output`].
 //!
 //! **Packing.** A stage may bind at most 8 storage buffers and the twin's `ws_label` takes 10,
 //! so a cost `(m, hops)` is stored as one `vec2<u32>` per pixel (buffers of `2 × pixels` `u32`:
@@ -60,6 +63,11 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
         "ws_cost",
         &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
     ),
+    // params, mask, d2, cost_in, cost_out, changed (tiles of 16 × 16, see `ws_cost_tile`)
+    (
+        "ws_cost_tile",
+        &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
+    ),
     // params, markers, lp
     ("ws_label_init", &[Uniform, Read, ReadWrite]),
     // params, markers, mask, d2, cost, lp_in, lp_out, changed
@@ -80,6 +88,7 @@ pub const MAX_BATCH: u32 = 64;
 pub(crate) struct Kernels {
     pub ws_init: Kernel,
     pub ws_cost: Kernel,
+    pub ws_cost_tile: Kernel,
     pub ws_label_init: Kernel,
     pub ws_label: Kernel,
     pub ws_output: Kernel,
@@ -92,6 +101,7 @@ impl Kernels {
         Kernels {
             ws_init: k("ws_init"),
             ws_cost: k("ws_cost"),
+            ws_cost_tile: k("ws_cost_tile"),
             ws_label_init: k("ws_label_init"),
             ws_label: k("ws_label"),
             ws_output: k("ws_output"),
@@ -135,6 +145,32 @@ pub fn ws_cost(
     let k = &ctx.kernels.watershed.ws_cost;
     let b = [&u, mask, d2, cost_in, cost_out, changed];
     ctx.dispatch(encoder, k, &b, p.dims.len() as u32);
+}
+
+/// Workgroups of a [`ws_cost_tile`] sweep over `dims`: `(1, tiles across, tiles down)`.
+pub fn tile_groups(dims: Dims) -> [u32; 3] {
+    let t = crate::cpu::watershed::TILE as u32;
+    [1, dims.width.div_ceil(t), dims.height.div_ceil(t)]
+}
+
+/// Entry point `ws_cost_tile` (twin [`crate::cpu::watershed::ws_cost_tile`]): one sweep of the
+/// cost relaxation in 16 × 16 tiles (each iterated in workgroup memory) from `cost_in` to
+/// `cost_out`; sets `changed[0] |= 1` on any change.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_cost_tile(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    cost_in: &wgpu::Buffer,
+    cost_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_cost_tile;
+    let b = [&u, mask, d2, cost_in, cost_out, changed];
+    ctx.dispatch_groups(encoder, k, &b, tile_groups(p.dims));
 }
 
 /// Entry point `ws_label_init` (twin [`crate::cpu::watershed::ws_label_init`]); `lp` holds
@@ -235,7 +271,7 @@ pub(crate) enum SweepDispatch<'b> {
 /// every later sweep of the batch dispatches no workgroup, and a batch costs the sweeps the
 /// relaxation needs plus one, not the whole batch. Exact: a sweep that changed nothing wrote
 /// its input into its output, so both ping-pong buffers hold the fixed point and skipping the
-/// rest changes neither; the executed sweeps are the twin's Jacobi iterates. Otherwise the
+/// rest changes neither; the executed sweeps are the twin's iterates. Otherwise the
 /// flag is cleared before each batch's last sweep, which is dispatched directly like the rest.
 #[allow(clippy::too_many_arguments)]
 fn converge<'a>(
@@ -247,6 +283,7 @@ fn converge<'a>(
     changed: &wgpu::Buffer,
     readback: &wgpu::Buffer,
     frame: &mut Frame,
+    grid: Option<[u32; 3]>,
     sweep: impl Fn(
         &mut wgpu::CommandEncoder,
         &wgpu::Buffer,
@@ -258,12 +295,21 @@ fn converge<'a>(
     // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
     // the cap only turns a broken device into an error instead of an endless loop.
     let cap = 2 * n as u64 + 2 * MAX_BATCH as u64;
-    let flags = ctx.flag_groups(n as u32).map(|groups| {
+    // The sweep's workgroups after the flag word: `(groups, 1)` for one-dimensional sweeps, the
+    // tile grid for tiled ones (`flag_groups` also says whether indirect loops are on and the
+    // counts fit the device's per-dimension limit).
+    let yz = match grid {
+        None => ctx.flag_groups(n as u32).map(|g| [g, 1]),
+        Some([_, gy, gz]) => ctx
+            .flag_groups(gy.max(gz).saturating_mul(super::WORKGROUP_SIZE))
+            .map(|_| [gy, gz]),
+    };
+    let flags = yz.map(|[y, z]| {
         let label = format!("floodseg.watershed.{what}");
         (
-            frame.flag_init(&format!("{label}.args_a"), &[1, groups, 1]),
-            frame.flag_init(&format!("{label}.args_b"), &[0, groups, 1]),
-            frame.storage_init(&format!("{label}.args_reset"), &[0, groups, 1]),
+            frame.flag_init(&format!("{label}.args_a"), &[1, y, z]),
+            frame.flag_init(&format!("{label}.args_b"), &[0, y, z]),
+            frame.storage_init(&format!("{label}.args_reset"), &[0, y, z]),
         )
     });
     let (mut sweeps, mut batches, mut k) = (0u32, 0u32, FIRST_BATCH);
@@ -361,12 +407,15 @@ pub(crate) fn watershed_in(
         &changed,
         &readback,
         frame,
+        Some(tile_groups(dims)),
         |enc, cin, cout, flag, how| {
             let b = [&u, mask, d2, cin, cout, flag];
             match how {
-                SweepDispatch::Direct => ctx.dispatch(enc, &kk.ws_cost, &b, n32),
+                SweepDispatch::Direct => {
+                    ctx.dispatch_groups(enc, &kk.ws_cost_tile, &b, tile_groups(dims))
+                }
                 SweepDispatch::Indirect { args } => {
-                    ctx.dispatch_indirect(enc, &kk.ws_cost, &b, args)
+                    ctx.dispatch_indirect(enc, &kk.ws_cost_tile, &b, args)
                 }
             }
         },
@@ -386,6 +435,7 @@ pub(crate) fn watershed_in(
         &changed,
         &readback,
         frame,
+        None,
         |enc, lin, lout, flag, how| {
             let b = [&u, markers, mask, d2, cost, lin, lout, flag];
             match how {
