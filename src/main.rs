@@ -673,7 +673,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
                 return stages_from_labels(img, &done);
             }
         }
-        segmenter.segment(img, &params)
+        segmenter.segment_keep(img, &params, keep)
     };
     let sink = |t: usize, img: RawImage, stages: Stages| {
         let (w, h) = (img.width, img.height);

@@ -785,9 +785,24 @@ impl Segmenter {
 
     /// Segment one image; both backends give identical [`Stages`].
     pub fn segment(&self, img: &RawImage, params: &Params) -> Result<Stages> {
+        self.segment_keep(img, params, crate::stream::Keep::All)
+    }
+
+    /// As [`Segmenter::segment`] with only the stage images `keep` names (the others empty, as
+    /// [`crate::stream::Keep::trim`] leaves them); the GPU then reads back only those.
+    pub fn segment_keep(
+        &self,
+        img: &RawImage,
+        params: &Params,
+        keep: crate::stream::Keep,
+    ) -> Result<Stages> {
         match &self.gpu {
-            Some(ctx) => crate::gpu::pipeline::segment_gpu(ctx, img, params),
-            None => segment_cpu(img, params),
+            Some(ctx) => crate::gpu::pipeline::segment_gpu_keep(ctx, img, params, keep),
+            None => {
+                let mut s = segment_cpu(img, params)?;
+                keep.trim(&mut s);
+                Ok(s)
+            }
         }
     }
 }

@@ -41,7 +41,8 @@ pub enum Keep {
 }
 
 impl Keep {
-    fn trim(self, s: &mut Stages) {
+    /// Empty the stage images this does not keep.
+    pub fn trim(self, s: &mut Stages) {
         if self == Keep::All {
             return;
         }
@@ -94,7 +95,7 @@ where
         workers,
         keep,
         &never,
-        |_, img| segmenter.segment(img, params),
+        |_, img| segmenter.segment_keep(img, params, keep),
         sink,
     )
 }

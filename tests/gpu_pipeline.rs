@@ -181,3 +181,44 @@ fn pipeline_gpu_equals_cpu_on_degenerate_images() {
         );
     }
 }
+
+/// `segment_gpu_keep` reads back only the stage images a stream keeps; what it returns equals
+/// the CPU twin's stages trimmed the same way, for 8-bit and float images (whose per-object
+/// sums need the gray keys even when only the labels are kept).
+#[test]
+fn pipeline_gpu_keep_equals_cpu_trimmed() {
+    use floodseg::gpu::pipeline::segment_gpu_keep;
+    use floodseg::image::Samples;
+    use floodseg::stream::Keep;
+    let Some(ctx) = gpu() else { return };
+    let colony = floodseg::synth::colony(61, 47, 3);
+    let float = RawImage {
+        width: 61,
+        height: 47,
+        channels: 1,
+        samples: match &colony.samples {
+            Samples::U8(v) => Samples::F32(v.iter().map(|&x| x as f32 / 255.0).collect()),
+            _ => unreachable!("colony is 8-bit"),
+        },
+    };
+    let p8 = Params {
+        level: parse_level("128").unwrap(),
+        open: 1,
+        min_distance: 3,
+        min_area: 5,
+        ..Params::default()
+    };
+    let pf = Params {
+        level: parse_level("0.5").unwrap(),
+        ..p8.clone()
+    };
+    for (case, img, p) in [("8-bit", &colony, &p8), ("float", &float, &pf)] {
+        for keep in [Keep::All, Keep::LabelsAndGray, Keep::Labels] {
+            let mut cpu = segment_cpu(img, p).unwrap();
+            keep.trim(&mut cpu);
+            let gpu = segment_gpu_keep(ctx, img, p, keep).unwrap();
+            assert_stages_equal(&format!("{case} {keep:?}"), &gpu, &cpu);
+            assert!(!gpu.labels.is_empty() && gpu.count() > 0, "{case} {keep:?}");
+        }
+    }
+}

@@ -18,6 +18,7 @@ use crate::pipeline::{
     check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, object_table, Markers,
     Params, Stages,
 };
+use crate::stream::Keep;
 
 /// A frame's buffers after the front stages (gray → smooth → threshold → opening → distance),
 /// on the device.
@@ -245,6 +246,17 @@ pub fn back_in(
 /// `Stages::timings` holds each stage's time (see [`super::timing`]); otherwise one
 /// `"gpu pipeline"` wall-clock total, at no extra cost.
 pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
+    segment_gpu_keep(ctx, img, params, Keep::All)
+}
+
+/// As [`segment_gpu`], reading back only the stage images `keep` names (the others come back
+/// empty, as [`Keep`] trims them): streams that write labels skip most of the readback.
+pub fn segment_gpu_keep(
+    ctx: &GpuContext,
+    img: &RawImage,
+    params: &Params,
+    keep: Keep,
+) -> Result<Stages> {
     let t0 = Instant::now();
     let mut frame = Frame::new(ctx);
     let front = front_in(ctx, &mut frame, img, params)?;
@@ -288,36 +300,58 @@ pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<
         (back.labels.clone(), None, n_markers)
     };
 
-    let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![
-        (&front.keys, n),
-        (&front.mask, n),
-        (&front.opened, n),
-        (&front.d2, n),
-        (&back.peaks, n),
-        (&back.markers, n),
-        (&labels_buf, n),
-    ];
+    // Read back only what the caller keeps: at 4096² every stage image is 64 MB, and on an H100
+    // reading all seven back took 537 ms of a 1 s frame (BENCHMARKS-GPU.md's machine).
+    let float_keys = scale == cpu::threshold::GrayScale::Float;
+    let all = keep == Keep::All;
+    let want_gray = keep != Keep::Labels || float_keys; // float sums need the gray keys
+    let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![(&labels_buf, n)];
+    if want_gray {
+        wanted.push((&front.keys, n));
+    }
+    if all {
+        for b in [
+            &front.mask,
+            &front.opened,
+            &front.d2,
+            &back.peaks,
+            &back.markers,
+        ] {
+            wanted.push((b, n));
+        }
+        if let Some(sm) = &front.smoothed {
+            wanted.push((sm, n));
+        }
+    }
     if words.is_none() {
         wanted.push((&sums_buf, words_len));
     }
-    if let Some(sm) = &front.smoothed {
-        wanted.push((sm, n));
-    }
-    let mut out = ctx.read_buffers_in(&mut frame, "floodseg.pipeline.readback", &wanted)?;
-    let smoothed = if front.smoothed.is_some() {
-        out.pop().unwrap_or_default()
+    let mut out = ctx
+        .read_buffers_in(&mut frame, "floodseg.pipeline.readback", &wanted)?
+        .into_iter();
+    let mut take = || out.next().unwrap_or_default();
+    let labels = take();
+    let gray_keys = if want_gray { take() } else { Vec::new() };
+    let (mask, opened, distance2, peaks, markers) = if all {
+        (take(), take(), take(), take(), take())
+    } else {
+        Default::default()
+    };
+    let smoothed = if all && front.smoothed.is_some() {
+        take()
     } else {
         Vec::new()
     };
     let words = match words {
         Some(w) => w,
-        None => out.pop().unwrap_or_default(),
+        None => take(),
     };
-    let mut take = || out.remove(0);
-    let (gray_keys, mask, opened, distance2, peaks, markers, labels) =
-        (take(), take(), take(), take(), take(), take(), take());
-    let float_keys = scale == cpu::threshold::GrayScale::Float;
     let sums = measure::sums_from_words(&words, n_objects, float_keys, &labels, &gray_keys)?;
+    let gray_keys = if keep == Keep::Labels {
+        Vec::new()
+    } else {
+        gray_keys
+    };
     let (timings, timing_source) = match frame.take_timer().finish(ctx)? {
         Some(t) => t,
         None => (vec![("gpu pipeline", t0.elapsed())], SOURCE_WALL),
