@@ -284,17 +284,11 @@ pub fn run_watersheds_stacked(
     let mut f = Frame::new(ctx);
     let mut jobs = Vec::new();
     for (id, &(dims, mask, d2, markers)) in frames.iter().enumerate() {
-        ctx.check_size(dims.width as usize, dims.height as usize)?;
-        for v in [mask, d2, markers] {
-            if v.len() != dims.len() {
-                return Err(Error::BadData(format!(
-                    "{} pixels for {}×{}",
-                    v.len(),
-                    dims.width,
-                    dims.height
-                )));
-            }
-        }
+        watershed::check_inputs(
+            ctx,
+            dims,
+            &[("mask", mask), ("d2", d2), ("markers", markers)],
+        )?;
         jobs.push(Job {
             id: id as u64,
             dims,

@@ -624,15 +624,27 @@ impl GpuContext {
         if n == 0 {
             return;
         }
-        let bind_group = self.bind_group(kernel, buffers);
         let (x, y) = self.workgroups(n);
+        self.pass(encoder, kernel, buffers, |p| p.dispatch_workgroups(x, y, 1));
+    }
+
+    /// One compute pass of `kernel` over `buffers` (its bind group cached where it may be),
+    /// the dispatch recorded by `dispatch`.
+    fn pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        buffers: &[&wgpu::Buffer],
+        dispatch: impl FnOnce(&mut wgpu::ComputePass),
+    ) {
+        let bind_group = self.bind_group(kernel, buffers);
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some(&kernel.label),
             timestamp_writes: None,
         });
         pass.set_pipeline(&kernel.pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(x, y, 1);
+        dispatch(&mut pass);
     }
 
     /// Record one dispatch of `kernel` with explicit workgroup counts `(x, y, z)` (kernels
@@ -648,14 +660,9 @@ impl GpuContext {
         if groups.contains(&0) {
             return;
         }
-        let bind_group = self.bind_group(kernel, buffers);
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(&kernel.label),
-            timestamp_writes: None,
+        self.pass(encoder, kernel, buffers, |p| {
+            p.dispatch_workgroups(groups[0], groups[1], groups[2])
         });
-        pass.set_pipeline(&kernel.pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
     }
 
     /// The bind group of `kernel` over `buffers`. Bind groups over pooled buffers and cached
@@ -747,14 +754,9 @@ impl GpuContext {
         args: &wgpu::Buffer,
     ) {
         debug_assert_eq!(buffers.len(), kernel.bindings.len(), "{}", kernel.name);
-        let bind_group = self.bind_group(kernel, buffers);
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(&kernel.label),
-            timestamp_writes: None,
+        self.pass(encoder, kernel, buffers, |p| {
+            p.dispatch_workgroups_indirect(args, 0)
         });
-        pass.set_pipeline(&kernel.pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups_indirect(args, 0);
     }
 
     /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`). Uniform buffers

@@ -497,7 +497,7 @@ pub struct WsState {
     pub stats: WsStats,
 }
 
-fn check_inputs(ctx: &GpuContext, dims: Dims, inputs: &[(&str, &[u32])]) -> Result<()> {
+pub(crate) fn check_inputs(ctx: &GpuContext, dims: Dims, inputs: &[(&str, &[u32])]) -> Result<()> {
     ctx.check_size(dims.width as usize, dims.height as usize)?;
     ctx.check_len("the watershed's packed costs", 2 * dims.len() as u64)?;
     for (what, v) in inputs {
