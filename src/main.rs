@@ -185,8 +185,8 @@ struct PipelineArgs {
     /// Backend: `cpu`, `gpu`, or `auto` (a hardware GPU if present, else the CPU).
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
-    /// Frames segmented at once (CPU: default one per core; GPU: default 2, double buffering;
-    /// 4–8 let many small frames share watersheds). Outputs do not depend on it.
+    /// Frames segmented at once (CPU: default one per core; GPU: default 8 for frames up to
+    /// 1 MP, 4 up to 4 MP, else 2). Outputs do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Channel of a multichannel ImageJ hyperstack to segment (0-based).
@@ -636,10 +636,16 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         ));
     }
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
-    let workers = a
-        .pipeline
-        .threads
-        .unwrap_or_else(|| stream::default_workers(&segmenter));
+    let workers = a.pipeline.threads.unwrap_or_else(|| {
+        // The GPU's default depends on the frame size: the first frame, decoded once more (an
+        // error there is the stream's to report).
+        let pixels = segmenter
+            .is_gpu()
+            .then(|| first_frame_pixels(&a.input, a.pipeline.channel));
+        let w = stream::default_workers_for(&segmenter, pixels.flatten());
+        // never more workers than frames
+        frames.map_or(w, |n| w.min(n.max(1)))
+    });
     install_interrupt_handler();
     // -v prints per-stage times: on the GPU they need profiling (timestamps when supported).
     segmenter.set_profiling(a.verbose);
@@ -928,6 +934,12 @@ fn parse_size(flag: &'static str, s: &str) -> Result<(usize, usize)> {
     }
 }
 
+/// The pixel count of `input`'s first frame, if it can be read (sizes the GPU's default workers).
+fn first_frame_pixels(input: &Path, channel: Option<usize>) -> Option<usize> {
+    let first = FrameSource::open(input, channel).ok()?.next()?.ok()?;
+    Some(first.width * first.height)
+}
+
 fn run_bench(a: BenchArgs) -> Result<()> {
     let params = params_of(&a.pipeline)?;
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
@@ -935,10 +947,13 @@ fn run_bench(a: BenchArgs) -> Result<()> {
     if let Some(ctx) = segmenter.gpu() {
         ctx.set_batching(!a.no_batch);
     }
-    let workers = a
-        .pipeline
-        .threads
-        .unwrap_or_else(|| stream::default_workers(&segmenter));
+    let workers = a.pipeline.threads.unwrap_or_else(|| {
+        let pixels = match &a.input {
+            None => parse_size("--size", &a.size).ok().map(|(w, h)| w * h),
+            Some(input) => first_frame_pixels(input, a.pipeline.channel),
+        };
+        stream::default_workers_for(&segmenter, pixels)
+    });
     let frames: Box<dyn Iterator<Item = Result<RawImage>> + Send> = match &a.input {
         None => {
             let (w, h) = parse_size("--size", &a.size)?;
