@@ -5,7 +5,7 @@
 // (`ws_cost_tile`; `ws_cost` is the plain Jacobi sweep with the same fixed point), labels by
 // Jacobi sweeps (double-buffered; identical iterates to `cpu::watershed::watershed_jacobi`).
 //
-// Entry points: `ws_init`, `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in tiles), `ws_label_init`, `ws_label` (one
+// Entry points: `ws_init`, `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in tiles), `ws_label_init`, `ws_label_tile`, `ws_label` (one
 // best-predecessor sweep), `ws_output`.
 //
 // Packing (8 storage buffers per stage at most; the twin's `ws_label` takes 10): a cost is one
@@ -260,6 +260,25 @@ fn ws_label_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
+// ws_label_tile: the tile's label states, its "changed in this iteration" flag and that flag
+// made uniform; the tile's origin (NONE in `ws_label`: no tile).
+var<workgroup> t_lp: array<vec2<u32>, 256>;
+var<workgroup> t_lflag: atomic<u32>;
+var<workgroup> t_lmore: u32;
+var<private> tile_x0: u32;
+var<private> tile_y0: u32;
+
+// The label state of pixel `j`: the tile's latest in `ws_label_tile` when `j` lies in the
+// tile, else the sweep's input (twin: the working copy `ws_label_tile` reads).
+fn lp_get(j: u32) -> vec2<u32> {
+    let jx = j % params.width;
+    let jy = j / params.width;
+    if (jx >= tile_x0 && jx - tile_x0 < TILE && jy >= tile_y0 && jy - tile_y0 < TILE) {
+        return t_lp[(jy - tile_y0) * TILE + (jx - tile_x0)];
+    }
+    return lp_in[j];
+}
+
 // Compare the arrival of two equal-cost predecessors `a0` and `b0` by walking their chains of
 // best predecessors (`lp_in[·].y`) in lockstep: the first pair of different costs decides, a
 // chain that reaches its marker first arrived first, chains that meet are equal. Returns -1
@@ -281,8 +300,8 @@ fn arrival_order(a0: u32, b0: u32) -> i32 {
         if (better(cb, ca)) {
             return 1;
         }
-        let na = lp_in[a].y;
-        let nb = lp_in[b].y;
+        let na = lp_get(a).y;
+        let nb = lp_get(b).y;
         if (na == NONE && nb == NONE) {
             return 0;
         }
@@ -308,7 +327,7 @@ fn preds_decided(i: u32) -> bool {
             continue;
         }
         let cq = cost[q];
-        if (cq.y != NONE && all(extend(cq, d2[i]) == own) && lp_in[q].y == PENDING) {
+        if (cq.y != NONE && all(extend(cq, d2[i]) == own) && lp_get(q).y == PENDING) {
             return false;
         }
     }
@@ -339,8 +358,8 @@ fn relax_pred(i: u32) -> u32 {
             continue;
         }
         let order = arrival_order(q, best);
-        let lq = lp_in[q].x;
-        let lb = lp_in[best].x;
+        let lq = lp_get(q).x;
+        let lb = lp_get(best).x;
         if (order < 0 || (order == 0 && (lq < lb || (lq == lb && q < best)))) {
             best = q;
         }
@@ -358,6 +377,8 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (i >= params.width * params.height) {
         return;
     }
+    tile_x0 = NONE;
+    tile_y0 = NONE;
     let old = lp_in[i];
     var lp = old;
     if (markers[i] == 0u && mask[i] != 0u && old.y == PENDING) {
@@ -376,6 +397,75 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         atomicOr(&changed, 1u);
     }
     lp_out[i] = lp;
+}
+
+// Entry point `ws_label_tile` (twin: `ws_label_tile`): one sweep of the best-predecessor
+// relaxation in tiles, as `ws_cost_tile` does the costs: a TILE × TILE workgroup keeps its
+// tile's label states in workgroup memory and runs `ws_label`'s rule as Jacobi iterations
+// (everything outside the tile read from `lp_in`, see `lp_get`) until one changes nothing or
+// TILE_ITERS have run; `changed |= 1` when any output differs from the input. Dispatched like
+// `ws_cost_tile`: the tile is (wid.y, wid.z).
+@compute @workgroup_size(16, 16)
+fn ws_label_tile(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    tile_x0 = wid.y * TILE;
+    tile_y0 = wid.z * TILE;
+    let x = tile_x0 + lid.x;
+    let y = tile_y0 + lid.y;
+    let inside = x < params.width && y < params.height;
+    let i = y * params.width + x;
+    var start = vec2<u32>(NONE, NONE);
+    var candidate = false;
+    if (inside) {
+        start = lp_in[i];
+        candidate = markers[i] == 0u && mask[i] != 0u;
+    }
+    t_lp[li] = start;
+    if (li == 0u) {
+        atomicStore(&t_lflag, 0u);
+    }
+    workgroupBarrier();
+    var it = 0u;
+    loop {
+        let old = t_lp[li];
+        var lp = old;
+        if (candidate && old.y == PENDING) {
+            if (cost[i].y == NONE) {
+                lp = vec2<u32>(NONE, NONE);
+            } else if (preds_decided(i)) {
+                let q = relax_pred(i);
+                var l = NONE;
+                if (q != NONE) {
+                    l = lp_get(q).x;
+                }
+                lp = vec2<u32>(l, q);
+            }
+        }
+        workgroupBarrier();
+        if (any(lp != old)) {
+            t_lp[li] = lp;
+            atomicStore(&t_lflag, 1u);
+        }
+        workgroupBarrier();
+        if (li == 0u) {
+            t_lmore = atomicExchange(&t_lflag, 0u);
+        }
+        it += 1u;
+        let more = workgroupUniformLoad(&t_lmore);
+        if (more == 0u || it >= TILE_ITERS) {
+            break;
+        }
+    }
+    if (inside) {
+        let lp = t_lp[li];
+        if (any(lp != start)) {
+            atomicOr(&changed, 1u);
+        }
+        lp_out[i] = lp;
+    }
 }
 
 // Entry point `ws_output`: NONE (unreached or outside the mask) → 0; unpacks the labels of

@@ -24,7 +24,7 @@ struct Twin {
     label: Vec<u32>,
     pred: Vec<u32>,
     labels: Vec<u32>,
-    /// Sweeps of the tiled cost loop (`ws_cost_tile`, the GPU's schedule).
+    /// Sweeps of the tiled loops (`ws_cost_tile`, `ws_label_tile`: the GPU's schedule).
     cost_sweeps: u32,
     label_sweeps: u32,
 }
@@ -63,7 +63,7 @@ fn twin_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Twin {
     );
     let (mut l0, mut p0, mut l1, mut p1) = (vec![0; n], vec![0; n], vec![0; n], vec![0; n]);
     cws::ws_label_init(&p, markers, &mut l0, &mut p0);
-    let mut label_sweeps = 0;
+    let (init_l, init_p) = (l0.clone(), p0.clone());
     loop {
         let mut changed = 0;
         cws::ws_label(
@@ -79,13 +79,41 @@ fn twin_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Twin {
             &mut p1,
             &mut changed,
         );
-        label_sweeps += 1;
         std::mem::swap(&mut l0, &mut l1);
         std::mem::swap(&mut p0, &mut p1);
         if changed == 0 {
             break;
         }
     }
+    // The tiled schedule (the GPU's) reaches the same label states, in fewer sweeps.
+    let (mut tl0, mut tp0, mut tl1, mut tp1) = (init_l, init_p, vec![0; n], vec![0; n]);
+    let mut label_sweeps = 0;
+    loop {
+        let mut changed = 0;
+        cws::ws_label_tile(
+            &p,
+            markers,
+            mask,
+            d2,
+            &m0,
+            &h0,
+            &tl0,
+            &tp0,
+            &mut tl1,
+            &mut tp1,
+            &mut changed,
+        );
+        label_sweeps += 1;
+        std::mem::swap(&mut tl0, &mut tl1);
+        std::mem::swap(&mut tp0, &mut tp1);
+        if changed == 0 {
+            break;
+        }
+    }
+    assert!(
+        tl0 == l0 && tp0 == p0,
+        "tiled and Jacobi label loops end apart"
+    );
     let mut labels = l0.clone();
     cws::ws_output(&p, &mut labels);
     Twin {
@@ -393,6 +421,81 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
             common::assert_same(&case, "ws_cost_tile.hops", w, &gh, &h1);
             assert_eq!(flag[0] != 0, changed != 0, "{case}: changed flag");
             (m, hp) = (m1, h1);
+        }
+    }
+}
+
+/// One `ws_label_tile` sweep on the GPU equals the twin's from the same state, sweep after
+/// sweep, on the final costs of random floods with plateaus (ties walk predecessor chains that
+/// leave and re-enter tiles), on sizes that cut tiles.
+#[test]
+fn label_tile_sweeps_gpu_equal_cpu() {
+    let Some(ctx) = common::gpu() else { return };
+    let mut rng = Rng::new(78);
+    for (k, (w, h)) in [
+        (1, 1),
+        (1, 40),
+        (37, 1),
+        (16, 16),
+        (17, 33),
+        (64, 48),
+        (129, 70),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let kind = [MaskKind::Blobs, MaskKind::Noise(75), MaskKind::Full][k % 3];
+        let mask = random_mask(kind, w, h, &mut rng);
+        let d2 = plateau_d2(&mask, &mut rng);
+        let markers = random_markers(&mask, 8, 5, &mut rng);
+        let dims = Dims::new(w, h);
+        let p = WsParams { dims };
+        let n = dims.len();
+        let twin = twin_jacobi(dims, &mask, &d2, &markers);
+        let (cm, ch) = (&twin.cost_m, &twin.cost_h);
+        let (mut l, mut pr) = (vec![0; n], vec![0; n]);
+        cws::ws_label_init(&p, &markers, &mut l, &mut pr);
+        let pack = |a: &[u32], b: &[u32]| -> Vec<u32> {
+            a.iter().zip(b).flat_map(|(x, y)| [*x, *y]).collect()
+        };
+        let bk = ctx.storage_init("test.markers", &markers);
+        let bm = ctx.storage_init("test.mask", &mask);
+        let bd = ctx.storage_init("test.d2", &d2);
+        let bc = ctx.storage_init("test.cost", &pack(cm, ch));
+        for sweep in 0..3 {
+            let (mut l1, mut p1, mut changed) = (vec![0; n], vec![0; n], 0);
+            cws::ws_label_tile(
+                &p,
+                &markers,
+                &mask,
+                &d2,
+                cm,
+                ch,
+                &l,
+                &pr,
+                &mut l1,
+                &mut p1,
+                &mut changed,
+            );
+            let bin = ctx.storage_init("test.lp_in", &pack(&l, &pr));
+            let bout = ctx.storage("test.lp_out", 2 * n);
+            let bch = ctx.storage("test.changed", 1);
+            let out = ctx
+                .run_and_read("test.label_tile", 2 * n, |enc| {
+                    gws::ws_label_tile(ctx, enc, &p, &bk, &bm, &bd, &bc, &bin, &bout, &bch);
+                    Ok(bout.clone())
+                })
+                .unwrap();
+            let flag = ctx
+                .run_and_read("test.changed", 1, |_| Ok(bch.clone()))
+                .unwrap();
+            let case = format!("{w}×{h} label sweep {sweep}");
+            let gl: Vec<u32> = out.iter().step_by(2).copied().collect();
+            let gp: Vec<u32> = out.iter().skip(1).step_by(2).copied().collect();
+            common::assert_same(&case, "ws_label_tile.label", w, &gl, &l1);
+            common::assert_same(&case, "ws_label_tile.pred", w, &gp, &p1);
+            assert_eq!(flag[0] != 0, changed != 0, "{case}: changed flag");
+            (l, pr) = (l1, p1);
         }
     }
 }

@@ -144,6 +144,7 @@ fn expectations() -> Vec<Expect> {
                 "ws_cost_tile",
                 "ws_label_init",
                 "ws_label",
+                "ws_label_tile",
                 "ws_output",
             ],
             uniform: "WsParams",
@@ -293,10 +294,11 @@ fn shaders_entry_points_are_the_twin_functions() {
         );
         for p in &module.entry_points {
             assert_eq!(p.stage, naga::ShaderStage::Compute, "{stage}.{}", p.name);
-            // The one two-dimensional kernel: the watershed's tiles (its host dispatches a grid
+            // The two-dimensional kernels: the watershed's tiles (its host dispatches a grid
             // of tiles, `gpu::watershed::tile_groups`).
             let tile = floodseg::cpu::watershed::TILE as u32;
-            let want = if (*stage, p.name.as_str()) == ("watershed", "ws_cost_tile") {
+            let tiled = ["ws_cost_tile", "ws_label_tile"];
+            let want = if *stage == "watershed" && tiled.contains(&p.name.as_str()) {
                 [tile, tile, 1]
             } else {
                 [gpu::WORKGROUP_SIZE, 1, 1]

@@ -424,6 +424,72 @@ pub fn ws_label(
     }
 }
 
+/// Entry point `ws_label_tile`: one sweep of the best-predecessor relaxation scheduled in
+/// tiles, as [`ws_cost_tile`] schedules the costs: each `TILE × TILE` tile runs [`ws_label`]'s
+/// rule as Jacobi iterations on its own pixels (everything outside the tile read from the
+/// input, the tile's own pixels from its latest iteration — chains walked by
+/// [`arrival_order`] may leave and re-enter the tile) until one changes nothing or
+/// [`TILE_ITERS`] have run. A pixel still decides only once all its predecessors have, on
+/// final values, so the fixed point is [`ws_label`]'s (SPEC.md stage 7: every schedule ends
+/// in the same labels); a sweep that changes nothing is a fixed point of [`ws_label`] too.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_label_tile(
+    p: &WsParams,
+    markers: &[u32],
+    mask: &[u32],
+    d2: &[u32],
+    cost_m: &[u32],
+    cost_h: &[u32],
+    l_in: &[u32],
+    pred_in: &[u32],
+    l_out: &mut [u32],
+    pred_out: &mut [u32],
+    changed: &mut u32,
+) {
+    let (w, h) = (p.dims.width as usize, p.dims.height as usize);
+    // Working copies: the input everywhere, except the tile being iterated (restored after it).
+    let (mut wl, mut wp) = (l_in.to_vec(), pred_in.to_vec());
+    let mut next: Vec<(usize, u32, u32)> = Vec::with_capacity(TILE * TILE);
+    for y0 in (0..h).step_by(TILE) {
+        for x0 in (0..w).step_by(TILE) {
+            let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
+            let tile =
+                || (0..ys).flat_map(move |ly| (0..xs).map(move |lx| (y0 + ly) * w + x0 + lx));
+            for _ in 0..TILE_ITERS {
+                next.clear();
+                for i in tile() {
+                    let (mut l, mut q) = (wl[i], wp[i]);
+                    if markers[i] == 0 && mask[i] != 0 && q == PENDING {
+                        if cost_h[i] == NONE {
+                            (l, q) = (NONE, NONE);
+                        } else if preds_decided(p, mask, d2, cost_m, cost_h, &wp, i) {
+                            q = relax_pred(p, mask, d2, cost_m, cost_h, &wl, &wp, i);
+                            l = if q == NONE { NONE } else { wl[q as usize] };
+                        }
+                    }
+                    if l != wl[i] || q != wp[i] {
+                        next.push((i, l, q));
+                    }
+                }
+                for &(i, l, q) in &next {
+                    (wl[i], wp[i]) = (l, q);
+                }
+                if next.is_empty() {
+                    break;
+                }
+            }
+            for i in tile() {
+                if wl[i] != l_in[i] || wp[i] != pred_in[i] {
+                    *changed |= 1;
+                }
+                l_out[i] = wl[i];
+                pred_out[i] = wp[i];
+                (wl[i], wp[i]) = (l_in[i], pred_in[i]);
+            }
+        }
+    }
+}
+
 /// Entry point `ws_output`: `NONE` (unreached or outside the mask) → 0.
 pub fn ws_output(p: &WsParams, label: &mut [u32]) {
     for l in label.iter_mut().take(p.dims.len()) {
@@ -749,8 +815,8 @@ pub fn watershed_levels(
     label
 }
 
-/// The stage as the GPU schedules it: [`ws_cost_tile`] sweeps (tiles iterated locally) until no
-/// cost changes, then [`ws_label`] Jacobi sweeps until nothing changes. Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's schedule.
+/// The stage as the GPU schedules it: [`ws_cost_tile`] sweeps until no cost changes, then
+/// [`ws_label_tile`] sweeps until nothing changes (both with tiles iterated locally). Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's schedule.
 pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
     let p = WsParams { dims };
     let n = dims.len();
@@ -771,7 +837,7 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
     ws_label_init(&p, markers, &mut l0, &mut p0);
     loop {
         let mut changed = 0;
-        ws_label(
+        ws_label_tile(
             &p,
             markers,
             mask,

@@ -4,8 +4,8 @@
 //! no cost changes (each 16 × 16 tile iterated in workgroup memory, so a flood crosses a tile per
 //! sweep: on an H100 a sweep costs tens of µs whatever the image's size, so fewer sweeps is what
 //! counts; the fixed point is the same unique smallest cost as [`ws_cost`]'s Jacobi sweeps,
-//! SPEC.md stage 7), then [`ws_label_init`], [`ws_label`] Jacobi sweeps until no label or
-//! predecessor changes, then [`ws_output`].
+//! SPEC.md stage 7), then [`ws_label_init`], [`ws_label_tile`] sweeps (the same tiles for
+//! [`ws_label`]'s rule) until no label or predecessor changes, then [`ws_output`].
 //!
 //! **Packing.** A stage may bind at most 8 storage buffers and the twin's `ws_label` takes 10,
 //! so a cost `(m, hops)` is stored as one `vec2<u32>` per pixel (buffers of `2 × pixels` `u32`:
@@ -75,6 +75,11 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
         "ws_label",
         &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite],
     ),
+    // params, markers, mask, d2, cost, lp_in, lp_out, changed (tiles, as `ws_cost_tile`)
+    (
+        "ws_label_tile",
+        &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite],
+    ),
     // params, lp, label
     ("ws_output", &[Uniform, Read, ReadWrite]),
 ];
@@ -91,6 +96,7 @@ pub(crate) struct Kernels {
     pub ws_cost_tile: Kernel,
     pub ws_label_init: Kernel,
     pub ws_label: Kernel,
+    pub ws_label_tile: Kernel,
     pub ws_output: Kernel,
 }
 
@@ -104,6 +110,7 @@ impl Kernels {
             ws_cost_tile: k("ws_cost_tile"),
             ws_label_init: k("ws_label_init"),
             ws_label: k("ws_label"),
+            ws_label_tile: k("ws_label_tile"),
             ws_output: k("ws_output"),
         }
     }
@@ -207,6 +214,28 @@ pub fn ws_label(
     let k = &ctx.kernels.watershed.ws_label;
     let b = [&u, markers, mask, d2, cost, lp_in, lp_out, changed];
     ctx.dispatch(encoder, k, &b, p.dims.len() as u32);
+}
+
+/// Entry point `ws_label_tile` (twin [`crate::cpu::watershed::ws_label_tile`]): one sweep of
+/// the best-predecessor relaxation in 16 × 16 tiles (each iterated in workgroup memory) from
+/// `lp_in` to `lp_out` on the final costs `cost`; sets `changed[0] |= 1` on any change.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_label_tile(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &WsParams,
+    markers: &wgpu::Buffer,
+    mask: &wgpu::Buffer,
+    d2: &wgpu::Buffer,
+    cost: &wgpu::Buffer,
+    lp_in: &wgpu::Buffer,
+    lp_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.watershed.ws_label_tile;
+    let b = [&u, markers, mask, d2, cost, lp_in, lp_out, changed];
+    ctx.dispatch_groups(encoder, k, &b, tile_groups(p.dims));
 }
 
 /// Entry point `ws_output` (twin [`crate::cpu::watershed::ws_output`]): the labels of `lp`
@@ -435,13 +464,15 @@ pub(crate) fn watershed_in(
         &changed,
         &readback,
         frame,
-        None,
+        Some(tile_groups(dims)),
         |enc, lin, lout, flag, how| {
             let b = [&u, markers, mask, d2, cost, lin, lout, flag];
             match how {
-                SweepDispatch::Direct => ctx.dispatch(enc, &kk.ws_label, &b, n32),
+                SweepDispatch::Direct => {
+                    ctx.dispatch_groups(enc, &kk.ws_label_tile, &b, tile_groups(dims))
+                }
                 SweepDispatch::Indirect { args } => {
-                    ctx.dispatch_indirect(enc, &kk.ws_label, &b, args)
+                    ctx.dispatch_indirect(enc, &kk.ws_label_tile, &b, args)
                 }
             }
         },
