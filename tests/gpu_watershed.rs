@@ -369,13 +369,13 @@ fn watershed_gpu_special_cases() {
     }
 }
 
-/// One `ws_cost_tile` sweep on the GPU equals the twin's from the same state, sweep after sweep
-/// (intermediate states included, not only the fixed point), on sizes that cut tiles.
-#[test]
-fn cost_tile_sweeps_gpu_equal_cpu() {
-    let Some(ctx) = common::gpu() else { return };
-    let mut rng = Rng::new(77);
-    for (k, (w, h)) in [
+/// Random floods with plateaus on sizes that cut 16 × 16 tiles (and 1-pixel-wide ones):
+/// `(w, h, mask, d2, markers)`.
+type TileCase = (usize, usize, Vec<u32>, Vec<u32>, Vec<u32>);
+
+fn tile_cases(seed: u64) -> Vec<TileCase> {
+    let mut rng = Rng::new(seed);
+    let sizes = [
         (1, 1),
         (1, 40),
         (37, 1),
@@ -383,14 +383,26 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
         (17, 33),
         (64, 48),
         (129, 70),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let kind = [MaskKind::Blobs, MaskKind::Noise(75), MaskKind::Full][k % 3];
-        let mask = random_mask(kind, w, h, &mut rng);
-        let d2 = plateau_d2(&mask, &mut rng);
-        let markers = random_markers(&mask, 8, 5, &mut rng);
+    ];
+    sizes
+        .into_iter()
+        .enumerate()
+        .map(|(k, (w, h))| {
+            let kind = [MaskKind::Blobs, MaskKind::Noise(75), MaskKind::Full][k % 3];
+            let mask = random_mask(kind, w, h, &mut rng);
+            let d2 = plateau_d2(&mask, &mut rng);
+            let markers = random_markers(&mask, 8, 5, &mut rng);
+            (w, h, mask, d2, markers)
+        })
+        .collect()
+}
+
+/// One `ws_cost_tile` sweep on the GPU equals the twin's from the same state, sweep after sweep
+/// (intermediate states included, not only the fixed point), on sizes that cut tiles.
+#[test]
+fn cost_tile_sweeps_gpu_equal_cpu() {
+    let Some(ctx) = common::gpu() else { return };
+    for (w, h, mask, d2, markers) in tile_cases(77) {
         let dims = Dims::new(w, h);
         let p = WsParams { dims };
         let n = dims.len();
@@ -431,23 +443,7 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
 #[test]
 fn label_tile_sweeps_gpu_equal_cpu() {
     let Some(ctx) = common::gpu() else { return };
-    let mut rng = Rng::new(78);
-    for (k, (w, h)) in [
-        (1, 1),
-        (1, 40),
-        (37, 1),
-        (16, 16),
-        (17, 33),
-        (64, 48),
-        (129, 70),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let kind = [MaskKind::Blobs, MaskKind::Noise(75), MaskKind::Full][k % 3];
-        let mask = random_mask(kind, w, h, &mut rng);
-        let d2 = plateau_d2(&mask, &mut rng);
-        let markers = random_markers(&mask, 8, 5, &mut rng);
+    for (w, h, mask, d2, markers) in tile_cases(78) {
         let dims = Dims::new(w, h);
         let p = WsParams { dims };
         let n = dims.len();

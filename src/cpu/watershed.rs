@@ -387,6 +387,45 @@ pub fn preds_decided(
     })
 }
 
+/// What the label loop reads but never changes: the markers, mask, squared distances and final
+/// costs.
+struct Fixed<'a> {
+    p: &'a WsParams,
+    markers: &'a [u32],
+    mask: &'a [u32],
+    d2: &'a [u32],
+    cost_m: &'a [u32],
+    cost_h: &'a [u32],
+}
+
+impl Fixed<'_> {
+    /// Pixel `i`'s next `(label, pred)` given the current `label` and `pred` (the rule of
+    /// [`ws_label`], shared by both schedules): an undecided non-marker mask pixel decides
+    /// once all its predecessors have; everything else keeps its state.
+    fn label_state(&self, label: &[u32], pred: &[u32], i: usize) -> (u32, u32) {
+        let Fixed {
+            p,
+            markers,
+            mask,
+            d2,
+            cost_m,
+            cost_h,
+        } = *self;
+        let (l, q) = (label[i], pred[i]);
+        if markers[i] != 0 || mask[i] == 0 || q != PENDING {
+            return (l, q);
+        }
+        if cost_h[i] == NONE {
+            return (NONE, NONE);
+        }
+        if !preds_decided(p, mask, d2, cost_m, cost_h, pred, i) {
+            return (l, q);
+        }
+        let q = relax_pred(p, mask, d2, cost_m, cost_h, label, pred, i);
+        (if q == NONE { NONE } else { label[q as usize] }, q)
+    }
+}
+
 /// Entry point `ws_label`: one Jacobi sweep of the best-predecessor relaxation. An undecided
 /// non-marker mask pixel decides once all its predecessors have (then every chain it compares
 /// is final, so each pixel walks its chains once): it takes its best predecessor ([`relax_pred`])
@@ -406,16 +445,16 @@ pub fn ws_label(
     pred_out: &mut [u32],
     changed: &mut u32,
 ) {
+    let fixed = Fixed {
+        p,
+        markers,
+        mask,
+        d2,
+        cost_m,
+        cost_h,
+    };
     for i in 0..p.dims.len() {
-        let (mut l, mut q) = (l_in[i], pred_in[i]);
-        if markers[i] == 0 && mask[i] != 0 && q == PENDING {
-            if cost_h[i] == NONE {
-                (l, q) = (NONE, NONE);
-            } else if preds_decided(p, mask, d2, cost_m, cost_h, pred_in, i) {
-                q = relax_pred(p, mask, d2, cost_m, cost_h, l_in, pred_in, i);
-                l = if q == NONE { NONE } else { l_in[q as usize] };
-            }
-        }
+        let (l, q) = fixed.label_state(l_in, pred_in, i);
         if l != l_in[i] || q != pred_in[i] {
             *changed |= 1;
         }
@@ -446,6 +485,14 @@ pub fn ws_label_tile(
     pred_out: &mut [u32],
     changed: &mut u32,
 ) {
+    let fixed = Fixed {
+        p,
+        markers,
+        mask,
+        d2,
+        cost_m,
+        cost_h,
+    };
     let (w, h) = (p.dims.width as usize, p.dims.height as usize);
     // Working copies: the input everywhere, except the tile being iterated (restored after it).
     let (mut wl, mut wp) = (l_in.to_vec(), pred_in.to_vec());
@@ -458,15 +505,7 @@ pub fn ws_label_tile(
             for _ in 0..TILE_ITERS {
                 next.clear();
                 for i in tile() {
-                    let (mut l, mut q) = (wl[i], wp[i]);
-                    if markers[i] == 0 && mask[i] != 0 && q == PENDING {
-                        if cost_h[i] == NONE {
-                            (l, q) = (NONE, NONE);
-                        } else if preds_decided(p, mask, d2, cost_m, cost_h, &wp, i) {
-                            q = relax_pred(p, mask, d2, cost_m, cost_h, &wl, &wp, i);
-                            l = if q == NONE { NONE } else { wl[q as usize] };
-                        }
-                    }
+                    let (l, q) = fixed.label_state(&wl, &wp, i);
                     if l != wl[i] || q != wp[i] {
                         next.push((i, l, q));
                     }
