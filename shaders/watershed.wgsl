@@ -5,7 +5,7 @@
 // (`ws_cost_tile`; `ws_cost` is the plain Jacobi sweep with the same fixed point), labels by
 // Jacobi sweeps (double-buffered; identical iterates to `cpu::watershed::watershed_jacobi`).
 //
-// Entry points: `ws_init`, `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in tiles), `ws_label_init`, `ws_label_tile`, `ws_label` (one
+// Entry points: `ws_altitude` (`--flood intensity`), `ws_init`, `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in tiles), `ws_label_init`, `ws_label_tile`, `ws_label` (one
 // best-predecessor sweep), `ws_output`.
 //
 // Packing (8 storage buffers per stage at most; the twin's `ws_label` takes 10): a cost is one
@@ -29,13 +29,18 @@ const PENDING: u32 = 0xfffffffeu;
 struct WsParams {
     width: u32,
     height: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // ws_altitude only (twin: `AltitudeParams`): 1 for dark objects, and the scale's largest key.
+    alt_dark: u32,
+    alt_key_max: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: WsParams;
 // ws_init, ws_label_init, ws_label
 @group(0) @binding(1) var<storage, read> markers: array<u32>;
+// ws_altitude
+@group(0) @binding(1) var<storage, read> mask_a: array<u32>;
+@group(0) @binding(2) var<storage, read> keys_a: array<u32>;
+@group(0) @binding(3) var<storage, read_write> alt_out: array<u32>;
 // ws_cost
 @group(0) @binding(1) var<storage, read> mask_c: array<u32>;
 // ws_output
@@ -99,6 +104,32 @@ fn neighbours(i: u32) -> array<u32, 4> {
         select(NONE, i + 1u, x + 1u < w),
         select(NONE, i + w, y + 1u < params.height),
     );
+}
+
+// The flood key of gray key `k` for `--flood intensity` (twin: `altitude`): key_max − k + 1
+// for dark objects, k + 1 for bright ones, saturating, k clamped to key_max.
+fn altitude(key: u32) -> u32 {
+    let k = min(key, params.alt_key_max);
+    var a = k;
+    if (params.alt_dark != 0u) {
+        a = params.alt_key_max - k;
+    }
+    return a + select(1u, 0u, a == 0xffffffffu);
+}
+
+// Entry point `ws_altitude`: alt = mask ? altitude(key) : 0 (what the watershed floods instead
+// of d² with `--flood intensity`).
+@compute @workgroup_size(64)
+fn ws_altitude(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= params.width * params.height) {
+        return;
+    }
+    var a = 0u;
+    if (mask_a[i] != 0u) {
+        a = altitude(keys_a[i]);
+    }
+    alt_out[i] = a;
 }
 
 // Entry point `ws_init`: markers start at (d², 0), other pixels unreached.

@@ -11,7 +11,7 @@ use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::io::{FrameSource, LabelType, StackFormat, StackWriter, TextStream};
-use floodseg::pipeline::{Backend, Markers, Params, Preset, Segmenter, Stages};
+use floodseg::pipeline::{Backend, Flood, Markers, Params, Preset, Segmenter, Stages};
 use floodseg::{bench, io, measure, render, stream, synth, Error, RawImage, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -52,8 +52,9 @@ struct TuneArgs {
     #[arg(long, value_name = "GT")]
     gt: PathBuf,
     /// Calibrate a preset (`lecture` or `rods`, as for `segment`): every list below then
-    /// defaults to the preset's own value, except the threshold (`otsu,scan:24`), so the
-    /// search finds the threshold for the preset; lists given still vary.
+    /// defaults to the preset's own value, except the threshold (`otsu,scan:24`) and, for
+    /// `rods`, the core (`none,scan:10`), so the search finds the preset's levels; lists
+    /// given still vary.
     #[arg(long, value_enum, value_name = "NAME")]
     preset: Option<PresetArg>,
     /// Objects are darker than the background.
@@ -82,6 +83,14 @@ struct TuneArgs {
     /// Heights for `hmax`, in pixels (multiples of 0.5) [default: 0.5:3:0.5].
     #[arg(long, value_name = "LIST")]
     h: Option<String>,
+    /// `--core` levels to try: `none`, values, ranges and `scan[:N]` as for --threshold
+    /// (levels not stricter than a fixed threshold are skipped) [default: none; with
+    /// `--preset rods`: none,scan:10].
+    #[arg(long, value_name = "LIST")]
+    core: Option<String>,
+    /// `--flood` values to try (`distance,intensity`) [default: distance].
+    #[arg(long, value_name = "LIST")]
+    flood: Option<String>,
     /// Minimum areas to try [default: 0,10,20,40].
     #[arg(long, value_name = "LIST")]
     min_area: Option<String>,
@@ -122,7 +131,8 @@ struct PipelineArgs {
     /// Named parameter set: `lecture` (the lecture's pipeline and values: --threshold 180
     /// --dark --open 1 --markers peaks --min-distance 10 --footprint 10 --exclude-border 10) or
     /// `rods` (rod-shaped bacteria, dark on a brighter background: --threshold otsu --dark
-    /// --open 1 --markers hmax --h 1 --exclude-border 0 --min-area 50 --min-eccentricity 0.8).
+    /// --open 1 --markers hmax --h 1 --exclude-border 0 --flood intensity --min-area 50
+    /// --min-eccentricity 0.8; calibrate its levels with `tune --preset rods`).
     /// Flags given override its values.
     #[arg(long, value_enum, value_name = "NAME")]
     preset: Option<PresetArg>,
@@ -166,6 +176,18 @@ struct PipelineArgs {
     /// [default: M for `peaks`, as scikit-image; 0 for `regional` and `hmax`].
     #[arg(long, value_name = "B", allow_hyphen_values = true)]
     exclude_border: Option<u32>,
+    /// Find the markers in the cores: pixels beyond this stricter level (darker than it with
+    /// --dark, brighter with --bright; same units as --threshold), opened like the mask.
+    /// Cells that touch in the mask but not in their cores get a marker each; the objects
+    /// still fill the threshold's mask [default: none, markers from the mask].
+    #[arg(long, value_name = "T2", allow_hyphen_values = true)]
+    core: Option<String>,
+    /// What the watershed floods: `distance` (−distance, the lecture's: cells part where the
+    /// mask is narrowest) or `intensity` (the gray levels the threshold sees, darkest first
+    /// with --dark: touching cells part along the brighter line between them)
+    /// [default: distance].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    flood: Option<FloodArg>,
     /// Drop objects of fewer than A pixels after the watershed (debris) [default: 0].
     #[arg(long, value_name = "A", allow_hyphen_values = true)]
     min_area: Option<u64>,
@@ -198,6 +220,12 @@ struct PipelineArgs {
 enum PresetArg {
     Lecture,
     Rods,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FloodArg {
+    Distance,
+    Intensity,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -456,6 +484,18 @@ fn params_of(a: &PipelineArgs) -> Result<Params> {
     }
     if let Some(b) = a.exclude_border {
         p.exclude_border = Some(b);
+    }
+    if let Some(c) = &a.core {
+        p.core = if c.eq_ignore_ascii_case("none") {
+            None
+        } else {
+            Some(floodseg::cpu::threshold::parse_core(c)?)
+        };
+    }
+    match a.flood {
+        Some(FloodArg::Distance) => p.flood = Flood::Distance,
+        Some(FloodArg::Intensity) => p.flood = Flood::Intensity,
+        None => {}
     }
     if let Some(m) = a.min_area {
         p.min_area = m;
@@ -1030,6 +1070,62 @@ fn run_eval(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// A list of levels for `tune` (`--threshold`, `--core`): `otsu`, values, ranges
+/// (`100:200:10`, as many decimals as written) and `scan[:N]` (N levels, default 24, from the
+/// 1st to the 99th percentile of the first frame).
+fn parse_levels(
+    flag: &'static str,
+    text: &str,
+    frames: &[RawImage],
+    input: &Path,
+) -> Result<Vec<floodseg::cpu::threshold::Level>> {
+    use floodseg::tune;
+    let mut levels = Vec::new();
+    for part in text.split(',') {
+        let part_l = part.trim().to_ascii_lowercase();
+        if let Some(rest) = part_l.strip_prefix("scan") {
+            let n = match rest.strip_prefix(':') {
+                Some(k) => k.parse::<usize>().ok().filter(|&k| (1..=1000).contains(&k)),
+                None if rest.is_empty() => Some(24),
+                None => None,
+            }
+            .ok_or_else(|| {
+                Error::param(
+                    flag,
+                    format!("{part:?}: scan takes a count of 1 to 1000 (scan:24)"),
+                )
+            })?;
+            let first = frames
+                .first()
+                .ok_or_else(|| Error::BadData(format!("{}: no frame", input.display())))?;
+            levels.extend(tune::scan_levels(first, n)?);
+        } else if part.trim().eq_ignore_ascii_case("otsu") {
+            levels.push(floodseg::cpu::threshold::Level::Otsu);
+        } else if part.contains(':') {
+            // as many decimals as the range is written with (0.1:0.3:0.1 → 0.1, 0.2, 0.3)
+            let decimals = part
+                .split(':')
+                .map(|x| x.trim().split_once('.').map_or(0, |(_, f)| f.len()))
+                .max()
+                .unwrap_or(0);
+            for v in tune::parse_list(flag, part)? {
+                levels.push(parse_level_for(flag, &format!("{v:.decimals$}"))?);
+            }
+        } else {
+            levels.push(parse_level_for(flag, part.trim())?);
+        }
+    }
+    Ok(levels)
+}
+
+/// [`parse_level`] with the error naming `flag`.
+fn parse_level_for(flag: &'static str, text: &str) -> Result<floodseg::cpu::threshold::Level> {
+    parse_level(text).map_err(|e| match e {
+        Error::Parameter { reason, .. } => Error::param(flag, reason),
+        other => other,
+    })
+}
+
 fn run_tune(a: TuneArgs) -> Result<()> {
     use floodseg::tune::{self, Grid, MarkerKind};
     if !(a.iou > 0.0 && a.iou <= 1.0) {
@@ -1114,40 +1210,50 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         },
     );
     let min_area_text = pick(&a.min_area, "0,10,20,40", base.min_area.to_string());
-    let mut levels = Vec::new();
-    for part in threshold_text.split(',') {
-        let part_l = part.trim().to_ascii_lowercase();
-        if let Some(rest) = part_l.strip_prefix("scan") {
-            let n = match rest.strip_prefix(':') {
-                Some(k) => k.parse::<usize>().ok().filter(|&k| (1..=1000).contains(&k)),
-                None if rest.is_empty() => Some(24),
-                None => None,
-            }
-            .ok_or_else(|| {
-                Error::param(
-                    "--threshold",
-                    format!("{part:?}: scan takes a count of 1 to 1000 (scan:24)"),
-                )
-            })?;
-            let first = frames
-                .first()
-                .ok_or_else(|| Error::BadData(format!("{}: no frame", a.input.display())))?;
-            levels.extend(tune::scan_levels(first, n)?);
-        } else if part.trim().eq_ignore_ascii_case("otsu") {
-            levels.push(floodseg::cpu::threshold::Level::Otsu);
-        } else if part.contains(':') {
-            // as many decimals as the range is written with (0.1:0.3:0.1 → 0.1, 0.2, 0.3)
-            let decimals = part
-                .split(':')
-                .map(|x| x.trim().split_once('.').map_or(0, |(_, f)| f.len()))
-                .max()
-                .unwrap_or(0);
-            for v in tune::parse_list("--threshold", part)? {
-                levels.push(parse_level(&format!("{v:.decimals$}"))?);
-            }
-        } else {
-            levels.push(parse_level(part.trim())?);
+    let levels = parse_levels("--threshold", &threshold_text, &frames, &a.input)?;
+    // `rods` separates touching cells by their cores: its calibration looks for that level too
+    let core_text = pick(
+        &a.core,
+        "none",
+        match a.preset {
+            Some(PresetArg::Rods) => "none,scan:10".into(),
+            _ => base
+                .core
+                .as_ref()
+                .map_or("none".into(), floodseg::pipeline::decimal_text),
+        },
+    );
+    let mut cores = Vec::new();
+    for part in core_text.split(',') {
+        if part.trim().eq_ignore_ascii_case("none") {
+            cores.push(None);
+            continue;
         }
+        for level in parse_levels("--core", part, &frames, &a.input)? {
+            match level {
+                floodseg::cpu::threshold::Level::Fixed(d) => cores.push(Some(d)),
+                floodseg::cpu::threshold::Level::Otsu => {
+                    return Err(Error::param(
+                        "--core",
+                        "takes levels, ranges, scan:N and none, not otsu",
+                    ))
+                }
+            }
+        }
+    }
+    let flood_text = pick(&a.flood, "distance", base.flood.name().to_string());
+    let mut floods = Vec::new();
+    for f in flood_text.split(',') {
+        floods.push(match f.trim() {
+            "distance" => Flood::Distance,
+            "intensity" => Flood::Intensity,
+            other => {
+                return Err(Error::param(
+                    "--flood",
+                    format!("{other:?} is not distance or intensity"),
+                ))
+            }
+        });
     }
     let mut markers = Vec::new();
     for m in markers_text.split(',') {
@@ -1201,6 +1307,8 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         max_width,
         smooth: u32s("--smooth", &smooth_text)?,
         levels,
+        cores,
+        floods,
         open: u32s("--open", &open_text)?,
         markers,
         min_distance: u32s("--min-distance", &min_distance_text)?,
@@ -1209,7 +1317,7 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     };
     let gt = floodseg::eval::read_label_frames(&a.gt)?;
     let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
-    let total = grid.trials();
+    let total = grid.trials(base.dark);
     if !a.quiet {
         eprintln!(
             "floodseg: backend {}; {total} settings on {} frame{}",

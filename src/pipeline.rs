@@ -59,6 +59,28 @@ impl Markers {
     }
 }
 
+/// What the watershed floods (`--flood`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Flood {
+    /// `−distance`, the lecture's: objects part where the mask is narrowest.
+    #[default]
+    Distance,
+    /// The gray levels the threshold sees (after `--smooth`), darkest first for `--dark`
+    /// objects, brightest first for `--bright` (`cpu::watershed::ws_altitude`): touching cells
+    /// part along the line of background-like pixels between them.
+    Intensity,
+}
+
+impl Flood {
+    /// The CLI's spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Flood::Distance => "distance",
+            Flood::Intensity => "intensity",
+        }
+    }
+}
+
 /// Parameters of the pipeline (the CLI's flags; defaults are the lecture's stages with Otsu and
 /// no opening — see [`Preset`] for named sets).
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +104,13 @@ pub struct Params {
     /// `peak_local_max`). `None`: `min_distance` for `peaks` (scikit-image's default, which
     /// loses cells at the edge), 0 for `regional` and `hmax`.
     pub exclude_border: Option<u32>,
+    /// `--core`: a stricter level (darker for `--dark`, brighter for `--bright`); markers are
+    /// found in its opened mask (intersected with the threshold's) instead of the threshold's,
+    /// so cells that touch in the mask but not in their cores get one marker each. The objects
+    /// still fill the threshold's mask. `None`: markers from the threshold's mask.
+    pub core: Option<cpu::threshold::Decimal>,
+    /// What the watershed floods.
+    pub flood: Flood,
     /// Objects with fewer pixels are dropped after the watershed (0: keep all).
     pub min_area: u64,
     /// Objects with more pixels are dropped after the watershed.
@@ -106,6 +135,8 @@ impl Default for Params {
             distance: DistanceMode::default(),
             markers: Markers::Peaks,
             exclude_border: None,
+            core: None,
+            flood: Flood::Distance,
             min_area: 0,
             max_area: None,
             min_eccentricity: 0.0,
@@ -121,10 +152,12 @@ pub enum Preset {
     /// erosion and dilation, `peak_local_max(min_distance=10, footprint=ones((10, 10)))`.
     Lecture,
     /// Rod-shaped bacteria in brightfield or phase contrast (dark cells on a brighter
-    /// background): Otsu, one opening, h-maxima markers (h = 1 px), no border exclusion, objects
-    /// under 50 px or rounder than eccentricity 0.8 dropped (debris). Chosen by a search over 10
-    /// real fields and synthetic rods (README, "Real data"); the threshold is what most often
-    /// needs calibrating (`floodseg tune --preset rods`).
+    /// background): Otsu, one opening, h-maxima markers (h = 1 px), no border exclusion, the
+    /// watershed flooding the gray levels (touching cells part along the lighter line between
+    /// them), objects under 50 px or rounder than eccentricity 0.8 dropped (debris). Chosen by
+    /// searches over 10 real fields and synthetic rods (README, "Real data"); its levels — the
+    /// threshold and a `--core` level — are what needs calibrating per acquisition
+    /// (`floodseg tune --preset rods`).
     Rods,
 }
 
@@ -146,6 +179,7 @@ impl Preset {
                 dark: true,
                 open: 1,
                 markers: Markers::Hmax { h_half: 2 },
+                flood: Flood::Intensity,
                 min_area: 50,
                 min_eccentricity: 0.8,
                 ..Params::default()
@@ -207,6 +241,12 @@ impl Params {
             }
         }
         v.push(format!("--exclude-border {}", self.border()));
+        if let Some(c) = &self.core {
+            v.push(format!("--core {}", decimal_text(c)));
+        }
+        if self.flood != Flood::Distance {
+            v.push(format!("--flood {}", self.flood.name()));
+        }
         if self.min_area > 0 {
             v.push(format!("--min-area {}", self.min_area));
         }
@@ -456,7 +496,7 @@ pub fn gray_input(img: &RawImage) -> Result<(cpu::gray::GrayParams, Vec<u32>, Gr
 }
 
 /// A threshold's decimal as text (`mantissa × 10^-scale`).
-fn decimal_text(d: &cpu::threshold::Decimal) -> String {
+pub fn decimal_text(d: &cpu::threshold::Decimal) -> String {
     if d.scale == 0 {
         return d.mantissa.to_string();
     }
@@ -478,7 +518,64 @@ pub struct Front {
     pub mask: Vec<u32>,
     pub opened: Vec<u32>,
     pub distance2: Vec<u32>,
+    /// `--core`: the core's opened mask and its squared distance, where the markers are found
+    /// (empty without `--core`).
+    pub core_opened: Vec<u32>,
+    pub core_distance2: Vec<u32>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Front {
+    /// The mask and squared distance the markers are found in: the core's with `--core`.
+    pub fn marker_inputs(&self) -> (&[u32], &[u32]) {
+        if self.core_opened.is_empty() {
+            (&self.opened, &self.distance2)
+        } else {
+            (&self.core_opened, &self.core_distance2)
+        }
+    }
+
+    /// The keys the threshold saw (smoothed with `--smooth`).
+    pub fn threshold_keys(&self) -> &[u32] {
+        if self.smoothed.is_empty() {
+            &self.gray
+        } else {
+            &self.smoothed
+        }
+    }
+}
+
+/// The threshold of `--core` for a frame whose threshold is `tp` (`None` without `--core`):
+/// the core level's bound intersected with the threshold's, so the core lies inside the mask.
+pub fn core_params(
+    params: &Params,
+    dims: Dims,
+    scale: GrayScale,
+    tp: &cpu::threshold::ThresholdParams,
+) -> Option<cpu::threshold::ThresholdParams> {
+    params.core.map(|c| {
+        let cp = cpu::threshold::threshold_params(
+            dims,
+            scale,
+            &cpu::threshold::Level::Fixed(c),
+            params.dark,
+            &[],
+        );
+        cpu::threshold::stricter(tp, &cp)
+    })
+}
+
+/// The watershed's altitude parameters of `--flood intensity`.
+pub fn altitude_params(
+    params: &Params,
+    dims: Dims,
+    scale: GrayScale,
+) -> cpu::watershed::AltitudeParams {
+    cpu::watershed::AltitudeParams {
+        dims,
+        dark: params.dark,
+        key_max: scale.key_max(),
+    }
 }
 
 /// Wall-clock laps of the CPU stages (`Stages::timings`).
@@ -551,6 +648,18 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     laps.lap("opening");
     let distance2 = cpu::distance::distance(dims, params.distance, &opened);
     laps.lap("distance");
+    let (core_opened, core_distance2) = match core_params(params, dims, scale, &tp) {
+        Some(cp) => {
+            let mut core = vec![0u32; n];
+            cpu::threshold::threshold_image(&cp, keys, &mut core);
+            let core =
+                cpu::opening::opening(dims, Rect::full(dims), params.structure, params.open, &core);
+            let d2 = cpu::distance::distance(dims, params.distance, &core);
+            laps.lap("core");
+            (core, d2)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     Ok(Front {
         dims,
         scale,
@@ -559,6 +668,8 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
         mask,
         opened,
         distance2,
+        core_opened,
+        core_distance2,
         timings: laps.timings,
     })
 }
@@ -615,20 +726,17 @@ pub struct Watershed {
     pub labels: Vec<u32>,
 }
 
-/// markers → components → watershed on the CPU twin (laps timed when given).
-pub fn watershed_cpu(
-    dims: Dims,
-    params: &Params,
-    opened: &[u32],
-    distance2: &[u32],
-    mut laps: Option<&mut Laps>,
-) -> Watershed {
+/// markers → components → watershed on the CPU twin (laps timed when given): markers in
+/// [`Front::marker_inputs`], the flood on the front's opened mask.
+pub fn watershed_cpu(front: &Front, params: &Params, mut laps: Option<&mut Laps>) -> Watershed {
+    let dims = front.dims;
     let mut lap = |stage| {
         if let Some(l) = laps.as_deref_mut() {
             l.lap(stage)
         }
     };
-    let peaks = markers_cpu(dims, params, opened, distance2);
+    let (m_mask, m_d2) = front.marker_inputs();
+    let peaks = markers_cpu(dims, params, m_mask, m_d2);
     lap(if params.markers == Markers::Peaks {
         "peaks"
     } else {
@@ -637,7 +745,21 @@ pub fn watershed_cpu(
     let (markers, n_markers) =
         cpu::components::components(dims, marker_connectivity_diagonal(params.markers), &peaks);
     lap("components");
-    let labels = cpu::watershed::watershed(dims, opened, distance2, &markers);
+    let labels = match params.flood {
+        Flood::Distance => {
+            cpu::watershed::watershed(dims, &front.opened, &front.distance2, &markers)
+        }
+        Flood::Intensity => {
+            let mut alt = vec![0u32; dims.len()];
+            cpu::watershed::ws_altitude(
+                &altitude_params(params, dims, front.scale),
+                &front.opened,
+                front.threshold_keys(),
+                &mut alt,
+            );
+            cpu::watershed::watershed(dims, &front.opened, &alt, &markers)
+        }
+    };
     lap("watershed");
     Watershed {
         peaks,
@@ -649,6 +771,13 @@ pub fn watershed_cpu(
 
 /// markers → components → watershed → measure → area filter on the CPU twin.
 pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
+    let mut laps = Laps::new(front.timings.clone());
+    let Watershed {
+        peaks,
+        markers,
+        n_markers,
+        mut labels,
+    } = watershed_cpu(&front, params, Some(&mut laps));
     let Front {
         dims,
         scale,
@@ -657,15 +786,8 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         mask,
         opened,
         distance2,
-        timings,
+        ..
     } = front;
-    let mut laps = Laps::new(timings);
-    let Watershed {
-        peaks,
-        markers,
-        n_markers,
-        mut labels,
-    } = watershed_cpu(dims, params, &opened, &distance2, Some(&mut laps));
     let mut sums =
         cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     laps.lap("measure");

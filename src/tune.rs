@@ -19,13 +19,17 @@ use crate::cpu::{self, Dims};
 use crate::error::{Error, Result};
 use crate::eval::{matching, LabelImage, Matching};
 use crate::image::RawImage;
-use crate::pipeline::{front_cpu, object_table, watershed_cpu, Markers, Params, Segmenter};
+use crate::pipeline::{front_cpu, object_table, watershed_cpu, Flood, Markers, Params, Segmenter};
 
 /// The values to try (each list non-empty; the base parameters give the rest).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grid {
     pub smooth: Vec<u32>,
     pub levels: Vec<Level>,
+    /// `--core` levels (`None`: markers from the mask).
+    pub cores: Vec<Option<cpu::threshold::Decimal>>,
+    /// `--flood` values.
+    pub floods: Vec<Flood>,
     pub open: Vec<u32>,
     /// Marker settings: `Peaks` is tried with every `min_distance`, `Hmax` with every `h_half`.
     pub markers: Vec<MarkerKind>,
@@ -38,6 +42,9 @@ pub struct Grid {
     pub max_width: Vec<Option<f64>>,
 }
 
+/// A marker setting of the grid: markers, `min_distance` (for peaks) and flood.
+pub type Setting = (Markers, Option<u32>, Flood);
+
 /// A marker kind of the grid (its parameter comes from the grid's lists).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarkerKind {
@@ -47,20 +54,22 @@ pub enum MarkerKind {
 }
 
 impl Grid {
-    /// The marker settings the grid expands to, in order.
-    pub fn marker_settings(&self) -> Vec<(Markers, Option<u32>)> {
+    /// The marker settings the grid expands to, in order: (markers, min_distance, flood).
+    pub fn marker_settings(&self) -> Vec<Setting> {
         let mut v = Vec::new();
-        for k in &self.markers {
-            match k {
-                MarkerKind::Peaks => {
-                    for &m in &self.min_distance {
-                        v.push((Markers::Peaks, Some(m)));
+        for &flood in &self.floods {
+            for k in &self.markers {
+                match k {
+                    MarkerKind::Peaks => {
+                        for &m in &self.min_distance {
+                            v.push((Markers::Peaks, Some(m), flood));
+                        }
                     }
-                }
-                MarkerKind::Regional => v.push((Markers::Regional, None)),
-                MarkerKind::Hmax => {
-                    for &h in &self.h_half {
-                        v.push((Markers::Hmax { h_half: h }, None));
+                    MarkerKind::Regional => v.push((Markers::Regional, None, flood)),
+                    MarkerKind::Hmax => {
+                        for &h in &self.h_half {
+                            v.push((Markers::Hmax { h_half: h }, None, flood));
+                        }
                     }
                 }
             }
@@ -68,10 +77,36 @@ impl Grid {
         v
     }
 
-    /// Number of trials.
-    pub fn trials(&self) -> usize {
+    /// The (threshold, core) pairs the grid expands to, in order: a fixed core level that is
+    /// not stricter than a fixed threshold (not darker with `dark`, not brighter without)
+    /// gives the same core as the mask, so it is left out.
+    pub fn level_pairs(&self, dark: bool) -> Vec<(Level, Option<cpu::threshold::Decimal>)> {
+        let mut v = Vec::new();
+        for level in &self.levels {
+            for core in &self.cores {
+                let useless = match (level, core) {
+                    (Level::Fixed(t), Some(c)) => {
+                        let (t, c) = (t.to_f64(), c.to_f64());
+                        if dark {
+                            c >= t
+                        } else {
+                            c <= t
+                        }
+                    }
+                    _ => false,
+                };
+                if !useless {
+                    v.push((level.clone(), *core));
+                }
+            }
+        }
+        v
+    }
+
+    /// Number of trials (`dark`: the polarity, see [`Grid::level_pairs`]).
+    pub fn trials(&self, dark: bool) -> usize {
         self.smooth.len()
-            * self.levels.len()
+            * self.level_pairs(dark).len()
             * self.open.len()
             * self.marker_settings().len()
             * self.filters().len()
@@ -94,6 +129,8 @@ impl Grid {
         for (empty, flag) in [
             (self.smooth.is_empty(), "--smooth"),
             (self.levels.is_empty(), "--threshold"),
+            (self.cores.is_empty(), "--core"),
+            (self.floods.is_empty(), "--flood"),
             (self.open.is_empty(), "--open"),
             (self.markers.is_empty(), "--markers"),
             (self.min_area.is_empty(), "--min-area"),
@@ -152,7 +189,7 @@ pub fn tune(
     }
     let settings = grid.marker_settings();
     let filters = grid.filters();
-    let total = grid.trials();
+    let total = grid.trials(base.dark);
     // Every value is checked before any frame is segmented (a bad one would otherwise stop
     // the search when its turn comes, after minutes of work).
     let float_input = frames
@@ -166,12 +203,13 @@ pub fn tune(
     }
     for &smooth in &grid.smooth {
         for &open in &grid.open {
-            for (markers, md) in &settings {
+            for (markers, md, flood) in &settings {
                 for &(min_area, min_eccentricity, max_width) in &filters {
                     let p = Params {
                         smooth,
                         open,
                         markers: *markers,
+                        flood: *flood,
                         min_distance: md.unwrap_or(base.min_distance),
                         min_area,
                         min_eccentricity,
@@ -185,18 +223,20 @@ pub fn tune(
     }
     let mut trials: Vec<Trial> = Vec::with_capacity(total);
     for &smooth in &grid.smooth {
-        for level in &grid.levels {
+        for (level, core) in grid.level_pairs(base.dark) {
             for &open in &grid.open {
                 let mut fp = base.clone();
                 fp.smooth = smooth;
                 fp.level = level.clone();
+                fp.core = core;
                 fp.open = open;
                 // trials of this front, in grid order: (setting, filter)
                 let first = trials.len();
-                for (markers, md) in &settings {
+                for (markers, md, flood) in &settings {
                     for &(min_area, min_ecc, max_width) in &filters {
                         let mut p = fp.clone();
                         p.markers = *markers;
+                        p.flood = *flood;
                         if let Some(m) = md {
                             p.min_distance = *m;
                         }
@@ -267,11 +307,12 @@ fn backs(
     segmenter: &Segmenter,
     img: &RawImage,
     front_params: &Params,
-    settings: &[(Markers, Option<u32>)],
+    settings: &[Setting],
 ) -> Result<Vec<Vec<u32>>> {
-    let with = |markers: Markers, md: Option<u32>| {
+    let with = |markers: Markers, md: Option<u32>, flood: Flood| {
         let mut p = front_params.clone();
         p.markers = markers;
+        p.flood = flood;
         if let Some(m) = md {
             p.min_distance = m;
         }
@@ -289,8 +330,8 @@ fn backs(
             let front = front_in(ctx, &mut front_frame, img, front_params)?;
             let n = front.dims.len();
             let mut out = Vec::with_capacity(settings.len());
-            for &(markers, md) in settings {
-                let p = with(markers, md);
+            for &(markers, md, flood) in settings {
+                let p = with(markers, md, flood);
                 let mut frame = Frame::new(ctx);
                 let back = back_in(ctx, &mut frame, &front, &p)?;
                 let labels = ctx
@@ -305,9 +346,9 @@ fn backs(
             let front = front_cpu(img, front_params)?;
             Ok(settings
                 .par_iter()
-                .map(|&(markers, md)| {
-                    let p = with(markers, md);
-                    watershed_cpu(front.dims, &p, &front.opened, &front.distance2, None).labels
+                .map(|&(markers, md, flood)| {
+                    let p = with(markers, md, flood);
+                    watershed_cpu(&front, &p, None).labels
                 })
                 .collect())
         }
@@ -460,6 +501,8 @@ mod tests {
         let g = Grid {
             smooth: vec![0],
             levels: vec![Level::Otsu],
+            cores: vec![None],
+            floods: vec![Flood::Distance, Flood::Intensity],
             open: vec![0, 1],
             markers: vec![MarkerKind::Peaks, MarkerKind::Regional, MarkerKind::Hmax],
             min_distance: vec![3, 5],
@@ -468,16 +511,63 @@ mod tests {
             min_eccentricity: vec![0.0],
             max_width: vec![None, Some(9.0)],
         };
+        let (d, i) = (Flood::Distance, Flood::Intensity);
         assert_eq!(
             g.marker_settings(),
             [
-                (Markers::Peaks, Some(3)),
-                (Markers::Peaks, Some(5)),
-                (Markers::Regional, None),
-                (Markers::Hmax { h_half: 2 }, None)
+                (Markers::Peaks, Some(3), d),
+                (Markers::Peaks, Some(5), d),
+                (Markers::Regional, None, d),
+                (Markers::Hmax { h_half: 2 }, None, d),
+                (Markers::Peaks, Some(3), i),
+                (Markers::Peaks, Some(5), i),
+                (Markers::Regional, None, i),
+                (Markers::Hmax { h_half: 2 }, None, i),
             ]
         );
         assert_eq!(g.filters().len(), 4);
-        assert_eq!(g.trials(), 2 * 4 * 4);
+        assert_eq!(g.trials(true), 2 * 8 * 4);
+    }
+
+    #[test]
+    fn core_levels_that_are_not_stricter_are_skipped() {
+        let dec = |t: &str| cpu::threshold::Decimal::parse(t).unwrap();
+        let g = Grid {
+            smooth: vec![0],
+            levels: vec![Level::Fixed(dec("100")), Level::Otsu],
+            cores: vec![None, Some(dec("80")), Some(dec("120"))],
+            floods: vec![Flood::Distance],
+            open: vec![1],
+            markers: vec![MarkerKind::Regional],
+            min_distance: vec![],
+            h_half: vec![],
+            min_area: vec![0],
+            min_eccentricity: vec![0.0],
+            max_width: vec![None],
+        };
+        // dark: a core must be darker than 100; Otsu's level is unknown, so every core is tried
+        let dark: Vec<_> = g.level_pairs(true).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            dark,
+            [
+                None,
+                Some(dec("80")),
+                None,
+                Some(dec("80")),
+                Some(dec("120"))
+            ]
+        );
+        let bright: Vec<_> = g.level_pairs(false).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            bright,
+            [
+                None,
+                Some(dec("120")),
+                None,
+                Some(dec("80")),
+                Some(dec("120"))
+            ]
+        );
+        assert_eq!(g.trials(true), 5);
     }
 }

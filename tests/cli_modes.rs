@@ -195,6 +195,9 @@ fn tune_checks_its_lists_first() {
             "--min-distance",
         ),
         (&["--markers", "hmax", "--h", "1e9"][..], "at most 50000"),
+        (&["--markers", "hmax", "--core", "otsu"][..], "--core"),
+        (&["--markers", "hmax", "--core", "0.5,x"][..], "--core"),
+        (&["--markers", "hmax", "--flood", "height"][..], "--flood"),
     ] {
         let out = base(extra);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -323,8 +326,12 @@ fn tune_on_the_gpu_scores_like_the_cpu() {
         "1",
         "--min-area",
         "0,15",
+        "--core",
+        "none,scan:2",
+        "--flood",
+        "distance,intensity",
         "--top",
-        "100",
+        "1000",
         "--json",
         "-q",
     ];
@@ -338,4 +345,67 @@ fn tune_on_the_gpu_scores_like_the_cpu() {
             .args(["--backend", backend])))
     };
     assert_eq!(tune("gpu"), tune("cpu"));
+}
+
+/// With `--core` and `--flood intensity` forced, every printed line (each has a core level)
+/// run through `segment` and `eval` gives the F1 `tune` printed.
+#[test]
+fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
+    let d = out_dir("tune-core");
+    run(bin()
+        .args(["synth", "rods", "--size", "150x110", "--seed", "11", "-o"])
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif")));
+    let out = run(bin()
+        .arg("tune")
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif"))
+        .args([
+            "--preset",
+            "rods",
+            "--threshold",
+            "scan:4",
+            "--core",
+            "scan:4",
+            "--flood",
+            "intensity",
+            "--top",
+            "3",
+            "--json",
+            "-q",
+            "--backend",
+            "cpu",
+        ]));
+    let text = stdout(&out);
+    let field = |line: &str, key: &str| -> String {
+        let at = line.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+        let rest = line[at..].trim_start_matches('"');
+        rest.split(['"', ',', '}']).next().unwrap().to_string()
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for (k, line) in lines.iter().enumerate() {
+        let args = field(line, "args");
+        assert!(args.contains("--core ") && args.contains("--flood intensity"), "{args}");
+        let want: f64 = field(line, "f1").parse().unwrap();
+        let pred = d.join(format!("line{k}.tif"));
+        run(bin()
+            .arg("segment")
+            .arg(d.join("rods.png"))
+            .arg("-o")
+            .arg(&pred)
+            .args(args.split_whitespace())
+            .args(["--backend", "cpu", "-q"]));
+        let ev = run(bin()
+            .arg("eval")
+            .arg("--gt")
+            .arg(d.join("gt.tif"))
+            .arg("--pred")
+            .arg(&pred)
+            .args(["--iou", "0.5", "--json"]));
+        let f1: f64 = field(stdout(&ev).trim(), "f1").parse().unwrap();
+        assert!((f1 - want).abs() < 1e-12, "{args}: tune {want} vs eval {f1}");
+    }
 }

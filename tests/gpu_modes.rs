@@ -9,7 +9,7 @@ use common::*;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
-use floodseg::pipeline::{segment_cpu, Markers, Params, Preset, Stages};
+use floodseg::pipeline::{segment_cpu, Flood, Markers, Params, Preset, Stages};
 
 fn check(case: &str, img: &RawImage, p: &Params) {
     let cpu = segment_cpu(img, p).unwrap_or_else(|e| panic!("{case}: cpu: {e}"));
@@ -120,6 +120,22 @@ fn modes() -> Vec<(&'static str, Params)> {
             },
         ),
         (
+            "rods, intensity flood",
+            Params {
+                flood: Flood::Intensity,
+                ..rods.clone()
+            },
+        ),
+        (
+            "bright, intensity flood, smooth 1",
+            Params {
+                dark: false,
+                smooth: 1,
+                flood: Flood::Intensity,
+                ..rods.clone()
+            },
+        ),
+        (
             "peaks max area only",
             Params {
                 markers: Markers::Peaks,
@@ -131,6 +147,173 @@ fn modes() -> Vec<(&'static str, Params)> {
             },
         ),
     ]
+}
+
+/// A gray level below which a fraction `q` of the pixels lie (the first channel of 8/16-bit
+/// images, the mean of RGB), as `--threshold`/`--core` text.
+fn level_at(img: &RawImage, q: f64) -> String {
+    let c = img.channels;
+    let mut v: Vec<f64> = match &img.samples {
+        floodseg::Samples::U8(s) => s
+            .chunks(c)
+            .map(|p| p.iter().take(3).map(|&x| x as f64).sum::<f64>() / c.min(3) as f64)
+            .collect(),
+        floodseg::Samples::U16(s) => s.iter().step_by(c).map(|&x| x as f64).collect(),
+        floodseg::Samples::F32(s) => s.iter().step_by(c).map(|&x| x as f64).collect(),
+    };
+    v.sort_by(f64::total_cmp);
+    format!("{:.2}", v[((v.len() - 1) as f64 * q) as usize])
+}
+
+/// `--core` (and `--flood intensity`) modes for an image: threshold at its 40 % level, cores
+/// at its 15 % level (dark objects), and the mirror for bright ones.
+fn core_modes(img: &RawImage) -> Vec<(String, Params)> {
+    let rods = Preset::Rods.params();
+    let (t, c) = (level_at(img, 0.4), level_at(img, 0.15));
+    let (tb, cb) = (level_at(img, 0.6), level_at(img, 0.85));
+    let dec = |s: &str| floodseg::cpu::threshold::Decimal::parse(s);
+    vec![
+        (
+            format!("core {c} < {t}, intensity flood"),
+            Params {
+                level: parse_level(&t).unwrap(),
+                core: dec(&c),
+                flood: Flood::Intensity,
+                ..rods.clone()
+            },
+        ),
+        (
+            format!("core {c} < {t}, peaks, distance flood"),
+            Params {
+                level: parse_level(&t).unwrap(),
+                core: dec(&c),
+                markers: Markers::Peaks,
+                min_distance: 3,
+                ..rods.clone()
+            },
+        ),
+        (
+            format!("core {c} with Otsu, regional"),
+            Params {
+                core: dec(&c),
+                markers: Markers::Regional,
+                smooth: u32::from(!matches!(img.samples, floodseg::Samples::F32(_))),
+                ..rods.clone()
+            },
+        ),
+        (
+            format!("bright: core {cb} > {tb}, intensity flood"),
+            Params {
+                level: parse_level(&tb).unwrap(),
+                dark: false,
+                core: dec(&cb),
+                flood: Flood::Intensity,
+                ..rods.clone()
+            },
+        ),
+        (
+            format!("core {t} not stricter than {c}"),
+            Params {
+                level: parse_level(&c).unwrap(),
+                core: dec(&t),
+                ..rods
+            },
+        ),
+    ]
+}
+
+#[test]
+fn core_and_intensity_flood_gpu_equal_cpu() {
+    let files = [
+        "data/ecoli.png",
+        "data/omnipose/Sample000193_gray.png",
+        "data/omnipose/ec_5I_t141xy5c1.tif",
+        "data/generated/gray32f_deflate_fppredictor.tif",
+    ];
+    let mut images: Vec<(String, RawImage)> = files
+        .iter()
+        .map(|f| {
+            let img = floodseg::io::read_image(&repo().join(f)).unwrap();
+            (f.to_string(), img)
+        })
+        .collect();
+    let (rods, _) = floodseg::synth::rods(120, 90, 7, &floodseg::synth::RodsOptions::default());
+    images.push(("synthetic rods".into(), rods));
+    let rgb = floodseg::io::read_image(&repo().join("data/ecoli/img_0000.tif")).unwrap();
+    images.push((
+        "img_0000 RGB crop".into(),
+        crop_rgb(&rgb, 200, 150, 120, 90),
+    ));
+    for (file, img) in &images {
+        for (name, p) in core_modes(img) {
+            check(&format!("{file} / {name}"), img, &p);
+        }
+    }
+}
+
+/// The cores' markers lie in the cores and split cells that touch only in the mask: two dark
+/// disks joined by a lighter bridge are one object from the mask's markers and two from the
+/// cores', and the intensity flood parts them at the bridge.
+#[test]
+fn core_markers_split_cells_joined_by_a_lighter_bridge() {
+    let (w, h) = (60, 30);
+    let mut v = vec![200u8; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let d1 = ((y as f64 - 15.0).powi(2) + (x as f64 - 18.0).powi(2)).sqrt();
+            let d2 = ((y as f64 - 15.0).powi(2) + (x as f64 - 42.0).powi(2)).sqrt();
+            if d1 < 10.0 || d2 < 10.0 {
+                v[y * w + x] = 60;
+            } else if (15..=45).contains(&x) && (8..=22).contains(&y) {
+                v[y * w + x] = 120; // the bridge: below the threshold, above the core level
+            }
+        }
+    }
+    let img = RawImage::gray_u8(w, h, v);
+    let base = Params {
+        level: parse_level("150").unwrap(),
+        dark: true,
+        open: 1,
+        // high enough to keep the joined mask's two domes as one (its waist is 15 px wide)
+        markers: Markers::Hmax { h_half: 8 },
+        ..Params::default()
+    };
+    let plain = segment_cpu(&img, &base).unwrap();
+    assert_eq!(plain.count(), 1, "one marker in the joined mask");
+    for flood in [Flood::Distance, Flood::Intensity] {
+        let p = Params {
+            core: floodseg::cpu::threshold::Decimal::parse("100"),
+            flood,
+            ..base.clone()
+        };
+        let s = segment_cpu(&img, &p).unwrap();
+        assert_eq!(s.count(), 2, "{flood:?}: one marker per core");
+        // every mask pixel is labelled, the disks' centres apart
+        assert!(s
+            .opened
+            .iter()
+            .zip(&s.labels)
+            .all(|(&m, &l)| (m != 0) == (l != 0)));
+        assert_ne!(s.labels[15 * w + 18], s.labels[15 * w + 42]);
+        if flood == Flood::Intensity {
+            // the bridge's light pixels are flooded last: the cut lies on the bridge, and each
+            // disk is whole
+            for y in 0..h {
+                for x in 0..w {
+                    let i = y * w + x;
+                    let d1 = ((y as f64 - 15.0).powi(2) + (x as f64 - 18.0).powi(2)).sqrt();
+                    let d2 = ((y as f64 - 15.0).powi(2) + (x as f64 - 42.0).powi(2)).sqrt();
+                    if d1 < 8.0 {
+                        assert_eq!(s.labels[i], s.labels[15 * w + 18], "({y}, {x})");
+                    }
+                    if d2 < 8.0 {
+                        assert_eq!(s.labels[i], s.labels[15 * w + 42], "({y}, {x})");
+                    }
+                }
+            }
+        }
+        check(&format!("bridge / {flood:?}"), &img, &p);
+    }
 }
 
 #[test]

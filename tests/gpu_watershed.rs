@@ -495,3 +495,83 @@ fn label_tile_sweeps_gpu_equal_cpu() {
         }
     }
 }
+
+/// `ws_altitude` (`--flood intensity`) on the GPU equals its twin on random keys, including the
+/// extremes: keys above `key_max` count as it, dark objects flood their darkest keys first
+/// (largest altitude), bright ones their brightest, every mask pixel gets an altitude ≥ 1 and
+/// only the two extreme keys of a float image share one (saturation).
+#[test]
+fn altitude_gpu_equals_cpu_and_orders_the_keys() {
+    use cws::{altitude, AltitudeParams};
+    let dims = Dims::new(3, 1);
+    for (dark, key_max) in [
+        (true, 255),
+        (false, 255),
+        (true, u32::MAX),
+        (false, u32::MAX),
+    ] {
+        let p = AltitudeParams {
+            dims,
+            dark,
+            key_max,
+        };
+        assert!(altitude(&p, 0) >= 1 && altitude(&p, key_max) >= 1);
+        assert_eq!(
+            altitude(&p, key_max.saturating_add(1)),
+            altitude(&p, key_max)
+        );
+        let (lo, hi) = (altitude(&p, 10), altitude(&p, 11));
+        assert_eq!(lo > hi, dark, "dark {dark}: darker keys flood first");
+    }
+    let f = AltitudeParams {
+        dims,
+        dark: true,
+        key_max: u32::MAX,
+    };
+    assert_eq!(altitude(&f, 0), u32::MAX);
+    assert_eq!(altitude(&f, 1), u32::MAX);
+    assert_eq!(altitude(&f, 2), u32::MAX - 1);
+
+    let mut rng = Rng::new(0xa1);
+    for &(w, h) in SIZES {
+        let dims = Dims::new(w, h);
+        let n = dims.len();
+        let mask: Vec<u32> = (0..n).map(|_| (rng.below(3) != 0) as u32).collect();
+        for (dark, key_max) in [(true, 255u32), (false, 655_350_000), (true, u32::MAX)] {
+            let keys: Vec<u32> = (0..n)
+                .map(|i| match i % 7 {
+                    0 => 0,
+                    1 => key_max,
+                    2 => u32::MAX,
+                    _ => rng.u32() % key_max.saturating_add(1).max(1),
+                })
+                .collect();
+            let p = AltitudeParams {
+                dims,
+                dark,
+                key_max,
+            };
+            let mut want = vec![0u32; n];
+            cws::ws_altitude(&p, &mask, &keys, &mut want);
+            for i in 0..n {
+                assert_eq!(
+                    want[i] == 0,
+                    mask[i] == 0,
+                    "altitude 0 exactly off the mask"
+                );
+            }
+            let Some(ctx) = common::gpu() else { continue };
+            let bm = ctx.storage_init("test.mask", &mask);
+            let bk = ctx.storage_init("test.keys", &keys);
+            let ba = ctx.storage("test.alt", n);
+            let got = ctx
+                .run_and_read("test.altitude", n, |enc| {
+                    gws::ws_altitude(ctx, enc, &p, &bm, &bk, &ba);
+                    Ok(ba.clone())
+                })
+                .unwrap();
+            let case = format!("{w}×{h} dark {dark} key_max {key_max}");
+            common::assert_same(&case, "ws_altitude", w, &got, &want);
+        }
+    }
+}

@@ -966,3 +966,47 @@ fn threshold_float_tiny_and_huge_thresholds() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `threshold::stricter` (the `--core` threshold) gives exactly the intersection of the two
+/// masks, for both polarities, integer and float scales, and levels outside the keys' range
+/// (modes ALL and NONE).
+#[test]
+fn stricter_threshold_is_the_intersection_of_the_masks() {
+    use floodseg::cpu::threshold::{
+        stricter, threshold, threshold_params, Decimal, GrayScale, Level,
+    };
+    use floodseg::cpu::Dims;
+    let dims = Dims::new(64, 4);
+    let n = dims.len();
+    let int = GrayScale::Int {
+        scale: 1,
+        full: 255,
+    };
+    let keys_int: Vec<u32> = (0..n as u32).map(|i| i % 256).collect();
+    let keys_float: Vec<u32> = (0..n)
+        .map(|i| floodseg::cpu::gray::f32_key((i as f32 - 100.0).to_bits()))
+        .collect();
+    let levels = ["-5", "0", "17.5", "100", "128", "254.9", "255", "300"];
+    for (scale, keys) in [(int, &keys_int), (GrayScale::Float, &keys_float)] {
+        for dark in [true, false] {
+            for a in levels {
+                for b in levels {
+                    let lv = |t: &str| Level::Fixed(Decimal::parse(t).unwrap());
+                    let pa = threshold_params(dims, scale, &lv(a), dark, &[]);
+                    let pb = threshold_params(dims, scale, &lv(b), dark, &[]);
+                    let (mut ma, mut mb, mut mc) = (vec![0; n], vec![0; n], vec![0; n]);
+                    threshold(&pa, keys, &mut ma);
+                    threshold(&pb, keys, &mut mb);
+                    threshold(&stricter(&pa, &pb), keys, &mut mc);
+                    for i in 0..n {
+                        assert_eq!(
+                            mc[i],
+                            ma[i] & mb[i],
+                            "{scale:?} dark {dark} {a} ∩ {b} at {i}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

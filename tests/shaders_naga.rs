@@ -139,6 +139,7 @@ fn expectations() -> Vec<Expect> {
             stage: "watershed",
             table: gpu::watershed::ENTRY_POINTS,
             twin_functions: &[
+                "ws_altitude",
                 "ws_init",
                 "ws_cost",
                 "ws_cost_tile",
@@ -151,8 +152,8 @@ fn expectations() -> Vec<Expect> {
             members: vec![
                 ("width", offset_of!(W, width)),
                 ("height", offset_of!(W, height)),
-                ("_pad0", offset_of!(W, _pad0)),
-                ("_pad1", offset_of!(W, _pad1)),
+                ("alt_dark", offset_of!(W, alt_dark)),
+                ("alt_key_max", offset_of!(W, alt_key_max)),
             ],
             size: size_of::<W>(),
         },

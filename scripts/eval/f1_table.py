@@ -9,10 +9,13 @@ Columns (every search is `floodseg tune`, StarDist's matching as `floodseg eval`
   its best threshold (Otsu or 12 levels from the 1st to the 99th percentile), opening 0-3 and
   min_distance 2..30 on that very set: an optimistic upper bound for it;
 - rods, as is: `floodseg segment --preset rods` (Otsu), nothing tuned;
-- rods, calibrated: `floodseg tune --preset rods`: the preset with only its threshold searched
-  (Otsu or 24 levels), what a user does on one annotated frame of an acquisition;
-- rods family, best: smoothing, threshold, opening, h, min area and eccentricity searched.
-Needs only Python 3 and a release build (cargo build --release); takes ~10 min on 2 cores.
+- rods, calibrated: `floodseg tune --preset rods`: the preset with only its levels searched
+  (threshold: Otsu or 24 levels; core: none or 10 levels), what a user does on one annotated
+  frame of an acquisition;
+- rods family, best: smoothing, threshold, core, opening, h, min area and eccentricity searched.
+Then the transfer table: each acquisition's settings calibrated on one frame and applied
+unchanged to its other frames (lecture frame 0 -> frame 10, ColiCoords field 1 -> 2 and 4).
+Needs only Python 3 and a release build (cargo build --release); takes ~15 min on 2 cores.
 """
 import argparse
 import json
@@ -28,9 +31,12 @@ BIN = ROOT / "target" / "release" / "floodseg"
 
 LECTURE_GRID = ["--markers", "peaks", "--smooth", "0", "--threshold", "scan:12,otsu",
                 "--open", "0:3", "--min-distance", "2,3,4,5,7,10,15,20,30", "--min-area", "0"]
-FAMILY_GRID = ["--markers", "hmax", "--threshold", "scan:12,otsu", "--smooth", "0,1",
-               "--open", "0,1,2", "--h", "1,2,3", "--min-area", "0,20,50,100",
-               "--min-eccentricity", "0,0.8"]
+FAMILY_GRID = ["--markers", "hmax", "--threshold", "scan:12,otsu", "--core", "none,scan:6",
+               "--flood", "intensity", "--smooth", "0,1", "--open", "1,2", "--h", "1,2,3",
+               "--min-area", "0,50,100", "--min-eccentricity", "0,0.8"]
+# calibrated on the first frame, applied to the others
+TRANSFER = [("ecoli_0000", ["ecoli_0010"]),
+            ("colicoords_00001", ["colicoords_00002", "colicoords_00004"])]
 
 
 def run(args):
@@ -72,6 +78,7 @@ def main():
         sets.append((f"synthetic rods (seed {seed})", str(img), str(gt), "dark"))
 
     rows = []
+    found = {}
     t0 = time.time()
     for name, img, gt, pol in sets:
         lecture = tune_best(img, gt, pol, LECTURE_GRID, a.backend)
@@ -83,6 +90,7 @@ def main():
         family = tune_best(img, gt, pol, FAMILY_GRID, a.backend)
         n_gt = as_is["n_true"]
         rows.append((name, n_gt, lecture, as_is, calibrated, family))
+        found[name] = (lecture["args"], calibrated["args"])
         print(f"{name}: lecture {lecture['f1']:.3f}  rods as is {as_is['f1']:.3f}  "
               f"calibrated {calibrated['f1']:.3f}  family {family['f1']:.3f}", flush=True)
 
@@ -98,6 +106,21 @@ def main():
     for name, n_gt, lec, as_is, cal, fam in rows:
         lines.append(f"| {name} | {n_gt} | {lec['f1']:.3f} | {as_is['f1']:.3f} | "
                      f"{cal['f1']:.3f} | {fam['f1']:.3f} |")
+    by_name = {name: (img, gt) for name, img, gt, _ in sets}
+    lines += ["", "Settings calibrated on one frame, applied unchanged to another frame of the "
+              "same acquisition (F1 at IoU 0.5):", "",
+              "| calibrated on → applied to | lecture's best settings | rods, calibrated |",
+              "|---|---:|---:|"]
+    for src, dsts in TRANSFER:
+        for dst in dsts:
+            img, gt = by_name[dst]
+            f1s = []
+            for args in found[src]:
+                pred = tmp / "transfer.tif"
+                run(["segment", img, "-o", pred, "--backend", a.backend, "-q"] + args.split())
+                f1s.append(eval_f1(gt, str(pred))["f1"])
+            lines.append(f"| {src} → {dst} | {f1s[0]:.3f} | {f1s[1]:.3f} |")
+            print(f"transfer {src} -> {dst}: lecture {f1s[0]:.3f} rods {f1s[1]:.3f}", flush=True)
     lines += ["", "Settings found:", ""]
     for name, _, lec, _, cal, fam in rows:
         lines.append(f"- {name}: lecture `{lec['args']}`; rods calibrated `{cal['args']}`; "

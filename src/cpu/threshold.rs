@@ -50,6 +50,26 @@ pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
     }
 }
 
+/// The threshold whose mask is the intersection of `a`'s and `b`'s (same frame, same
+/// polarity): `--core`'s mask, which must lie inside the threshold's so that its markers do.
+/// Bounds of opposite directions cannot be intersected by one pass; `a` is returned then (the
+/// pipeline never asks: both come from the same `--dark`/`--bright`).
+pub fn stricter(a: &ThresholdParams, b: &ThresholdParams) -> ThresholdParams {
+    let (mode, bound) = match (a.mode, b.mode) {
+        (MODE_NONE, _) | (_, MODE_NONE) => (MODE_NONE, 0),
+        (MODE_ALL, m) => (m, b.bound),
+        (m, MODE_ALL) => (m, a.bound),
+        (MODE_ABOVE, MODE_ABOVE) => (MODE_ABOVE, a.bound.max(b.bound)),
+        (MODE_BELOW, MODE_BELOW) => (MODE_BELOW, a.bound.min(b.bound)),
+        _ => (a.mode, a.bound),
+    };
+    ThresholdParams {
+        dims: a.dims,
+        mode,
+        bound,
+    }
+}
+
 /// The whole threshold stage on the CPU: the mask of [`threshold`], with the mode resolved once
 /// and the pixels compared in parallel chunks (a *map*).
 pub fn threshold_image(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
@@ -116,6 +136,14 @@ impl GrayScale {
         match *self {
             GrayScale::Int { scale, .. } => key as f64 / scale as f64,
             GrayScale::Float => f32_from_key(key) as f64,
+        }
+    }
+
+    /// The largest key of the scale: `full × scale` for integer images, `u32::MAX` for floats.
+    pub fn key_max(&self) -> u32 {
+        match *self {
+            GrayScale::Int { scale, full } => full.saturating_mul(scale),
+            GrayScale::Float => u32::MAX,
         }
     }
 }
@@ -477,4 +505,26 @@ pub fn parse_level(text: &str) -> Result<Level> {
         ));
     }
     Ok(Level::Fixed(level))
+}
+
+/// Parse `--core`'s level: a number in the image's units, as `--threshold` (not `otsu`).
+pub fn parse_core(text: &str) -> Result<Decimal> {
+    let bad = || {
+        Error::param(
+            "--core",
+            format!("expected a number in the image's units, got {text:?}"),
+        )
+    };
+    if text.eq_ignore_ascii_case("otsu") {
+        return Err(bad());
+    }
+    match parse_level(text) {
+        Ok(Level::Fixed(d)) => Ok(d),
+        Ok(Level::Otsu) => Err(bad()),
+        Err(_) if Decimal::parse(text).is_none() => Err(bad()),
+        Err(_) => Err(Error::param(
+            "--core",
+            format!("{text} is beyond every image's range (at most ±3.4e38)"),
+        )),
+    }
 }

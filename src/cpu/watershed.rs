@@ -76,6 +76,43 @@ pub fn ws_init(p: &WsParams, markers: &[u32], d2: &[u32], cost_m: &mut [u32], co
     }
 }
 
+/// Parameters of [`ws_altitude`] (`--flood intensity`; WGSL: the `alt_*` fields of `WsParams`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AltitudeParams {
+    pub dims: Dims,
+    /// Objects are darker than the background: dark keys flood first.
+    pub dark: bool,
+    /// The largest key of the image's scale (`255·s`, `65535·s`, `u32::MAX` for float keys);
+    /// larger keys count as it.
+    pub key_max: u32,
+}
+
+/// The flood key of a gray key for `--flood intensity`, in the watershed's "larger floods
+/// first" order (≥ 1, as the distance is on the mask): `key_max − k + 1` for dark objects,
+/// `k + 1` for bright ones (saturating: only the two extreme keys of a float image share one).
+#[inline]
+pub fn altitude(p: &AltitudeParams, k: u32) -> u32 {
+    let k = k.min(p.key_max);
+    if p.dark {
+        (p.key_max - k).saturating_add(1)
+    } else {
+        k.saturating_add(1)
+    }
+}
+
+/// Entry point `ws_altitude`: `alt = mask ? altitude(key) : 0`, the input the watershed floods
+/// instead of `d²` with `--flood intensity` (so the flood follows the gray levels: touching
+/// cells part along the brighter — for dark cells — line between them).
+pub fn ws_altitude(p: &AltitudeParams, mask: &[u32], keys: &[u32], alt: &mut [u32]) {
+    for i in 0..p.dims.len() {
+        alt[i] = if mask[i] != 0 {
+            altitude(p, keys[i])
+        } else {
+            0
+        };
+    }
+}
+
 /// The 4-neighbours of pixel `i` (up, left, right, down; `NONE` outside the image).
 #[inline]
 pub fn neighbours(d: Dims, i: usize) -> [u32; 4] {

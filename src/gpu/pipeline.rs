@@ -9,14 +9,14 @@ use super::frame::Frame;
 use super::timing::SOURCE_WALL;
 use super::{
     components, distance, filter, gray, maxima, measure, opening, peaks, smooth, threshold,
-    GpuContext,
+    watershed, GpuContext,
 };
 use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims, Rect};
 use crate::error::Result;
 use crate::image::RawImage;
 use crate::pipeline::{
-    check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, object_table, Markers,
-    Params, Stages,
+    check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, object_table, Flood,
+    Markers, Params, Stages,
 };
 use crate::stream::Keep;
 
@@ -31,6 +31,23 @@ pub struct FrontBuffers {
     pub mask: wgpu::Buffer,
     pub opened: wgpu::Buffer,
     pub d2: wgpu::Buffer,
+    /// `--core`: the core's opened mask and squared distance (where the markers are found).
+    pub core: Option<(wgpu::Buffer, wgpu::Buffer)>,
+}
+
+impl FrontBuffers {
+    /// The mask and squared distance the markers are found in: the core's with `--core`.
+    pub fn marker_inputs(&self) -> (&wgpu::Buffer, &wgpu::Buffer) {
+        match &self.core {
+            Some((o, d)) => (o, d),
+            None => (&self.opened, &self.d2),
+        }
+    }
+
+    /// The keys the threshold saw (smoothed with `--smooth`).
+    pub fn threshold_keys(&self) -> &wgpu::Buffer {
+        self.smoothed.as_ref().unwrap_or(&self.keys)
+    }
 }
 
 /// The front stages of `img` in `frame`: one upload, everything else on the device (plus the
@@ -161,6 +178,41 @@ pub fn front_in(
     frame.timer.end(ctx, &mut enc, span);
     ctx.submit("floodseg.pipeline", enc)?;
     frame.timer.lap(ctx, "distance")?;
+    // `--core`: the same threshold → opening → distance on the stricter level (the twin's
+    // `front_cpu`), for the markers.
+    let core = match crate::pipeline::core_params(params, dims, scale, &tp) {
+        Some(cp) => {
+            let mut enc = ctx.encoder("floodseg.pipeline.core");
+            let core_opened = frame.storage("floodseg.core.opened", n, &mut enc);
+            let core_d2 = frame.storage("floodseg.core.d2", n, &mut enc);
+            let span = frame.timer.begin(ctx, &mut enc, "core");
+            threshold::threshold(ctx, &mut enc, &cp, tkeys, &core_opened);
+            opening::opening(
+                ctx,
+                &mut enc,
+                dims,
+                Rect::full(dims),
+                params.structure,
+                params.open,
+                &core_opened,
+                &scratch,
+            );
+            distance::distance(
+                ctx,
+                &mut enc,
+                dims,
+                params.distance,
+                &core_opened,
+                &dscratch,
+                &core_d2,
+            );
+            frame.timer.end(ctx, &mut enc, span);
+            ctx.submit("floodseg.pipeline.core", enc)?;
+            frame.timer.lap(ctx, "core")?;
+            Some((core_opened, core_d2))
+        }
+        None => None,
+    };
     frame.release(&[&dscratch.a, &dscratch.b, &dscratch.c, &scratch]);
     Ok(FrontBuffers {
         dims,
@@ -170,6 +222,7 @@ pub fn front_in(
         mask,
         opened,
         d2,
+        core,
     })
 }
 
@@ -190,36 +243,18 @@ pub fn back_in(
     params: &Params,
 ) -> Result<BackBuffers> {
     let dims = front.dims;
+    let (m_mask, m_d2) = front.marker_inputs();
     let (peaks_buf, stage) = match params.markers {
         Markers::Peaks => (
-            peaks::peaks_in(
-                ctx,
-                frame,
-                &params.peaks_params(dims),
-                &front.opened,
-                &front.d2,
-            )?
-            .0,
+            peaks::peaks_in(ctx, frame, &params.peaks_params(dims), m_mask, m_d2)?.0,
             "peaks",
         ),
         Markers::Regional => (
-            maxima::regional_in(
-                ctx,
-                frame,
-                &params.maxima_params(dims),
-                &front.opened,
-                &front.d2,
-            )?,
+            maxima::regional_in(ctx, frame, &params.maxima_params(dims), m_mask, m_d2)?,
             "maxima",
         ),
         Markers::Hmax { .. } => (
-            maxima::hmax_in(
-                ctx,
-                frame,
-                &params.maxima_params(dims),
-                &front.opened,
-                &front.d2,
-            )?,
+            maxima::hmax_in(ctx, frame, &params.maxima_params(dims), m_mask, m_d2)?,
             "maxima",
         ),
     };
@@ -232,7 +267,29 @@ pub fn back_in(
         &peaks_buf,
     )?;
     frame.timer.lap(ctx, "components")?;
-    let labels = super::batch::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?;
+    let labels = match params.flood {
+        Flood::Distance => {
+            super::batch::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?
+        }
+        Flood::Intensity => {
+            let mut enc = ctx.encoder("floodseg.pipeline.altitude");
+            let alt = frame.storage("floodseg.watershed.altitude", dims.len(), &mut enc);
+            let ap = crate::pipeline::altitude_params(params, dims, front.scale);
+            watershed::ws_altitude(
+                ctx,
+                &mut enc,
+                &ap,
+                &front.opened,
+                front.threshold_keys(),
+                &alt,
+            );
+            ctx.submit("floodseg.pipeline.altitude", enc)?;
+            let labels =
+                super::batch::watershed_in(ctx, frame, dims, &front.opened, &alt, &markers)?;
+            frame.release(&[&alt]);
+            labels
+        }
+    };
     frame.timer.lap(ctx, "watershed")?;
     Ok(BackBuffers {
         peaks: peaks_buf,

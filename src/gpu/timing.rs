@@ -27,13 +27,14 @@ use super::GpuContext;
 use crate::error::{Error, Result};
 
 /// The stages timed, in the CPU twin's order and with its names (a frame reports the ones it
-/// ran: `smooth`, `peaks` or `maxima`, and `filter` depend on the parameters).
-pub const STAGES: [&str; 11] = [
+/// ran: `smooth`, `core`, `peaks` or `maxima`, and `filter` depend on the parameters).
+pub const STAGES: [&str; 12] = [
     "gray",
     "smooth",
     "threshold",
     "opening",
     "distance",
+    "core",
     "peaks",
     "maxima",
     "components",
@@ -338,13 +339,18 @@ mod tests {
         let cpu_names: Vec<_> = cpu.timings.iter().map(|(n, _)| *n).collect();
         let lecture: Vec<_> = STAGES
             .into_iter()
-            .filter(|s| !["smooth", "maxima", "filter"].contains(s))
+            .filter(|s| !["smooth", "core", "maxima", "filter"].contains(s))
             .collect();
         assert_eq!(names, lecture);
         assert_eq!(names, cpu_names);
         // the optional stages, when they run, in the same order as on the CPU
         let rods = crate::pipeline::Params {
             smooth: 1,
+            level: crate::cpu::threshold::Level::Fixed(
+                crate::cpu::threshold::Decimal::parse("128").unwrap(),
+            ),
+            core: crate::cpu::threshold::Decimal::parse("100"),
+            flood: crate::pipeline::Flood::Intensity,
             ..crate::pipeline::Preset::Rods.params()
         };
         let cpu_rods = segment_cpu(&img, &rods).unwrap();
@@ -352,9 +358,9 @@ mod tests {
         let names: Vec<_> = timed_rods.timings.iter().map(|(n, _)| *n).collect();
         let cpu_names: Vec<_> = cpu_rods.timings.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, cpu_names);
-        assert!(
-            names.contains(&"smooth") && names.contains(&"maxima") && names.contains(&"filter")
-        );
+        assert!(["smooth", "core", "maxima", "filter"]
+            .iter()
+            .all(|s| names.contains(s)));
         assert_eq!(timed_rods.labels, cpu_rods.labels);
         assert!(timed.timings.iter().any(|(_, d)| !d.is_zero()));
         for s in [&plain, &timed] {

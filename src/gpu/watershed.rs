@@ -26,7 +26,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::frame::Frame;
 use super::{kernel, scoped, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
-use crate::cpu::watershed::WsParams;
+use crate::cpu::watershed::{AltitudeParams, WsParams};
 use crate::cpu::Dims;
 use crate::error::{Error, Result};
 
@@ -37,8 +37,10 @@ use crate::error::{Error, Result};
 pub struct WsUniforms {
     pub width: u32,
     pub height: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// `ws_altitude` only ([`AltitudeParams`]): 1 for dark objects (0 in the other passes).
+    pub alt_dark: u32,
+    /// `ws_altitude` only: the scale's largest key.
+    pub alt_key_max: u32,
 }
 
 impl From<&WsParams> for WsUniforms {
@@ -46,8 +48,19 @@ impl From<&WsParams> for WsUniforms {
         WsUniforms {
             width: p.dims.width,
             height: p.dims.height,
-            _pad0: 0,
-            _pad1: 0,
+            alt_dark: 0,
+            alt_key_max: 0,
+        }
+    }
+}
+
+impl From<&AltitudeParams> for WsUniforms {
+    fn from(p: &AltitudeParams) -> Self {
+        WsUniforms {
+            width: p.dims.width,
+            height: p.dims.height,
+            alt_dark: p.dark as u32,
+            alt_key_max: p.key_max,
         }
     }
 }
@@ -56,6 +69,8 @@ impl From<&WsParams> for WsUniforms {
 /// `tests/shaders_naga.rs`). Binding `i` is twin parameter `i` with `(cost_m, cost_h)` and
 /// `(label, pred)` each folded into one `vec2<u32>` binding (see the module doc).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
+    // params, mask, keys, alt
+    ("ws_altitude", &[Uniform, Read, Read, ReadWrite]),
     // params, markers, d2, cost
     ("ws_init", &[Uniform, Read, Read, ReadWrite]),
     // params, mask, d2, cost_in, cost_out, changed
@@ -91,6 +106,7 @@ pub const MAX_BATCH: u32 = 64;
 
 /// The stage's compiled entry points.
 pub(crate) struct Kernels {
+    pub ws_altitude: Kernel,
     pub ws_init: Kernel,
     pub ws_cost: Kernel,
     pub ws_cost_tile: Kernel,
@@ -105,6 +121,7 @@ impl Kernels {
         let m = shader_module(device, "watershed", crate::shaders::WATERSHED);
         let k = |entry: &str| kernel(device, &m, "watershed", ENTRY_POINTS, entry);
         Kernels {
+            ws_altitude: k("ws_altitude"),
             ws_init: k("ws_init"),
             ws_cost: k("ws_cost"),
             ws_cost_tile: k("ws_cost_tile"),
@@ -118,6 +135,21 @@ impl Kernels {
 
 fn params_buffer(ctx: &GpuContext, p: &WsParams) -> wgpu::Buffer {
     ctx.uniform("floodseg.watershed.params", &WsUniforms::from(p))
+}
+
+/// Entry point `ws_altitude` (twin [`crate::cpu::watershed::ws_altitude`]): the flood keys of
+/// `--flood intensity` into `alt`.
+pub fn ws_altitude(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &AltitudeParams,
+    mask: &wgpu::Buffer,
+    keys: &wgpu::Buffer,
+    alt: &wgpu::Buffer,
+) {
+    let u = ctx.uniform("floodseg.watershed.altitude", &WsUniforms::from(p));
+    let k = &ctx.kernels.watershed.ws_altitude;
+    ctx.dispatch(encoder, k, &[&u, mask, keys, alt], p.dims.len() as u32);
 }
 
 /// Entry point `ws_init` (twin [`crate::cpu::watershed::ws_init`]); `cost` holds `2 × pixels`
