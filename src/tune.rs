@@ -2,7 +2,7 @@
 //!
 //! Every combination of the [`Grid`]'s values is scored by F1 at one IoU threshold (StarDist's
 //! matching, [`crate::eval`]), summed over the frames. The search is staged so that no stage
-//! runs twice for the same inputs: for each *front* (smoothing, threshold, opening) the frame is
+//! runs twice for the same inputs: for each *front* (smoothing, threshold, core, opening) the frame is
 //! segmented up to the distance transform once; for each marker setting on that front the
 //! markers and the watershed run once; the area filters are then applied to those labels.
 //! On the GPU the front's buffers (keys, mask, opened mask, distance) stay on the device while

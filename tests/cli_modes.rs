@@ -73,7 +73,7 @@ fn preset_lecture_is_the_lecture_pipeline() {
 #[test]
 fn flags_override_a_preset() {
     let d = out_dir("override");
-    // rods with its markers, border and filters overridden equals the plain flags
+    // rods with its markers, border, flood and filters overridden equals the plain flags
     let a = run(bin()
         .arg("segment")
         .arg(repo().join("data/omnipose/Sample000252_crop.png"))
@@ -92,6 +92,8 @@ fn flags_override_a_preset() {
             "0",
             "--min-eccentricity",
             "0",
+            "--flood",
+            "distance",
             "--backend",
             "cpu",
         ]));
@@ -388,7 +390,10 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
     assert_eq!(lines.len(), 3, "{text}");
     for (k, line) in lines.iter().enumerate() {
         let args = field(line, "args");
-        assert!(args.contains("--core ") && args.contains("--flood intensity"), "{args}");
+        assert!(
+            args.contains("--core ") && args.contains("--flood intensity"),
+            "{args}"
+        );
         let want: f64 = field(line, "f1").parse().unwrap();
         let pred = d.join(format!("line{k}.tif"));
         run(bin()
@@ -406,6 +411,9 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
             .arg(&pred)
             .args(["--iou", "0.5", "--json"]));
         let f1: f64 = field(stdout(&ev).trim(), "f1").parse().unwrap();
-        assert!((f1 - want).abs() < 1e-12, "{args}: tune {want} vs eval {f1}");
+        assert!(
+            (f1 - want).abs() < 1e-12,
+            "{args}: tune {want} vs eval {f1}"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
-//! 4-connectivity, with SPEC.md's unique answer (stage 7). Class: *monotone relaxation* — both
+//! 4-connectivity, with SPEC.md's unique answer (stage 7). With `--flood intensity` the input
+//! called `d2` below is [`ws_altitude`]'s gray-level key instead: the rules only need "larger
+//! floods first" and a value ≥ 1 on every mask pixel, which both inputs give. Class: *monotone relaxation* — both
 //! passes only lower values toward a unique fixed point, so every schedule (Jacobi sweeps on the
 //! GPU, in-place raster sweeps here, a priority queue in the tests) gives the same labels.
 //!

@@ -3,12 +3,12 @@
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::Level;
-use floodseg::pipeline::{Markers, Params};
+use floodseg::pipeline::{Flood, Markers, Params};
 use floodseg::RawImage;
 
 /// `(image, params)` from the bytes: 12 header bytes pick the size (1–32 per side), the sample
-/// type and the parameters (the lecture's, then markers, smoothing, border and object
-/// filters); the rest fill the samples (repeated as needed).
+/// type and the parameters (the lecture's, then markers, smoothing, border, core, flood and
+/// object filters); the rest fill the samples (repeated as needed).
 pub fn case(data: &[u8]) -> Option<(RawImage, Params)> {
     if data.len() < 13 {
         return None;
@@ -76,6 +76,13 @@ pub fn case(data: &[u8]) -> Option<(RawImage, Params)> {
         max_area: (h[11] & 0x40 != 0).then_some(40),
         min_eccentricity: if h[11] & 0x10 != 0 { 0.7 } else { 0.0 },
         max_width: (h[11] & 0x20 != 0).then_some(3.5),
+        // a core level a little beyond h[4]'s threshold (or anywhere, with Otsu)
+        core: (h[3] & 0x40 != 0).then(|| {
+            let t = f64::from(h[4] / 2);
+            let c = if h[5] & 1 == 1 { t - f64::from(h[3] % 8) } else { t + f64::from(h[3] % 8) };
+            floodseg::cpu::threshold::Decimal::parse(&format!("{c}")).expect("a decimal")
+        }),
+        flood: if h[3] & 0x80 != 0 { Flood::Intensity } else { Flood::Distance },
     };
     Some((img, params))
 }

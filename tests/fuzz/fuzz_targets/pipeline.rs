@@ -29,11 +29,25 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(max_marker, s.n_markers);
     assert!(count <= s.n_markers);
     // the GPU's schedules, run on the CPU, reach the same answers
-    let jacobi = floodseg::cpu::watershed::watershed_jacobi(s.dims, &s.opened, &s.distance2, &s.markers);
+    let alt = match params.flood {
+        floodseg::pipeline::Flood::Distance => s.distance2.clone(),
+        floodseg::pipeline::Flood::Intensity => {
+            let keys = if s.smoothed.is_empty() { &s.gray } else { &s.smoothed };
+            let mut alt = vec![0u32; n];
+            let ap = floodseg::pipeline::altitude_params(&params, s.dims, s.scale);
+            floodseg::cpu::watershed::ws_altitude(&ap, &s.opened, keys, &mut alt);
+            alt
+        }
+    };
+    let jacobi = floodseg::cpu::watershed::watershed_jacobi(s.dims, &s.opened, &alt, &s.markers);
     if !params.filters_objects() {
         assert_eq!(jacobi, s.labels, "Jacobi watershed differs");
     }
-    match params.markers {
+    // with --core the markers come from the core's mask and distance, which Stages does not keep
+    let markers = if params.core.is_some() { None } else { Some(params.markers) };
+    match markers {
+        None => {}
+        Some(markers) => match markers {
         floodseg::pipeline::Markers::Peaks => {
             let pp = floodseg::cpu::peaks::PeaksParams {
                 dims: s.dims,
@@ -54,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
             let passes = floodseg::cpu::maxima::hmax_passes(&mp, &s.opened, &s.distance2);
             assert_eq!(passes, s.peaks, "h-maxima passes differ");
         }
+        },
     }
     if params.smooth > 0 {
         let sp = floodseg::cpu::smooth::SmoothParams { dims: s.dims, passes: params.smooth };
