@@ -10,7 +10,7 @@ use floodseg::cpu::threshold::parse_level;
 use floodseg::gpu::batch::{run_watersheds_stacked, WatershedInputs};
 use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
-use floodseg::pipeline::{segment_cpu, Markers, Params, Preset, Stages};
+use floodseg::pipeline::{segment_cpu, Flood, Markers, Params, Preset, Stages};
 
 fn colony_params() -> Params {
     Params {
@@ -67,14 +67,26 @@ fn stacked_watersheds_equal_each_frame_alone() {
         p.min_eccentricity = 0.0;
         p.max_area = None;
         p.max_width = None;
-        cpu.push((case, segment_cpu(&img, &p).unwrap()));
+        let s = segment_cpu(&img, &p).unwrap();
+        // what the watershed flooded: d², or the gray levels' altitude (`--flood intensity`)
+        let alt = match p.flood {
+            Flood::Distance => s.distance2.clone(),
+            Flood::Intensity => {
+                let keys = if s.smoothed.is_empty() { &s.gray } else { &s.smoothed };
+                let mut alt = vec![0u32; s.dims.len()];
+                let ap = floodseg::pipeline::altitude_params(&p, s.dims, s.scale);
+                floodseg::cpu::watershed::ws_altitude(&ap, &s.opened, keys, &mut alt);
+                alt
+            }
+        };
+        cpu.push((case, s, alt));
     }
     let inputs: Vec<WatershedInputs> = cpu
         .iter()
-        .map(|(_, s)| (s.dims, mask_of(s), &s.distance2[..], &s.markers[..]))
+        .map(|(_, s, alt)| (s.dims, mask_of(s), &alt[..], &s.markers[..]))
         .collect();
     let got = run_watersheds_stacked(ctx, &inputs).unwrap();
-    for ((case, s), labels) in cpu.iter().zip(&got) {
+    for ((case, s, _), labels) in cpu.iter().zip(&got) {
         assert_same(
             case,
             "labels (stacked)",
@@ -86,7 +98,7 @@ fn stacked_watersheds_equal_each_frame_alone() {
     // Reversed order: other neighbours in the stack, the same labels.
     let rev: Vec<_> = inputs.iter().rev().copied().collect();
     let got = run_watersheds_stacked(ctx, &rev).unwrap();
-    for ((case, s), labels) in cpu.iter().rev().zip(&got) {
+    for ((case, s, _), labels) in cpu.iter().rev().zip(&got) {
         assert_same(
             case,
             "labels (stacked, reversed)",
