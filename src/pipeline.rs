@@ -412,6 +412,22 @@ pub struct Stages {
 }
 
 impl Stages {
+    /// What the watershed flooded with `params` (made with them): the squared distance, or with
+    /// `--flood intensity` the gray levels' altitude ([`altitude_cpu`]).
+    pub fn flooded(&self, params: &Params) -> Vec<u32> {
+        match params.flood {
+            Flood::Distance => self.distance2.clone(),
+            Flood::Intensity => {
+                let keys = if self.smoothed.is_empty() {
+                    &self.gray
+                } else {
+                    &self.smoothed
+                };
+                altitude_cpu(params, self.dims, self.scale, &self.opened, keys)
+            }
+        }
+    }
+
     /// Number of objects in `labels` (each marker grows one object — a marker cannot vanish —
     /// and the area filter may drop some).
     pub fn count(&self) -> u32 {
@@ -563,6 +579,25 @@ pub fn core_params(
         );
         cpu::threshold::stricter(tp, &cp)
     })
+}
+
+/// The watershed's input of `--flood intensity` on the CPU twin: [`cpu::watershed::ws_altitude`]
+/// of the keys the threshold saw, on the opened mask.
+pub fn altitude_cpu(
+    params: &Params,
+    dims: Dims,
+    scale: GrayScale,
+    opened: &[u32],
+    keys: &[u32],
+) -> Vec<u32> {
+    let mut alt = vec![0u32; dims.len()];
+    cpu::watershed::ws_altitude(
+        &altitude_params(params, dims, scale),
+        opened,
+        keys,
+        &mut alt,
+    );
+    alt
 }
 
 /// The watershed's altitude parameters of `--flood intensity`.
@@ -750,12 +785,12 @@ pub fn watershed_cpu(front: &Front, params: &Params, mut laps: Option<&mut Laps>
             cpu::watershed::watershed(dims, &front.opened, &front.distance2, &markers)
         }
         Flood::Intensity => {
-            let mut alt = vec![0u32; dims.len()];
-            cpu::watershed::ws_altitude(
-                &altitude_params(params, dims, front.scale),
+            let alt = altitude_cpu(
+                params,
+                dims,
+                front.scale,
                 &front.opened,
                 front.threshold_keys(),
-                &mut alt,
             );
             cpu::watershed::watershed(dims, &front.opened, &alt, &markers)
         }

@@ -10,7 +10,7 @@ use floodseg::cpu::threshold::parse_level;
 use floodseg::gpu::batch::{run_watersheds_stacked, WatershedInputs};
 use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
-use floodseg::pipeline::{segment_cpu, Flood, Markers, Params, Preset, Stages};
+use floodseg::pipeline::{segment_cpu, Markers, Params, Preset, Stages};
 
 fn colony_params() -> Params {
     Params {
@@ -69,16 +69,7 @@ fn stacked_watersheds_equal_each_frame_alone() {
         p.max_width = None;
         let s = segment_cpu(&img, &p).unwrap();
         // what the watershed flooded: d², or the gray levels' altitude (`--flood intensity`)
-        let alt = match p.flood {
-            Flood::Distance => s.distance2.clone(),
-            Flood::Intensity => {
-                let keys = if s.smoothed.is_empty() { &s.gray } else { &s.smoothed };
-                let mut alt = vec![0u32; s.dims.len()];
-                let ap = floodseg::pipeline::altitude_params(&p, s.dims, s.scale);
-                floodseg::cpu::watershed::ws_altitude(&ap, &s.opened, keys, &mut alt);
-                alt
-            }
-        };
+        let alt = s.flooded(&p);
         cpu.push((case, s, alt));
     }
     let inputs: Vec<WatershedInputs> = cpu

@@ -29,16 +29,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(max_marker, s.n_markers);
     assert!(count <= s.n_markers);
     // the GPU's schedules, run on the CPU, reach the same answers
-    let alt = match params.flood {
-        floodseg::pipeline::Flood::Distance => s.distance2.clone(),
-        floodseg::pipeline::Flood::Intensity => {
-            let keys = if s.smoothed.is_empty() { &s.gray } else { &s.smoothed };
-            let mut alt = vec![0u32; n];
-            let ap = floodseg::pipeline::altitude_params(&params, s.dims, s.scale);
-            floodseg::cpu::watershed::ws_altitude(&ap, &s.opened, keys, &mut alt);
-            alt
-        }
-    };
+    let alt = s.flooded(&params);
     let jacobi = floodseg::cpu::watershed::watershed_jacobi(s.dims, &s.opened, &alt, &s.markers);
     if !params.filters_objects() {
         assert_eq!(jacobi, s.labels, "Jacobi watershed differs");
