@@ -121,8 +121,11 @@ fn flags_override_a_preset() {
 #[test]
 fn flags_that_do_not_fit_the_markers_are_refused() {
     let d = out_dir("refused");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--h", "1"], "--h"),
+        (&["--core", "otsu"], "--core"),
+        (&["--core", "dark"], "--core"),
+        (&["--core", "1e40"], "--core"),
         (&["--markers", "hmax", "--h", "0.3"], "--h"),
         (&["--markers", "hmax", "--h", "-1"], "--h"),
         (
