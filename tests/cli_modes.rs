@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::*;
@@ -33,6 +33,33 @@ fn run(cmd: &mut Command) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The value of `key` in one line of `--json` output (numbers and strings).
+fn field(line: &str, key: &str) -> String {
+    let at = line.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+    let rest = line[at..].trim_start_matches('"');
+    rest.split(['"', ',', '}']).next().unwrap().to_string()
+}
+
+/// F1 at IoU 0.5 of `segment d/rods.png ARGS` (CPU) against `d/gt.tif`, via `eval`.
+fn f1_of_args(d: &Path, args: &str, pred: &str) -> f64 {
+    let pred = d.join(pred);
+    run(bin()
+        .arg("segment")
+        .arg(d.join("rods.png"))
+        .arg("-o")
+        .arg(&pred)
+        .args(args.split_whitespace())
+        .args(["--backend", "cpu", "-q"]));
+    let ev = run(bin()
+        .arg("eval")
+        .arg("--gt")
+        .arg(d.join("gt.tif"))
+        .arg("--pred")
+        .arg(&pred)
+        .args(["--iou", "0.5", "--json"]));
+    field(stdout(&ev).trim(), "f1").parse().unwrap()
 }
 
 #[test]
@@ -277,32 +304,12 @@ fn tune_best_line_reproduces_its_f1() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    let field = |line: &str, key: &str| -> String {
-        let at = line.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
-        let rest = &line[at..];
-        let rest = rest.trim_start_matches('"');
-        rest.split(['"', ',', '}']).next().unwrap().to_string()
-    };
     let best_f1: f64 = field(lines[0], "f1").parse().unwrap();
     let second_f1: f64 = field(lines[1], "f1").parse().unwrap();
     assert!(best_f1 >= second_f1);
     assert!(best_f1 > 0.5, "{text}");
     let args = field(lines[0], "args");
-    run(bin()
-        .arg("segment")
-        .arg(d.join("rods.png"))
-        .arg("-o")
-        .arg(d.join("best.tif"))
-        .args(args.split_whitespace())
-        .args(["--backend", "cpu", "-q"]));
-    let ev = run(bin()
-        .arg("eval")
-        .arg("--gt")
-        .arg(d.join("gt.tif"))
-        .arg("--pred")
-        .arg(d.join("best.tif"))
-        .args(["--iou", "0.5", "--json"]));
-    let f1: f64 = field(stdout(&ev).trim(), "f1").parse().unwrap();
+    let f1 = f1_of_args(&d, &args, "best.tif");
     assert!((f1 - best_f1).abs() < 1e-12, "tune {best_f1} vs eval {f1}");
 }
 
@@ -384,11 +391,6 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
             "cpu",
         ]));
     let text = stdout(&out);
-    let field = |line: &str, key: &str| -> String {
-        let at = line.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
-        let rest = line[at..].trim_start_matches('"');
-        rest.split(['"', ',', '}']).next().unwrap().to_string()
-    };
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     for (k, line) in lines.iter().enumerate() {
@@ -398,22 +400,7 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
             "{args}"
         );
         let want: f64 = field(line, "f1").parse().unwrap();
-        let pred = d.join(format!("line{k}.tif"));
-        run(bin()
-            .arg("segment")
-            .arg(d.join("rods.png"))
-            .arg("-o")
-            .arg(&pred)
-            .args(args.split_whitespace())
-            .args(["--backend", "cpu", "-q"]));
-        let ev = run(bin()
-            .arg("eval")
-            .arg("--gt")
-            .arg(d.join("gt.tif"))
-            .arg("--pred")
-            .arg(&pred)
-            .args(["--iou", "0.5", "--json"]));
-        let f1: f64 = field(stdout(&ev).trim(), "f1").parse().unwrap();
+        let f1 = f1_of_args(&d, &args, &format!("line{k}.tif"));
         assert!(
             (f1 - want).abs() < 1e-12,
             "{args}: tune {want} vs eval {f1}"

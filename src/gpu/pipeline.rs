@@ -147,18 +147,17 @@ pub fn front_in(
         frame.timer.lap(ctx, "threshold")?;
         enc = ctx.encoder("floodseg.pipeline");
     }
+    // the opening in place and the distance transform, for the mask and for `--core`'s
+    let open = |enc: &mut wgpu::CommandEncoder, buf: &wgpu::Buffer| {
+        let (rect, s, k) = (Rect::full(dims), params.structure, params.open);
+        opening::opening(ctx, enc, dims, rect, s, k, buf, &scratch);
+    };
+    let dist = |enc: &mut wgpu::CommandEncoder, src: &wgpu::Buffer, dst: &wgpu::Buffer| {
+        distance::distance(ctx, enc, dims, params.distance, src, &dscratch, dst);
+    };
     let span = frame.timer.begin(ctx, &mut enc, "opening");
     enc.copy_buffer_to_buffer(&mask, 0, &opened, 0, 4 * n as u64);
-    opening::opening(
-        ctx,
-        &mut enc,
-        dims,
-        Rect::full(dims),
-        params.structure,
-        params.open,
-        &opened,
-        &scratch,
-    );
+    open(&mut enc, &opened);
     frame.timer.end(ctx, &mut enc, span);
     if frame.timer.is_on() {
         ctx.submit("floodseg.pipeline.opening", enc)?;
@@ -166,15 +165,7 @@ pub fn front_in(
         enc = ctx.encoder("floodseg.pipeline");
     }
     let span = frame.timer.begin(ctx, &mut enc, "distance");
-    distance::distance(
-        ctx,
-        &mut enc,
-        dims,
-        params.distance,
-        &opened,
-        &dscratch,
-        &d2,
-    );
+    dist(&mut enc, &opened, &d2);
     frame.timer.end(ctx, &mut enc, span);
     ctx.submit("floodseg.pipeline", enc)?;
     frame.timer.lap(ctx, "distance")?;
@@ -187,25 +178,8 @@ pub fn front_in(
             let core_d2 = frame.storage("floodseg.core.d2", n, &mut enc);
             let span = frame.timer.begin(ctx, &mut enc, "core");
             threshold::threshold(ctx, &mut enc, &cp, tkeys, &core_opened);
-            opening::opening(
-                ctx,
-                &mut enc,
-                dims,
-                Rect::full(dims),
-                params.structure,
-                params.open,
-                &core_opened,
-                &scratch,
-            );
-            distance::distance(
-                ctx,
-                &mut enc,
-                dims,
-                params.distance,
-                &core_opened,
-                &dscratch,
-                &core_d2,
-            );
+            open(&mut enc, &core_opened);
+            dist(&mut enc, &core_opened, &core_d2);
             frame.timer.end(ctx, &mut enc, span);
             ctx.submit("floodseg.pipeline.core", enc)?;
             frame.timer.lap(ctx, "core")?;
