@@ -42,6 +42,24 @@ fn field(line: &str, key: &str) -> String {
     rest.split(['"', ',', '}']).next().unwrap().to_string()
 }
 
+/// `synth rods` of `size` and `seed` into `out_dir(name)` (rods.png, gt.tif), then `tune` on
+/// it with `args`: the folder and tune's stdout.
+fn synth_and_tune(name: &str, size: &str, seed: &str, args: &[&str]) -> (PathBuf, String) {
+    let d = out_dir(name);
+    run(bin()
+        .args(["synth", "rods", "--size", size, "--seed", seed, "-o"])
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif")));
+    let out = run(bin()
+        .arg("tune")
+        .arg(d.join("rods.png"))
+        .arg("--gt")
+        .arg(d.join("gt.tif"))
+        .args(args));
+    (d, stdout(&out))
+}
+
 /// F1 at IoU 0.5 of `segment d/rods.png ARGS` (CPU) against `d/gt.tif`, via `eval`.
 fn f1_of_args(d: &Path, args: &str, pred: &str) -> f64 {
     let pred = d.join(pred);
@@ -269,18 +287,11 @@ fn tune_checks_its_lists_first() {
 /// run through `segment` and `eval`, gives the F1 it printed.
 #[test]
 fn tune_best_line_reproduces_its_f1() {
-    let d = out_dir("tune");
-    run(bin()
-        .args(["synth", "rods", "--size", "160x120", "--seed", "7", "-o"])
-        .arg(d.join("rods.png"))
-        .arg("--gt")
-        .arg(d.join("gt.tif")));
-    let out = run(bin()
-        .arg("tune")
-        .arg(d.join("rods.png"))
-        .arg("--gt")
-        .arg(d.join("gt.tif"))
-        .args([
+    let (d, text) = synth_and_tune(
+        "tune",
+        "160x120",
+        "7",
+        &[
             "--dark",
             "--backend",
             "cpu",
@@ -300,8 +311,8 @@ fn tune_best_line_reproduces_its_f1() {
             "3",
             "--json",
             "-q",
-        ]));
-    let text = stdout(&out);
+        ],
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     let best_f1: f64 = field(lines[0], "f1").parse().unwrap();
@@ -363,18 +374,11 @@ fn tune_on_the_gpu_scores_like_the_cpu() {
 /// run through `segment` and `eval` gives the F1 `tune` printed.
 #[test]
 fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
-    let d = out_dir("tune-core");
-    run(bin()
-        .args(["synth", "rods", "--size", "150x110", "--seed", "11", "-o"])
-        .arg(d.join("rods.png"))
-        .arg("--gt")
-        .arg(d.join("gt.tif")));
-    let out = run(bin()
-        .arg("tune")
-        .arg(d.join("rods.png"))
-        .arg("--gt")
-        .arg(d.join("gt.tif"))
-        .args([
+    let (d, text) = synth_and_tune(
+        "tune-core",
+        "150x110",
+        "11",
+        &[
             "--preset",
             "rods",
             "--threshold",
@@ -389,8 +393,8 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
             "-q",
             "--backend",
             "cpu",
-        ]));
-    let text = stdout(&out);
+        ],
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     for (k, line) in lines.iter().enumerate() {
