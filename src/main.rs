@@ -88,7 +88,8 @@ struct TuneArgs {
     /// `--preset rods`: none,scan:10].
     #[arg(long, value_name = "LIST")]
     core: Option<String>,
-    /// `--flood` values to try (`distance,intensity`) [default: distance].
+    /// `--flood` values to try (`distance,intensity`) [default: distance; with a preset, the
+    /// preset's].
     #[arg(long, value_name = "LIST")]
     flood: Option<String>,
     /// Minimum areas to try [default: 0,10,20,40].
@@ -129,7 +130,8 @@ struct TuneArgs {
 #[derive(clap::Args)]
 struct PipelineArgs {
     /// Named parameter set: `lecture` (the lecture's pipeline and values: --threshold 180
-    /// --dark --open 1 --markers peaks --min-distance 10 --footprint 10 --exclude-border 10) or
+    /// --dark --open 1 --markers peaks --min-distance 10 --footprint 10 --exclude-border 10
+    /// --flood distance --min-area 0 --min-eccentricity 0) or
     /// `rods` (rod-shaped bacteria, dark on a brighter background: --threshold otsu --dark
     /// --open 1 --markers hmax --h 1 --exclude-border 0 --flood intensity --min-area 50
     /// --min-eccentricity 0.8; calibrate its levels with `tune --preset rods`).
@@ -179,13 +181,14 @@ struct PipelineArgs {
     /// Find the markers in the cores: pixels beyond this stricter level (darker than it with
     /// --dark, brighter with --bright; same units as --threshold), opened like the mask.
     /// Cells that touch in the mask but not in their cores get a marker each; the objects
-    /// still fill the threshold's mask [default: none, markers from the mask].
+    /// grow over the threshold's mask from them; a cell with no pixel beyond T2 gets no
+    /// marker and is lost [default: none, markers from the mask].
     #[arg(long, value_name = "T2", allow_hyphen_values = true)]
     core: Option<String>,
     /// What the watershed floods: `distance` (−distance, the lecture's: cells part where the
     /// mask is narrowest) or `intensity` (the gray levels the threshold sees, darkest first
     /// with --dark: touching cells part along the brighter line between them)
-    /// [default: distance].
+    /// [default: distance; with --preset rods: intensity].
     #[arg(long, value_enum, value_name = "WHAT")]
     flood: Option<FloodArg>,
     /// Drop objects of fewer than A pixels after the watershed (debris) [default: 0].
@@ -1244,7 +1247,7 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     let flood_text = pick(&a.flood, "distance", base.flood.name().to_string());
     let mut floods = Vec::new();
     for f in flood_text.split(',') {
-        floods.push(match f.trim() {
+        floods.push(match f.trim().to_ascii_lowercase().as_str() {
             "distance" => Flood::Distance,
             "intensity" => Flood::Intensity,
             other => {

@@ -107,7 +107,8 @@ pub struct Params {
     /// `--core`: a stricter level (darker for `--dark`, brighter for `--bright`); markers are
     /// found in its opened mask (intersected with the threshold's) instead of the threshold's,
     /// so cells that touch in the mask but not in their cores get one marker each. The objects
-    /// still fill the threshold's mask. `None`: markers from the threshold's mask.
+    /// grow over the threshold's mask from those markers; a mask component without any core
+    /// pixel gets no marker and no object. `None`: markers from the threshold's mask.
     pub core: Option<cpu::threshold::Decimal>,
     /// What the watershed floods.
     pub flood: Flood,
@@ -209,8 +210,9 @@ impl Params {
         })
     }
 
-    /// The `floodseg segment` flags that give these parameters (every value spelled out, so
-    /// the line does not depend on defaults or presets).
+    /// The `floodseg segment` flags that give these parameters (every value that a preset sets
+    /// spelled out, so the line gives the same result with or without `--preset`; `--core`,
+    /// `--max-area` and `--max-width` appear when set: no preset sets them).
     pub fn to_args(&self) -> String {
         let mut v = Vec::new();
         if self.smooth > 0 {
@@ -244,18 +246,12 @@ impl Params {
         if let Some(c) = &self.core {
             v.push(format!("--core {}", decimal_text(c)));
         }
-        if self.flood != Flood::Distance {
-            v.push(format!("--flood {}", self.flood.name()));
-        }
-        if self.min_area > 0 {
-            v.push(format!("--min-area {}", self.min_area));
-        }
+        v.push(format!("--flood {}", self.flood.name()));
+        v.push(format!("--min-area {}", self.min_area));
         if let Some(m) = self.max_area {
             v.push(format!("--max-area {m}"));
         }
-        if self.min_eccentricity > 0.0 {
-            v.push(format!("--min-eccentricity {}", self.min_eccentricity));
-        }
+        v.push(format!("--min-eccentricity {}", self.min_eccentricity));
         if let Some(m) = self.max_width {
             v.push(format!("--max-width {m}"));
         }
@@ -413,10 +409,12 @@ pub struct Stages {
 
 impl Stages {
     /// What the watershed flooded with `params` (made with them): the squared distance, or with
-    /// `--flood intensity` the gray levels' altitude ([`altitude_cpu`]).
+    /// `--flood intensity` the gray levels' altitude ([`altitude_cpu`]). Needs the stage images
+    /// a full run keeps (`segment_cpu`, `Keep::All`); trimmed stages give an empty image.
     pub fn flooded(&self, params: &Params) -> Vec<u32> {
         match params.flood {
             Flood::Distance => self.distance2.clone(),
+            Flood::Intensity if self.opened.len() != self.dims.len() => Vec::new(),
             Flood::Intensity => {
                 let keys = if self.smoothed.is_empty() {
                     &self.gray
@@ -561,24 +559,29 @@ impl Front {
     }
 }
 
-/// The threshold of `--core` for a frame whose threshold is `tp` (`None` without `--core`):
-/// the core level's bound intersected with the threshold's, so the core lies inside the mask.
+/// The threshold of `--core` for a frame whose threshold is `tp`: the core level's bound
+/// intersected with the threshold's, so the core lies inside the mask. `None` without `--core`
+/// and when the core level is not stricter than the frame's threshold (the core would be the
+/// mask itself: the mask's own markers, without running the core's passes).
 pub fn core_params(
     params: &Params,
     dims: Dims,
     scale: GrayScale,
     tp: &cpu::threshold::ThresholdParams,
 ) -> Option<cpu::threshold::ThresholdParams> {
-    params.core.map(|c| {
-        let cp = cpu::threshold::threshold_params(
-            dims,
-            scale,
-            &cpu::threshold::Level::Fixed(c),
-            params.dark,
-            &[],
-        );
-        cpu::threshold::stricter(tp, &cp)
-    })
+    params
+        .core
+        .map(|c| {
+            let cp = cpu::threshold::threshold_params(
+                dims,
+                scale,
+                &cpu::threshold::Level::Fixed(c),
+                params.dark,
+                &[],
+            );
+            cpu::threshold::stricter(tp, &cp)
+        })
+        .filter(|cp| cp != tp)
 }
 
 /// The watershed's input of `--flood intensity` on the CPU twin: [`cpu::watershed::ws_altitude`]

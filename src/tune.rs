@@ -79,9 +79,9 @@ impl Grid {
 
     /// The (threshold, core) pairs the grid expands to, in order: a fixed core level that is
     /// not stricter than a fixed threshold (not darker with `dark`, not brighter without)
-    /// gives the same core as the mask, so it is left out.
+    /// gives the mask's own markers, so it is tried as no core (`None`), once per threshold.
     pub fn level_pairs(&self, dark: bool) -> Vec<(Level, Option<cpu::threshold::Decimal>)> {
-        let mut v = Vec::new();
+        let mut v: Vec<(Level, Option<cpu::threshold::Decimal>)> = Vec::new();
         for level in &self.levels {
             for core in &self.cores {
                 let useless = match (level, core) {
@@ -95,8 +95,9 @@ impl Grid {
                     }
                     _ => false,
                 };
-                if !useless {
-                    v.push((level.clone(), *core));
+                let pair = (level.clone(), if useless { None } else { *core });
+                if !v.contains(&pair) {
+                    v.push(pair);
                 }
             }
         }
@@ -569,5 +570,18 @@ mod tests {
             ]
         );
         assert_eq!(g.trials(true), 5);
+        // without `none` in the list, a threshold with no stricter core is tried without one
+        let only = Grid {
+            cores: vec![Some(dec("120")), Some(dec("130"))],
+            ..g
+        };
+        assert_eq!(
+            only.level_pairs(true),
+            [
+                (Level::Fixed(dec("100")), None),
+                (Level::Otsu, Some(dec("120"))),
+                (Level::Otsu, Some(dec("130")))
+            ]
+        );
     }
 }

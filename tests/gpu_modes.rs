@@ -212,6 +212,18 @@ fn core_modes(img: &RawImage) -> Vec<(String, Params)> {
             },
         ),
         (
+            format!("core {c} < {t}, jfa+2 distance, intensity flood"),
+            Params {
+                level: parse_level(&t).unwrap(),
+                core: dec(&c),
+                flood: Flood::Intensity,
+                distance: floodseg::cpu::distance::DistanceMode::Jfa(
+                    floodseg::cpu::distance::JfaVariant::Plus2,
+                ),
+                ..rods.clone()
+            },
+        ),
+        (
             format!("core {t} not stricter than {c}"),
             Params {
                 level: parse_level(&c).unwrap(),
@@ -361,6 +373,9 @@ fn modes_gpu_equal_cpu_on_rgb_and_tiny_images() {
         let v: Vec<u8> = (0..w * h).map(|i| (i * 37 % 251) as u8).collect();
         let img = RawImage::gray_u8(w, h, v);
         for (name, p) in modes() {
+            check(&format!("{w}×{h} / {name}"), &img, &p);
+        }
+        for (name, p) in core_modes(&img) {
             check(&format!("{w}×{h} / {name}"), &img, &p);
         }
     }
