@@ -162,7 +162,9 @@ pub struct Trial {
 
 /// Score every combination of `grid` on `frames` against `gt` (frame for frame), with `base`
 /// giving every parameter the grid does not vary. `progress(done, total)` is called after each
-/// trial. Trials come back in grid order.
+/// trial. Trials come back in grid order; those of a `--core` level that was not stricter than
+/// an Otsu threshold on any frame are left out when the grid also tries no core (they would
+/// repeat those results).
 pub fn tune(
     segmenter: &Segmenter,
     frames: &[RawImage],
@@ -222,6 +224,7 @@ pub fn tune(
             }
         }
     }
+    let mut done = 0;
     let mut trials: Vec<Trial> = Vec::with_capacity(total);
     for &smooth in &grid.smooth {
         for (level, core) in grid.level_pairs(base.dark) {
@@ -259,9 +262,11 @@ pub fn tune(
                         });
                     }
                 }
+                let mut core_used = false;
                 for (img, g) in frames.iter().zip(gt) {
                     let dims = Dims::new(img.width, img.height);
-                    let backs = backs(segmenter, img, &fp, &settings)?;
+                    let (backs, used) = backs(segmenter, img, &fp, &settings)?;
+                    core_used |= used;
                     // every (setting, filter) of this front, scored in parallel
                     let scored: Vec<Result<Vec<Matching>>> = backs
                         .par_iter()
@@ -294,7 +299,16 @@ pub fn tune(
                         }
                     }
                 }
-                progress(trials.len(), total);
+                done += trials.len() - first;
+                if fp.core.is_some() && !core_used {
+                    // the core level was not stricter than the (Otsu) threshold on any frame:
+                    // these trials repeat the ones without a core, which the grid also holds
+                    // when it lists `none` (otherwise they stand, as the mask's own markers)
+                    if grid.cores.contains(&None) {
+                        trials.truncate(first);
+                    }
+                }
+                progress(done, total);
             }
         }
     }
@@ -302,14 +316,15 @@ pub fn tune(
 }
 
 /// The watershed's labels (before the object filter) of every marker setting on one front, in
-/// order. The CPU runs the settings in parallel; the GPU one after another on the front's
-/// buffers, which stay on the device.
+/// order, and whether the front's `--core` was stricter than its threshold on this frame (else
+/// the markers were the mask's own). The CPU runs the settings in parallel; the GPU one after
+/// another on the front's buffers, which stay on the device.
 fn backs(
     segmenter: &Segmenter,
     img: &RawImage,
     front_params: &Params,
     settings: &[Setting],
-) -> Result<Vec<Vec<u32>>> {
+) -> Result<(Vec<Vec<u32>>, bool)> {
     let with = |markers: Markers, md: Option<u32>, flood: Flood| {
         let mut p = front_params.clone();
         p.markers = markers;
@@ -341,17 +356,18 @@ fn backs(
                     .unwrap_or_default();
                 out.push(labels);
             }
-            Ok(out)
+            Ok((out, front.core.is_some()))
         }
         None => {
             let front = front_cpu(img, front_params)?;
-            Ok(settings
+            let out = settings
                 .par_iter()
                 .map(|&(markers, md, flood)| {
                     let p = with(markers, md, flood);
                     watershed_cpu(&front, &p, None).labels
                 })
-                .collect())
+                .collect();
+            Ok((out, !front.core_opened.is_empty()))
         }
     }
 }
