@@ -250,7 +250,8 @@ struct SegmentArgs {
     output: PathBuf,
     #[command(flatten)]
     pipeline: PipelineArgs,
-    /// Write every stage (mask, opened, distance2, peaks, markers, labels) as TIFF + PNG
+    /// Write every stage (mask, opened, distance2, core and core_distance2 with --core, peaks,
+    /// markers, labels) as TIFF + PNG
     /// preview (for several frames: one subfolder per frame).
     #[arg(long, value_name = "DIR")]
     save_stages: Option<PathBuf>,
@@ -953,6 +954,8 @@ fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
         mask: Vec::new(),
         opened: Vec::new(),
         distance2: Vec::new(),
+        core_opened: Vec::new(),
+        core_distance2: Vec::new(),
         peaks: Vec::new(),
         markers: Vec::new(),
         n_markers: n,
@@ -1427,6 +1430,23 @@ fn save_stages(dir: &Path, s: &Stages) -> Result<()> {
         h,
         &render::scaled_preview(&s.distance2, true),
     )?;
+    if !s.core_opened.is_empty() {
+        // --core: where the markers were found
+        io::write_tiff_u8(&dir.join("core.tif"), w, h, &u8s(&s.core_opened))?;
+        io::write_png_gray8(
+            &dir.join("core.png"),
+            w,
+            h,
+            &render::binary_preview(&s.core_opened),
+        )?;
+        io::write_tiff_u32(&dir.join("core_distance2.tif"), w, h, &s.core_distance2)?;
+        io::write_png_gray8(
+            &dir.join("core_distance2.png"),
+            w,
+            h,
+            &render::scaled_preview(&s.core_distance2, true),
+        )?;
+    }
     io::write_tiff_u8(&dir.join("peaks.tif"), w, h, &u8s(&s.peaks))?;
     io::write_png_gray8(
         &dir.join("peaks.png"),

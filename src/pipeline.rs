@@ -385,6 +385,10 @@ pub struct Stages {
     pub opened: Vec<u32>,
     /// Squared Euclidean distance.
     pub distance2: Vec<u32>,
+    /// `--core`: the core's opened mask (0/1) and its squared distance, where the markers were
+    /// found; empty without a core (or one not stricter than the threshold).
+    pub core_opened: Vec<u32>,
+    pub core_distance2: Vec<u32>,
     /// 0/1 marker pixels: the kept peaks (`--markers peaks`) or the maxima plateaus
     /// (`regional`, `hmax`), after the border exclusion.
     pub peaks: Vec<u32>,
@@ -824,6 +828,8 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         mask,
         opened,
         distance2,
+        core_opened,
+        core_distance2,
         ..
     } = front;
     let mut sums =
@@ -847,6 +853,8 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         mask,
         opened,
         distance2,
+        core_opened,
+        core_distance2,
         peaks,
         markers,
         n_markers,

@@ -52,6 +52,8 @@ impl Keep {
             &mut s.mask,
             &mut s.opened,
             &mut s.distance2,
+            &mut s.core_opened,
+            &mut s.core_distance2,
             &mut s.peaks,
             &mut s.markers,
         ] {

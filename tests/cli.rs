@@ -287,6 +287,10 @@ fn gpu_and_cpu_backends_write_identical_files() {
                 "3",
             ],
         ),
+        (
+            "data/ecoli.png",
+            vec!["--preset", "rods", "--threshold", "180", "--core", "120"],
+        ),
     ] {
         let mut outputs = Vec::new();
         for backend in ["cpu", "gpu"] {
@@ -318,7 +322,20 @@ fn gpu_and_cpu_backends_write_identical_files() {
         }
         assert_eq!(outputs[0].1, outputs[1].1, "{input}: object counts");
         let mut files = vec!["labels.tif".to_string(), "objects.csv".to_string()];
-        for stage in ["mask", "opened", "distance2", "peaks", "markers", "labels"] {
+        let mut stages = vec!["mask", "opened", "distance2", "peaks", "markers", "labels"];
+        let core = flags.contains(&"--core");
+        if core {
+            stages.extend(["core", "core_distance2"]);
+        }
+        for (dir, _) in &outputs {
+            // the core's images exactly when there is a core
+            assert_eq!(
+                dir.join("stages/core.tif").exists(),
+                core,
+                "{input}: core.tif"
+            );
+        }
+        for stage in stages {
             files.push(format!("stages/{stage}.tif"));
             files.push(format!("stages/{stage}.png"));
         }

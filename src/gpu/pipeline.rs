@@ -353,6 +353,10 @@ pub fn segment_gpu_keep(
         if let Some(sm) = &front.smoothed {
             wanted.push((sm, n));
         }
+        if let Some((co, cd)) = &front.core {
+            wanted.push((co, n));
+            wanted.push((cd, n));
+        }
     }
     if words.is_none() {
         wanted.push((&sums_buf, words_len));
@@ -372,6 +376,11 @@ pub fn segment_gpu_keep(
         take()
     } else {
         Vec::new()
+    };
+    let (core_opened, core_distance2) = if all && front.core.is_some() {
+        (take(), take())
+    } else {
+        Default::default()
     };
     let words = match words {
         Some(w) => w,
@@ -395,6 +404,8 @@ pub fn segment_gpu_keep(
         mask,
         opened,
         distance2,
+        core_opened,
+        core_distance2,
         peaks,
         markers,
         n_markers,

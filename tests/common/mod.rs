@@ -87,6 +87,8 @@ pub fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
         ("mask", &gpu.mask, &cpu.mask),
         ("opened", &gpu.opened, &cpu.opened),
         ("distance2", &gpu.distance2, &cpu.distance2),
+        ("core", &gpu.core_opened, &cpu.core_opened),
+        ("core_distance2", &gpu.core_distance2, &cpu.core_distance2),
         ("peaks", &gpu.peaks, &cpu.peaks),
         ("markers", &gpu.markers, &cpu.markers),
         ("labels", &gpu.labels, &cpu.labels),
