@@ -1404,70 +1404,37 @@ fn save_stages(dir: &Path, s: &Stages) -> Result<()> {
         source: e,
     })?;
     let (w, h) = (s.dims.width as usize, s.dims.height as usize);
-    let u8s = |v: &[u32]| v.iter().map(|&x| x as u8).collect::<Vec<u8>>();
+    // a 0/1 image as u8 TIFF + black/white PNG; a distance as u32 TIFF + scaled PNG
+    let binary = |name: &str, v: &[u32]| -> Result<()> {
+        let u8s: Vec<u8> = v.iter().map(|&x| x as u8).collect();
+        io::write_tiff_u8(&dir.join(format!("{name}.tif")), w, h, &u8s)?;
+        let png = render::binary_preview(v);
+        io::write_png_gray8(&dir.join(format!("{name}.png")), w, h, &png)
+    };
+    let distance = |name: &str, v: &[u32]| -> Result<()> {
+        io::write_tiff_u32(&dir.join(format!("{name}.tif")), w, h, v)?;
+        let png = render::scaled_preview(v, true);
+        io::write_png_gray8(&dir.join(format!("{name}.png")), w, h, &png)
+    };
     if !s.smoothed.is_empty() {
         // gray keys after --smooth (the input's units; RGB: rgb2gray × 255 × 10 000)
         io::write_tiff_u32(&dir.join("smoothed.tif"), w, h, &s.smoothed)?;
     }
-    io::write_tiff_u8(&dir.join("mask.tif"), w, h, &u8s(&s.mask))?;
-    io::write_png_gray8(
-        &dir.join("mask.png"),
-        w,
-        h,
-        &render::binary_preview(&s.mask),
-    )?;
-    io::write_tiff_u8(&dir.join("opened.tif"), w, h, &u8s(&s.opened))?;
-    io::write_png_gray8(
-        &dir.join("opened.png"),
-        w,
-        h,
-        &render::binary_preview(&s.opened),
-    )?;
-    io::write_tiff_u32(&dir.join("distance2.tif"), w, h, &s.distance2)?;
-    io::write_png_gray8(
-        &dir.join("distance2.png"),
-        w,
-        h,
-        &render::scaled_preview(&s.distance2, true),
-    )?;
+    binary("mask", &s.mask)?;
+    binary("opened", &s.opened)?;
+    distance("distance2", &s.distance2)?;
     if !s.core_opened.is_empty() {
         // --core: where the markers were found
-        io::write_tiff_u8(&dir.join("core.tif"), w, h, &u8s(&s.core_opened))?;
-        io::write_png_gray8(
-            &dir.join("core.png"),
-            w,
-            h,
-            &render::binary_preview(&s.core_opened),
-        )?;
-        io::write_tiff_u32(&dir.join("core_distance2.tif"), w, h, &s.core_distance2)?;
-        io::write_png_gray8(
-            &dir.join("core_distance2.png"),
-            w,
-            h,
-            &render::scaled_preview(&s.core_distance2, true),
-        )?;
+        binary("core", &s.core_opened)?;
+        distance("core_distance2", &s.core_distance2)?;
     }
-    io::write_tiff_u8(&dir.join("peaks.tif"), w, h, &u8s(&s.peaks))?;
-    io::write_png_gray8(
-        &dir.join("peaks.png"),
-        w,
-        h,
-        &render::binary_preview(&s.peaks),
-    )?;
+    binary("peaks", &s.peaks)?;
     io::write_tiff_u32(&dir.join("markers.tif"), w, h, &s.markers)?;
-    io::write_png_rgb8(
-        &dir.join("markers.png"),
-        w,
-        h,
-        &render::label_preview(&s.markers),
-    )?;
+    let png = render::label_preview(&s.markers);
+    io::write_png_rgb8(&dir.join("markers.png"), w, h, &png)?;
     io::write_labels_tiff(&dir.join("labels.tif"), w, h, &s.labels)?;
-    io::write_png_rgb8(
-        &dir.join("labels.png"),
-        w,
-        h,
-        &render::label_preview(&s.labels),
-    )?;
+    let png = render::label_preview(&s.labels);
+    io::write_png_rgb8(&dir.join("labels.png"), w, h, &png)?;
     Ok(())
 }
 

@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(c.mask, g.mask, "mask");
             assert_eq!(c.opened, g.opened, "opened");
             assert_eq!(c.distance2, g.distance2, "distance2");
+            assert_eq!(c.core_opened, g.core_opened, "core");
+            assert_eq!(c.core_distance2, g.core_distance2, "core_distance2");
             assert_eq!(c.peaks, g.peaks, "peaks");
             assert_eq!(c.markers, g.markers, "markers");
             assert_eq!(c.labels, g.labels, "labels");
