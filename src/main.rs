@@ -101,6 +101,14 @@ struct TuneArgs {
     /// Maximum widths to try, in pixels, `none` for no limit [default: none].
     #[arg(long, value_name = "LIST")]
     max_width: Option<String>,
+    /// `--clear-border` values to try: `off` (keep objects at the edge) and border widths B
+    /// (`off,0`) [default: off; with a preset, the preset's].
+    #[arg(long, value_name = "LIST")]
+    clear_border: Option<String>,
+    /// `--background R` for every setting (one radius, not a list: the threshold's `scan`
+    /// levels are taken on the flattened first frame) [default: off].
+    #[arg(long, value_name = "R")]
+    background: Option<u32>,
     /// Structuring element of the opening.
     #[arg(long, value_enum, default_value_t = StructureArg::Cross)]
     structure: StructureArg,
@@ -152,6 +160,13 @@ struct PipelineArgs {
     /// rows and columns (σ ≈ √(N/2) px; 8- and 16-bit images) [default: 0].
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     smooth: Option<u32>,
+    /// Flatten uneven illumination before the threshold: subtract the background, a grey
+    /// closing (--dark) or opening (--bright) with a (2R+1)×(2R+1) square, R larger than a
+    /// cell's half width (the top-hat; the threshold then reads the flattened image, whose
+    /// background is white with --dark, black with --bright). 8- and 16-bit images
+    /// [default: off].
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    background: Option<u32>,
     /// Opening: K erosions then K dilations (0: none) [default: 0].
     #[arg(long = "open", value_name = "K", allow_hyphen_values = true)]
     open: Option<u32>,
@@ -204,6 +219,12 @@ struct PipelineArgs {
     /// Drop objects wider than W pixels (regionprops minor_axis_length): clumps, rings.
     #[arg(long, value_name = "W", allow_hyphen_values = true)]
     max_width: Option<f64>,
+    /// Drop objects that touch the image edge, or come within B pixels of it: cells cut by
+    /// the frame, whose length and area would be wrong (scikit-image's
+    /// clear_border(labels, buffer_size=B)) [default: off; B defaults to 0].
+    #[arg(long, value_name = "B", num_args = 0..=1, default_missing_value = "0",
+          allow_hyphen_values = true)]
+    clear_border: Option<u32>,
     /// Distance transform: `exact` (separable) or a jump-flooding variant.
     #[arg(long, value_enum, default_value_t = DistanceArg::Exact)]
     distance: DistanceArg,
@@ -435,6 +456,9 @@ fn params_of(a: &PipelineArgs) -> Result<Params> {
     if let Some(n) = a.smooth {
         p.smooth = n;
     }
+    if let Some(r) = a.background {
+        p.background = Some(r);
+    }
     if let Some(k) = a.open {
         p.open = k;
     }
@@ -512,6 +536,9 @@ fn params_of(a: &PipelineArgs) -> Result<Params> {
     }
     if let Some(w) = a.max_width {
         p.max_width = Some(w);
+    }
+    if let Some(b) = a.clear_border {
+        p.clear_border = Some(b);
     }
     p.distance = match a.distance {
         DistanceArg::Exact => DistanceMode::Exact,
@@ -951,6 +978,7 @@ fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
         scale,
         gray,
         smoothed: Vec::new(),
+        flattened: Vec::new(),
         mask: Vec::new(),
         opened: Vec::new(),
         distance2: Vec::new(),
@@ -1084,6 +1112,7 @@ fn parse_levels(
     text: &str,
     frames: &[RawImage],
     input: &Path,
+    base: &Params,
 ) -> Result<Vec<floodseg::cpu::threshold::Level>> {
     use floodseg::tune;
     let mut levels = Vec::new();
@@ -1104,7 +1133,7 @@ fn parse_levels(
             let first = frames
                 .first()
                 .ok_or_else(|| Error::BadData(format!("{}: no frame", input.display())))?;
-            levels.extend(tune::scan_levels(first, n)?);
+            levels.extend(tune::scan_levels(first, n, base)?);
         } else if part.trim().eq_ignore_ascii_case("otsu") {
             levels.push(floodseg::cpu::threshold::Level::Otsu);
         } else if part.contains(':') {
@@ -1152,6 +1181,10 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         StructureArg::Cross => Structure::Cross,
         StructureArg::Square => Structure::Square,
     };
+    if let Some(r) = a.background {
+        base.background = Some(r);
+        base.validate()?;
+    }
     let ints = |flag: &'static str, text: &str| -> Result<Vec<u64>> {
         tune::parse_list(flag, text)?
             .into_iter()
@@ -1216,7 +1249,7 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         },
     );
     let min_area_text = pick(&a.min_area, "0,10,20,40", base.min_area.to_string());
-    let levels = parse_levels("--threshold", &threshold_text, &frames, &a.input)?;
+    let levels = parse_levels("--threshold", &threshold_text, &frames, &a.input, &base)?;
     // `rods` separates touching cells by their cores: its calibration looks for that level too
     let core_text = pick(
         &a.core,
@@ -1235,7 +1268,7 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             cores.push(None);
             continue;
         }
-        for level in parse_levels("--core", part, &frames, &a.input)? {
+        for level in parse_levels("--core", part, &frames, &a.input, &base)? {
             match level {
                 floodseg::cpu::threshold::Level::Fixed(d) => cores.push(Some(d)),
                 floodseg::cpu::threshold::Level::Otsu => {
@@ -1308,9 +1341,24 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         }
         None => vec![base.max_width],
     };
+    let clear_border = match &a.clear_border {
+        Some(t) => {
+            let mut v = Vec::new();
+            for part in t.split(',') {
+                if part.trim().eq_ignore_ascii_case("off") {
+                    v.push(None);
+                } else {
+                    v.extend(u32s("--clear-border", part)?.into_iter().map(Some));
+                }
+            }
+            v
+        }
+        None => vec![base.clear_border],
+    };
     let grid = Grid {
         min_eccentricity,
         max_width,
+        clear_border,
         smooth: u32s("--smooth", &smooth_text)?,
         levels,
         cores,
@@ -1419,6 +1467,10 @@ fn save_stages(dir: &Path, s: &Stages) -> Result<()> {
     if !s.smoothed.is_empty() {
         // gray keys after --smooth (the input's units; RGB: rgb2gray × 255 × 10 000)
         io::write_tiff_u32(&dir.join("smoothed.tif"), w, h, &s.smoothed)?;
+    }
+    if !s.flattened.is_empty() {
+        // keys after --background (what the threshold saw; same units, background flattened)
+        io::write_tiff_u32(&dir.join("flattened.tif"), w, h, &s.flattened)?;
     }
     binary("mask", &s.mask)?;
     binary("opened", &s.opened)?;

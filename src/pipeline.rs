@@ -88,6 +88,10 @@ pub struct Params {
     /// Passes of integer binomial smoothing of the gray image before the threshold
     /// (`cpu::smooth`; 0: none). Integer images only.
     pub smooth: u32,
+    /// `--background R`: flatten uneven illumination before the threshold by the top-hat with a
+    /// `(2R+1)²` square (`cpu::background`; the closing for `--dark`, the opening for
+    /// `--bright`); the threshold then reads the flattened keys. Integer images only. `None`: off.
+    pub background: Option<u32>,
     pub level: cpu::threshold::Level,
     /// Objects are darker than the threshold.
     pub dark: bool,
@@ -121,12 +125,17 @@ pub struct Params {
     pub min_eccentricity: f64,
     /// Objects wider than this are dropped (regionprops `minor_axis_length`, pixels).
     pub max_width: Option<f64>,
+    /// `--clear-border B`: objects with a pixel less than `B + 1` pixels from the image edge
+    /// are dropped (scikit-image's `clear_border(labels, buffer_size=B)`: cells cut by the
+    /// frame, whose length and area would be wrong). `None`: kept.
+    pub clear_border: Option<u32>,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             smooth: 0,
+            background: None,
             level: cpu::threshold::Level::Otsu,
             dark: false,
             open: 0,
@@ -142,6 +151,7 @@ impl Default for Params {
             max_area: None,
             min_eccentricity: 0.0,
             max_width: None,
+            clear_border: None,
         }
     }
 }
@@ -218,6 +228,9 @@ impl Params {
         if self.smooth > 0 {
             v.push(format!("--smooth {}", self.smooth));
         }
+        if let Some(r) = self.background {
+            v.push(format!("--background {r}"));
+        }
         v.push(match self.level {
             cpu::threshold::Level::Otsu => "--threshold otsu".to_string(),
             cpu::threshold::Level::Fixed(d) => format!("--threshold {}", decimal_text(&d)),
@@ -254,6 +267,9 @@ impl Params {
         v.push(format!("--min-eccentricity {}", self.min_eccentricity));
         if let Some(m) = self.max_width {
             v.push(format!("--max-width {m}"));
+        }
+        if let Some(b) = self.clear_border {
+            v.push(format!("--clear-border {b}"));
         }
         if self.distance != DistanceMode::default() {
             v.push(format!(
@@ -292,12 +308,14 @@ impl Params {
         }
     }
 
-    /// Whether objects are filtered (by area or shape) after the watershed.
+    /// Whether objects are filtered (by area, shape or contact with the edge) after the
+    /// watershed.
     pub fn filters_objects(&self) -> bool {
         self.min_area > 0
             || self.max_area.is_some()
             || self.min_eccentricity > 0.0
             || self.max_width.is_some()
+            || self.clear_border.is_some()
     }
 
     /// Reject values that no stage can use.
@@ -316,6 +334,17 @@ impl Params {
                 "--smooth",
                 format!("{} passes is absurd (at most 1000)", self.smooth),
             ));
+        }
+        if let Some(r) = self.background {
+            if !(1..=cpu::background::MAX_RADIUS).contains(&r) {
+                return Err(Error::param(
+                    "--background",
+                    format!(
+                        "the radius is {r}; it must be 1 to {} pixels",
+                        cpu::background::MAX_RADIUS
+                    ),
+                ));
+            }
         }
         if self.min_distance > 10_000 {
             return Err(Error::param(
@@ -341,6 +370,12 @@ impl Params {
         if self.exclude_border.is_some_and(|b| b > MAX_SIDE as u32) {
             return Err(Error::param(
                 "--exclude-border",
+                format!("at most {MAX_SIDE} pixels"),
+            ));
+        }
+        if self.clear_border.is_some_and(|b| b > MAX_SIDE as u32) {
+            return Err(Error::param(
+                "--clear-border",
                 format!("at most {MAX_SIDE} pixels"),
             ));
         }
@@ -377,8 +412,10 @@ pub struct Stages {
     pub scale: GrayScale,
     /// Gray keys (see `cpu::gray`).
     pub gray: Vec<u32>,
-    /// The gray keys after `--smooth` (what the threshold sees); empty without smoothing.
+    /// The gray keys after `--smooth`; empty without smoothing.
     pub smoothed: Vec<u32>,
+    /// The keys after `--background` (what the threshold then sees); empty without it.
+    pub flattened: Vec<u32>,
     /// 0/1 after the threshold.
     pub mask: Vec<u32>,
     /// 0/1 after the opening.
@@ -420,11 +457,7 @@ impl Stages {
             Flood::Distance => self.distance2.clone(),
             Flood::Intensity if self.opened.len() != self.dims.len() => Vec::new(),
             Flood::Intensity => {
-                let keys = if self.smoothed.is_empty() {
-                    &self.gray
-                } else {
-                    &self.smoothed
-                };
+                let keys = threshold_keys(&self.gray, &self.smoothed, &self.flattened);
                 altitude_cpu(params, self.dims, self.scale, &self.opened, keys)
             }
         }
@@ -533,6 +566,7 @@ pub struct Front {
     pub scale: GrayScale,
     pub gray: Vec<u32>,
     pub smoothed: Vec<u32>,
+    pub flattened: Vec<u32>,
     pub mask: Vec<u32>,
     pub opened: Vec<u32>,
     pub distance2: Vec<u32>,
@@ -553,14 +587,37 @@ impl Front {
         }
     }
 
-    /// The keys the threshold saw (smoothed with `--smooth`).
+    /// The keys the threshold saw (smoothed with `--smooth`, flattened with `--background`).
     pub fn threshold_keys(&self) -> &[u32] {
-        if self.smoothed.is_empty() {
-            &self.gray
-        } else {
-            &self.smoothed
-        }
+        threshold_keys(&self.gray, &self.smoothed, &self.flattened)
     }
+}
+
+/// The keys the threshold sees: the last of gray → smoothed → flattened that was made.
+fn threshold_keys<'a>(gray: &'a [u32], smoothed: &'a [u32], flattened: &'a [u32]) -> &'a [u32] {
+    if !flattened.is_empty() {
+        flattened
+    } else if !smoothed.is_empty() {
+        smoothed
+    } else {
+        gray
+    }
+}
+
+/// The parameters of `--background` for a frame (`None` without it).
+pub fn background_params(
+    params: &Params,
+    dims: Dims,
+    scale: GrayScale,
+) -> Option<cpu::background::BackgroundParams> {
+    params
+        .background
+        .map(|radius| cpu::background::BackgroundParams {
+            dims,
+            radius,
+            dark: params.dark,
+            key_max: scale.key_max(),
+        })
 }
 
 /// The threshold of `--core` for a frame whose threshold is `tp`: the core level's bound
@@ -642,18 +699,26 @@ impl Laps {
     }
 }
 
-/// Refuse smoothing of float images (their keys are bit patterns, not values to average).
+/// Refuse smoothing and background flattening of float images (their keys are bit patterns,
+/// not values to average or subtract).
 pub fn check_smooth(params: &Params, scale: GrayScale) -> Result<()> {
-    if params.smooth > 0 && scale == GrayScale::Float {
-        return Err(Error::param(
-            "--smooth",
-            "needs an integer image (8- or 16-bit); this one has float samples",
-        ));
+    if scale == GrayScale::Float {
+        for (on, flag) in [
+            (params.smooth > 0, "--smooth"),
+            (params.background.is_some(), "--background"),
+        ] {
+            if on {
+                return Err(Error::param(
+                    flag,
+                    "needs an integer image (8- or 16-bit); this one has float samples",
+                ));
+            }
+        }
     }
     Ok(())
 }
 
-/// gray → smooth → threshold → opening → distance on the CPU twin.
+/// gray → smooth → background → threshold → opening → distance on the CPU twin.
 pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     params.validate()?;
     let (gp, samples, scale) = gray_input(img)?;
@@ -674,11 +739,22 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     } else {
         Vec::new()
     };
-    let keys = if smoothed.is_empty() {
-        &gray
-    } else {
-        &smoothed
+    let flattened = match background_params(params, dims, scale) {
+        Some(bp) => {
+            let v = cpu::background::flatten(
+                &bp,
+                if smoothed.is_empty() {
+                    &gray
+                } else {
+                    &smoothed
+                },
+            );
+            laps.lap("background");
+            v
+        }
+        None => Vec::new(),
     };
+    let keys = threshold_keys(&gray, &smoothed, &flattened);
 
     let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, keys);
     let mut mask = vec![0u32; n];
@@ -707,6 +783,7 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
         scale,
         gray,
         smoothed,
+        flattened,
         mask,
         opened,
         distance2,
@@ -732,14 +809,21 @@ pub fn marker_connectivity_diagonal(markers: Markers) -> bool {
 }
 
 /// The object filter's renumbering table (`cpu::filter`'s: `table[l]` = the new label of object
-/// `l` or 0) from the measure sums: objects outside `--min-area/--max-area`, less elongated than
-/// `--min-eccentricity` or wider than `--max-width` go. The shape values are regionprops' (from
-/// the integer sums by [`measure::props`], the same `f64` operations on either backend, since
-/// the sums are identical), so the table is too.
-pub fn object_table(params: &Params, sums: &[cpu::measure::ObjectSums]) -> (Vec<u32>, u32) {
+/// `l` or 0) from the measure sums of a `dims` frame: objects outside
+/// `--min-area/--max-area`, less elongated than `--min-eccentricity`, wider than `--max-width`
+/// or (with `--clear-border B`) with a pixel within `B` of the edge go. The shape values are
+/// regionprops' (from the integer sums by [`measure::props`], the same `f64` operations on
+/// either backend, since the sums are identical), the edge test reads the integer bounding box,
+/// so the table is the same on both backends.
+pub fn object_table(
+    params: &Params,
+    dims: Dims,
+    sums: &[cpu::measure::ObjectSums],
+) -> (Vec<u32>, u32) {
     let areas: Vec<u64> = sums.iter().map(|s| s.count).collect();
     let (mut table, mut kept) = cpu::filter::keep_table(&areas, params.min_area, params.max_area);
-    if params.min_eccentricity > 0.0 || params.max_width.is_some() {
+    let shape = params.min_eccentricity > 0.0 || params.max_width.is_some();
+    if shape {
         // the shape does not depend on the intensity scale
         for p in measure::props(sums, GrayScale::Float) {
             let l = p.label as usize;
@@ -748,6 +832,15 @@ pub fn object_table(params: &Params, sums: &[cpu::measure::ObjectSums]) -> (Vec<
                 table[l] = 0;
             }
         }
+    }
+    if let Some(b) = params.clear_border {
+        for (t, s) in table.iter_mut().skip(1).zip(sums) {
+            if cpu::filter::touches_border(dims, b, s) {
+                *t = 0;
+            }
+        }
+    }
+    if shape || params.clear_border.is_some() {
         // renumber what is left, in label order
         kept = 0;
         for t in table.iter_mut().skip(1) {
@@ -825,6 +918,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         scale,
         gray,
         smoothed,
+        flattened,
         mask,
         opened,
         distance2,
@@ -836,7 +930,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         cpu::measure::measure(dims, &labels, &gray, scale == GrayScale::Float, n_markers);
     laps.lap("measure");
     if params.filters_objects() {
-        let (table, _) = object_table(params, &sums);
+        let (table, _) = object_table(params, dims, &sums);
         cpu::filter::filter_relabel(
             &cpu::filter::FilterParams::new(dims, &table),
             &table,
@@ -850,6 +944,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         scale,
         gray,
         smoothed,
+        flattened,
         mask,
         opened,
         distance2,

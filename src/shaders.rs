@@ -27,6 +27,8 @@ pub const MAXIMA: &str = include_str!("../shaders/maxima.wgsl");
 pub const MEASURE: &str = include_str!("../shaders/measure.wgsl");
 /// `shaders/smooth.wgsl` (twin: `cpu::smooth`).
 pub const SMOOTH: &str = include_str!("../shaders/smooth.wgsl");
+/// `shaders/background.wgsl` (twin: `cpu::background`).
+pub const BACKGROUND: &str = include_str!("../shaders/background.wgsl");
 /// `shaders/filter.wgsl` (twin: `cpu::filter`).
 pub const FILTER: &str = include_str!("../shaders/filter.wgsl");
 
@@ -43,5 +45,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("maxima", MAXIMA),
     ("measure", MEASURE),
     ("smooth", SMOOTH),
+    ("background", BACKGROUND),
     ("filter", FILTER),
 ];

@@ -49,6 +49,7 @@ impl Keep {
         }
         for v in [
             &mut s.smoothed,
+            &mut s.flattened,
             &mut s.mask,
             &mut s.opened,
             &mut s.distance2,

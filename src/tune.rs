@@ -40,6 +40,28 @@ pub struct Grid {
     pub min_eccentricity: Vec<f64>,
     /// `--max-width` values (`None`: off).
     pub max_width: Vec<Option<f64>>,
+    /// `--clear-border` values (`None`: off).
+    pub clear_border: Vec<Option<u32>>,
+}
+
+/// An object filter of the grid: the values of `--min-area`, `--min-eccentricity`,
+/// `--max-width` and `--clear-border` one trial uses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Filter {
+    pub min_area: u64,
+    pub min_eccentricity: f64,
+    pub max_width: Option<f64>,
+    pub clear_border: Option<u32>,
+}
+
+impl Filter {
+    /// Set these values in `p`.
+    pub fn apply(&self, p: &mut Params) {
+        p.min_area = self.min_area;
+        p.min_eccentricity = self.min_eccentricity;
+        p.max_width = self.max_width;
+        p.clear_border = self.clear_border;
+    }
 }
 
 /// A marker setting of the grid: markers, `min_distance` (for peaks) and flood.
@@ -113,13 +135,21 @@ impl Grid {
             * self.filters().len()
     }
 
-    /// The object filters the grid expands to, in order: (min area, min eccentricity, max width).
-    pub fn filters(&self) -> Vec<(u64, f64, Option<f64>)> {
+    /// The object filters the grid expands to, in order (min area, then min eccentricity, max
+    /// width and clear border, the last varying fastest).
+    pub fn filters(&self) -> Vec<Filter> {
         let mut v = Vec::new();
-        for &a in &self.min_area {
-            for &e in &self.min_eccentricity {
-                for &w in &self.max_width {
-                    v.push((a, e, w));
+        for &min_area in &self.min_area {
+            for &min_eccentricity in &self.min_eccentricity {
+                for &max_width in &self.max_width {
+                    for &clear_border in &self.clear_border {
+                        v.push(Filter {
+                            min_area,
+                            min_eccentricity,
+                            max_width,
+                            clear_border,
+                        });
+                    }
                 }
             }
         }
@@ -137,6 +167,7 @@ impl Grid {
             (self.min_area.is_empty(), "--min-area"),
             (self.min_eccentricity.is_empty(), "--min-eccentricity"),
             (self.max_width.is_empty(), "--max-width"),
+            (self.clear_border.is_empty(), "--clear-border"),
         ] {
             if empty {
                 return Err(Error::param(flag, "needs at least one value"));
@@ -207,18 +238,16 @@ pub fn tune(
     for &smooth in &grid.smooth {
         for &open in &grid.open {
             for (markers, md, flood) in &settings {
-                for &(min_area, min_eccentricity, max_width) in &filters {
-                    let p = Params {
+                for f in &filters {
+                    let mut p = Params {
                         smooth,
                         open,
                         markers: *markers,
                         flood: *flood,
                         min_distance: md.unwrap_or(base.min_distance),
-                        min_area,
-                        min_eccentricity,
-                        max_width,
                         ..base.clone()
                     };
+                    f.apply(&mut p);
                     p.validate()?;
                 }
             }
@@ -237,16 +266,14 @@ pub fn tune(
                 // trials of this front, in grid order: (setting, filter)
                 let first = trials.len();
                 for (markers, md, flood) in &settings {
-                    for &(min_area, min_ecc, max_width) in &filters {
+                    for f in &filters {
                         let mut p = fp.clone();
                         p.markers = *markers;
                         p.flood = *flood;
                         if let Some(m) = md {
                             p.min_distance = *m;
                         }
-                        p.min_area = min_area;
-                        p.min_eccentricity = min_ecc;
-                        p.max_width = max_width;
+                        f.apply(&mut p);
                         p.validate()?;
                         trials.push(Trial {
                             params: p,
@@ -276,11 +303,9 @@ pub fn tune(
                             let sums = cpu::measure::measure_sums(dims, labels, &zeros, false, n);
                             filters
                                 .iter()
-                                .map(|&(min_area, min_ecc, max_width)| {
+                                .map(|f| {
                                     let mut p = fp.clone();
-                                    p.min_area = min_area;
-                                    p.min_eccentricity = min_ecc;
-                                    p.max_width = max_width;
+                                    f.apply(&mut p);
                                     let pred = LabelImage {
                                         width: img.width,
                                         height: img.height,
@@ -336,6 +361,7 @@ fn backs(
         p.max_area = None;
         p.min_eccentricity = 0.0;
         p.max_width = None;
+        p.clear_border = None;
         p
     };
     match segmenter.gpu() {
@@ -379,7 +405,7 @@ fn filter(dims: Dims, p: &Params, labels: &[u32], sums: &[cpu::measure::ObjectSu
     if !p.filters_objects() {
         return out;
     }
-    let (table, _) = object_table(p, sums);
+    let (table, _) = object_table(p, dims, sums);
     cpu::filter::filter_relabel(
         &cpu::filter::FilterParams::new(dims, &table),
         &table,
@@ -390,10 +416,15 @@ fn filter(dims: Dims, p: &Params, labels: &[u32], sums: &[cpu::measure::ObjectSu
 
 /// `n` thresholds spread evenly from the 1st to the 99th percentile of `img`'s gray values
 /// (in the input's units, rounded to a decimal one digit finer than the step, duplicates
-/// dropped): the `--threshold scan[:N]` list of `floodseg tune`.
-pub fn scan_levels(img: &RawImage, n: usize) -> Result<Vec<Level>> {
+/// dropped): the `--threshold scan[:N]` list of `floodseg tune`. With `--background` in
+/// `base`, the percentiles are those of the flattened image the threshold will see.
+pub fn scan_levels(img: &RawImage, n: usize, base: &Params) -> Result<Vec<Level>> {
     let (gp, samples, scale) = crate::pipeline::gray_input(img)?;
-    let keys = cpu::gray::gray_keys(&gp, samples);
+    crate::pipeline::check_smooth(base, scale)?;
+    let mut keys = cpu::gray::gray_keys(&gp, samples);
+    if let Some(bp) = crate::pipeline::background_params(base, gp.dims, scale) {
+        keys = cpu::background::flatten(&bp, &keys);
+    }
     let mut v: Vec<f64> = keys.iter().map(|&k| scale.value(k)).collect();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
@@ -499,7 +530,7 @@ mod tests {
     fn scan_levels_span_the_percentiles_in_input_units() {
         // a ramp 0..=199: 1st percentile 2, 99th 197
         let img = RawImage::gray_u8(200, 1, (0..200).map(|v| v as u8).collect());
-        let levels = scan_levels(&img, 6).unwrap();
+        let levels = scan_levels(&img, 6, &Params::default()).unwrap();
         let text: Vec<String> = levels
             .iter()
             .map(|l| match l {
@@ -510,7 +541,7 @@ mod tests {
         assert_eq!(text, ["2", "41", "80", "119", "158", "197"]);
         // a flat image gives one level
         let flat = RawImage::gray_u8(5, 5, vec![7; 25]);
-        assert_eq!(scan_levels(&flat, 10).unwrap().len(), 1);
+        assert_eq!(scan_levels(&flat, 10, &Params::default()).unwrap().len(), 1);
     }
 
     #[test]
@@ -527,6 +558,7 @@ mod tests {
             min_area: vec![0, 20],
             min_eccentricity: vec![0.0],
             max_width: vec![None, Some(9.0)],
+            clear_border: vec![None, Some(0)],
         };
         let (d, i) = (Flood::Distance, Flood::Intensity);
         assert_eq!(
@@ -542,8 +574,16 @@ mod tests {
                 (Markers::Hmax { h_half: 2 }, None, i),
             ]
         );
-        assert_eq!(g.filters().len(), 4);
-        assert_eq!(g.trials(true), 2 * 8 * 4);
+        let f = g.filters();
+        assert_eq!(f.len(), 8);
+        // the clear border varies fastest, then the width, then the area
+        assert_eq!(
+            (f[0].clear_border, f[1].clear_border, f[1].max_width),
+            (None, Some(0), None)
+        );
+        assert_eq!((f[2].max_width, f[2].min_area), (Some(9.0), 0));
+        assert_eq!((f[4].min_area, f[4].max_width), (20, None));
+        assert_eq!(g.trials(true), 2 * 8 * 8);
     }
 
     #[test]
@@ -561,6 +601,7 @@ mod tests {
             min_area: vec![0],
             min_eccentricity: vec![0.0],
             max_width: vec![None],
+            clear_border: vec![None],
         };
         // dark: a core must be darker than 100; Otsu's level is unknown, so every core is tried
         let dark: Vec<_> = g.level_pairs(true).into_iter().map(|(_, c)| c).collect();

@@ -1,6 +1,6 @@
 //! The command line of the accuracy modes: presets and their overrides, flags that do not fit
-//! the chosen markers, `synth rods` with ground truth, and `tune`, whose best line reproduces
-//! its score through `segment` + `eval`.
+//! the chosen markers, `synth rods` with ground truth, `--clear-border`, and `tune`, whose best
+//! line reproduces its score through `segment` + `eval`.
 
 mod common;
 
@@ -166,8 +166,12 @@ fn flags_override_a_preset() {
 #[test]
 fn flags_that_do_not_fit_the_markers_are_refused() {
     let d = out_dir("refused");
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 13] = [
         (&["--h", "1"], "--h"),
+        (&["--background", "0"], "--background"),
+        (&["--background", "1001"], "--background"),
+        (&["--clear-border", "-1"], "--clear-border"),
+        (&["--clear-border", "20000"], "--clear-border"),
         (&["--core", "otsu"], "--core"),
         (&["--core", "dark"], "--core"),
         (&["--core", "1e40"], "--core"),
@@ -210,6 +214,31 @@ fn flags_that_do_not_fit_the_markers_are_refused() {
     assert!(!out.status.success());
     assert!(err.contains("--smooth"), "{err}");
     assert!(!d.join("x.tif").exists());
+    // … and with --background, on either backend
+    for backend in ["cpu", "gpu"] {
+        if backend == "gpu" && gpu().is_none() {
+            continue;
+        }
+        let out = bin()
+            .arg("segment")
+            .arg(repo().join("data/colicoords/brightfield.tif"))
+            .arg("-o")
+            .arg(d.join("x.tif"))
+            .args([
+                "--preset",
+                "rods",
+                "--background",
+                "5",
+                "--backend",
+                backend,
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{backend}: {err}");
+        assert!(err.contains("--background"), "{backend}: {err}");
+        assert!(!d.join("x.tif").exists());
+    }
 }
 
 /// `tune`'s own checks: a float input's default grid leaves smoothing out (and an explicit
@@ -406,6 +435,94 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
     for (k, line) in lines.iter().enumerate() {
         let args = field(line, "args");
         assert!(args.contains("--flood intensity"), "{args}");
+        let want: f64 = field(line, "f1").parse().unwrap();
+        let f1 = f1_of_args(&d, &args, &format!("line{k}.tif"));
+        assert!(
+            (f1 - want).abs() < 1e-12,
+            "{args}: tune {want} vs eval {f1}"
+        );
+    }
+}
+
+/// `--clear-border` (alone: B = 0; or `--clear-border B`) leaves no object within B of the
+/// edge and keeps the others; `tune --clear-border off,0` scores both and its lines reproduce
+/// their F1 through `segment` + `eval`.
+#[test]
+fn clear_border_drops_objects_at_the_edge_and_tune_tries_it() {
+    let (d, text) = synth_and_tune(
+        "clear-border",
+        "160x120",
+        "5",
+        &[
+            "--preset",
+            "rods",
+            "--threshold",
+            "otsu",
+            "--core",
+            "none",
+            "--clear-border",
+            "off,0,4",
+            "--top",
+            "3",
+            "--json",
+            "-q",
+            "--backend",
+            "cpu",
+        ],
+    );
+    let count = |args: &[&str], name: &str| -> (usize, Vec<u32>, usize) {
+        let out = run(bin()
+            .arg("segment")
+            .arg(d.join("rods.png"))
+            .arg("-o")
+            .arg(d.join(name))
+            .args(["--preset", "rods", "--backend", "cpu"])
+            .args(args));
+        let n: usize = stdout(&out)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (w, _, labels) = read_tiff_u32(&d.join(name));
+        (w, labels, n)
+    };
+    let (w, all, n_all) = count(&[], "all.tif");
+    let h = all.len() / w;
+    let mut last = n_all;
+    for (args, b) in [
+        (&["--clear-border"][..], 0usize),
+        (&["--clear-border", "4"][..], 4),
+    ] {
+        let (_, cleared, n) = count(args, &format!("b{b}.tif"));
+        assert!(n < last, "{args:?}: {n} objects, {last} before");
+        last = n;
+        let mut kept = std::collections::BTreeSet::new();
+        for (i, &l) in cleared.iter().enumerate() {
+            if l == 0 {
+                continue;
+            }
+            let (y, x) = (i / w, i % w);
+            assert!(
+                y > b && x > b && y + b + 1 < h && x + b + 1 < w,
+                "{args:?}: label {l} at ({y}, {x})"
+            );
+            kept.insert(all[i]);
+        }
+        // every kept object is an object of the unfiltered labels, whole
+        assert_eq!(kept.len(), n, "{args:?}");
+        for &old in &kept {
+            let a = all.iter().filter(|&&l| l == old).count();
+            let pixel = all.iter().position(|&l| l == old).unwrap();
+            let new = cleared[pixel];
+            let c = cleared.iter().filter(|&&l| l == new).count();
+            assert_eq!(a, c, "{args:?}: object {old} changed");
+        }
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for (k, line) in lines.iter().enumerate() {
+        let args = field(line, "args");
         let want: f64 = field(line, "f1").parse().unwrap();
         let f1 = f1_of_args(&d, &args, &format!("line{k}.tif"));
         assert!(

@@ -67,6 +67,7 @@ fn stacked_watersheds_equal_each_frame_alone() {
         p.min_eccentricity = 0.0;
         p.max_area = None;
         p.max_width = None;
+        p.clear_border = None;
         let s = segment_cpu(&img, &p).unwrap();
         // what the watershed flooded: d², or the gray levels' altitude (`--flood intensity`)
         let alt = s.flooded(&p);

@@ -1,5 +1,5 @@
 //! The pipeline's accuracy modes (`--smooth`, `--markers regional|hmax`, `--exclude-border`,
-//! `--min-area/--max-area`, the presets) give the same bytes on the GPU as on the CPU twin,
+//! `--min-area/--max-area`, `--clear-border`, `--background`, the presets) give the same bytes on the GPU as on the CPU twin,
 //! stage by stage, on real images and synthetic rods; and the CPU twin's filters do what they
 //! say. Needs a GPU adapter for the comparisons (lavapipe in CI; see `common::gpu`).
 
@@ -52,6 +52,17 @@ fn check_cpu_invariants(case: &str, s: &Stages, p: &Params) {
             o.minor_axis_length
         );
     }
+    // with --clear-border B, no object pixel within B of the edge
+    if let Some(cb) = p.clear_border {
+        let cb = cb as usize;
+        for (i, &l) in s.labels.iter().enumerate() {
+            let (y, x) = (i / w, i % w);
+            assert!(
+                l == 0 || (y > cb && x > cb && y + cb + 1 < h && x + cb + 1 < w),
+                "{case}: label {l} at ({y}, {x}) within the clear border {cb}"
+            );
+        }
+    }
     // no marker pixel within the border
     let b = p.border() as usize;
     for (i, &m) in s.peaks.iter().enumerate() {
@@ -69,6 +80,11 @@ fn check_cpu_invariants(case: &str, s: &Stages, p: &Params) {
     } else {
         assert_eq!(s.smoothed.len(), w * h, "{case}: smoothed image");
     }
+    assert_eq!(
+        s.flattened.len(),
+        if p.background.is_some() { w * h } else { 0 },
+        "{case}: flattened image"
+    );
 }
 
 fn modes() -> Vec<(&'static str, Params)> {
@@ -132,6 +148,41 @@ fn modes() -> Vec<(&'static str, Params)> {
                 dark: false,
                 smooth: 1,
                 flood: Flood::Intensity,
+                ..rods.clone()
+            },
+        ),
+        (
+            "rods, background 6",
+            Params {
+                background: Some(6),
+                ..rods.clone()
+            },
+        ),
+        (
+            "bright, background 3, smooth 1, intensity flood",
+            Params {
+                dark: false,
+                smooth: 1,
+                background: Some(3),
+                flood: Flood::Intensity,
+                ..rods.clone()
+            },
+        ),
+        (
+            "rods, clear border 0",
+            Params {
+                clear_border: Some(0),
+                ..rods.clone()
+            },
+        ),
+        (
+            "peaks, clear border 5 only",
+            Params {
+                markers: Markers::Peaks,
+                min_distance: 3,
+                min_area: 0,
+                min_eccentricity: 0.0,
+                clear_border: Some(5),
                 ..rods.clone()
             },
         ),

@@ -33,6 +33,7 @@ struct Expect {
 }
 
 fn expectations() -> Vec<Expect> {
+    use gpu::background::BackgroundUniforms as Bg;
     use gpu::components::CcUniforms as C;
     use gpu::distance::DistUniforms as D;
     use gpu::filter::FilterUniforms as F;
@@ -229,6 +230,23 @@ fn expectations() -> Vec<Expect> {
                 ("_pad", offset_of!(Sm, _pad)),
             ],
             size: size_of::<Sm>(),
+        },
+        Expect {
+            stage: "background",
+            table: gpu::background::ENTRY_POINTS,
+            twin_functions: &["window_rows", "window_cols", "subtract"],
+            uniform: "BackgroundParams",
+            members: vec![
+                ("width", offset_of!(Bg, width)),
+                ("height", offset_of!(Bg, height)),
+                ("radius", offset_of!(Bg, radius)),
+                ("dark", offset_of!(Bg, dark)),
+                ("key_max", offset_of!(Bg, key_max)),
+                ("take_max", offset_of!(Bg, take_max)),
+                ("_pad0", offset_of!(Bg, _pad0)),
+                ("_pad1", offset_of!(Bg, _pad1)),
+            ],
+            size: size_of::<Bg>(),
         },
         Expect {
             stage: "filter",

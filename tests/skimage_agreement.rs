@@ -113,3 +113,47 @@ fn pipeline_matches_skimage_on_every_fixture() {
     eprintln!("{}", report.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `--clear-border B` on scikit-image's own labels equals `relabel_sequential(clear_border(
+/// labels, buffer_size=B))` (`tests/fixtures/clear_border/`, made by
+/// `scripts/reference/make_clear_border_fixtures.py`; a B as wide as the frame, which
+/// clear_border refuses, drops every object): the filter's table from the measure sums (the
+/// objects' bounding boxes), applied as the pipeline applies it.
+#[test]
+fn clear_border_matches_skimage() {
+    use floodseg::cpu::{filter, measure, Dims};
+    use floodseg::pipeline::{object_table, Params};
+    let dir = repo().join("tests/fixtures/clear_border");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let Some((case, b)) = name.rsplit_once("_b") else {
+            continue;
+        };
+        let b: u32 = b.parse().unwrap();
+        let (w, h, labels) =
+            read_tiff_u32(&repo().join("tests/fixtures").join(case).join("labels.tif"));
+        let (ww, hh, want) = read_tiff_u32(&path);
+        assert_eq!((ww, hh), (w, h), "{name}: sizes");
+        let dims = Dims::new(w, h);
+        let n = labels.iter().copied().max().unwrap_or(0);
+        let zeros = vec![0u32; labels.len()];
+        let sums = measure::measure_sums(dims, &labels, &zeros, false, n);
+        let p = Params {
+            clear_border: Some(b),
+            ..Params::default()
+        };
+        let (table, kept) = object_table(&p, dims, &sums);
+        let mut got = labels.clone();
+        filter::filter_relabel(&filter::FilterParams::new(dims, &table), &table, &mut got);
+        assert_same(&name, "clear_border", w, &got, &want);
+        assert_eq!(
+            kept,
+            want.iter().copied().max().unwrap_or(0),
+            "{name}: count"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} clear_border fixtures found");
+}

@@ -12,7 +12,10 @@ Columns (every search is `floodseg tune`, StarDist's matching as `floodseg eval`
 - rods, calibrated: `floodseg tune --preset rods`: the preset with only its levels searched
   (threshold: Otsu or 24 levels; core: none or 10 levels), what a user does on one annotated
   frame of an acquisition;
-- rods family, best: smoothing, threshold, core, opening, h, min area and eccentricity searched.
+- rods, calibrated + background: the best of the calibrated preset without and with
+  `--background R` (R = 5, 10, 20: the flattening of uneven illumination, one search each);
+- rods family, best: smoothing, threshold, core, opening, h, min area, eccentricity and
+  `--clear-border off,0` searched.
 Then the transfer table: each acquisition's settings calibrated on one frame and applied
 unchanged to its other frames (lecture frame 0 -> frame 10, ColiCoords field 1 -> 2 and 4).
 Needs only Python 3 and a release build (cargo build --release); takes ~15 min on 2 cores.
@@ -33,25 +36,30 @@ LECTURE_GRID = ["--markers", "peaks", "--smooth", "0", "--threshold", "scan:12,o
                 "--open", "0:3", "--min-distance", "2,3,4,5,7,10,15,20,30", "--min-area", "0"]
 FAMILY_GRID = ["--markers", "hmax", "--threshold", "scan:12,otsu", "--core", "none,scan:6",
                "--flood", "intensity", "--smooth", "0,1", "--open", "1,2", "--h", "1,2,3",
-               "--min-area", "0,50,100", "--min-eccentricity", "0,0.8"]
+               "--min-area", "0,50,100", "--min-eccentricity", "0,0.8",
+               "--clear-border", "off,0"]
+BACKGROUNDS = [5, 10, 20]
 # calibrated on the first frame, applied to the others
 TRANSFER = [("ecoli_0000", ["ecoli_0010"]),
             ("colicoords_00001", ["colicoords_00002", "colicoords_00004"])]
 
 
-def run(args):
+def run(args, allow_fail=False):
     out = subprocess.run([str(BIN)] + [str(a) for a in args], capture_output=True, text=True)
     if out.returncode != 0:
+        if allow_fail:
+            return None
         sys.exit(f"floodseg {' '.join(map(str, args))}: {out.stderr.strip()}")
     return out.stdout
 
 
-def tune_best(img, gt, polarity, grid, backend, preset=None):
+def tune_best(img, gt, polarity, grid, backend, preset=None, allow_fail=False):
     args = ["tune", img, "--gt", gt, f"--{polarity}", "--backend", backend, "--top", "1",
             "--json", "-q"] + grid
     if preset:
         args += ["--preset", preset]
-    return json.loads(run(args).splitlines()[0])
+    out = run(args, allow_fail)
+    return json.loads(out.splitlines()[0]) if out else None
 
 
 def eval_f1(gt, pred):
@@ -87,12 +95,17 @@ def main():
              "-q"])
         as_is = eval_f1(gt, str(pred))
         calibrated = tune_best(img, gt, pol, [], a.backend, preset="rods")
+        # (float images have no --background: the column then repeats the calibrated one)
+        with_bg = max([calibrated] + [t for r in BACKGROUNDS if (t := tune_best(
+            img, gt, pol, ["--background", str(r)], a.backend, preset="rods",
+            allow_fail=True))], key=lambda t: t["f1"])
         family = tune_best(img, gt, pol, FAMILY_GRID, a.backend)
         n_gt = as_is["n_true"]
-        rows.append((name, n_gt, lecture, as_is, calibrated, family))
-        found[name] = (lecture["args"], calibrated["args"])
+        rows.append((name, n_gt, lecture, as_is, calibrated, with_bg, family))
+        found[name] = (lecture["args"], calibrated["args"], with_bg["args"])
         print(f"{name}: lecture {lecture['f1']:.3f}  rods as is {as_is['f1']:.3f}  "
-              f"calibrated {calibrated['f1']:.3f}  family {family['f1']:.3f}", flush=True)
+              f"calibrated {calibrated['f1']:.3f}  +background {with_bg['f1']:.3f}  "
+              f"family {family['f1']:.3f}", flush=True)
 
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
@@ -100,17 +113,19 @@ def main():
         f"F1 at IoU 0.5 (StarDist matching), `scripts/eval/f1_table.py`, floodseg {head}, "
         f"backend {a.backend}, {time.strftime('%Y-%m-%d')}, {time.time() - t0:.0f} s.",
         "",
-        "| set | GT objects | lecture, best | rods, as is | rods, calibrated | rods family, best |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| set | GT objects | lecture, best | rods, as is | rods, calibrated | "
+        "rods, calibrated + background | rods family, best |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, n_gt, lec, as_is, cal, fam in rows:
+    for name, n_gt, lec, as_is, cal, bg, fam in rows:
         lines.append(f"| {name} | {n_gt} | {lec['f1']:.3f} | {as_is['f1']:.3f} | "
-                     f"{cal['f1']:.3f} | {fam['f1']:.3f} |")
+                     f"{cal['f1']:.3f} | {bg['f1']:.3f} | {fam['f1']:.3f} |")
     by_name = {name: (img, gt) for name, img, gt, _ in sets}
     lines += ["", "Settings calibrated on one frame, applied unchanged to another frame of the "
               "same acquisition (F1 at IoU 0.5):", "",
-              "| calibrated on → applied to | lecture's best settings | rods, calibrated |",
-              "|---|---:|---:|"]
+              "| calibrated on → applied to | lecture's best settings | rods, calibrated | "
+              "rods, calibrated + background |",
+              "|---|---:|---:|---:|"]
     for src, dsts in TRANSFER:
         for dst in dsts:
             img, gt = by_name[dst]
@@ -119,12 +134,13 @@ def main():
                 pred = tmp / "transfer.tif"
                 run(["segment", img, "-o", pred, "--backend", a.backend, "-q"] + args.split())
                 f1s.append(eval_f1(gt, str(pred))["f1"])
-            lines.append(f"| {src} → {dst} | {f1s[0]:.3f} | {f1s[1]:.3f} |")
-            print(f"transfer {src} -> {dst}: lecture {f1s[0]:.3f} rods {f1s[1]:.3f}", flush=True)
+            lines.append(f"| {src} → {dst} | {f1s[0]:.3f} | {f1s[1]:.3f} | {f1s[2]:.3f} |")
+            print(f"transfer {src} -> {dst}: lecture {f1s[0]:.3f} rods {f1s[1]:.3f} "
+                  f"+background {f1s[2]:.3f}", flush=True)
     lines += ["", "Settings found:", ""]
-    for name, _, lec, _, cal, fam in rows:
+    for name, _, lec, _, cal, bg, fam in rows:
         lines.append(f"- {name}: lecture `{lec['args']}`; rods calibrated `{cal['args']}`; "
-                     f"family `{fam['args']}`")
+                     f"with background `{bg['args']}`; family `{fam['args']}`")
     Path(a.out).write_text("\n".join(lines) + "\n")
     print(f"wrote {a.out}")
 

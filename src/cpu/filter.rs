@@ -1,11 +1,13 @@
-//! Stage **filter**: drop objects by area and renumber the rest. Class: *map* (one pass; each
-//! pixel reads its own label and the table, and writes its own label).
+//! Stage **filter**: drop objects by area (and, in `pipeline::object_table`, by shape or
+//! contact with the edge) and renumber the rest. Class: *map* (one pass; each pixel reads its
+//! own label and the table, and writes its own label).
 //!
 //! 1. On the host, [`keep_table`] turns the objects' areas (pixel counts, `areas[l - 1]` for
 //!    label `l`) into a relabelling table: `table[0] = 0`; object `l` is *dropped*
 //!    (`table[l] = 0`) when `area < min_area` or `area > max_area`, else it gets the next new
 //!    label in label order (`1, 2, 3, …`: the kept objects keep their relative order, so a
-//!    labelling numbered in raster order of first pixels stays so).
+//!    labelling numbered in raster order of first pixels stays so). `--clear-border B` drops
+//!    the objects [`touches_border`] finds (their bounding box from the measure sums).
 //! 2. `filter_relabel` (*map*): `labels[i] = table[labels[i]]`; a label with no table entry
 //!    (`labels[i] >= table_len`, never produced by the pipeline) becomes 0, as a label with no
 //!    area is no kept object.
@@ -51,6 +53,23 @@ pub fn keep_table(areas: &[u64], min_area: u64, max_area: Option<u64>) -> (Vec<u
         }
     }
     (table, kept)
+}
+
+/// Whether an object (its measure sums) has a pixel within `border` pixels of the edge of a
+/// `dims` frame — in the first or last `border + 1` rows or columns, as scikit-image's
+/// `clear_border(labels, buffer_size=border)` marks the border — read from its bounding box
+/// (watershed objects are connected, so this is the object `clear_border` removes). An object
+/// without pixels touches nothing; a border as wide as the frame touches every object.
+pub fn touches_border(dims: Dims, border: u32, s: &super::measure::ObjectSums) -> bool {
+    if s.count == 0 {
+        return false;
+    }
+    let b = u64::from(border);
+    let (w, h) = (dims.width as u64, dims.height as u64);
+    u64::from(s.min_y) <= b
+        || u64::from(s.min_x) <= b
+        || u64::from(s.max_y) + b + 1 >= h
+        || u64::from(s.max_x) + b + 1 >= w
 }
 
 /// Entry point `filter_relabel`: `labels[i] = table[labels[i]]` (0 for labels without an

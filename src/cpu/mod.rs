@@ -8,6 +8,7 @@
 //! *monotone relaxation* or *Jacobi*. Naive, obviously correct references live in the tests
 //! (`tests/naive/`) and check these twins with property tests.
 
+pub mod background;
 pub mod components;
 pub mod distance;
 pub mod filter;

@@ -27,6 +27,7 @@
 //! (`Queue::write_buffer`), then
 //! - `gray`: 1 submission;
 //! - `smooth` (`--smooth N`): 1 submission (2N passes);
+//! - `background` (`--background R`): 1 submission (5 passes);
 //! - `threshold`: with Otsu on an integer gray image, 1 submission + 1 readback of the
 //!   histogram (256 or 65536 `u32`); with a fixed level, or Otsu on RGB/float (host histogram),
 //!   nothing of its own;
@@ -74,6 +75,7 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 
+pub mod background;
 pub mod batch;
 pub mod components;
 pub mod distance;
@@ -223,6 +225,7 @@ pub(crate) struct Kernels {
     pub maxima: maxima::Kernels,
     pub measure: measure::Kernels,
     pub smooth: smooth::Kernels,
+    pub background: background::Kernels,
     pub filter: filter::Kernels,
 }
 
@@ -471,6 +474,7 @@ impl GpuContext {
             maxima: maxima::Kernels::new(&device),
             measure: measure::Kernels::new(&device),
             smooth: smooth::Kernels::new(&device),
+            background: background::Kernels::new(&device),
             filter: filter::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;

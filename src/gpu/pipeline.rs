@@ -8,26 +8,28 @@ use std::time::Instant;
 use super::frame::Frame;
 use super::timing::SOURCE_WALL;
 use super::{
-    components, distance, filter, gray, maxima, measure, opening, peaks, smooth, threshold,
-    watershed, GpuContext,
+    background, components, distance, filter, gray, maxima, measure, opening, peaks, smooth,
+    threshold, watershed, GpuContext,
 };
 use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims, Rect};
 use crate::error::Result;
 use crate::image::RawImage;
 use crate::pipeline::{
-    check_smooth, gray_input, keep_sums, marker_connectivity_diagonal, object_table, Flood,
-    Markers, Params, Stages,
+    background_params, check_smooth, gray_input, keep_sums, marker_connectivity_diagonal,
+    object_table, Flood, Markers, Params, Stages,
 };
 use crate::stream::Keep;
 
-/// A frame's buffers after the front stages (gray → smooth → threshold → opening → distance),
-/// on the device.
+/// A frame's buffers after the front stages (gray → smooth → background → threshold → opening →
+/// distance), on the device.
 pub struct FrontBuffers {
     pub dims: Dims,
     pub scale: GrayScale,
     pub keys: wgpu::Buffer,
     /// The smoothed keys (`--smooth`), when smoothing.
     pub smoothed: Option<wgpu::Buffer>,
+    /// The flattened keys (`--background`), when flattening.
+    pub flattened: Option<wgpu::Buffer>,
     pub mask: wgpu::Buffer,
     pub opened: wgpu::Buffer,
     pub d2: wgpu::Buffer,
@@ -44,9 +46,12 @@ impl FrontBuffers {
         }
     }
 
-    /// The keys the threshold saw (smoothed with `--smooth`).
+    /// The keys the threshold saw (smoothed with `--smooth`, flattened with `--background`).
     pub fn threshold_keys(&self) -> &wgpu::Buffer {
-        self.smoothed.as_ref().unwrap_or(&self.keys)
+        self.flattened
+            .as_ref()
+            .or(self.smoothed.as_ref())
+            .unwrap_or(&self.keys)
     }
 }
 
@@ -97,7 +102,32 @@ pub fn front_in(
     } else {
         None
     };
-    let tkeys = smoothed.as_ref().unwrap_or(&keys);
+    let bp = background_params(params, dims, scale);
+    let flattened = match &bp {
+        Some(bp) => {
+            let mut enc = ctx.encoder("floodseg.pipeline.background");
+            let out = frame.storage("floodseg.background.out", n, &mut enc);
+            let a = frame.storage("floodseg.background.a", n, &mut enc);
+            let b = frame.storage("floodseg.background.b", n, &mut enc);
+            let span = frame.timer.begin(ctx, &mut enc, "background");
+            background::flatten(
+                ctx,
+                &mut enc,
+                bp,
+                smoothed.as_ref().unwrap_or(&keys),
+                &a,
+                &b,
+                &out,
+            );
+            frame.timer.end(ctx, &mut enc, span);
+            ctx.submit("floodseg.pipeline.background", enc)?;
+            frame.timer.lap(ctx, "background")?;
+            frame.release(&[&a, &b]);
+            Some(out)
+        }
+        None => None,
+    };
+    let tkeys = flattened.as_ref().or(smoothed.as_ref()).unwrap_or(&keys);
 
     // The threshold's bound is resolved on the host by the function both backends share. Otsu
     // needs a histogram: for integer gray images the `threshold_histogram` pass takes it on the
@@ -115,6 +145,9 @@ pub fn front_in(
                     cpu::gray::gray(&gp, &samples, &mut host_keys);
                     if params.smooth > 0 {
                         host_keys = cpu::smooth::smooth(&sp, &host_keys);
+                    }
+                    if let Some(bp) = &bp {
+                        host_keys = cpu::background::flatten(bp, &host_keys);
                     }
                     cpu::threshold::threshold_params(
                         dims,
@@ -193,6 +226,7 @@ pub fn front_in(
         scale,
         keys,
         smoothed,
+        flattened,
         mask,
         opened,
         d2,
@@ -315,7 +349,7 @@ pub fn segment_gpu_keep(
         let words = words.into_iter().next().unwrap_or_default();
         // the geometric sums (the float images' value sums are not needed for the table)
         let geometry = measure::sums_from_words(&words, n_markers, false, &[], &[])?;
-        let (table, kept) = object_table(params, &geometry);
+        let (table, kept) = object_table(params, dims, &geometry);
         frame.timer.restart();
         let mut enc = ctx.encoder("floodseg.pipeline.filter");
         let span = frame.timer.begin(ctx, &mut enc, "filter");
@@ -353,6 +387,9 @@ pub fn segment_gpu_keep(
         if let Some(sm) = &front.smoothed {
             wanted.push((sm, n));
         }
+        if let Some(fl) = &front.flattened {
+            wanted.push((fl, n));
+        }
         if let Some((co, cd)) = &front.core {
             wanted.push((co, n));
             wanted.push((cd, n));
@@ -373,6 +410,11 @@ pub fn segment_gpu_keep(
         Default::default()
     };
     let smoothed = if all && front.smoothed.is_some() {
+        take()
+    } else {
+        Vec::new()
+    };
+    let flattened = if all && front.flattened.is_some() {
         take()
     } else {
         Vec::new()
@@ -401,6 +443,7 @@ pub fn segment_gpu_keep(
         scale,
         gray: gray_keys,
         smoothed,
+        flattened,
         mask,
         opened,
         distance2,

@@ -27,10 +27,12 @@ use super::GpuContext;
 use crate::error::{Error, Result};
 
 /// The stages timed, in the CPU twin's order and with its names (a frame reports the ones it
-/// ran: `smooth`, `core`, `peaks` or `maxima`, and `filter` depend on the parameters).
-pub const STAGES: [&str; 12] = [
+/// ran: `smooth`, `background`, `core`, `peaks` or `maxima`, and `filter` depend on the
+/// parameters).
+pub const STAGES: [&str; 13] = [
     "gray",
     "smooth",
+    "background",
     "threshold",
     "opening",
     "distance",
@@ -339,13 +341,14 @@ mod tests {
         let cpu_names: Vec<_> = cpu.timings.iter().map(|(n, _)| *n).collect();
         let lecture: Vec<_> = STAGES
             .into_iter()
-            .filter(|s| !["smooth", "core", "maxima", "filter"].contains(s))
+            .filter(|s| !["smooth", "background", "core", "maxima", "filter"].contains(s))
             .collect();
         assert_eq!(names, lecture);
         assert_eq!(names, cpu_names);
         // the optional stages, when they run, in the same order as on the CPU
         let rods = crate::pipeline::Params {
             smooth: 1,
+            background: Some(3),
             level: crate::cpu::threshold::Level::Fixed(
                 crate::cpu::threshold::Decimal::parse("128").unwrap(),
             ),
@@ -358,7 +361,7 @@ mod tests {
         let names: Vec<_> = timed_rods.timings.iter().map(|(n, _)| *n).collect();
         let cpu_names: Vec<_> = cpu_rods.timings.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, cpu_names);
-        assert!(["smooth", "core", "maxima", "filter"]
+        assert!(["smooth", "background", "core", "maxima", "filter"]
             .iter()
             .all(|s| names.contains(s)));
         assert_eq!(timed_rods.labels, cpu_rods.labels);

@@ -84,6 +84,7 @@ pub fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
     for (stage, g, c) in [
         ("gray", &gpu.gray, &cpu.gray),
         ("smoothed", &gpu.smoothed, &cpu.smoothed),
+        ("flattened", &gpu.flattened, &cpu.flattened),
         ("mask", &gpu.mask, &cpu.mask),
         ("opened", &gpu.opened, &cpu.opened),
         ("distance2", &gpu.distance2, &cpu.distance2),

@@ -76,6 +76,8 @@ pub fn case(data: &[u8]) -> Option<(RawImage, Params)> {
         max_area: (h[11] & 0x40 != 0).then_some(40),
         min_eccentricity: if h[11] & 0x10 != 0 { 0.7 } else { 0.0 },
         max_width: (h[11] & 0x20 != 0).then_some(3.5),
+        clear_border: (h[11] & 0x80 != 0).then(|| u32::from(h[10] >> 5)),
+        background: (h[6] & 0x08 != 0).then(|| 1 + u32::from(h[6] >> 4) % 12),
         // a core level a little beyond h[4]'s threshold (or anywhere, with Otsu)
         core: (h[3] & 0x40 != 0).then(|| {
             let t = f64::from(h[4] / 2);

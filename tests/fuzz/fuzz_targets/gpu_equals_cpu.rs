@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     match (cpu, gpu) {
         (Ok(c), Ok(g)) => {
             assert_eq!(c.smoothed, g.smoothed, "smoothed");
+            assert_eq!(c.flattened, g.flattened, "flattened");
             assert_eq!(c.mask, g.mask, "mask");
             assert_eq!(c.opened, g.opened, "opened");
             assert_eq!(c.distance2, g.distance2, "distance2");
