@@ -156,6 +156,15 @@ fn cpu(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("smooth", side), |b| {
             b.iter(|| floodseg::cpu::smooth::smooth(&sp, &s.gray))
         });
+        let bp = floodseg::cpu::background::BackgroundParams {
+            dims,
+            radius: 10,
+            dark: true,
+            key_max: s.scale.key_max(),
+        };
+        g.bench_function(BenchmarkId::new("background", side), |b| {
+            b.iter(|| floodseg::cpu::background::flatten(&bp, &s.gray))
+        });
         let mp = MaximaParams {
             dims,
             h_half: 2,
@@ -313,6 +322,21 @@ fn gpu_stages(
             let mut enc = ctx.encoder("floodseg.bench.smooth");
             gpu::smooth::smooth(ctx, &mut enc, &sp, &keys, &scratch, &out);
             ctx.submit("floodseg.bench.smooth", enc).unwrap();
+            sync(ctx, &out);
+        })
+    });
+    let bp = floodseg::cpu::background::BackgroundParams {
+        dims,
+        radius: 10,
+        dark: true,
+        key_max: s.scale.key_max(),
+    };
+    let bg_b = ctx.storage("floodseg.bench.background.b", dims.len());
+    g.bench_function(BenchmarkId::new("background", side), |b| {
+        b.iter(|| {
+            let mut enc = ctx.encoder("floodseg.bench.background");
+            gpu::background::flatten(ctx, &mut enc, &bp, &keys, &scratch, &bg_b, &out);
+            ctx.submit("floodseg.bench.background", enc).unwrap();
             sync(ctx, &out);
         })
     });

@@ -101,8 +101,8 @@ struct TuneArgs {
     /// Maximum widths to try, in pixels, `none` for no limit [default: none].
     #[arg(long, value_name = "LIST")]
     max_width: Option<String>,
-    /// `--clear-border` values to try: `off` (keep objects at the edge) and border widths B
-    /// (`off,0`) [default: off; with a preset, the preset's].
+    /// `--clear-border` values to try: `off` (or `none`: keep objects at the edge) and border
+    /// widths B (`off,0`) [default: off; with a preset, the preset's].
     #[arg(long, value_name = "LIST")]
     clear_border: Option<String>,
     /// `--background R` for every setting (one radius, not a list: the threshold's `scan`
@@ -219,11 +219,10 @@ struct PipelineArgs {
     /// Drop objects wider than W pixels (regionprops minor_axis_length): clumps, rings.
     #[arg(long, value_name = "W", allow_hyphen_values = true)]
     max_width: Option<f64>,
-    /// Drop objects that touch the image edge, or come within B pixels of it: cells cut by
-    /// the frame, whose length and area would be wrong (scikit-image's
-    /// clear_border(labels, buffer_size=B)) [default: off; B defaults to 0].
-    #[arg(long, value_name = "B", num_args = 0..=1, default_missing_value = "0",
-          allow_hyphen_values = true)]
+    /// Drop objects that touch the image edge (B = 0) or come within B pixels of it: cells
+    /// cut by the frame, whose length and area would be wrong (scikit-image's
+    /// clear_border(labels, buffer_size=B)) [default: off].
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
     clear_border: Option<u32>,
     /// Distance transform: `exact` (separable) or a jump-flooding variant.
     #[arg(long, value_enum, default_value_t = DistanceArg::Exact)]
@@ -1345,7 +1344,8 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         Some(t) => {
             let mut v = Vec::new();
             for part in t.split(',') {
-                if part.trim().eq_ignore_ascii_case("off") {
+                let t = part.trim();
+                if t.eq_ignore_ascii_case("off") || t.eq_ignore_ascii_case("none") {
                     v.push(None);
                 } else {
                     v.extend(u32s("--clear-border", part)?.into_iter().map(Some));

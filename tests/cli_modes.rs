@@ -169,7 +169,7 @@ fn flags_that_do_not_fit_the_markers_are_refused() {
     let cases: [(&[&str], &str); 13] = [
         (&["--h", "1"], "--h"),
         (&["--background", "0"], "--background"),
-        (&["--background", "1001"], "--background"),
+        (&["--background", "101"], "--background"),
         (&["--clear-border", "-1"], "--clear-border"),
         (&["--clear-border", "20000"], "--clear-border"),
         (&["--core", "otsu"], "--core"),
@@ -444,9 +444,9 @@ fn tune_lines_with_core_and_intensity_flood_reproduce_their_f1() {
     }
 }
 
-/// `--clear-border` (alone: B = 0; or `--clear-border B`) leaves no object within B of the
-/// edge and keeps the others; `tune --clear-border off,0` scores both and its lines reproduce
-/// their F1 through `segment` + `eval`.
+/// `--clear-border B` leaves no object within B of the edge and keeps the others whole;
+/// `tune --clear-border off,0,4` scores all three (and nothing else varies, so they are its
+/// three lines) and its lines reproduce their F1 through `segment` + `eval`.
 #[test]
 fn clear_border_drops_objects_at_the_edge_and_tune_tries_it() {
     let (d, text) = synth_and_tune(
@@ -491,7 +491,7 @@ fn clear_border_drops_objects_at_the_edge_and_tune_tries_it() {
     let h = all.len() / w;
     let mut last = n_all;
     for (args, b) in [
-        (&["--clear-border"][..], 0usize),
+        (&["--clear-border", "0"][..], 0usize),
         (&["--clear-border", "4"][..], 4),
     ] {
         let (_, cleared, n) = count(args, &format!("b{b}.tif"));
@@ -521,6 +521,7 @@ fn clear_border_drops_objects_at_the_edge_and_tune_tries_it() {
     }
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
+    let mut borders = Vec::new();
     for (k, line) in lines.iter().enumerate() {
         let args = field(line, "args");
         let want: f64 = field(line, "f1").parse().unwrap();
@@ -529,5 +530,16 @@ fn clear_border_drops_objects_at_the_edge_and_tune_tries_it() {
             (f1 - want).abs() < 1e-12,
             "{args}: tune {want} vs eval {f1}"
         );
+        borders.push(
+            args.split("--clear-border ")
+                .nth(1)
+                .map(|r| r.split_whitespace().next().unwrap().to_string()),
+        );
     }
+    borders.sort();
+    assert_eq!(
+        borders,
+        [None, Some("0".into()), Some("4".into())],
+        "{text}"
+    );
 }

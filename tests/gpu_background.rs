@@ -1,5 +1,5 @@
 //! Stage **background** (`--background R`): the CPU twin's window passes (van Herk / Gil-Werman)
-//! equal a naive scan of the clamped window; the whole stage equals scikit-image's
+//! equal a naive scan of the clamped window; the whole stage equals SciPy's
 //! `grey_closing`/`grey_opening` top-hat on the committed fixture
 //! (`tests/fixtures/background/`, made by `scripts/reference/make_background_fixtures.py`); and
 //! the GPU (`shaders/background.wgsl`) equals the twin byte for byte — u8, u16 and RGB-scaled
@@ -175,7 +175,7 @@ fn background_flattens_a_slope_and_keeps_the_cells() {
 }
 
 #[test]
-fn background_matches_skimage() {
+fn background_matches_scipy() {
     let dir = repo().join("tests/fixtures/background");
     let (w, h, keys) = read_tiff_u32(&dir.join("input.tif"));
     let mut checked = 0;

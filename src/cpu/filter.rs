@@ -58,8 +58,10 @@ pub fn keep_table(areas: &[u64], min_area: u64, max_area: Option<u64>) -> (Vec<u
 /// Whether an object (its measure sums) has a pixel within `border` pixels of the edge of a
 /// `dims` frame — in the first or last `border + 1` rows or columns, as scikit-image's
 /// `clear_border(labels, buffer_size=border)` marks the border — read from its bounding box
-/// (watershed objects are connected, so this is the object `clear_border` removes). An object
-/// without pixels touches nothing; a border as wide as the frame touches every object.
+/// (exact: the pixel that sets the box's extreme lies in the band). `clear_border` relabels
+/// 8-connected pieces and removes only the pieces that touch; the pipeline's objects are
+/// connected, so it removes the same objects. An object without pixels touches nothing; a
+/// border as wide as the frame touches every object.
 pub fn touches_border(dims: Dims, border: u32, s: &super::measure::ObjectSums) -> bool {
     if s.count == 0 {
         return false;
