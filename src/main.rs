@@ -270,9 +270,10 @@ struct SegmentArgs {
     output: PathBuf,
     #[command(flatten)]
     pipeline: PipelineArgs,
-    /// Write every stage (mask, opened, distance2, core and core_distance2 with --core, peaks,
-    /// markers, labels) as TIFF + PNG
-    /// preview (for several frames: one subfolder per frame).
+    /// Write every stage (smoothed with --smooth, flattened with --background, mask, opened,
+    /// distance2, core and core_distance2 with --core, peaks, markers, labels) as TIFF, the
+    /// binary and distance images with a PNG preview (for several frames: one subfolder per
+    /// frame).
     #[arg(long, value_name = "DIR")]
     save_stages: Option<PathBuf>,
     /// Write per-object measurements as CSV, one row per object per frame.
