@@ -105,10 +105,11 @@ struct TuneArgs {
     /// widths B (`off,0`) [default: off; with a preset, the preset's].
     #[arg(long, value_name = "LIST")]
     clear_border: Option<String>,
-    /// `--background R` for every setting (one radius, not a list: the threshold's `scan`
-    /// levels are taken on the flattened first frame) [default: off].
-    #[arg(long, value_name = "R")]
-    background: Option<u32>,
+    /// `--background` radii to try: `off` (or `none`) and radii R (`off,5,10,20`); each
+    /// radius gets its own `scan` levels for --threshold and --core, taken on the flattened
+    /// first frame [default: off; with a preset, the preset's].
+    #[arg(long, value_name = "LIST")]
+    background: Option<String>,
     /// Structuring element of the opening.
     #[arg(long, value_enum, default_value_t = StructureArg::Cross)]
     structure: StructureArg,
@@ -1181,9 +1182,34 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         StructureArg::Cross => Structure::Cross,
         StructureArg::Square => Structure::Square,
     };
-    if let Some(r) = a.background {
-        base.background = Some(r);
-        base.validate()?;
+    let mut backgrounds = Vec::new();
+    match &a.background {
+        Some(t) => {
+            for part in t.split(',') {
+                let p = part.trim();
+                if p.eq_ignore_ascii_case("off") || p.eq_ignore_ascii_case("none") {
+                    backgrounds.push(None);
+                } else {
+                    for r in tune::parse_list("--background", p)? {
+                        if !(r >= 1.0 && r.fract() == 0.0 && r <= u32::MAX as f64) {
+                            return Err(Error::param(
+                                "--background",
+                                format!("{r} is not a radius in whole pixels"),
+                            ));
+                        }
+                        backgrounds.push(Some(r as u32));
+                    }
+                }
+            }
+        }
+        None => backgrounds.push(base.background),
+    }
+    for &bg in &backgrounds {
+        Params {
+            background: bg,
+            ..base.clone()
+        }
+        .validate()?;
     }
     let ints = |flag: &'static str, text: &str| -> Result<Vec<u64>> {
         tune::parse_list(flag, text)?
@@ -1249,7 +1275,6 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         },
     );
     let min_area_text = pick(&a.min_area, "0,10,20,40", base.min_area.to_string());
-    let levels = parse_levels("--threshold", &threshold_text, &frames, &a.input, &base)?;
     // `rods` separates touching cells by their cores: its calibration looks for that level too
     let core_text = pick(
         &a.core,
@@ -1262,24 +1287,30 @@ fn run_tune(a: TuneArgs) -> Result<()> {
                 .map_or("none".into(), floodseg::pipeline::decimal_text),
         },
     );
-    let mut cores = Vec::new();
-    for part in core_text.split(',') {
-        if part.trim().eq_ignore_ascii_case("none") {
-            cores.push(None);
-            continue;
-        }
-        for level in parse_levels("--core", part, &frames, &a.input, &base)? {
-            match level {
-                floodseg::cpu::threshold::Level::Fixed(d) => cores.push(Some(d)),
-                floodseg::cpu::threshold::Level::Otsu => {
-                    return Err(Error::param(
-                        "--core",
-                        "takes levels, ranges, scan:N and none, not otsu",
-                    ))
+    // the threshold's and core's levels for one --background (scan levels are taken on the
+    // flattened first frame)
+    let levels_for = |b: &Params| -> Result<(Vec<floodseg::cpu::threshold::Level>, Vec<_>)> {
+        let levels = parse_levels("--threshold", &threshold_text, &frames, &a.input, b)?;
+        let mut cores = Vec::new();
+        for part in core_text.split(',') {
+            if part.trim().eq_ignore_ascii_case("none") {
+                cores.push(None);
+                continue;
+            }
+            for level in parse_levels("--core", part, &frames, &a.input, b)? {
+                match level {
+                    floodseg::cpu::threshold::Level::Fixed(d) => cores.push(Some(d)),
+                    floodseg::cpu::threshold::Level::Otsu => {
+                        return Err(Error::param(
+                            "--core",
+                            "takes levels, ranges, scan:N and none, not otsu",
+                        ))
+                    }
                 }
             }
         }
-    }
+        Ok((levels, cores))
+    };
     let flood_text = pick(&a.flood, "distance", base.flood.name().to_string());
     let mut floods = Vec::new();
     for f in flood_text.split(',') {
@@ -1356,23 +1387,37 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         }
         None => vec![base.clear_border],
     };
-    let grid = Grid {
-        min_eccentricity,
-        max_width,
-        clear_border,
-        smooth: u32s("--smooth", &smooth_text)?,
-        levels,
-        cores,
-        floods,
-        open: u32s("--open", &open_text)?,
-        markers,
-        min_distance: u32s("--min-distance", &min_distance_text)?,
-        h_half,
-        min_area: ints("--min-area", &min_area_text)?,
-    };
+    let smooth = u32s("--smooth", &smooth_text)?;
+    let open = u32s("--open", &open_text)?;
+    let min_distance = u32s("--min-distance", &min_distance_text)?;
+    let min_area = ints("--min-area", &min_area_text)?;
+    // one search per --background radius, each with its own levels
+    let mut searches = Vec::new();
+    for &bg in &backgrounds {
+        let b = Params {
+            background: bg,
+            ..base.clone()
+        };
+        let (levels, cores) = levels_for(&b)?;
+        let grid = Grid {
+            min_eccentricity: min_eccentricity.clone(),
+            max_width: max_width.clone(),
+            clear_border: clear_border.clone(),
+            smooth: smooth.clone(),
+            levels,
+            cores,
+            floods: floods.clone(),
+            open: open.clone(),
+            markers: markers.clone(),
+            min_distance: min_distance.clone(),
+            h_half: h_half.clone(),
+            min_area: min_area.clone(),
+        };
+        searches.push((b, grid));
+    }
     let gt = floodseg::eval::read_label_frames(&a.gt)?;
     let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
-    let total = grid.trials(base.dark);
+    let total: usize = searches.iter().map(|(b, g)| g.trials(b.dark)).sum();
     if !a.quiet {
         eprintln!(
             "floodseg: backend {}; {total} settings on {} frame{}",
@@ -1383,9 +1428,20 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     }
     let bar = progress_bar(Some(total), a.quiet);
     let t0 = Instant::now();
-    let trials = tune::tune(&segmenter, &frames, &gt, &base, &grid, a.iou, |done, _| {
-        bar.set_position(done as u64)
-    })?;
+    let mut trials = Vec::with_capacity(total);
+    let mut before = 0u64;
+    for (b, grid) in &searches {
+        trials.extend(tune::tune(
+            &segmenter,
+            &frames,
+            &gt,
+            b,
+            grid,
+            a.iou,
+            |done, _| bar.set_position(before + done as u64),
+        )?);
+        before += grid.trials(b.dark) as u64;
+    }
     bar.finish_and_clear();
     let mut order: Vec<usize> = (0..trials.len()).collect();
     // best F1 first; equal F1: grid order (stable sort)

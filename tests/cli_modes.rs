@@ -543,3 +543,80 @@ fn clear_border_drops_objects_at_the_edge_and_tune_tries_it() {
         "{text}"
     );
 }
+
+/// `tune --background off,3` searches both, each radius with its own `scan` levels: the
+/// printed lines include settings with and without `--background 3`, and each reproduces its
+/// F1 through `segment` + `eval`; a float image is refused with `--background`.
+#[test]
+fn tune_tries_background_radii_with_their_own_levels() {
+    let (d, text) = synth_and_tune(
+        "tune-background",
+        "140x100",
+        "8",
+        &[
+            "--preset",
+            "rods",
+            "--threshold",
+            "scan:4",
+            "--core",
+            "none",
+            "--background",
+            "off,3",
+            "--top",
+            "100",
+            "--json",
+            "-q",
+            "--backend",
+            "cpu",
+        ],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let with: Vec<&&str> = lines
+        .iter()
+        .filter(|l| field(l, "args").contains("--background 3"))
+        .collect();
+    assert!(!with.is_empty() && with.len() < lines.len(), "{text}");
+    // the radius's levels are the flattened image's (near white for dark cells), not the raw
+    // image's: no threshold is shared between the two searches
+    let threshold = |l: &str| {
+        let args = field(l, "args");
+        args.split("--threshold ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let raw: std::collections::BTreeSet<String> = lines
+        .iter()
+        .filter(|l| !field(l, "args").contains("--background"))
+        .map(|l| threshold(l))
+        .collect();
+    assert!(with.iter().all(|l| !raw.contains(&threshold(l))), "{text}");
+    for (k, line) in lines
+        .iter()
+        .take(2)
+        .chain(with.iter().take(2).copied())
+        .enumerate()
+    {
+        let args = field(line, "args");
+        let want: f64 = field(line, "f1").parse().unwrap();
+        let f1 = f1_of_args(&d, &args, &format!("line{k}.tif"));
+        assert!(
+            (f1 - want).abs() < 1e-12,
+            "{args}: tune {want} vs eval {f1}"
+        );
+    }
+    let out = bin()
+        .arg("tune")
+        .arg(repo().join("data/colicoords/brightfield.tif"))
+        .arg("--gt")
+        .arg(repo().join("data/colicoords/binary.tif"))
+        .args(["--preset", "rods", "--background", "off,5", "-q"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--background"), "{err}");
+}

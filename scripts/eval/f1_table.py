@@ -12,8 +12,8 @@ Columns (every search is `floodseg tune`, StarDist's matching as `floodseg eval`
 - rods, calibrated: `floodseg tune --preset rods`: the preset with only its levels searched
   (threshold: Otsu or 24 levels; core: none or 10 levels), what a user does on one annotated
   frame of an acquisition;
-- rods, calibrated + background: the best of the calibrated preset without and with
-  `--background R` (R = 5, 10, 20: the flattening of uneven illumination, one search each);
+- rods, calibrated + background: the same search with `--background off,5,10,20` (the
+  flattening of uneven illumination; each radius with its own levels);
 - rods family, best: smoothing, threshold, core, opening, h, min area, eccentricity and
   `--clear-border off,0` searched.
 Then the transfer table: each acquisition's settings calibrated on one frame and applied
@@ -38,7 +38,7 @@ FAMILY_GRID = ["--markers", "hmax", "--threshold", "scan:12,otsu", "--core", "no
                "--flood", "intensity", "--smooth", "0,1", "--open", "1,2", "--h", "1,2,3",
                "--min-area", "0,50,100", "--min-eccentricity", "0,0.8",
                "--clear-border", "off,0"]
-BACKGROUNDS = [5, 10, 20]
+BACKGROUNDS = "off,5,10,20"
 # calibrated on the first frame, applied to the others
 TRANSFER = [("ecoli_0000", ["ecoli_0010"]),
             ("colicoords_00001", ["colicoords_00002", "colicoords_00004"])]
@@ -97,10 +97,10 @@ def main():
              "-q"])
         as_is = eval_f1(gt, str(pred))
         calibrated = tune_best(img, gt, pol, [], a.backend, preset="rods")
-        # (float images have no --background: the column then repeats the calibrated one)
-        with_bg = max([calibrated] + [t for r in BACKGROUNDS if (t := tune_best(
-            img, gt, pol, ["--background", str(r)], a.backend, preset="rods",
-            float_refusal_ok=True))], key=lambda t: t["f1"])
+        # one search over the radii (off first, so it wins ties); float images have no
+        # --background: the column then repeats the calibrated one
+        with_bg = tune_best(img, gt, pol, ["--background", BACKGROUNDS], a.backend,
+                            preset="rods", float_refusal_ok=True) or calibrated
         family = tune_best(img, gt, pol, FAMILY_GRID, a.backend)
         n_gt = as_is["n_true"]
         rows.append((name, n_gt, lecture, as_is, calibrated, with_bg, family))
