@@ -67,6 +67,20 @@ impl Kernels {
     }
 }
 
+/// One window pass of `kernel` (`window_rows` or `window_cols`) taking the extreme `e`.
+fn window(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    kernel: &Kernel,
+    p: &BackgroundParams,
+    e: Extreme,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) {
+    let u = ctx.uniform("floodseg.background.params", &BackgroundUniforms::new(p, e));
+    ctx.dispatch(encoder, kernel, &[&u, src, dst], p.dims.len() as u32);
+}
+
 /// Entry point `window_rows` (twin [`crate::cpu::background::window_rows`]). Records one pass.
 pub fn window_rows(
     ctx: &GpuContext,
@@ -76,9 +90,7 @@ pub fn window_rows(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) {
-    let u = ctx.uniform("floodseg.background.params", &BackgroundUniforms::new(p, e));
-    let k = &ctx.kernels.background.rows;
-    ctx.dispatch(encoder, k, &[&u, src, dst], p.dims.len() as u32);
+    window(ctx, encoder, &ctx.kernels.background.rows, p, e, src, dst);
 }
 
 /// Entry point `window_cols` (twin [`crate::cpu::background::window_cols`]). Records one pass.
@@ -90,9 +102,7 @@ pub fn window_cols(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) {
-    let u = ctx.uniform("floodseg.background.params", &BackgroundUniforms::new(p, e));
-    let k = &ctx.kernels.background.cols;
-    ctx.dispatch(encoder, k, &[&u, src, dst], p.dims.len() as u32);
+    window(ctx, encoder, &ctx.kernels.background.cols, p, e, src, dst);
 }
 
 /// Entry point `subtract` (twin [`crate::cpu::background::subtract`]). Records one pass.
@@ -150,21 +160,16 @@ pub fn flatten_image(
             p.dims.height
         )));
     }
-    let back = ctx.run_and_read("floodseg.background", n, |enc| {
-        let src = ctx.storage_init("floodseg.background.keys", keys);
-        let a = ctx.storage("floodseg.background.a", n);
-        let b = ctx.storage("floodseg.background.b", n);
-        let dst = ctx.storage("floodseg.background.out", n);
-        flatten(ctx, enc, p, &src, &a, &b, &dst);
-        Ok(a)
-    })?;
-    let flat = ctx.run_and_read("floodseg.background", n, |enc| {
-        let src = ctx.storage_init("floodseg.background.keys", keys);
-        let a = ctx.storage("floodseg.background.a", n);
-        let b = ctx.storage("floodseg.background.b", n);
-        let dst = ctx.storage("floodseg.background.out", n);
-        flatten(ctx, enc, p, &src, &a, &b, &dst);
-        Ok(dst)
-    })?;
-    Ok((back, flat))
+    // the whole stage, reading back the background (`a`) or the flattened keys (`dst`)
+    let run = |want_background: bool| {
+        ctx.run_and_read("floodseg.background", n, |enc| {
+            let src = ctx.storage_init("floodseg.background.keys", keys);
+            let a = ctx.storage("floodseg.background.a", n);
+            let b = ctx.storage("floodseg.background.b", n);
+            let dst = ctx.storage("floodseg.background.out", n);
+            flatten(ctx, enc, p, &src, &a, &b, &dst);
+            Ok(if want_background { a } else { dst })
+        })
+    };
+    Ok((run(true)?, run(false)?))
 }
