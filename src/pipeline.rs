@@ -65,9 +65,9 @@ pub enum Flood {
     /// `−distance`, the lecture's: objects part where the mask is narrowest.
     #[default]
     Distance,
-    /// The gray levels the threshold sees (after `--smooth` and `--background`), darkest first for `--dark`
-    /// objects, brightest first for `--bright` (`cpu::watershed::ws_altitude`): touching cells
-    /// part along the line of background-like pixels between them.
+    /// The gray levels the threshold sees (after `--smooth` and `--background`), darkest first
+    /// for `--dark` objects, brightest first for `--bright` (`cpu::watershed::ws_altitude`):
+    /// touching cells part along the line of background-like pixels between them.
     Intensity,
 }
 
