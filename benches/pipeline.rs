@@ -107,7 +107,7 @@ fn cpu(c: &mut Criterion) {
         let tp = threshold_params(dims, scale, &params.level, params.dark, &s.gray);
         g.bench_function(BenchmarkId::new("threshold", side), |b| {
             let mut mask = vec![0u32; dims.len()];
-            b.iter(|| threshold(&tp, &s.gray, &mut mask))
+            b.iter(|| threshold(&tp, &s.gray, &mut mask, &mut [0]))
         });
         g.bench_with_input(BenchmarkId::new("opening", side), &s.mask, |b, m| {
             b.iter(|| opening(dims, Rect::full(dims), Structure::Cross, 1, m))
@@ -245,10 +245,11 @@ fn gpu_stages(
         })
     });
     let tp = threshold_params(dims, scale, &params.level, params.dark, &s.gray);
+    let count = ctx.storage("floodseg.bench.count", 1);
     g.bench_function(BenchmarkId::new("threshold", side), |b| {
         b.iter(|| {
             let mut enc = ctx.encoder("floodseg.bench.threshold");
-            gpu::threshold::threshold(ctx, &mut enc, &tp, &keys, &out);
+            gpu::threshold::threshold(ctx, &mut enc, &tp, &keys, &out, &count);
             ctx.submit("floodseg.bench.threshold", enc).unwrap();
             sync(ctx, &out);
         })

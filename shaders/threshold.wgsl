@@ -21,23 +21,44 @@ struct ThresholdParams {
 @group(0) @binding(1) var<storage, read> keys: array<u32>;
 @group(0) @binding(2) var<storage, read_write> mask: array<u32>;
 
-// Entry point `threshold`: one invocation per pixel, mask[i] ∈ {0, 1}.
+// Masked pixels of the frame, accumulated (order-free reduction: one `atomicAdd` per
+// workgroup of its own count); twin: the sum of the mask (`cpu::threshold::threshold_count`).
+@group(0) @binding(3) var<storage, read_write> count: array<atomic<u32>>;
+
+var<workgroup> wg_on: atomic<u32>;
+
+// Entry point `threshold`: one invocation per pixel, mask[i] ∈ {0, 1} (a map), and
+// count[0] += the pixels set (an order-free reduction; the caller zeroes it).
 @compute @workgroup_size(64)
-fn threshold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn threshold(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
     let i = gid.y * nwg.x * 64u + gid.x;
-    if (i >= params.width * params.height) {
-        return;
-    }
-    let k = keys[i];
     var on = false;
-    if (params.mode == MODE_ALL) {
-        on = true;
-    } else if (params.mode == MODE_ABOVE) {
-        on = k > params.bound;
-    } else if (params.mode == MODE_BELOW) {
-        on = k < params.bound;
+    if (i < params.width * params.height) {
+        let k = keys[i];
+        if (params.mode == MODE_ALL) {
+            on = true;
+        } else if (params.mode == MODE_ABOVE) {
+            on = k > params.bound;
+        } else if (params.mode == MODE_BELOW) {
+            on = k < params.bound;
+        }
+        mask[i] = select(0u, 1u, on);
+        if (on) {
+            atomicAdd(&wg_on, 1u);
+        }
     }
-    mask[i] = select(0u, 1u, on);
+    // no early return above: every invocation reaches the barrier (uniform control flow)
+    workgroupBarrier();
+    if (lid == 0u) {
+        let c = atomicLoad(&wg_on);
+        if (c > 0u) {
+            atomicAdd(&count[0], c);
+        }
+    }
 }
 
 // Entry point `threshold_histogram` (order-free reduction): hist[key] += 1 for every pixel, for

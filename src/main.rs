@@ -988,6 +988,7 @@ fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
         peaks: Vec::new(),
         markers: Vec::new(),
         n_markers: n,
+        threshold: None,
         labels,
         sums,
         timings: Vec::new(),

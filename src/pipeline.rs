@@ -405,6 +405,19 @@ impl Params {
     }
 }
 
+/// What the threshold did on one frame, for the run's report and its checks
+/// ([`crate::checks`]): both backends give the same values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ThresholdReport {
+    /// The level the keys were compared with, in the input's units (the `--threshold` given,
+    /// or this frame's Otsu level); with `--background` in the flattened image's units.
+    pub level: f64,
+    /// Whether the level is Otsu's.
+    pub otsu: bool,
+    /// Pixels in the threshold's mask (before the opening).
+    pub mask_pixels: u64,
+}
+
 /// Every stage's output for one frame (flat, row-major, `width × height`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stages {
@@ -432,6 +445,9 @@ pub struct Stages {
     /// Marker labels `1..=n_markers`.
     pub markers: Vec<u32>,
     pub n_markers: u32,
+    /// The threshold's level and mask size on this frame; `None` for labels read back from an
+    /// earlier run (`--resume`).
+    pub threshold: Option<ThresholdReport>,
     /// Object labels `1..=count()`: the watershed's, renumbered after the area filter.
     pub labels: Vec<u32>,
     /// Per-object integer sums of the measure stage (object `l` at index `l - 1`; one per
@@ -574,6 +590,8 @@ pub struct Front {
     /// (empty without `--core`).
     pub core_opened: Vec<u32>,
     pub core_distance2: Vec<u32>,
+    /// The threshold's level and mask size.
+    pub threshold: ThresholdReport,
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
@@ -756,9 +774,14 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     };
     let keys = threshold_keys(&gray, &smoothed, &flattened);
 
-    let tp = cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, keys);
+    let (tp, level) = resolve_threshold(params, dims, scale, keys);
     let mut mask = vec![0u32; n];
     cpu::threshold::threshold_image(&tp, keys, &mut mask);
+    let threshold = ThresholdReport {
+        level,
+        otsu: params.level == cpu::threshold::Level::Otsu,
+        mask_pixels: cpu::threshold::threshold_count(&mask),
+    };
     laps.lap("threshold");
 
     let opened =
@@ -789,8 +812,30 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
         distance2,
         core_opened,
         core_distance2,
+        threshold,
         timings: laps.timings,
     })
+}
+
+/// The threshold pass's parameters for a frame whose threshold keys are `keys`, and the level
+/// in the input's units (the given level, or the frame's Otsu level), on the host:
+/// [`cpu::threshold::threshold_params`] with Otsu's level kept for the report.
+pub fn resolve_threshold(
+    params: &Params,
+    dims: Dims,
+    scale: GrayScale,
+    keys: &[u32],
+) -> (cpu::threshold::ThresholdParams, f64) {
+    match &params.level {
+        cpu::threshold::Level::Fixed(d) => (
+            cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, keys),
+            d.to_f64(),
+        ),
+        cpu::threshold::Level::Otsu => {
+            let t = cpu::threshold::otsu_level(scale, keys);
+            (cpu::threshold::otsu_params(dims, scale, t, params.dark), t)
+        }
+    }
 }
 
 /// The marker image (0/1) of `params.markers` on the CPU twin.
@@ -924,6 +969,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         distance2,
         core_opened,
         core_distance2,
+        threshold,
         ..
     } = front;
     let mut sums =
@@ -953,6 +999,7 @@ pub fn back_cpu(front: Front, params: &Params) -> Result<Stages> {
         peaks,
         markers,
         n_markers,
+        threshold: Some(threshold),
         labels,
         sums,
         timings: laps.timings,

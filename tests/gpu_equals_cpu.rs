@@ -72,9 +72,16 @@ fn check_stages_gpu_equal_cpu_on_fixtures(ctx: &GpuContext) {
 
         let tp = cth::threshold_params(dims, scale, &params.level, params.dark, &gray);
         let mut mask = vec![0u32; dims.len()];
-        cth::threshold(&tp, &gray, &mut mask);
-        let got = gpu::threshold::run_threshold(ctx, &tp, &gray).unwrap();
+        let mut count = [0u32];
+        cth::threshold(&tp, &gray, &mut mask, &mut count);
+        let (got, got_count) = gpu::threshold::run_threshold_counted(ctx, &tp, &gray).unwrap();
         common::assert_same(&name, "threshold", w, &got, &mask);
+        assert_eq!(got_count, count[0], "{name}: threshold count");
+        assert_eq!(
+            u64::from(count[0]),
+            cth::threshold_count(&mask),
+            "{name}: twin count"
+        );
 
         let full = Rect::full(dims);
         let opened = cpu::opening::opening(dims, full, params.structure, params.open, &mask);
@@ -180,10 +187,13 @@ fn check_threshold_gpu_equals_cpu_random(ctx: &GpuContext) {
             for bound in [0u32, 1, 128, 255, u32::MAX, keys[0]] {
                 let tp = ThresholdParams { dims, mode, bound };
                 let mut want = vec![0u32; dims.len()];
-                cth::threshold(&tp, &keys, &mut want);
-                let got = gpu::threshold::run_threshold(ctx, &tp, &keys).unwrap();
+                let mut count = [0u32];
+                cth::threshold(&tp, &keys, &mut want, &mut count);
+                let (got, got_count) =
+                    gpu::threshold::run_threshold_counted(ctx, &tp, &keys).unwrap();
                 let case = format!("random_{w}x{h}_mode{mode}_bound{bound}");
                 common::assert_same(&case, "threshold", w, &got, &want);
+                assert_eq!(got_count, count[0], "{case}: threshold count");
             }
         }
     }
@@ -382,7 +392,7 @@ fn stages_gpu_equal_cpu_past_65535_workgroups() {
         bound: 200,
     };
     let mut mask = vec![0u32; dims.len()];
-    cth::threshold(&tp, &gray, &mut mask);
+    cth::threshold(&tp, &gray, &mut mask, &mut [0]);
     let got = gpu::threshold::run_threshold(ctx, &tp, &gray).unwrap();
     common::assert_same("large_2049x2049", "threshold", w, &got, &mask);
 

@@ -749,7 +749,7 @@ fn run_threshold(scale: GrayScale, level: &Level, dark: bool, keys: &[u32]) -> V
     let dims = Dims::new(keys.len(), 1);
     let params = threshold_params(dims, scale, level, dark, keys);
     let mut mask = vec![9u32; keys.len()];
-    threshold(&params, keys, &mut mask);
+    threshold(&params, keys, &mut mask, &mut [0]);
     mask
 }
 
@@ -995,9 +995,9 @@ fn stricter_threshold_is_the_intersection_of_the_masks() {
                     let pa = threshold_params(dims, scale, &lv(a), dark, &[]);
                     let pb = threshold_params(dims, scale, &lv(b), dark, &[]);
                     let (mut ma, mut mb, mut mc) = (vec![0; n], vec![0; n], vec![0; n]);
-                    threshold(&pa, keys, &mut ma);
-                    threshold(&pb, keys, &mut mb);
-                    threshold(&stricter(&pa, &pb), keys, &mut mc);
+                    threshold(&pa, keys, &mut ma, &mut [0]);
+                    threshold(&pb, keys, &mut mb, &mut [0]);
+                    threshold(&stricter(&pa, &pb), keys, &mut mc, &mut [0]);
                     for i in 0..n {
                         assert_eq!(
                             mc[i],

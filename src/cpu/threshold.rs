@@ -36,8 +36,9 @@ pub struct ThresholdParams {
     pub bound: u32,
 }
 
-/// Entry point `threshold`: one invocation per pixel, `mask[i] ∈ {0, 1}`.
-pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
+/// Entry point `threshold`: one invocation per pixel, `mask[i] ∈ {0, 1}`, and `count[0]` grows
+/// by the pixels set (the shader's order-free reduction; [`threshold_count`]).
+pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32], count: &mut [u32]) {
     for i in 0..params.dims.len() {
         let k = keys[i];
         let on = match params.mode {
@@ -47,7 +48,14 @@ pub fn threshold(params: &ThresholdParams, keys: &[u32], mask: &mut [u32]) {
             _ => false,
         };
         mask[i] = on as u32;
+        count[0] += on as u32;
     }
+}
+
+/// The `threshold` pass's count of set pixels (the shader's `count[0]`, an order-free
+/// reduction: one `atomicAdd` per workgroup): the sum of the 0/1 mask.
+pub fn threshold_count(mask: &[u32]) -> u64 {
+    mask.iter().map(|&m| u64::from(m)).sum()
 }
 
 /// The threshold whose mask is the intersection of `a`'s and `b`'s (same frame, same

@@ -35,6 +35,12 @@ pub struct FrontBuffers {
     pub d2: wgpu::Buffer,
     /// `--core`: the core's opened mask and squared distance (where the markers are found).
     pub core: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    /// The threshold's mask size (one `u32`, the `threshold` pass's count).
+    pub mask_count: wgpu::Buffer,
+    /// The level in the input's units and whether it is Otsu's (the mask size is
+    /// `mask_count`'s, on the device).
+    pub level: f64,
+    pub otsu: bool,
 }
 
 impl FrontBuffers {
@@ -133,13 +139,11 @@ pub fn front_in(
     // needs a histogram: for integer gray images the `threshold_histogram` pass takes it on the
     // device (one readback of 256/65536 counts); for RGB and float images numpy's 256 f64 bin
     // edges are applied on the host to the CPU twin's keys (a map, identical to the shader's).
-    let tp = match params.level {
-        Level::Fixed(_) => {
-            cpu::threshold::threshold_params(dims, scale, &params.level, params.dark, &[])
-        }
+    let (tp, level) = match params.level {
+        Level::Fixed(_) => crate::pipeline::resolve_threshold(params, dims, scale, &[]),
         Level::Otsu => {
             match threshold::otsu_params_in(ctx, frame, dims, scale, params.dark, tkeys)? {
-                Some(tp) => tp,
+                Some(resolved) => resolved,
                 None => {
                     let mut host_keys = vec![0u32; n];
                     cpu::gray::gray(&gp, &samples, &mut host_keys);
@@ -149,13 +153,7 @@ pub fn front_in(
                     if let Some(bp) = &bp {
                         host_keys = cpu::background::flatten(bp, &host_keys);
                     }
-                    cpu::threshold::threshold_params(
-                        dims,
-                        scale,
-                        &params.level,
-                        params.dark,
-                        &host_keys,
-                    )
+                    crate::pipeline::resolve_threshold(params, dims, scale, &host_keys)
                 }
             }
         }
@@ -169,9 +167,10 @@ pub fn front_in(
     let opened = frame.storage("floodseg.opening.opened", n, &mut enc);
     let scratch = frame.storage("floodseg.opening.scratch", n, &mut enc);
     let d2 = frame.storage("floodseg.distance.d2", n, &mut enc);
+    let mask_count = frame.storage("floodseg.threshold.count", 1, &mut enc);
     let dscratch = distance::DistanceScratch::in_frame(frame, dims, &mut enc);
     let span = frame.timer.begin(ctx, &mut enc, "threshold");
-    threshold::threshold(ctx, &mut enc, &tp, tkeys, &mask);
+    threshold::threshold(ctx, &mut enc, &tp, tkeys, &mask, &mask_count);
     frame.timer.end(ctx, &mut enc, span);
     if frame.timer.is_on() {
         // Synchronised wall clock: the threshold's own submission, so each stage's lap waits
@@ -209,13 +208,15 @@ pub fn front_in(
             let mut enc = ctx.encoder("floodseg.pipeline.core");
             let core_opened = frame.storage("floodseg.core.opened", n, &mut enc);
             let core_d2 = frame.storage("floodseg.core.d2", n, &mut enc);
+            let core_count = frame.storage("floodseg.core.count", 1, &mut enc);
             let span = frame.timer.begin(ctx, &mut enc, "core");
-            threshold::threshold(ctx, &mut enc, &cp, tkeys, &core_opened);
+            threshold::threshold(ctx, &mut enc, &cp, tkeys, &core_opened, &core_count);
             open(&mut enc, &core_opened);
             dist(&mut enc, &core_opened, &core_d2);
             frame.timer.end(ctx, &mut enc, span);
             ctx.submit("floodseg.pipeline.core", enc)?;
             frame.timer.lap(ctx, "core")?;
+            frame.release(&[&core_count]);
             Some((core_opened, core_d2))
         }
         None => None,
@@ -231,6 +232,9 @@ pub fn front_in(
         opened,
         d2,
         core,
+        mask_count,
+        level,
+        otsu: params.level == Level::Otsu,
     })
 }
 
@@ -329,9 +333,19 @@ pub fn segment_gpu_keep(
     let n = dims.len();
     let scale = front.scale;
     let back = back_in(ctx, &mut frame, &front, params)?;
-    // The measure stage sizes its sums by the object count: one 4-byte readback.
-    let n_markers =
-        ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &[(&back.count, 1)])?[0][0];
+    // The measure stage sizes its sums by the object count: one readback of 4-byte counts
+    // (with the threshold's mask size, for the report).
+    let counts = ctx.read_buffers_in(
+        &mut frame,
+        "floodseg.pipeline.count",
+        &[(&back.count, 1), (&front.mask_count, 1)],
+    )?;
+    let n_markers = counts[0][0];
+    let threshold = crate::pipeline::ThresholdReport {
+        level: front.level,
+        otsu: front.otsu,
+        mask_pixels: u64::from(counts[1][0]),
+    };
     frame.timer.restart();
     let sums_buf =
         measure::measure_sums_in(ctx, &mut frame, dims, &back.labels, &front.keys, n_markers)?;
@@ -452,6 +466,7 @@ pub fn segment_gpu_keep(
         peaks,
         markers,
         n_markers,
+        threshold: Some(threshold),
         labels,
         sums,
         timings,

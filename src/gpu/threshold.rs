@@ -35,7 +35,7 @@ impl From<&ThresholdParams> for ThresholdUniforms {
 /// The shader's entry points and their bindings (checked against the WGSL by
 /// `tests/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
-    ("threshold", &[Uniform, Read, ReadWrite]),
+    ("threshold", &[Uniform, Read, ReadWrite, ReadWrite]),
     ("threshold_histogram", &[Uniform, Read, ReadWrite]),
 ];
 
@@ -61,13 +61,16 @@ impl Kernels {
     }
 }
 
-/// Entry point `threshold` (twin [`crate::cpu::threshold::threshold`]). Records one pass.
+/// Entry point `threshold` (twin [`crate::cpu::threshold::threshold`]). Records one pass:
+/// the mask, and `count[0] +=` its set pixels (`count` holds one `u32`, zeroed by the caller;
+/// twin [`crate::cpu::threshold::threshold_count`]).
 pub fn threshold(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
     params: &ThresholdParams,
     keys: &wgpu::Buffer,
     mask: &wgpu::Buffer,
+    count: &wgpu::Buffer,
 ) {
     let u = ctx.uniform(
         "floodseg.threshold.params",
@@ -76,13 +79,22 @@ pub fn threshold(
     ctx.dispatch(
         encoder,
         &ctx.kernels.threshold.threshold,
-        &[&u, keys, mask],
+        &[&u, keys, mask, count],
         params.dims.len() as u32,
     );
 }
 
 /// Upload `keys`, run the threshold pass and read the mask back.
 pub fn run_threshold(ctx: &GpuContext, params: &ThresholdParams, keys: &[u32]) -> Result<Vec<u32>> {
+    Ok(run_threshold_counted(ctx, params, keys)?.0)
+}
+
+/// As [`run_threshold`], with the pass's count of set pixels.
+pub fn run_threshold_counted(
+    ctx: &GpuContext,
+    params: &ThresholdParams,
+    keys: &[u32],
+) -> Result<(Vec<u32>, u32)> {
     let n = params.dims.len();
     ctx.check_size(params.dims.width as usize, params.dims.height as usize)?;
     if keys.len() != n {
@@ -93,12 +105,15 @@ pub fn run_threshold(ctx: &GpuContext, params: &ThresholdParams, keys: &[u32]) -
             params.dims.height
         )));
     }
-    ctx.run_and_read("floodseg.threshold", n, |enc| {
-        let k = ctx.storage_init("floodseg.threshold.keys", keys);
-        let mask = ctx.storage("floodseg.threshold.mask", n);
-        threshold(ctx, enc, params, &k, &mask);
-        Ok(mask)
-    })
+    let k = ctx.storage_init("floodseg.threshold.keys", keys);
+    let mask = ctx.storage("floodseg.threshold.mask", n);
+    let count = ctx.storage("floodseg.threshold.count", 1);
+    let mut enc = ctx.encoder("floodseg.threshold");
+    threshold(ctx, &mut enc, params, &k, &mask, &count);
+    ctx.submit("floodseg.threshold", enc)?;
+    let mut out = ctx.read_buffers("floodseg.threshold", &[(&mask, n), (&count, 1)])?;
+    let c = out.pop().unwrap_or_default().first().copied().unwrap_or(0);
+    Ok((out.pop().unwrap_or_default(), c))
 }
 
 /// Entry point `threshold_histogram` (twin [`crate::cpu::threshold::threshold_histogram`]):
@@ -133,10 +148,11 @@ pub fn otsu_params(
     dark: bool,
     keys: &wgpu::Buffer,
 ) -> Result<Option<ThresholdParams>> {
-    otsu_params_in(ctx, &mut Frame::detached(ctx), dims, scale, dark, keys)
+    Ok(otsu_params_in(ctx, &mut Frame::detached(ctx), dims, scale, dark, keys)?.map(|(p, _)| p))
 }
 
-/// As [`otsu_params`], in `frame` (its buffers; the histogram pass timed as `threshold`).
+/// As [`otsu_params`], in `frame` (its buffers; the histogram pass timed as `threshold`),
+/// with Otsu's level in the input's units.
 pub(crate) fn otsu_params_in(
     ctx: &GpuContext,
     frame: &mut Frame,
@@ -144,7 +160,7 @@ pub(crate) fn otsu_params_in(
     scale: GrayScale,
     dark: bool,
     keys: &wgpu::Buffer,
-) -> Result<Option<ThresholdParams>> {
+) -> Result<Option<(ThresholdParams, f64)>> {
     let GrayScale::Int { scale: 1, full } = scale else {
         return Ok(None);
     };
@@ -164,7 +180,8 @@ pub(crate) fn otsu_params_in(
         Ok(h)
     })?;
     let t = otsu_level_from_histogram(&hist);
-    Ok(Some(crate::cpu::threshold::otsu_params(
-        dims, scale, t, dark,
+    Ok(Some((
+        crate::cpu::threshold::otsu_params(dims, scale, t, dark),
+        t,
     )))
 }

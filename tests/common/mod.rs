@@ -100,6 +100,12 @@ pub fn assert_stages_equal(case: &str, gpu: &Stages, cpu: &Stages) {
     assert_eq!(gpu.n_markers, cpu.n_markers, "{case}: marker count");
     assert_eq!(gpu.count(), cpu.count(), "{case}: object count");
     assert_eq!(gpu.sums, cpu.sums, "{case}: measure sums");
+    // the level and the mask size the run reports (the GPU counts the mask on the device)
+    assert_eq!(gpu.threshold, cpu.threshold, "{case}: threshold report");
+    if let (Some(t), false) = (cpu.threshold, cpu.mask.is_empty()) {
+        let set = cpu.mask.iter().filter(|&&m| m != 0).count() as u64;
+        assert_eq!(t.mask_pixels, set, "{case}: mask size");
+    }
 }
 
 /// Parse a fixture's flags (`--threshold 180 --dark --open 1 --min-distance 10 --footprint 10`).
