@@ -58,6 +58,11 @@ pub enum Error {
     /// The run was stopped (Ctrl-C, SIGTERM) before every frame was done; says what was kept.
     #[error("interrupted: {0}")]
     Interrupted(String),
+
+    /// A check found a likely wrong answer and `--strict` makes warnings errors
+    /// ([`crate::checks`]).
+    #[error("{0} (--strict makes this warning an error)")]
+    Strict(String),
 }
 
 impl Error {
@@ -69,7 +74,8 @@ impl Error {
     }
 
     /// Exit code for the CLI: 2 bad parameter, 3 unreadable, bad or unsupported input, 4 limit,
-    /// 5 backend/device, 6 writing an output, 130 interrupted (as shells report Ctrl-C).
+    /// 5 backend/device, 6 writing an output, 7 a warning under `--strict`, 130 interrupted (as
+    /// shells report Ctrl-C).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Parameter { .. } => 2,
@@ -80,6 +86,7 @@ impl Error {
             Error::Limit(_) => 4,
             Error::Backend(_) => 5,
             Error::Io { .. } | Error::Encode { .. } => 6,
+            Error::Strict(_) => 7,
             Error::Interrupted(_) => 130,
         }
     }

@@ -6,6 +6,7 @@
 //! contract, `SPEC.md`, kept beside the repository).
 
 pub mod bench;
+pub mod checks;
 pub mod cpu;
 pub mod error;
 pub mod eval;
@@ -13,6 +14,7 @@ pub mod gpu;
 pub mod image;
 pub mod io;
 pub mod measure;
+pub mod outputs;
 pub mod pipeline;
 pub mod render;
 pub mod shaders;

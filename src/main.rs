@@ -10,9 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
-use floodseg::io::{FrameSource, LabelType, StackFormat, StackWriter, TextStream};
+use floodseg::io::{FrameSource, StackWriter, TextStream};
+use floodseg::outputs::{self, LabelsOut, OutputPlan};
 use floodseg::pipeline::{Backend, Flood, Markers, Params, Preset, Segmenter, Stages};
-use floodseg::{bench, io, measure, render, stream, synth, Error, RawImage, Result};
+use floodseg::{bench, checks, io, measure, render, stream, synth, Error, RawImage, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser)]
@@ -46,8 +47,9 @@ enum Cmd {
 
 #[derive(clap::Args)]
 struct TuneArgs {
-    /// Input frames (an image, stack, folder or glob, as for `segment`).
-    input: PathBuf,
+    /// Input frames (an image, stack, folder, glob or several files, as for `segment`).
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    input: Vec<PathBuf>,
     /// Ground-truth labels, frame for frame (as for `eval`).
     #[arg(long, value_name = "GT")]
     gt: PathBuf,
@@ -263,8 +265,10 @@ enum MarkersArg {
 struct SegmentArgs {
     /// Input: PNG or TIFF image (8/16-bit gray, RGB(A), 32-bit float gray), a multi-page or
     /// ImageJ TIFF stack (every page / every frame), a folder of frames (natural name order),
-    /// or a quoted glob such as 'frames/img_*.tif'.
-    input: PathBuf,
+    /// a quoted glob such as 'frames/img_*.tif', or several image files (an unquoted glob:
+    /// one frame each, in natural name order).
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    input: Vec<PathBuf>,
     /// Output labels: `X.tif` writes one TIFF (a multi-page ImageJ stack for several frames);
     /// a folder (existing, or a path without .tif) gets one label TIFF per frame.
     #[arg(short, long, value_name = "LABELS.tif|DIR")]
@@ -297,13 +301,19 @@ struct SegmentArgs {
     /// not segmented again; their labels are read back for --stats/--counts/--overlay.
     #[arg(long)]
     resume: bool,
+    /// Make every warning an error (exit 7): no objects, a mask that covers most of the
+    /// frame, a threshold outside the image's values, every marker dropped, a label image as
+    /// input, a software GPU adapter. What was finished is kept as NAME.partial.*.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(clap::Args)]
 struct BenchArgs {
-    /// Frames to run: an image, stack, folder or glob as for `segment`; default: a synthetic
-    /// colony of rods (`synth colony`), a new one per frame.
-    input: Option<PathBuf>,
+    /// Frames to run: an image, stack, folder, glob or several files as for `segment`;
+    /// default: a synthetic colony of rods (`synth colony`), a new one per frame.
+    #[arg(num_args = 0.., value_name = "INPUT")]
+    input: Vec<PathBuf>,
     /// Size of the synthetic frames.
     #[arg(long, value_name = "WxH", default_value = "1024x1024")]
     size: String,
@@ -439,12 +449,17 @@ fn parse_h(text: &str) -> Result<u32> {
     Ok(half as u32)
 }
 
+fn preset_of(p: PresetArg) -> Preset {
+    match p {
+        PresetArg::Lecture => Preset::Lecture,
+        PresetArg::Rods => Preset::Rods,
+    }
+}
+
 fn params_of(a: &PipelineArgs) -> Result<Params> {
-    let mut p = match a.preset {
-        Some(PresetArg::Lecture) => Preset::Lecture.params(),
-        Some(PresetArg::Rods) => Preset::Rods.params(),
-        None => Params::default(),
-    };
+    let mut p = a
+        .preset
+        .map_or_else(Params::default, |p| preset_of(p).params());
     if let Some(t) = &a.threshold {
         p.level = parse_level(t)?;
     }
@@ -566,68 +581,6 @@ fn backend_of_arg(b: BackendArg) -> Backend {
     }
 }
 
-/// Where the label images go.
-enum LabelsOut {
-    /// One single-page TIFF (one frame).
-    File(PathBuf),
-    /// One multi-page ImageJ stack, created at the first frame (its label type depends on it).
-    Stack(PathBuf, Option<StackWriter>),
-    /// One TIFF per frame in a folder.
-    Folder(PathBuf),
-}
-
-fn is_tiff_name(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e.eq_ignore_ascii_case("tiff"))
-}
-
-fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-        path: dir.to_path_buf(),
-        source: e,
-    })
-}
-
-/// Per-frame output names: the input files' stems for a folder or glob (when unique), else
-/// `frame_00000`, `frame_00001`, ….
-fn frame_namer(source: &FrameSource) -> impl Fn(usize) -> String {
-    let stems: Option<Vec<String>> = source.files().map(|files| {
-        files
-            .iter()
-            .map(|f| {
-                f.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect()
-    });
-    let unique = stems.as_ref().is_some_and(|v| {
-        let set: std::collections::HashSet<&String> = v.iter().collect();
-        set.len() == v.len() && v.iter().all(|s| !s.is_empty())
-    });
-    let stems = if unique { stems } else { None };
-    move |t| match &stems {
-        Some(v) if t < v.len() => v[t].clone(),
-        _ => format!("frame_{t:05}"),
-    }
-}
-
-/// The stack's label type: u16 when no frame can hold more than 65535 objects. Kept peaks are
-/// at least `s = max(min_distance, 1)` apart (Chebyshev), so each `s × s` block of the frame
-/// holds at most one, and a frame at most ⌈W/s⌉·⌈H/s⌉ markers, hence objects. Maxima plateaus
-/// (`regional`, `hmax`) are never 8-adjacent to each other (the lower of two adjacent ones would
-/// not be a maximum; equal ones are one plateau), so there `s = 2`.
-fn stack_label_type(width: usize, height: usize, spacing: u32) -> LabelType {
-    let s = (spacing as usize).max(1);
-    let bound = width.div_ceil(s) * height.div_ceil(s);
-    if bound <= u16::MAX as usize {
-        LabelType::U16
-    } else {
-        LabelType::U32
-    }
-}
-
 fn progress_bar(len: Option<usize>, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -649,65 +602,31 @@ fn progress_bar(len: Option<usize>, quiet: bool) -> ProgressBar {
 }
 
 fn run_segment(a: SegmentArgs) -> Result<()> {
+    // first, so a signal during setup stops the run cleanly too
+    install_interrupt_handler();
     let params = params_of(&a.pipeline)?;
-    let source = FrameSource::open(&a.input, a.pipeline.channel)?;
+    let source = FrameSource::open_all(&a.input, a.pipeline.channel)?;
+    let input_name = input_display(&a.input);
     let frames = source.len();
     let single = frames == Some(1);
-    let image_ext = a
-        .output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .filter(|e| ["png", "jpg", "jpeg", "bmp", "gif", "webp"].contains(&e.as_str()));
-    if let (Some(ext), false) = (image_ext, a.output.is_dir()) {
-        return Err(Error::param(
-            "--output",
-            format!("labels are written as TIFF: name a .tif file or a folder, not a .{ext} file"),
-        ));
-    }
-    let folder_out = a.output.is_dir() || !is_tiff_name(&a.output);
-    let mut labels_out = if folder_out {
-        create_dir(&a.output)?;
-        LabelsOut::Folder(a.output.clone())
-    } else if single {
-        LabelsOut::File(a.output.clone())
-    } else {
-        LabelsOut::Stack(a.output.clone(), None)
-    };
-    // For one frame, --overlay and --save-stages name a file and a folder as they always did;
-    // for several, folders with one entry per frame.
-    let overlay_dir = a
-        .overlay
-        .as_ref()
-        .filter(|p| !single || p.is_dir())
-        .cloned();
-    if let Some(dir) = &overlay_dir {
-        create_dir(dir)?;
-    }
-    let mut stats = match &a.stats {
-        Some(p) => {
-            let mut t = TextStream::create(p)?;
-            t.write_str(&format!("frame,{}\n", measure::CSV_COLUMNS))?;
-            Some(t)
-        }
-        None => None,
-    };
-    let mut counts = match &a.counts {
-        Some(p) => {
-            let mut t = TextStream::create(p)?;
-            t.write_str("frame,objects\n")?;
-            Some(t)
-        }
-        None => None,
-    };
-
-    if a.resume && !folder_out {
-        return Err(Error::param(
-            "--resume",
-            "needs per-frame outputs (-o DIR); a stack file is only written complete",
-        ));
-    }
+    // every output resolved and checked before any work: never over an input, never two in
+    // one file, folders created and proved writable
+    let mut plan = OutputPlan::new(
+        &source,
+        &outputs::Request {
+            labels: a.output.clone(),
+            stats: a.stats.clone(),
+            counts: a.counts.clone(),
+            overlay: a.overlay.clone(),
+            save_stages: a.save_stages.clone(),
+            resume: a.resume,
+        },
+    )?;
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
+    let mut warn = Warner::new(a.strict);
+    if segmenter.gpu().is_some_and(|ctx| ctx.is_software()) {
+        warn.say(checks::software_adapter(segmenter.description()))?;
+    }
     let workers = a.pipeline.threads.unwrap_or_else(|| {
         // The GPU's default depends on the frame size: the first frame, decoded once more (an
         // error there is the stream's to report).
@@ -718,7 +637,23 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         // never more workers than frames
         frames.map_or(w, |n| w.min(n.max(1)))
     });
-    install_interrupt_handler();
+    plan.prepare()?;
+    let mut stats = match &plan.stats {
+        Some(p) => {
+            let mut t = TextStream::create(p)?;
+            t.write_str(&format!("frame,{}\n", measure::CSV_COLUMNS))?;
+            Some(t)
+        }
+        None => None,
+    };
+    let mut counts = match &plan.counts {
+        Some(p) => {
+            let mut t = TextStream::create(p)?;
+            t.write_str("frame,objects\n")?;
+            Some(t)
+        }
+        None => None,
+    };
     // -v prints per-stage times: on the GPU they need profiling (timestamps when supported).
     segmenter.set_profiling(a.verbose);
     if !a.quiet {
@@ -728,13 +663,22 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
             workers,
             if workers == 1 { "" } else { "s" }
         );
+        eprintln!(
+            "floodseg: parameters{}: {}",
+            a.pipeline.preset.map_or_else(String::new, |p| format!(
+                " (preset {})",
+                preset_of(p).name()
+            )),
+            params.to_args()
+        );
     }
-    let name_of = frame_namer(&source);
     let bar = progress_bar(frames, a.quiet);
     let t0 = Instant::now();
     let mut total_objects = 0u64;
     let mut stage_totals: Vec<(&'static str, f64)> = Vec::new();
     let mut shape = None;
+    let mut units = "";
+    let mut summary = checks::ThresholdSummary::new();
     let keep = if a.save_stages.is_some() {
         stream::Keep::All
     } else if a.overlay.is_some() {
@@ -743,9 +687,11 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         stream::Keep::Labels
     };
     let resumed = std::sync::atomic::AtomicUsize::new(0);
+    let mut stack: Option<StackWriter> = None;
+    // frames whose every output is written (the tables hold exactly their rows)
+    let mut written = 0usize;
     let work = |t: usize, img: &RawImage| {
-        if a.resume {
-            let done = a.output.join(format!("{}.tif", name_of(t)));
+        if let Some(done) = a.resume.then(|| plan.labels_file(t)).flatten() {
             if done.exists() {
                 resumed.fetch_add(1, Ordering::Relaxed);
                 return stages_from_labels(img, &done);
@@ -755,41 +701,63 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     };
     let sink = |t: usize, img: RawImage, stages: Stages| {
         let (w, h) = (img.width, img.height);
+        if t == 0 {
+            units = checks::units(&img);
+            for w in checks::before_run(&params, &img) {
+                warn.say(w)?;
+            }
+        }
+        for w in checks::frame(&params, t, &img, &stages) {
+            warn.say(w)?;
+        }
         shape.get_or_insert((w, h, img.channels, img.samples.type_name()));
-        let name = name_of(t);
-        match &mut labels_out {
+        let pixels = (w * h) as u64;
+        if let Some(th) = &stages.threshold {
+            summary.add(th, pixels);
+            if a.verbose {
+                bar.suspend(|| {
+                    eprintln!(
+                        "floodseg:   frame {t}: {}, {} objects",
+                        checks::ThresholdSummary::frame_line(th, pixels),
+                        stages.count()
+                    )
+                });
+            }
+        }
+        // per-frame files first, the stack's page next, the table rows last: a frame is in
+        // the tables only when everything else of it is written
+        match &plan.labels {
             LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
-            LabelsOut::Folder(dir) => {
-                let path = dir.join(format!("{name}.tif"));
+            LabelsOut::Folder(_) => {
+                let path = plan.labels_file(t).expect("a folder output");
                 // a resumed frame's labels were read from this very file
                 if !(a.resume && path.exists()) {
                     io::write_labels_tiff(&path, w, h, &stages.labels)?
                 }
             }
-            LabelsOut::Stack(path, writer) => {
-                if writer.is_none() {
-                    let spacing = match params.markers {
-                        Markers::Peaks => params.min_distance,
-                        _ => 2,
-                    };
-                    let kind = stack_label_type(w, h, spacing);
-                    // BigTIFF when the labels, uncompressed, could pass classic TIFF's 4 GiB
-                    let bytes = if kind == LabelType::U16 { 2 } else { 4 };
-                    let raw = frames.map_or(0, |n| (n * w * h) as u64 * bytes);
-                    let format = if raw > (7u64 << 29) {
-                        StackFormat::BigTiff
-                    } else {
-                        StackFormat::Classic
-                    };
-                    *writer = Some(StackWriter::create_with(path, kind, format)?);
-                }
-                let writer = writer.as_mut().expect("created above");
-                writer.write_frame(w, h, &stages.labels)?;
-            }
+            LabelsOut::Stack(_) => {}
         }
-        if let Some(dir) = &a.save_stages {
-            let dir = if single { dir.clone() } else { dir.join(&name) };
+        if let Some(dir) = plan.stages_dir(t) {
             save_stages(&dir, &stages)?;
+        }
+        if let Some(png) = plan.overlay_file(t) {
+            let gray8 = gray_preview(&stages);
+            io::write_png_rgb8(
+                &png,
+                w,
+                h,
+                &render::outline_overlay(w, h, &gray8, &stages.labels),
+            )?;
+        }
+        if let LabelsOut::Stack(path) = &plan.labels {
+            if stack.is_none() {
+                let (kind, format) = outputs::stack_layout(w, h, frames, &params);
+                stack = Some(StackWriter::create_with(path, kind, format)?);
+            }
+            stack
+                .as_mut()
+                .expect("created above")
+                .write_frame(w, h, &stages.labels)?;
         }
         if let Some(csv) = &mut stats {
             let mut text = String::new();
@@ -801,19 +769,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         if let Some(csv) = &mut counts {
             csv.write_str(&format!("{t},{}\n", stages.count()))?;
         }
-        if let Some(overlay) = &a.overlay {
-            let png = match &overlay_dir {
-                Some(dir) => dir.join(format!("{name}.png")),
-                None => overlay.clone(),
-            };
-            let gray8 = gray_preview(&stages);
-            io::write_png_rgb8(
-                &png,
-                w,
-                h,
-                &render::outline_overlay(w, h, &gray8, &stages.labels),
-            )?;
-        }
+        written = t + 1;
         total_objects += u64::from(stages.count());
         for (k, (name, d)) in stages.timings.iter().enumerate() {
             match stage_totals.get_mut(k) {
@@ -828,79 +784,94 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     bar.finish_and_clear();
     // Errors about the pixel data name the input.
     let outcome = outcome.map_err(|e| match e {
-        Error::BadData(m) => Error::BadData(format!("{}: {m}", a.input.display())),
+        Error::BadData(m) => Error::BadData(format!("{input_name}: {m}")),
         other => other,
     });
-    let done = match outcome {
-        Ok(done) => done,
-        Err(e) => {
-            // A device fault (lost device, out of memory) keeps the frames finished before it,
-            // in a stack named as partial; after bad input nothing is left behind.
-            if let (LabelsOut::Stack(path, Some(writer)), Error::Backend(_)) = (labels_out, &e) {
-                let frames_kept = writer.frames();
-                let partial = partial_name(path.as_path());
-                if frames_kept > 0 && writer.finish_as(&partial).is_ok() {
+    let interrupted = INTERRUPTED.load(Ordering::Relaxed)
+        && outcome.as_ref().is_ok_and(|&done| frames != Some(done));
+    if outcome.is_err() || interrupted {
+        // Keep what is finished under names that say it is partial: the stack's pages and
+        // the table rows of the same frames; never the final names.
+        let kept = keep_partial(&plan, stack, stats, counts, written);
+        if written == 0 && resumed.load(Ordering::Relaxed) == 0 {
+            plan.discard();
+        }
+        let done = written;
+        let s = if done == 1 { "" } else { "s" };
+        return Err(match outcome {
+            Err(e) => {
+                let mut kept = kept;
+                if let (LabelsOut::Folder(dir), true) = (&plan.labels, done > 0) {
+                    kept.insert(0, format!("{} (label files)", dir.display()));
+                }
+                if !kept.is_empty() {
                     eprintln!(
-                        "floodseg: the {frames_kept} frame(s) finished before the error are in {}",
-                        partial.display()
+                        "floodseg: the {done} frame{s} finished before the error are in {}",
+                        kept.join(", ")
                     );
                 }
+                e
             }
-            return Err(e);
-        }
-    };
-    let elapsed = t0.elapsed().as_secs_f64();
-    if INTERRUPTED.load(Ordering::Relaxed) && frames != Some(done) {
-        // Dropping the unfinished CSV streams removes their temporary files; the frames of an
-        // unfinished stack are kept under a name that says it is partial.
-        if let LabelsOut::Stack(path, Some(writer)) = labels_out {
-            let partial = partial_name(path.as_path());
-            writer.finish_as(&partial)?;
-            return Err(Error::Interrupted(format!(
-                "{}: stopped after {done} frame{}; they are in {} (the stack is not written)",
-                a.input.display(),
-                if done == 1 { "" } else { "s" },
-                partial.display()
-            )));
-        }
-        let kept = match &labels_out {
-            LabelsOut::Folder(dir) if done > 0 => format!(
-                "the label files of frames 0–{} are complete in {}; rerun with --resume to go on",
-                done - 1,
-                dir.display()
-            ),
-            LabelsOut::Folder(_) => "no frame was finished".to_string(),
-            _ => "nothing was written (a stack file is only written complete; use -o DIR \
-                  and --resume for resumable runs)"
-                .to_string(),
-        };
-        return Err(Error::Interrupted(format!(
-            "{}: stopped after {done} frame{}; {kept}",
-            a.input.display(),
-            if done == 1 { "" } else { "s" }
-        )));
+            Ok(_) => {
+                let what = match &plan.labels {
+                    LabelsOut::Folder(dir) if done > 0 => format!(
+                        "the label files of frames 0–{} are complete in {}{}; rerun with \
+                         --resume to go on",
+                        done - 1,
+                        dir.display(),
+                        tables_note(&kept)
+                    ),
+                    LabelsOut::Folder(_) => "no frame was finished".to_string(),
+                    LabelsOut::Stack(_) if done > 0 => {
+                        format!("they are in {} (the stack is not written)", kept.join(", "))
+                    }
+                    _ => "nothing was written (a stack file is only written complete; use -o \
+                          DIR and --resume for resumable runs)"
+                        .to_string(),
+                };
+                Error::Interrupted(format!(
+                    "{input_name}: stopped after {done} frame{s}; {what}"
+                ))
+            }
+        });
     }
-    if let LabelsOut::Stack(_, Some(writer)) = labels_out {
+    let done = outcome.expect("checked above");
+    let elapsed = t0.elapsed().as_secs_f64();
+    if let Some(writer) = stack {
         writer.finish()?;
     }
-    if let Some(t) = stats {
+    for t in [stats, counts].into_iter().flatten() {
         t.finish()?;
     }
-    if let Some(t) = counts {
-        t.finish()?;
+    // a complete run supersedes what an earlier interrupted one kept
+    for p in [
+        match &plan.labels {
+            LabelsOut::Stack(p) => Some(p.clone()),
+            _ => None,
+        },
+        plan.stats.clone(),
+        plan.counts.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = std::fs::remove_file(outputs::partial_name(&p));
     }
     if !a.quiet {
         if let Some((w, h, c, ty)) = shape {
             eprintln!(
-                "floodseg: {}: {done} frame{} of {w}×{h} {c}×{ty}, {:.1} ms ({:.2} frames/s, {:.1} MP/s)",
-                a.input.display(),
+                "floodseg: {input_name}: {done} frame{} of {w}×{h} {c}×{ty}, {:.1} ms ({:.2} frames/s, {:.1} MP/s)",
                 if done == 1 { "" } else { "s" },
                 elapsed * 1e3,
                 done as f64 / elapsed,
                 (w * h * done) as f64 / elapsed / 1e6,
             );
         }
+        if let Some(line) = summary.line(units) {
+            eprintln!("floodseg: {line}");
+        }
     }
+    warn.summary(done);
     if a.verbose {
         if let Some(rss) = bench::peak_rss_bytes() {
             eprintln!(
@@ -927,16 +898,85 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     Ok(())
 }
 
-/// `labels.tif` → `labels.partial.tif`: where an interrupted or failed run keeps the frames of
-/// a stack it finished (never under the name of the complete stack).
-fn partial_name(path: &Path) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "labels".into(), |s| s.to_string_lossy().into_owned());
-    let ext = path
-        .extension()
-        .map_or_else(|| "tif".into(), |e| e.to_string_lossy().into_owned());
-    path.with_file_name(format!("{stem}.partial.{ext}"))
+/// After an error or an interrupt: the stack's finished pages as `NAME.partial.tif` and the
+/// tables' rows of the same `written` frames as `NAME.partial.csv`. Returns the files kept.
+fn keep_partial(
+    plan: &OutputPlan,
+    stack: Option<StackWriter>,
+    stats: Option<TextStream>,
+    counts: Option<TextStream>,
+    written: usize,
+) -> Vec<String> {
+    let mut kept = Vec::new();
+    if let (LabelsOut::Stack(path), Some(writer)) = (&plan.labels, stack) {
+        let partial = outputs::partial_name(path);
+        // a writer broken by an encoding error refuses to finish
+        if writer.frames() > 0 && writer.finish_as(&partial).is_ok() {
+            kept.push(partial.display().to_string());
+        }
+    }
+    let stack_kept = !matches!(plan.labels, LabelsOut::Stack(_)) || !kept.is_empty();
+    for (stream, path) in [(stats, &plan.stats), (counts, &plan.counts)] {
+        if let (Some(t), Some(path)) = (stream, path) {
+            if written > 0 && stack_kept {
+                let partial = outputs::partial_name(path);
+                if t.finish_as(&partial).is_ok() {
+                    kept.push(partial.display().to_string());
+                }
+            }
+        }
+    }
+    kept
+}
+
+/// `", the tables of those frames in a.partial.csv"` for an interrupted folder run.
+fn tables_note(kept: &[String]) -> String {
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!(", the tables of those frames in {}", kept.join(", "))
+    }
+}
+
+/// How the input is named in messages (one path, or the first of several).
+fn input_display(inputs: &[PathBuf]) -> String {
+    match inputs {
+        [one] => one.display().to_string(),
+        [first, ..] => format!("{} (and {} more)", first.display(), inputs.len() - 1),
+        [] => String::new(),
+    }
+}
+
+/// Warnings of a run: each kind said once on stderr as it first happens (even with `-q`), a
+/// summary of the frames each kind hit at the end; with `--strict` the first is an error.
+struct Warner {
+    strict: bool,
+    tally: checks::Tally,
+}
+
+impl Warner {
+    fn new(strict: bool) -> Warner {
+        Warner {
+            strict,
+            tally: checks::Tally::new(),
+        }
+    }
+
+    fn say(&mut self, w: checks::Warning) -> Result<()> {
+        if self.strict {
+            return Err(Error::Strict(w.message));
+        }
+        if let Some(w) = self.tally.add(w) {
+            eprintln!("floodseg: warning: {w}");
+        }
+        Ok(())
+    }
+
+    fn summary(&self, frames: usize) {
+        for line in self.tally.summary(frames) {
+            eprintln!("floodseg: warning: {line}");
+        }
+    }
 }
 
 /// Set by Ctrl-C / SIGTERM: stop reading frames, finish and write the ones in flight.
@@ -1011,8 +1051,8 @@ fn parse_size(flag: &'static str, s: &str) -> Result<(usize, usize)> {
 }
 
 /// The pixel count of `input`'s first frame, if it can be read (sizes the GPU's default workers).
-fn first_frame_pixels(input: &Path, channel: Option<usize>) -> Option<usize> {
-    let first = FrameSource::open(input, channel).ok()?.next()?.ok()?;
+fn first_frame_pixels(input: &[PathBuf], channel: Option<usize>) -> Option<usize> {
+    let first = FrameSource::open_all(input, channel).ok()?.next()?.ok()?;
     Some(first.width * first.height)
 }
 
@@ -1024,29 +1064,29 @@ fn run_bench(a: BenchArgs) -> Result<()> {
         ctx.set_batching(!a.no_batch);
     }
     let workers = a.pipeline.threads.unwrap_or_else(|| {
-        let pixels = match &a.input {
-            None => parse_size("--size", &a.size).ok().map(|(w, h)| w * h),
-            Some(input) => first_frame_pixels(input, a.pipeline.channel),
+        let pixels = if a.input.is_empty() {
+            parse_size("--size", &a.size).ok().map(|(w, h)| w * h)
+        } else {
+            first_frame_pixels(&a.input, a.pipeline.channel)
         };
         stream::default_workers_for(&segmenter, pixels)
     });
-    let frames: Box<dyn Iterator<Item = Result<RawImage>> + Send> = match &a.input {
-        None => {
-            let (w, h) = parse_size("--size", &a.size)?;
-            let n = a.frames.unwrap_or(20);
-            Box::new((0..n).map(move |t| Ok(synth::colony(w, h, t as u64 + 1))))
-        }
-        Some(input) => {
-            let source = FrameSource::open(input, a.pipeline.channel)?;
-            if source.len() == Some(1) && a.frames.is_some_and(|n| n > 1) {
-                let img = io::read_image(input)?;
-                let n = a.frames.unwrap_or(1);
-                Box::new((0..n).map(move |_| Ok(img.clone())))
-            } else {
-                match a.frames {
-                    Some(n) => Box::new(source.take(n)),
-                    None => Box::new(source),
-                }
+    let frames: Box<dyn Iterator<Item = Result<RawImage>> + Send> = if a.input.is_empty() {
+        let (w, h) = parse_size("--size", &a.size)?;
+        let n = a.frames.unwrap_or(20);
+        Box::new((0..n).map(move |t| Ok(synth::colony(w, h, t as u64 + 1))))
+    } else {
+        let mut source = FrameSource::open_all(&a.input, a.pipeline.channel)?;
+        if source.len() == Some(1) && a.frames.is_some_and(|n| n > 1) {
+            let img = source
+                .next()
+                .unwrap_or_else(|| Err(Error::BadData("no frame".into())))?;
+            let n = a.frames.unwrap_or(1);
+            Box::new((0..n).map(move |_| Ok(img.clone())))
+        } else {
+            match a.frames {
+                Some(n) => Box::new(source.take(n)),
+                None => Box::new(source),
             }
         }
     };
@@ -1113,7 +1153,6 @@ fn parse_levels(
     flag: &'static str,
     text: &str,
     frames: &[RawImage],
-    input: &Path,
     base: &Params,
 ) -> Result<Vec<floodseg::cpu::threshold::Level>> {
     use floodseg::tune;
@@ -1134,7 +1173,7 @@ fn parse_levels(
             })?;
             let first = frames
                 .first()
-                .ok_or_else(|| Error::BadData(format!("{}: no frame", input.display())))?;
+                .ok_or_else(|| Error::BadData("the input has no frame".into()))?;
             levels.extend(tune::scan_levels(first, n, base)?);
         } else if part.trim().eq_ignore_ascii_case("otsu") {
             levels.push(floodseg::cpu::threshold::Level::Otsu);
@@ -1227,7 +1266,8 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     let u32s = |flag: &'static str, text: &str| -> Result<Vec<u32>> {
         Ok(ints(flag, text)?.into_iter().map(|v| v as u32).collect())
     };
-    let frames: Vec<RawImage> = FrameSource::open(&a.input, a.channel)?.collect::<Result<_>>()?;
+    let frames: Vec<RawImage> =
+        FrameSource::open_all(&a.input, a.channel)?.collect::<Result<_>>()?;
     // The lists' defaults: a broad grid, or with a preset the preset's own values.
     let preset = a.preset.is_some();
     let pick = |given: &Option<String>, broad: &str, own: String| -> String {
@@ -1291,14 +1331,14 @@ fn run_tune(a: TuneArgs) -> Result<()> {
     // the threshold's and core's levels for one --background (scan levels are taken on the
     // flattened first frame)
     let levels_for = |b: &Params| -> Result<(Vec<floodseg::cpu::threshold::Level>, Vec<_>)> {
-        let levels = parse_levels("--threshold", &threshold_text, &frames, &a.input, b)?;
+        let levels = parse_levels("--threshold", &threshold_text, &frames, b)?;
         let mut cores = Vec::new();
         for part in core_text.split(',') {
             if part.trim().eq_ignore_ascii_case("none") {
                 cores.push(None);
                 continue;
             }
-            for level in parse_levels("--core", part, &frames, &a.input, b)? {
+            for level in parse_levels("--core", part, &frames, b)? {
                 match level {
                     floodseg::cpu::threshold::Level::Fixed(d) => cores.push(Some(d)),
                     floodseg::cpu::threshold::Level::Otsu => {
@@ -1626,20 +1666,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn stack_label_type_follows_the_peak_spacing_bound() {
-        // 1024² at min_distance 5: at most 205² = 42 025 objects
-        assert!(stack_label_type(1024, 1024, 5) == LabelType::U16);
-        // min_distance 0 or 1: every pixel may be a peak
-        assert!(stack_label_type(256, 256, 1) == LabelType::U32);
-        assert!(stack_label_type(255, 257, 0) == LabelType::U16);
-        assert!(stack_label_type(4096, 4096, 17) == LabelType::U16); // 241² = 58 081
-        assert!(stack_label_type(4096, 4096, 16) == LabelType::U32); // 256² = 65 536
-        assert!(stack_label_type(4096, 4096, 10) == LabelType::U32);
-        // maxima markers: spacing 2 (plateaus are never 8-adjacent)
-        assert!(stack_label_type(510, 512, 2) == LabelType::U16); // 255·256 = 65 280
-        assert!(stack_label_type(512, 512, 2) == LabelType::U32); // 256² = 65 536
     }
 }

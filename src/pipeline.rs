@@ -416,6 +416,9 @@ pub struct ThresholdReport {
     pub otsu: bool,
     /// Pixels in the threshold's mask (before the opening).
     pub mask_pixels: u64,
+    /// With a `--core` stricter than the threshold: pixels of the core's mask (before its
+    /// opening), where the markers are found.
+    pub core_pixels: Option<u64>,
 }
 
 /// Every stage's output for one frame (flat, row-major, `width × height`).
@@ -777,10 +780,11 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
     let (tp, level) = resolve_threshold(params, dims, scale, keys);
     let mut mask = vec![0u32; n];
     cpu::threshold::threshold_image(&tp, keys, &mut mask);
-    let threshold = ThresholdReport {
+    let mut threshold = ThresholdReport {
         level,
         otsu: params.level == cpu::threshold::Level::Otsu,
         mask_pixels: cpu::threshold::threshold_count(&mask),
+        core_pixels: None,
     };
     laps.lap("threshold");
 
@@ -793,6 +797,7 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
         Some(cp) => {
             let mut core = vec![0u32; n];
             cpu::threshold::threshold_image(&cp, keys, &mut core);
+            threshold.core_pixels = Some(cpu::threshold::threshold_count(&core));
             let core =
                 cpu::opening::opening(dims, Rect::full(dims), params.structure, params.open, &core);
             let d2 = cpu::distance::distance(dims, params.distance, &core);
@@ -815,6 +820,25 @@ pub fn front_cpu(img: &RawImage, params: &Params) -> Result<Front> {
         threshold,
         timings: laps.timings,
     })
+}
+
+/// The keys the threshold sees for `img` (gray → `--smooth` → `--background`) on the CPU twin,
+/// with their scale: what Otsu reads, and what the run's checks quote as the frame's range.
+pub fn threshold_keys_cpu(img: &RawImage, params: &Params) -> Result<(Vec<u32>, GrayScale)> {
+    let (gp, samples, scale) = gray_input(img)?;
+    check_smooth(params, scale)?;
+    let mut keys = cpu::gray::gray_keys(&gp, samples);
+    if params.smooth > 0 {
+        let sp = cpu::smooth::SmoothParams {
+            dims: gp.dims,
+            passes: params.smooth,
+        };
+        keys = cpu::smooth::smooth(&sp, &keys);
+    }
+    if let Some(bp) = background_params(params, gp.dims, scale) {
+        keys = cpu::background::flatten(&bp, &keys);
+    }
+    Ok((keys, scale))
 }
 
 /// The threshold pass's parameters for a frame whose threshold keys are `keys`, and the level

@@ -219,23 +219,55 @@ fn bad_input_gives_one_clear_line_and_no_output() {
     }
 }
 
+/// An output folder that cannot be made (its parent is a file) fails before any work, exit 6,
+/// naming it; missing folders are created (and removed again when the run fails).
 #[test]
 fn unwritable_output_is_an_error() {
+    let d = std::env::temp_dir().join(format!("floodseg-unwritable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("a-file"), b"not a folder").unwrap();
+    let target = d.join("a-file/sub/labels.tif");
     let out = bin()
         .arg("segment")
         .arg(repo().join("data/ecoli.png"))
-        .args([
-            "-o",
-            "/nonexistent-dir/labels.tif",
-            "--threshold",
-            "180",
-            "--dark",
-        ])
+        .arg("-o")
+        .arg(&target)
+        .args(["--threshold", "180", "--dark"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert_ne!(out.status.code(), Some(101));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/labels.tif"));
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a-file"), "{err}");
+    assert!(out.stdout.is_empty());
+    // a missing folder is made
+    let made = d.join("new/deeper/labels.tif");
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/ecoli.png"))
+        .arg("-o")
+        .arg(&made)
+        .args(["--threshold", "180", "--dark"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(made.is_file());
+    // and removed again when the run fails before writing anything (an unsupported sample
+    // type is found when the first frame is decoded, after the folders were made)
+    let out = bin()
+        .arg("segment")
+        .arg(repo().join("data/generated/int16.tif"))
+        .arg("-o")
+        .arg(d.join("never/labels.tif"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!d.join("never").exists());
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `--backend gpu --save-stages A` and `--backend cpu --save-stages B` write identical files,

@@ -35,8 +35,9 @@ pub struct FrontBuffers {
     pub d2: wgpu::Buffer,
     /// `--core`: the core's opened mask and squared distance (where the markers are found).
     pub core: Option<(wgpu::Buffer, wgpu::Buffer)>,
-    /// The threshold's mask size (one `u32`, the `threshold` pass's count).
+    /// The threshold's mask size (one `u32`, the `threshold` pass's count), and the core's.
     pub mask_count: wgpu::Buffer,
+    pub core_count: Option<wgpu::Buffer>,
     /// The level in the input's units and whether it is Otsu's (the mask size is
     /// `mask_count`'s, on the device).
     pub level: f64,
@@ -145,14 +146,7 @@ pub fn front_in(
             match threshold::otsu_params_in(ctx, frame, dims, scale, params.dark, tkeys)? {
                 Some(resolved) => resolved,
                 None => {
-                    let mut host_keys = vec![0u32; n];
-                    cpu::gray::gray(&gp, &samples, &mut host_keys);
-                    if params.smooth > 0 {
-                        host_keys = cpu::smooth::smooth(&sp, &host_keys);
-                    }
-                    if let Some(bp) = &bp {
-                        host_keys = cpu::background::flatten(bp, &host_keys);
-                    }
+                    let (host_keys, _) = crate::pipeline::threshold_keys_cpu(img, params)?;
                     crate::pipeline::resolve_threshold(params, dims, scale, &host_keys)
                 }
             }
@@ -216,10 +210,13 @@ pub fn front_in(
             frame.timer.end(ctx, &mut enc, span);
             ctx.submit("floodseg.pipeline.core", enc)?;
             frame.timer.lap(ctx, "core")?;
-            frame.release(&[&core_count]);
-            Some((core_opened, core_d2))
+            Some((core_opened, core_d2, core_count))
         }
         None => None,
+    };
+    let (core, core_count) = match core {
+        Some((o, d, c)) => (Some((o, d)), Some(c)),
+        None => (None, None),
     };
     frame.release(&[&dscratch.a, &dscratch.b, &dscratch.c, &scratch]);
     Ok(FrontBuffers {
@@ -233,6 +230,7 @@ pub fn front_in(
         d2,
         core,
         mask_count,
+        core_count,
         level,
         otsu: params.level == Level::Otsu,
     })
@@ -335,16 +333,17 @@ pub fn segment_gpu_keep(
     let back = back_in(ctx, &mut frame, &front, params)?;
     // The measure stage sizes its sums by the object count: one readback of 4-byte counts
     // (with the threshold's mask size, for the report).
-    let counts = ctx.read_buffers_in(
-        &mut frame,
-        "floodseg.pipeline.count",
-        &[(&back.count, 1), (&front.mask_count, 1)],
-    )?;
+    let mut parts = vec![(&back.count, 1), (&front.mask_count, 1)];
+    if let Some(c) = &front.core_count {
+        parts.push((c, 1));
+    }
+    let counts = ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &parts)?;
     let n_markers = counts[0][0];
     let threshold = crate::pipeline::ThresholdReport {
         level: front.level,
         otsu: front.otsu,
         mask_pixels: u64::from(counts[1][0]),
+        core_pixels: counts.get(2).map(|c| u64::from(c[0])),
     };
     frame.timer.restart();
     let sums_buf =

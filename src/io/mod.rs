@@ -50,7 +50,9 @@ mod read_tiff;
 mod stack;
 mod write;
 
-pub use stack::{glob_match_str, natural_cmp, FrameSource, LabelType, StackFormat, StackWriter};
+pub use stack::{
+    glob_match_str, natural_cmp, FrameSource, LabelType, Origin, StackFormat, StackWriter,
+};
 pub use write::TextStream;
 
 /// Largest decoded sample buffer [`read_image`] will allocate, in bytes (4 GiB).

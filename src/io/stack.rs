@@ -40,6 +40,23 @@ pub struct FrameSource {
     /// Shape and sample type of frame 0, once read.
     first: Option<(usize, usize, usize, &'static str)>,
     done: bool,
+    /// Where the frames come from (for output checks and names).
+    origin: Origin,
+    /// `--channel` of an RGB(A) or gray + alpha image: the sample kept of every pixel.
+    pick: Option<usize>,
+}
+
+/// What a [`FrameSource`] was opened on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A folder's image files.
+    Folder(PathBuf),
+    /// The files of a folder matching a pattern: `(folder, pattern)`.
+    Glob(PathBuf, String),
+    /// Image files named one by one (several INPUT arguments; one file each).
+    List,
+    /// One file: a TIFF's pages, or one PNG.
+    File(PathBuf),
 }
 
 enum SourceKind {
@@ -104,20 +121,91 @@ impl FrameSource {
     /// pattern with `*`/`?` in the file name, a TIFF (every page a frame, or an ImageJ
     /// hyperstack's frames), or a PNG (one frame).
     ///
-    /// `channel` picks one channel of each frame of an ImageJ multichannel hyperstack; a
-    /// multichannel hyperstack without it is a parameter error. Z-stacks are refused.
+    /// `channel` picks one channel of each frame of an ImageJ multichannel hyperstack, or one
+    /// sample of each pixel of an RGB(A) or gray + alpha image (0 red, 1 green, 2 blue, 3
+    /// alpha); a multichannel hyperstack without it is a parameter error. Z-stacks are refused.
     pub fn open(input: &Path, channel: Option<usize>) -> Result<Self> {
-        if input.is_dir() {
-            return Self::folder(input);
-        }
-        let name_has_wildcard = input
+        let source = if input.is_dir() {
+            Self::folder(input)?
+        } else if input
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(has_wildcard);
-        if name_has_wildcard && !input.exists() {
-            return Self::glob(input);
+            .is_some_and(has_wildcard)
+            && !input.exists()
+        {
+            Self::glob(input)?
+        } else {
+            return Self::file(input, channel);
+        };
+        Ok(source.picking(channel))
+    }
+
+    /// The frames of several inputs (what a shell makes of an unquoted glob): one file per
+    /// frame, in natural order of their paths (`img_2` before `img_10`), each a single-frame
+    /// image (a multi-page TIFF among them is refused when it is read). One input is
+    /// [`FrameSource::open`]. The same file named twice is refused.
+    pub fn open_all(inputs: &[PathBuf], channel: Option<usize>) -> Result<Self> {
+        match inputs {
+            [] => Err(Error::param("INPUT", "no input given")),
+            [one] => Self::open(one, channel),
+            many => {
+                let mut files = Vec::with_capacity(many.len());
+                for f in many {
+                    if f.is_dir() {
+                        return Err(Error::param(
+                            "INPUT",
+                            format!(
+                                "{} is a folder: give one folder, or image files (one frame                                  each)",
+                                f.display()
+                            ),
+                        ));
+                    }
+                    if !f.exists() {
+                        return Err(Error::Read {
+                            path: f.clone(),
+                            source: std::io::Error::new(
+                                std::io::ErrorKind::NotFound,
+                                "no such file",
+                            ),
+                        });
+                    }
+                    files.push(f.clone());
+                }
+                files.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+                let mut seen = std::collections::HashSet::new();
+                for f in &files {
+                    let key = fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+                    if !seen.insert(key) {
+                        return Err(Error::param(
+                            "INPUT",
+                            format!("{} is given twice", f.display()),
+                        ));
+                    }
+                }
+                let mut source = Self::from_files(files);
+                source.origin = Origin::List;
+                Ok(source.picking(channel))
+            }
         }
-        Self::file(input, channel)
+    }
+
+    fn picking(mut self, channel: Option<usize>) -> Self {
+        self.pick = channel;
+        self
+    }
+
+    /// What the source was opened on.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// Every input file the frames are read from (the one TIFF of a stack), for the checks that
+    /// keep outputs off inputs.
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        match &self.kind {
+            SourceKind::Files(files) => files.clone(),
+            SourceKind::Tiff { path, .. } => vec![path.clone()],
+        }
     }
 
     /// Every `.tif`, `.tiff` and `.png` file of `dir` (case-insensitive extension; hidden files
@@ -137,7 +225,9 @@ impl FrameSource {
                 ),
             });
         }
-        Ok(Self::from_files(files))
+        let mut source = Self::from_files(files);
+        source.origin = Origin::Folder(dir.to_path_buf());
+        Ok(source)
     }
 
     /// The files matching `pattern`, whose file name may hold `*` (any run of characters) and
@@ -173,16 +263,24 @@ impl FrameSource {
                 ),
             });
         }
-        Ok(Self::from_files(files))
+        let mut source = Self::from_files(files);
+        source.origin = Origin::Glob(dir, name.to_string());
+        Ok(source)
     }
 
     fn from_files(files: Vec<PathBuf>) -> Self {
+        let origin = match files.as_slice() {
+            [one] => Origin::File(one.clone()),
+            _ => Origin::List,
+        };
         FrameSource {
             len: Some(files.len()),
             kind: SourceKind::Files(files),
             next_frame: 0,
             first: None,
             done: false,
+            origin,
+            pick: None,
         }
     }
 
@@ -202,11 +300,9 @@ impl FrameSource {
                 || magic == *b"II+\0"
                 || magic == *b"MM\0+");
         if !is_tiff {
-            // PNG, or an error `read_image` words best, delivered as frame 0.
-            if channel.is_some_and(|c| c > 0) {
-                return Err(channel_error(path, channel.unwrap_or(0), 1));
-            }
-            return Ok(Self::from_files(vec![path.to_path_buf()]));
+            // PNG, or an error `read_image` words best, delivered as frame 0; `--channel` picks
+            // a sample of an RGB(A) PNG
+            return Ok(Self::from_files(vec![path.to_path_buf()]).picking(channel));
         }
         file.seek(SeekFrom::Start(0)).map_err(io_err)?;
         let opened = catch_unwind(AssertUnwindSafe(|| {
@@ -223,7 +319,24 @@ impl FrameSource {
             Err(_) => return Err(gave_up(path)),
         };
         let layout = description.as_deref().and_then(parse_imagej);
+        // `--channel` picks hyperstack channels (pages) when there are several, else a sample
+        // of each pixel (an RGB(A) TIFF)
+        let mut pick = None;
         let (stride, offset, len) = match layout {
+            Some(l) if l.channels <= 1 => {
+                if l.slices > 1 {
+                    return Err(Error::Unsupported {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "z-stacks are not supported (ImageJ hyperstack with {} slices)",
+                            l.slices
+                        ),
+                    });
+                }
+                pick = channel;
+                let frames = l.frames.or(l.images).filter(|&f| f > 0);
+                (1, 0, frames)
+            }
             Some(l) => {
                 if l.slices > 1 {
                     return Err(Error::Unsupported {
@@ -258,9 +371,7 @@ impl FrameSource {
                 (l.channels, c, frames)
             }
             None => {
-                if let Some(c) = channel.filter(|&c| c > 0) {
-                    return Err(channel_error(path, c, 1));
-                }
+                pick = channel;
                 (1, 0, count_pages(path, file_len))
             }
         };
@@ -276,6 +387,8 @@ impl FrameSource {
             next_frame: 0,
             first: None,
             done: false,
+            origin: Origin::File(path.to_path_buf()),
+            pick,
         })
     }
 
@@ -310,7 +423,20 @@ impl FrameSource {
         let (result, path) = match &mut self.kind {
             SourceKind::Files(files) => {
                 let path = files.get(frame)?.clone();
-                (super::read_image(&path), path)
+                let several = files.len() > 1;
+                let result = super::read_image(&path).and_then(|img| {
+                    // a stack among single frames would lose all but its first page
+                    match (several, tiff_pages(&path)) {
+                        (true, Some(pages)) if pages > 1 => Err(Error::Unsupported {
+                            path: path.clone(),
+                            reason: format!(
+                                "it has {pages} pages, but when the input is several files                                  (a folder, a glob or a list) each file is one frame; give                                  the stack by itself as INPUT"
+                            ),
+                        }),
+                        _ => Ok(img),
+                    }
+                });
+                (result, path)
             }
             SourceKind::Tiff {
                 path,
@@ -368,7 +494,12 @@ impl FrameSource {
             SourceKind::Tiff { page, .. } => Some(*page),
             SourceKind::Files(_) => None,
         };
+        let pick = self.pick;
         let result = result
+            .and_then(|img| match pick {
+                Some(c) => pick_channel(img, c, &path),
+                None => Ok(img),
+            })
             .map_err(|e| name_frame(e, frame, page))
             .and_then(|img| {
                 let shape = (img.width, img.height, img.channels, img.samples.type_name());
@@ -413,6 +544,48 @@ impl Iterator for FrameSource {
     }
 }
 
+/// Sample `c` of every pixel of `img` (`--channel` of an RGB(A) or gray + alpha image), as a
+/// one-channel image; a one-channel image is kept as it is for `c = 0`.
+fn pick_channel(img: RawImage, c: usize, path: &Path) -> Result<RawImage> {
+    if c >= img.channels {
+        return Err(channel_error(path, c, img.channels));
+    }
+    if img.channels == 1 {
+        return Ok(img);
+    }
+    let k = img.channels;
+    let take = |n: usize| (0..n).map(move |i| i * k + c);
+    let n = img.pixels();
+    let samples = match &img.samples {
+        crate::image::Samples::U8(v) => crate::image::Samples::U8(take(n).map(|i| v[i]).collect()),
+        crate::image::Samples::U16(v) => {
+            crate::image::Samples::U16(take(n).map(|i| v[i]).collect())
+        }
+        crate::image::Samples::F32(v) => {
+            crate::image::Samples::F32(take(n).map(|i| v[i]).collect())
+        }
+    };
+    Ok(RawImage {
+        width: img.width,
+        height: img.height,
+        channels: 1,
+        samples,
+    })
+}
+
+/// The page count of a TIFF file (`None` for other files or an unreadable page list).
+fn tiff_pages(path: &Path) -> Option<usize> {
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut magic = [0u8; 4];
+    let n = super::read_prefix(&mut file, &mut magic).ok()?;
+    let tiff = n == 4 && matches!(&magic, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+");
+    if !tiff {
+        return None;
+    }
+    count_pages(path, len)
+}
+
 fn gave_up(path: &Path) -> Error {
     Error::Decode {
         path: path.to_path_buf(),
@@ -424,8 +597,9 @@ fn channel_error(path: &Path, channel: usize, channels: usize) -> Error {
     Error::param(
         "channel",
         format!(
-            "channel {channel} is out of range: {} has {channels} channel(s) per frame",
-            path.display()
+            "channel {channel} is out of range: {} has {channels} channel(s) per frame (0 to {})",
+            path.display(),
+            channels.saturating_sub(1)
         ),
     )
 }

@@ -247,7 +247,15 @@ impl TextStream {
     }
 
     /// Flush, sync and rename the file onto its target.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
+        let target = self.path.clone();
+        self.finish_as(&target)
+    }
+
+    /// Like [`finish`](Self::finish), but the file goes to `target` (an interrupted or failed
+    /// run keeps the rows it wrote under a name that says they are partial).
+    pub fn finish_as(mut self, target: &Path) -> Result<()> {
+        self.path = target.to_path_buf();
         let io_err = |source| Error::Io {
             path: self.path.clone(),
             source,
