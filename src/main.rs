@@ -133,6 +133,9 @@ struct TuneArgs {
     /// No progress or details on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Make every warning an error (exit 7): an empty ground-truth frame, a best F1 of 0.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// The pipeline's parameters (shared by `segment`, `bench` and `tune`). Without `--preset`
@@ -1457,7 +1460,24 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         searches.push((b, grid));
     }
     let gt = floodseg::eval::read_label_frames(&a.gt)?;
+    let mut warn = Warner::new(a.strict);
+    for (t, g) in gt.iter().enumerate() {
+        if g.labels.iter().all(|&l| l == 0) {
+            warn.say(checks::Warning::new(
+                checks::Check::EmptyGroundTruth,
+                Some(t),
+                format!(
+                    "ground-truth frame {t} of {} holds no object: every object found there \
+                     counts as a false positive",
+                    a.gt.display()
+                ),
+            ))?;
+        }
+    }
     let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
+    if segmenter.gpu().is_some_and(|ctx| ctx.is_software()) {
+        warn.say(checks::software_adapter(segmenter.description()))?;
+    }
     let total: usize = searches.iter().map(|(b, g)| g.trials(b.dark)).sum();
     if !a.quiet {
         eprintln!(
@@ -1500,6 +1520,28 @@ fn run_tune(a: TuneArgs) -> Result<()> {
             t0.elapsed().as_secs_f64()
         );
     }
+    if order
+        .first()
+        .is_some_and(|&i| trials[i].matching.f1() == 0.0)
+    {
+        let polarity = if base.dark {
+            "--bright if the cells are brighter than the background"
+        } else {
+            "--dark if the cells are darker than the background"
+        };
+        warn.say(checks::Warning::new(
+            checks::Check::ZeroScore,
+            None,
+            format!(
+                "the best of {} settings scores F1 = 0 at IoU {}: no setting finds the \
+                 annotated objects; try {polarity}, and check that GT matches INPUT frame for \
+                 frame",
+                trials.len(),
+                a.iou
+            ),
+        ))?;
+    }
+    warn.summary(frames.len());
     for (rank, &i) in order.iter().take(a.top.max(1)).enumerate() {
         let t = &trials[i];
         let m = &t.matching;
@@ -1602,6 +1644,46 @@ fn run_synth(a: SynthArgs) -> Result<()> {
     if a.gt.is_some() && !matches!(a.kind, SynthKind::Rods) {
         return Err(Error::param("--gt", "only `rods` comes with ground truth"));
     }
+    // the extension decides the format; nothing is written over the other output
+    let ext = a
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !matches!(ext.as_str(), "png" | "tif" | "tiff") {
+        return Err(Error::param(
+            "--output",
+            format!(
+                "the image is written as PNG or TIFF: name a .png or .tif file{}",
+                if ext.is_empty() {
+                    String::new()
+                } else {
+                    format!(", not a .{ext} file")
+                }
+            ),
+        ));
+    }
+    if let Some(gt) = &a.gt {
+        if !matches!(
+            gt.extension()
+                .and_then(|e| e.to_str())
+                .map(|e| e.to_ascii_lowercase())
+                .as_deref(),
+            Some("tif" | "tiff")
+        ) {
+            return Err(Error::param(
+                "--gt",
+                "ground truth is a label TIFF: name a .tif file",
+            ));
+        }
+        if outputs::normalize(gt) == outputs::normalize(&a.output) {
+            return Err(Error::param(
+                "--gt",
+                format!("{} is also the image (-o): name another file", gt.display()),
+            ));
+        }
+    }
     let img = match a.kind {
         SynthKind::LectureDisks => synth::lecture_disks(),
         SynthKind::LectureNoisy => synth::lecture_noisy(a.seed),
@@ -1622,12 +1704,6 @@ fn run_synth(a: SynthArgs) -> Result<()> {
         floodseg::Samples::U8(d) => d.clone(),
         _ => unreachable!("synthetic images are 8-bit"),
     };
-    let ext = a
-        .output
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
     match ext.as_str() {
         "tif" | "tiff" => io::write_tiff_u8(&a.output, img.width, img.height, &data)?,
         _ => io::write_png_gray8(&a.output, img.width, img.height, &data)?,

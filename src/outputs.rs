@@ -543,12 +543,24 @@ impl OutputPlan {
             }
         }
         // a folder output is the folder the frames are read from
-        let input_dir = match source.origin() {
-            Origin::Folder(d) => Some((normalize(d), None)),
-            Origin::Glob(d, pattern) => Some((normalize(d), Some(pattern.clone()))),
-            _ => None,
+        // (a list of files: the folders holding them, as a shell glob would have matched there)
+        let input_dirs: Vec<(PathBuf, Option<String>)> = match source.origin() {
+            Origin::Folder(d) => vec![(normalize(d), None)],
+            Origin::Glob(d, pattern) => vec![(normalize(d), Some(pattern.clone()))],
+            Origin::List => {
+                let mut v: Vec<(PathBuf, Option<String>)> = Vec::new();
+                for (n, _, _) in &inputs {
+                    if let Some(p) = n.parent() {
+                        if !v.iter().any(|(d, _)| d == p) {
+                            v.push((p.to_path_buf(), None));
+                        }
+                    }
+                }
+                v
+            }
+            Origin::File(_) => Vec::new(),
         };
-        if let Some((in_dir, pattern)) = &input_dir {
+        for (in_dir, pattern) in &input_dirs {
             for (flag, dir) in self.folders() {
                 if normalize(&dir) == *in_dir {
                     let clash = match pattern {
