@@ -1221,9 +1221,10 @@ fn pick_frames(label: &str, s: &LabelSource, list: &[u64]) -> Result<(Pick, Vec<
             return Err(Error::param(
                 "--frames",
                 format!(
-                    "{} has no file numbered {} (its file names carry the frame numbers {}, \
+                    "{} has no file{} numbered {} (its file names carry the frame numbers {}, \
                      and a folder of numbered files is picked by those numbers)",
                     side(label, s),
+                    if missing.len() == 1 { "" } else { "s" },
                     compact_list(&missing),
                     compact_list(&numbers)
                 ),
