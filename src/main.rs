@@ -340,12 +340,23 @@ struct EvalArgs {
     /// Ground-truth labels: a label TIFF (every page a frame), a 8/16-bit PNG, or a folder.
     #[arg(long, value_name = "GT")]
     gt: PathBuf,
-    /// Predicted labels, frame for frame like GT (e.g. `floodseg segment`'s output).
+    /// Predicted labels, frame for frame like GT (e.g. `floodseg segment`'s output). Two
+    /// folders are paired by file name: same stem, else the same frame number (the last digits
+    /// of the name); PRED files without GT are not scored.
     #[arg(long, value_name = "PRED")]
     pred: PathBuf,
     /// IoU thresholds, comma-separated, each in (0, 1].
     #[arg(long, value_name = "T,T,…", default_value = "0.5,0.75,0.9")]
     iou: String,
+    /// The time-lapse frames to score (`0,10`, ranges `0:30:10`): a side holding as many
+    /// frames is taken in order, a side holding more by index (stack page, or position in a
+    /// folder), a folder whose names carry frame numbers by those numbers.
+    #[arg(long, value_name = "LIST")]
+    frames: Option<String>,
+    /// Also print every frame's scores (with --json: one object per frame per threshold, with
+    /// `frame` and `name`, after the summary objects).
+    #[arg(long)]
+    per_frame: bool,
     /// One JSON object per threshold, one per line.
     #[arg(long)]
     json: bool,
@@ -1115,36 +1126,20 @@ fn run_eval(a: EvalArgs) -> Result<()> {
             }
         }
     }
-    let gt = floodseg::eval::read_label_frames(&a.gt)?;
-    let pred = floodseg::eval::read_label_frames(&a.pred)?;
-    let results = floodseg::eval::evaluate(&gt, &pred, &thresholds)?;
+    let frames = (a.frames.as_deref())
+        .map(floodseg::eval::parse_frame_list)
+        .transpose()?;
+    let ev = floodseg::eval::evaluate_paths(&a.gt, &a.pred, frames.as_deref(), &thresholds)?;
+    if let Some(note) = ev.pairing.note() {
+        eprintln!("floodseg: {note}");
+    }
+    for w in &ev.warnings {
+        eprintln!("floodseg: warning: {w}");
+    }
     if a.json {
-        for m in &results {
-            println!("{}", m.to_json());
-        }
+        print!("{}", ev.to_json_lines(a.per_frame));
     } else {
-        println!(
-            "{} frame{}, {} ground-truth and {} predicted objects",
-            gt.len(),
-            if gt.len() == 1 { "" } else { "s" },
-            results[0].n_true,
-            results[0].n_pred
-        );
-        println!("  iou     tp     fp     fn  precision  recall     f1  mean_iou     pq");
-        for m in &results {
-            println!(
-                "{:>5.2} {:>6} {:>6} {:>6} {:>10.4} {:>7.4} {:>6.4} {:>9.4} {:>6.4}",
-                m.iou,
-                m.tp,
-                m.fp,
-                m.fn_,
-                m.precision(),
-                m.recall(),
-                m.f1(),
-                m.mean_matched_iou(),
-                m.panoptic_quality()
-            );
-        }
+        print!("{}", ev.to_text(a.per_frame));
     }
     Ok(())
 }

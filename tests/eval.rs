@@ -129,3 +129,82 @@ fn eval_cli_prints_one_json_object_per_threshold() {
         String::from_utf8_lossy(&other.stderr)
     );
 }
+
+/// A fresh folder under `target/cli-tests/`.
+fn out_dir(name: &str) -> std::path::PathBuf {
+    let d = repo().join("target").join("cli-tests").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_stack(path: &std::path::Path, frames: &[floodseg::eval::LabelImage]) {
+    use floodseg::io::{LabelType, StackWriter};
+    let mut w = StackWriter::create(path, LabelType::U32).unwrap();
+    for f in frames {
+        w.write_frame(f.width, f.height, &f.labels).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn label_source_counts_pages_and_reads_only_those_asked_for() {
+    use floodseg::eval::{FrameRef, LabelSource};
+    let d = out_dir("eval-source");
+    // a 5-page stack: the fixture's 3 pages and 2 more
+    let mut frames = read_label_frames(&repo().join("tests/fixtures/eval/case5_gt.tif")).unwrap();
+    frames.extend(read_label_frames(&repo().join("tests/fixtures/eval/case5_pred.tif")).unwrap());
+    frames.truncate(5);
+    write_stack(&d.join("stack.tif"), &frames);
+    let s = LabelSource::open(&d.join("stack.tif")).unwrap();
+    assert!(!s.folder);
+    assert_eq!((s.files.len(), s.len()), (1, 5));
+    let want = [FrameRef { file: 0, page: 3 }, FrameRef { file: 0, page: 1 }];
+    let got = s.read(&want).unwrap();
+    assert_eq!(got, [frames[3].clone(), frames[1].clone()]);
+    assert_eq!(s.name(want[0]), "stack.tif:3");
+    let e = s.read(&[FrameRef { file: 0, page: 5 }]).unwrap_err();
+    assert_eq!(e.exit_code(), 3, "{e}");
+
+    // a folder: natural order, one-page files carry frame numbers
+    let f = d.join("folder");
+    std::fs::create_dir_all(&f).unwrap();
+    for (name, frame) in [("m_10.tif", &frames[0]), ("m_9.tif", &frames[1])] {
+        floodseg::io::write_labels_tiff(&f.join(name), frame.width, frame.height, &frame.labels)
+            .unwrap();
+    }
+    let s = LabelSource::open(&f).unwrap();
+    assert!(s.folder);
+    let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["m_9.tif", "m_10.tif"]);
+    assert_eq!(s.frame_numbers(), Some(vec![9, 10]));
+    assert_eq!(s.read(&s.frames()).unwrap(), read_label_frames(&f).unwrap());
+}
+
+#[test]
+fn evaluate_paths_with_frames_scores_exactly_those_frames() {
+    use floodseg::eval::{evaluate_paths, matching};
+    let dir = repo().join("tests/fixtures/eval");
+    let (gt_path, pred_path) = (dir.join("case5_gt.tif"), dir.join("case5_pred.tif"));
+    let gt = read_label_frames(&gt_path).unwrap();
+    let pred = read_label_frames(&pred_path).unwrap();
+    let ev = evaluate_paths(&gt_path, &pred_path, Some(&[2, 0]), &THRESHOLDS).unwrap();
+    let picked = evaluate(
+        &[gt[2].clone(), gt[0].clone()],
+        &[pred[2].clone(), pred[0].clone()],
+        &THRESHOLDS,
+    )
+    .unwrap();
+    assert_eq!(ev.summary, picked);
+    let frames: Vec<u64> = ev.frames.iter().map(|f| f.frame).collect();
+    assert_eq!(frames, [2, 0]);
+    assert_eq!(
+        ev.frames[0].matching,
+        matching(&gt[2], &pred[2], &THRESHOLDS).unwrap()
+    );
+    assert_eq!(ev.pairing.pred_frames, 3);
+    // without a list: every frame, as `evaluate` scores them
+    let all = evaluate_paths(&gt_path, &pred_path, None, &THRESHOLDS).unwrap();
+    assert_eq!(all.summary, evaluate(&gt, &pred, &THRESHOLDS).unwrap());
+    assert_eq!(all.frames.len(), 3);
+}
