@@ -360,6 +360,9 @@ struct EvalArgs {
     /// One JSON object per threshold, one per line.
     #[arg(long)]
     json: bool,
+    /// Make every warning an error (exit 7): an empty ground-truth frame.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -1133,9 +1136,17 @@ fn run_eval(a: EvalArgs) -> Result<()> {
     if let Some(note) = ev.pairing.note() {
         eprintln!("floodseg: {note}");
     }
+    let mut warn = Warner::new(a.strict);
     for w in &ev.warnings {
-        eprintln!("floodseg: warning: {w}");
+        let (check, frame) = match w {
+            floodseg::eval::Warning::EmptyGroundTruth { frame, .. } => {
+                (checks::Check::EmptyGroundTruth, Some(*frame as usize))
+            }
+            _ => (checks::Check::EmptyGroundTruth, None),
+        };
+        warn.say(checks::Warning::new(check, frame, w.to_string()))?;
     }
+    warn.summary(ev.frames.len());
     if a.json {
         print!("{}", ev.to_json_lines(a.per_frame));
     } else {

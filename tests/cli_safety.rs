@@ -649,6 +649,20 @@ fn tune_warns_on_a_zero_score_and_an_empty_ground_truth() {
         .unwrap();
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert!(stderr(&out).contains("holds no object"), "{}", stderr(&out));
+    // eval too: a warning, or with --strict an error
+    let labels = repo().join("tests/fixtures/ecoli/labels.tif");
+    for (strict, code) in [(false, 0), (true, 7)] {
+        let mut cmd = bin();
+        cmd.current_dir(&d)
+            .args(["eval", "--gt", "empty.tif", "--pred"])
+            .arg(&labels);
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        assert!(stderr(&out).contains("holds no object"), "{}", stderr(&out));
+    }
 }
 
 /// The bundled samples with their documented flags (the README's commands, the presets, and
