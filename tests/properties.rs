@@ -876,32 +876,107 @@ proptest! {
         prop_assert_eq!(f32_key((-0.0f32).to_bits()), f32_key(0.0f32.to_bits()));
     }
 
-    /// Otsu on integer gray images: the level maximises the between-class variance (by its
-    /// definition, up to rounding), and the mask is `value > level` (dark: `value <= level`).
+    /// Otsu on integer gray images, against the exact between-class variances of the values:
+    /// - tie rule: splits with the same partition (empty bins between two values) have
+    ///   bit-identical variances and scikit-image takes the first maximum, so the level is a
+    ///   value present in the image (the largest of the lower class) — the last maximum would
+    ///   give the next value minus one;
+    /// - the partition is the exact maximiser whenever that beats every other by more than 1e-6
+    ///   relative (float32 weights round at 6e-8), and is within 1e-6 of it otherwise;
+    /// - the mask is `value > level` (dark: `value <= level`).
     #[test]
-    fn otsu_maximises_between_class_variance(
-        keys in prop::collection::vec(0u32..=40, 1..200),
-        offset in 0u32..=65000,
+    fn otsu_takes_the_first_maximum_of_the_between_class_variance(
+        keys in prop_oneof![
+            (prop::collection::vec(0u32..=40, 1..200), 0u32..=65000)
+                .prop_map(|(k, o)| k.iter().map(|k| k + o).collect::<Vec<_>>()),
+            prop::collection::vec(0u32..=65535, 1..60),
+            prop::collection::vec(prop::sample::select(vec![0u32, 7, 8, 100, 255]), 1..80),
+        ],
         dark in any::<bool>(),
     ) {
-        let keys: Vec<u32> = keys.iter().map(|k| k + offset).collect();
         let scale = GrayScale::Int { scale: 1, full: 65535 };
         let level = otsu_level(scale, &keys);
-        let (lo, hi) = (*keys.iter().min().unwrap(), *keys.iter().max().unwrap());
-        if lo < hi {
-            prop_assert!(level.fract() == 0.0 && level >= lo as f64 && level < hi as f64,
-                "level {} outside [{}, {})", level, lo, hi);
-            let best = (lo..hi)
-                .filter_map(|t| naive::threshold::between_class_variance(&keys, t))
-                .fold(0.0f64, f64::max);
-            let at = naive::threshold::between_class_variance(&keys, level as u32).unwrap_or(0.0);
-            prop_assert!(at >= best * (1.0 - 1e-9), "level {}: variance {} < best {}", level, at, best);
+        let values: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
+        let mut present = values.clone();
+        present.sort_unstable();
+        present.dedup();
+        if present.len() == 1 {
+            prop_assert_eq!(level, present[0] as f64);
+        } else {
+            prop_assert!(present[..present.len() - 1].contains(&(level as u64))
+                && level.fract() == 0.0,
+                "level {} is not a value of the lower class {:?}", level, present);
+            let splits = &present[..present.len() - 1];
+            let var: Vec<_> = splits.iter()
+                .map(|&t| naive::threshold::between_class_variance(&values, t).unwrap())
+                .collect();
+            let best = (0..var.len())
+                .fold(0, |b, i| if var[i].gt(&var[b]) { i } else { b });
+            let at = splits.iter().position(|&t| t == level as u64).unwrap();
+            let unique = (0..var.len()).all(|i| i == best || var[best].exceeds_by(&var[i], 1_000_000));
+            if unique {
+                prop_assert_eq!(at, best, "level {} but the maximum is at {}", level, splits[best]);
+            } else {
+                prop_assert!(!var[best].exceeds_by(&var[at], 1_000_000),
+                    "level {}: variance {:?} far below the maximum {:?} at {}",
+                    level, var[at], var[best], splits[best]);
+            }
         }
         let got = run_threshold(scale, &Level::Otsu, dark, &keys);
         for i in 0..keys.len() {
             let v = keys[i] as f64;
             let want = if dark { v <= level } else { v > level } as u32;
             prop_assert!(got[i] == want, "otsu level {} dark {}: key {} → twin {}", level, dark, keys[i], got[i]);
+        }
+    }
+
+    /// Otsu on RGB and float images (256 equal bins between min and max): the tie rule — the
+    /// level is the center of a bin that holds a value (the last bin of the lower class; the
+    /// empty bins above it repeat its variance bit for bit, and scikit-image takes the first
+    /// maximum), so some value lies within half a bin of it; and the mask is `value > level`
+    /// (dark: `value <= level`) on the values scikit-image is given (`key / 10000` as float64;
+    /// the float32 samples).
+    #[test]
+    fn otsu_on_256_bins_takes_the_first_maximum(
+        rgb in any::<bool>(),
+        palette in prop::collection::vec(any::<(u8, u8, u8)>(), 1..6),
+        floats in prop::collection::vec(-(1i32 << 19)..(1i32 << 19), 1..6),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..150),
+        dark in any::<bool>(),
+    ) {
+        let (scale, keys, values): (GrayScale, Vec<u32>, Vec<f64>) = if rgb {
+            let keys: Vec<u32> = picks.iter().map(|p| {
+                let (r, g, b) = *p.get(&palette);
+                2125 * r as u32 + 7154 * g as u32 + 721 * b as u32
+            }).collect();
+            let values = keys.iter().map(|&k| k as f64 / 10000.0).collect();
+            (GrayScale::Int { scale: 10_000, full: 255 }, keys, values)
+        } else {
+            // k / 8: exact float32 values, 1/8 apart at least
+            let v: Vec<f32> = picks.iter().map(|p| *p.get(&floats) as f32 / 8.0).collect();
+            let keys = v.iter().map(|x| f32_key(x.to_bits())).collect();
+            (GrayScale::Float, keys, v.iter().map(|&x| x as f64).collect())
+        };
+        let level = otsu_level(scale, &keys);
+        let lo = values.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if lo == hi {
+            prop_assert_eq!(level, lo);
+        } else {
+            // half a bin, plus float32's rounding of the edges (of order 2^-24 of the range
+            // for each of the step's 256 multiples and the additions)
+            let half = (hi - lo) / 512.0;
+            let slack = half * 1e-6 + 4e-6 * lo.abs().max(hi.abs());
+            let nearest = values.iter().map(|&v| (v - level).abs()).fold(f64::INFINITY, f64::min);
+            prop_assert!(level > lo && level < hi && nearest <= half + slack,
+                "level {} is the center of an empty bin: nearest value {} away (bins {} wide, \
+                 {}..{})", level, nearest, 2.0 * half, lo, hi);
+        }
+        let got = run_threshold(scale, &Level::Otsu, dark, &keys);
+        for i in 0..keys.len() {
+            let v = values[i];
+            let want = if dark { v <= level } else { v > level } as u32;
+            prop_assert!(got[i] == want, "otsu level {} dark {}: value {} → twin {}", level, dark, v, got[i]);
         }
     }
 }

@@ -10,11 +10,13 @@
 //!   `rgb2gray × 255` (or × 65535) for RGB, the float value for f32. Objects are `value > T`
 //!   (bright, default) or `value < T` (`dark`). `T` is parsed as an exact decimal, so a
 //!   fractional threshold such as `127.5` compares exactly with the integer gray keys;
-//! - `otsu`: `skimage.filters.threshold_otsu(image)` — one histogram bin per integer value between
-//!   min and max for integer gray images; 256 equal bins between min and max (as
-//!   `numpy.histogram`) for RGB (on `rgb2gray × 255`, resp. `× 65535`) and float images; the first
-//!   maximum of the between-class variance. Bright objects are `value > level`; with `dark`
-//!   the objects are the complement, `value <= level` (`~(image > threshold_otsu(image))`).
+//! - `otsu`: `skimage.filters.threshold_otsu(image)` (scikit-image 0.26), bit for bit — one
+//!   histogram bin per integer value between min and max for integer gray images; 256 equal bins
+//!   between min and max (as `numpy.histogram`) for RGB (on `rgb2gray × 255`, resp. `× 65535`, as
+//!   the float64 `key / 10000`) and float images (float32); scikit-image's float32 weights and the
+//!   first maximum of the between-class variance (see [`otsu_level`]). Bright objects are
+//!   `value > level`; with `dark` the objects are the complement, `value <= level`
+//!   (`~(image > threshold_otsu(image))`).
 
 use super::gray::{f32_from_key, f32_key};
 use super::Dims;
@@ -109,23 +111,6 @@ pub fn threshold_histogram(params: &ThresholdParams, keys: &[u32], hist: &mut [u
             hist[k as usize] += 1;
         }
     }
-}
-
-/// Otsu's level from a full-range histogram of integer gray values (`hist[v]` = pixels of
-/// value `v`), with scikit-image's semantics: one bin per integer value between the smallest and
-/// largest value present; a single value present is its own level. Host-side; both backends
-/// call it on the histogram of the `threshold_histogram` pass.
-pub fn otsu_level_from_histogram(hist: &[u32]) -> f64 {
-    let Some(lo) = hist.iter().position(|&c| c != 0) else {
-        return 0.0;
-    };
-    let hi = hist.iter().rposition(|&c| c != 0).unwrap_or(lo);
-    if lo == hi {
-        return lo as f64;
-    }
-    let counts: Vec<f64> = hist[lo..=hi].iter().map(|&c| c as f64).collect();
-    let centers: Vec<f64> = (lo..=hi).map(|v| v as f64).collect();
-    otsu_from_histogram(&counts, &centers)
 }
 
 /// What the keys of a gray image mean (set by the gray stage's host side).
@@ -315,12 +300,26 @@ pub fn threshold_params(
 }
 
 /// The threshold pass's uniforms for an Otsu level `t` (in the input's units): bright objects
-/// are `value > t`, dark ones `value <= t`.
+/// are `value > t`, dark ones `value <= t` — `image > threshold_otsu(image)` on the image
+/// [`otsu_level`] gives scikit-image, whose values are `key / scale` as float64 (RGB: `key /
+/// 10000.0`; gray: the key itself).
 pub fn otsu_params(dims: Dims, scale: GrayScale, t: f64, dark: bool) -> ThresholdParams {
     let (mode, bound) = match scale {
         GrayScale::Int { scale, .. } => {
-            // bright: value > t ⇔ key > floor(t·s); dark: key <= floor(t·s)
-            let fl = (t * scale as f64).floor() as i128;
+            // bright: key > fl, dark: key <= fl, with fl the largest key whose float64 value
+            // `key / scale` is <= t (-1: none). `floor(t·s)` is within one key of it (the
+            // product is rounded, and so is `key / scale`: 3 / 10000.0 · 10000.0 < 3); the keys'
+            // values increase with the key, so stepping to the boundary finds it.
+            let s = scale as f64;
+            const TOP: f64 = 8_589_934_592.0; // 2^33: beyond every key, and exact steps
+            let mut fl = (t * s).floor().clamp(-1.0, TOP);
+            while fl < TOP && (fl + 1.0) / s <= t {
+                fl += 1.0;
+            }
+            while fl >= 0.0 && fl / s > t {
+                fl -= 1.0;
+            }
+            let fl = fl as i128;
             if dark {
                 below_bound(fl + 1)
             } else {
@@ -407,8 +406,58 @@ fn next_down(f: f32) -> f32 {
     f32_from_key(f32_key(f.to_bits()).wrapping_sub(1))
 }
 
-/// `skimage.filters.threshold_otsu` of the frame, as a value in the input's units (see the
-/// module doc for the histogram used). Host-side, shared by both backends.
+// ------------------------------------------------------------------------------------ Otsu
+//
+// `skimage.filters.threshold_otsu` (scikit-image 0.26, `filters/thresholding.py`) in numpy's
+// own arithmetic, operation by operation, because its between-class variances often agree to
+// eight digits and the rounding decides the level (`data/omnipose/e1t1_crop.tif`: float64 sums
+// give 22403, scikit-image 22404). The dtypes numpy uses:
+//
+// - `_validate_image_histogram` returns `counts.astype('float32')`, so `weight1 =
+//   np.cumsum(counts)` and `weight2` are sequential float32 sums and `weight1[:-1] *
+//   weight2[1:]` is a float32 product;
+// - integer images: `bin_centers = np.arange(min, max + 1)` (int64), so `counts * bin_centers`,
+//   its cumsums and the means are float64 (float32 × int64 → float64), and the variance is
+//   float32 product × float64;
+// - float64 values (RGB: `rgb2gray × 255` as `key / 10000`): `numpy.histogram`'s edges, the
+//   centers and everything but the weights are float64;
+// - float32 images: `numpy.histogram` picks float32 edges (`np.result_type` of the float32 min,
+//   max and image), so the centers, products, cumsums, means and variances are all float32.
+//
+// `np.cumsum` is a sequential loop (not pairwise), `** 2` is `np.square`, and `np.argmax` takes
+// the first maximum (a NaN, should one appear, counts as the maximum). No `np.sum` is involved.
+
+/// Otsu's level from a full-range histogram of integer gray values (`hist[v]` = pixels of
+/// value `v`), as `skimage.filters.threshold_otsu(image)`: one bin per integer value between the
+/// smallest and largest value present (its bincount histogram); a single value present is its
+/// own level. Host-side; both backends call it on the histogram of the `threshold_histogram`
+/// pass.
+pub fn otsu_level_from_histogram(hist: &[u32]) -> f64 {
+    let Some(lo) = hist.iter().position(|&c| c != 0) else {
+        return 0.0;
+    };
+    let hi = hist.iter().rposition(|&c| c != 0).unwrap_or(lo);
+    if lo == hi {
+        return lo as f64;
+    }
+    // counts.astype('float32'); bin_centers = np.arange(lo, hi + 1)
+    let counts: Vec<f32> = hist[lo..=hi].iter().map(|&c| c as f32).collect();
+    let centers: Vec<f64> = (lo..=hi).map(|v| v as f64).collect();
+    centers[otsu_index(&counts, &centers)]
+}
+
+/// `skimage.filters.threshold_otsu` of the frame, as a value in the input's units. Host-side,
+/// shared by both backends. The image scikit-image is given:
+/// - integer gray (`Int { scale: 1 }`): the sample values, an integer array (bincount
+///   histogram, [`otsu_level_from_histogram`]);
+/// - RGB (`Int { scale: 10 000 }`): the float64 values `key / 10000` — `rgb2gray × 255`
+///   (× 65535) computed exactly in integers and divided once; `numpy.histogram`, 256 bins;
+/// - float (`Float`): the float32 samples; `numpy.histogram`, 256 bins in float32. Where numpy
+///   cannot make 256 increasing float32 edges (a range of a few hundred float32 steps; it raises
+///   "Too many bins for data range") the level is that of the values as float64,
+///   `threshold_otsu(image.astype(np.float64))`.
+///
+/// A single value is its own level (scikit-image returns the first pixel).
 pub fn otsu_level(scale: GrayScale, keys: &[u32]) -> f64 {
     if let GrayScale::Int { scale: 1, full } = scale {
         // One bin per integer value between min and max (skimage's bincount histogram), from
@@ -431,65 +480,265 @@ pub fn otsu_level(scale: GrayScale, keys: &[u32]) -> f64 {
     if kmin == kmax {
         return scale.value(kmin);
     }
-    // numpy.histogram(values, bins=256, range=(min, max)) on the values in input units.
-    let lo = scale.value(kmin);
-    let hi = scale.value(kmax);
-    let bins = 256usize;
-    let step = (hi - lo) / bins as f64;
-    let mut edges: Vec<f64> = (0..=bins).map(|i| i as f64 * step + lo).collect();
-    edges[bins] = hi;
-    let mut c = vec![0u64; bins];
-    for &k in keys {
-        let v = scale.value(k);
-        // the bin i with edges[i] <= v < edges[i+1]; the last bin is closed
-        let i = edges
-            .partition_point(|&e| e <= v)
-            .saturating_sub(1)
-            .min(bins - 1);
-        c[i] += 1;
-    }
-    let centers: Vec<f64> = (0..bins).map(|i| (edges[i] + edges[i + 1]) / 2.0).collect();
-    let counts: Vec<f64> = c.iter().map(|&x| x as f64).collect();
-    otsu_from_histogram(&counts, &centers)
-}
-
-/// Otsu's level from a histogram, in exactly scikit-image's arithmetic order.
-pub fn otsu_from_histogram(counts: &[f64], centers: &[f64]) -> f64 {
-    let n = counts.len();
-    if n == 1 {
-        return centers[0];
-    }
-    let mut w1 = vec![0.0; n];
-    let mut m1 = vec![0.0; n];
-    let (mut cw, mut cm) = (0.0, 0.0);
-    for i in 0..n {
-        cw += counts[i];
-        cm += counts[i] * centers[i];
-        w1[i] = cw;
-        m1[i] = cm / cw;
-    }
-    // weight2 = cumsum(counts[::-1])[::-1]; mean2 = (cumsum((c·x)[::-1]) / weight2[::-1])[::-1]
-    let mut w2 = vec![0.0; n];
-    let mut m2 = vec![0.0; n];
-    let (mut cw, mut cm) = (0.0, 0.0);
-    for i in (0..n).rev() {
-        cw += counts[i];
-        cm += counts[i] * centers[i];
-        w2[i] = cw;
-        m2[i] = cm / cw;
-    }
-    let mut best = 0usize;
-    let mut best_v = f64::NEG_INFINITY;
-    for i in 0..n - 1 {
-        let d = m1[i] - m2[i + 1];
-        let v = w1[i] * w2[i + 1] * (d * d);
-        // np.argmax: the first maximum (no NaN here: the first and last bins are never empty)
-        if v > best_v {
-            best_v = v;
-            best = i;
+    match scale {
+        GrayScale::Int { scale, .. } => {
+            let s = scale as f64;
+            let value = move |k: u32| k as f64 / s;
+            otsu_on_values(keys, value(kmin), value(kmax), value)
+                .expect("distinct multiples of 1/scale make 256 increasing float64 edges")
+        }
+        GrayScale::Float => {
+            let (lo, hi) = (f32_from_key(kmin), f32_from_key(kmax));
+            otsu_on_values(keys, lo, hi, f32_from_key).unwrap_or_else(|| {
+                let value = |k: u32| f32_from_key(k) as f64;
+                otsu_on_values(keys, lo as f64, hi as f64, value)
+                    .expect("distinct float32 values make 256 increasing float64 edges")
+            })
         }
     }
-    centers[best]
+}
+
+/// `threshold_otsu(hist=(counts, centers))`: Otsu's level from a histogram given as float64
+/// counts and bin centers. As scikit-image, empty bins at either end are trimmed first and the
+/// counts are taken as float32; a single bin is its own level (scikit-image raises), and an
+/// empty histogram gives NaN.
+pub fn otsu_from_histogram(counts: &[f64], centers: &[f64]) -> f64 {
+    let n = counts.len().min(centers.len());
+    let (mut counts, mut centers) = (&counts[..n], &centers[..n]);
+    if n == 0 {
+        return f64::NAN;
+    }
+    if counts[0] == 0.0 || counts[n - 1] == 0.0 {
+        // cond = counts > 0; start = argmax(cond); end = size - argmax(cond[::-1])
+        let start = counts.iter().position(|&c| c > 0.0).unwrap_or(0);
+        let end = n - counts.iter().rev().position(|&c| c > 0.0).unwrap_or(0);
+        (counts, centers) = (&counts[start..end], &centers[start..end]);
+    }
+    let counts: Vec<f32> = counts.iter().map(|&c| c as f32).collect();
+    centers[otsu_index(&counts, centers)]
+}
+
+/// Floating-point types numpy may compute a histogram in (f64, f32).
+trait Real:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + Send
+    + Sync
+{
+    const ZERO: Self;
+    const TWO: Self;
+    /// `i` exactly (`i <= 256`).
+    fn small(i: usize) -> Self;
+    /// `astype(np.intp)`: truncation toward zero.
+    fn trunc_index(self) -> i64;
+    /// numpy's `counts * bin_centers`, its cumulative sums and the class means are in this
+    /// type; the weights are float32.
+    fn otsu_index(counts: &[f32], centers: &[Self]) -> usize;
+    fn to_f64(self) -> f64;
+}
+
+impl Real for f64 {
+    const ZERO: f64 = 0.0;
+    const TWO: f64 = 2.0;
+    fn small(i: usize) -> f64 {
+        i as f64
+    }
+    fn trunc_index(self) -> i64 {
+        self as i64
+    }
+    fn otsu_index(counts: &[f32], centers: &[f64]) -> usize {
+        otsu_index(counts, centers)
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Real for f32 {
+    const ZERO: f32 = 0.0;
+    const TWO: f32 = 2.0;
+    fn small(i: usize) -> f32 {
+        i as f32
+    }
+    fn trunc_index(self) -> i64 {
+        self as i64
+    }
+    fn otsu_index(counts: &[f32], centers: &[f32]) -> usize {
+        otsu_index_f32(counts, centers)
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// `numpy.histogram(values, bins=256)` (range: the values' min `lo` and max `hi`, `lo < hi`) in
+/// the values' own float type `T`, then Otsu on it; `None` where numpy raises "Too many bins for
+/// data range" (edges not strictly increasing).
+fn otsu_on_values<T: Real>(
+    keys: &[u32],
+    lo: T,
+    hi: T,
+    value: impl Fn(u32) -> T + Sync,
+) -> Option<f64> {
+    use rayon::prelude::*;
+    const BINS: usize = 256;
+    // np.linspace(lo, hi, 257, endpoint=True, dtype=T) (numpy/_core/function_base.py):
+    // delta = stop - start; step = delta / div; y = arange(num) * step (or, when step == 0,
+    // arange(num) / div * delta); y += start; y[-1] = stop.
+    let delta = hi - lo;
+    let div = T::small(BINS);
+    let step = delta / div;
+    let mut edges: Vec<T> = (0..=BINS)
+        .map(|i| {
+            let y = T::small(i);
+            if step == T::ZERO {
+                y / div * delta + lo
+            } else {
+                y * step + lo
+            }
+        })
+        .collect();
+    edges[BINS] = hi;
+    if edges.windows(2).any(|e| e[0] >= e[1]) {
+        return None;
+    }
+    // numpy/lib/_histograms_impl.py, the uniform-bins branch: f_indices = ((a - first_edge) /
+    // norm_denom) * norm_numerator; indices = f_indices.astype(intp); indices[indices == n] -= 1;
+    // decrement = a < bin_edges[indices]; indices[decrement] -= 1; increment = (a >=
+    // bin_edges[indices + 1]) & (indices != n - 1); indices[increment] += 1; then bincount.
+    let norm_denom = hi - lo;
+    let bin_of = |v: T| -> usize {
+        let mut i = ((v - lo) / norm_denom * div)
+            .trunc_index()
+            .clamp(0, BINS as i64) as usize;
+        if i == BINS {
+            i -= 1;
+        }
+        if v < edges[i] {
+            i = i.saturating_sub(1);
+        }
+        if i != BINS - 1 && v >= edges[i + 1] {
+            i += 1;
+        }
+        i
+    };
+    // integer counts: the same in any order
+    let counts = keys
+        .par_chunks(1 << 14)
+        .map(|chunk| {
+            let mut c = vec![0u64; BINS];
+            for &k in chunk {
+                c[bin_of(value(k))] += 1;
+            }
+            c
+        })
+        .reduce(
+            || vec![0u64; BINS],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+    // bin_centers = (bin_edges[:-1] + bin_edges[1:]) / 2.0; counts.astype('float32')
+    let centers: Vec<T> = edges.windows(2).map(|e| (e[0] + e[1]) / T::TWO).collect();
+    let counts: Vec<f32> = counts.iter().map(|&c| c as f32).collect();
+    Some(centers[T::otsu_index(&counts, &centers)].to_f64())
+}
+
+/// `np.cumsum` of float32 values: a sequential float32 sum.
+fn cumsum_f32(v: impl Iterator<Item = f32>) -> Vec<f32> {
+    let mut s = 0.0f32;
+    v.map(|x| {
+        s += x;
+        s
+    })
+    .collect()
+}
+
+/// `np.cumsum` of float64 values: a sequential float64 sum.
+fn cumsum_f64(v: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut s = 0.0f64;
+    v.map(|x| {
+        s += x;
+        s
+    })
+    .collect()
+}
+
+/// `np.argmax`: the index of the first maximum; a NaN counts as larger than everything.
+/// 0 for no values (numpy raises).
+fn argmax<T: PartialOrd + Copy>(v: impl Iterator<Item = T>) -> usize {
+    let mut best: Option<(usize, T)> = None;
+    for (i, x) in v.enumerate() {
+        #[allow(clippy::eq_op)]
+        if x != x {
+            return i; // NaN
+        }
+        if best.is_none_or(|(_, b)| x > b) {
+            best = Some((i, x));
+        }
+    }
+    best.map_or(0, |(i, _)| i)
+}
+
+/// The index `threshold_otsu` takes, for float32 counts and float64 (or int64) bin centers:
+/// float32 weights, float64 products, cumsums and means, float32 × float64 variances.
+fn otsu_index(counts: &[f32], centers: &[f64]) -> usize {
+    // weight1 = np.cumsum(counts); weight2 = np.cumsum(counts[::-1])[::-1]   (float32)
+    let weight1 = cumsum_f32(counts.iter().copied());
+    let mut weight2 = cumsum_f32(counts.iter().rev().copied());
+    weight2.reverse();
+    // counts * bin_centers: float32 × float64 (or int64) → float64
+    let products: Vec<f64> = counts
+        .iter()
+        .zip(centers)
+        .map(|(&c, &x)| c as f64 * x)
+        .collect();
+    // mean1 = np.cumsum(counts * bin_centers) / weight1
+    let mean1: Vec<f64> = cumsum_f64(products.iter().copied())
+        .iter()
+        .zip(&weight1)
+        .map(|(&s, &w)| s / w as f64)
+        .collect();
+    // mean2 = (np.cumsum((counts * bin_centers)[::-1]) / weight2[::-1])[::-1]
+    let mut mean2: Vec<f64> = cumsum_f64(products.iter().rev().copied())
+        .iter()
+        .zip(weight2.iter().rev())
+        .map(|(&s, &w)| s / w as f64)
+        .collect();
+    mean2.reverse();
+    // variance12 = weight1[:-1] * weight2[1:] * (mean1[:-1] - mean2[1:]) ** 2
+    argmax((0..counts.len().saturating_sub(1)).map(|i| {
+        let d = mean1[i] - mean2[i + 1];
+        (weight1[i] * weight2[i + 1]) as f64 * (d * d)
+    }))
+}
+
+/// As [`otsu_index`] for float32 bin centers (float32 images): everything in float32.
+fn otsu_index_f32(counts: &[f32], centers: &[f32]) -> usize {
+    let weight1 = cumsum_f32(counts.iter().copied());
+    let mut weight2 = cumsum_f32(counts.iter().rev().copied());
+    weight2.reverse();
+    let products: Vec<f32> = counts.iter().zip(centers).map(|(&c, &x)| c * x).collect();
+    let mean1: Vec<f32> = cumsum_f32(products.iter().copied())
+        .iter()
+        .zip(&weight1)
+        .map(|(&s, &w)| s / w)
+        .collect();
+    let mut mean2: Vec<f32> = cumsum_f32(products.iter().rev().copied())
+        .iter()
+        .zip(weight2.iter().rev())
+        .map(|(&s, &w)| s / w)
+        .collect();
+    mean2.reverse();
+    argmax((0..counts.len().saturating_sub(1)).map(|i| {
+        let d = mean1[i] - mean2[i + 1];
+        weight1[i] * weight2[i + 1] * (d * d)
+    }))
 }
 
 /// Validate a user's threshold text.

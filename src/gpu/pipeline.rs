@@ -138,8 +138,9 @@ pub fn front_in(
 
     // The threshold's bound is resolved on the host by the function both backends share. Otsu
     // needs a histogram: for integer gray images the `threshold_histogram` pass takes it on the
-    // device (one readback of 256/65536 counts); for RGB and float images numpy's 256 f64 bin
-    // edges are applied on the host to the CPU twin's keys (a map, identical to the shader's).
+    // device (one readback of 256/65536 counts); for RGB and float images numpy's 256 bins
+    // (float64 and float32 edges) are applied on the host to the CPU twin's keys (a map,
+    // identical to the shader's).
     let (tp, level) = match params.level {
         Level::Fixed(_) => crate::pipeline::resolve_threshold(params, dims, scale, &[]),
         Level::Otsu => {

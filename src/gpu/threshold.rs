@@ -140,7 +140,8 @@ pub fn threshold_histogram(
 /// The threshold uniforms for Otsu on an integer gray image whose keys are on the device:
 /// the histogram is taken by `threshold_histogram` and read back (256 or 65536 counts), and the
 /// level is computed on the host by the function the CPU backend calls. `None` for RGB and float
-/// images, whose 256-bin histograms are taken on the host in `f64` (numpy's bin edges).
+/// images, whose 256-bin histograms are taken on the host in numpy's arithmetic (float64 bin
+/// edges for RGB, float32 for float images; `cpu::threshold::otsu_level`).
 pub fn otsu_params(
     ctx: &GpuContext,
     dims: Dims,

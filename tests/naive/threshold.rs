@@ -114,23 +114,45 @@ pub fn mask_float(values: &[f32], t: f64, dark: bool) -> Vec<u32> {
         .collect()
 }
 
-/// Otsu's between-class variance `w0 · w1 · (μ0 − μ1)²` of splitting the integer values at
-/// `level` (class 0: values `<= level`), by definition from the values themselves. `None` when a
-/// class is empty.
-pub fn between_class_variance(values: &[u32], level: u32) -> Option<f64> {
-    let (mut n0, mut s0, mut n1, mut s1) = (0f64, 0f64, 0f64, 0f64);
+/// Otsu's between-class variance `n0 · n1 · (μ0 − μ1)²` of splitting integer values into
+/// class 0 (`<= level`) and class 1, exactly, as the fraction `(n1·S0 − n0·S1)² / (n0·n1)`
+/// (`S` the class sums). `None` when a class is empty.
+pub fn between_class_variance(values: &[u64], level: u64) -> Option<Fraction> {
+    let (mut n0, mut s0, mut n1, mut s1) = (0u128, 0u128, 0u128, 0u128);
     for &v in values {
         if v <= level {
-            n0 += 1.0;
-            s0 += v as f64;
+            n0 += 1;
+            s0 += v as u128;
         } else {
-            n1 += 1.0;
-            s1 += v as f64;
+            n1 += 1;
+            s1 += v as u128;
         }
     }
-    if n0 == 0.0 || n1 == 0.0 {
+    if n0 == 0 || n1 == 0 {
         return None;
     }
-    let d = s0 / n0 - s1 / n1;
-    Some(n0 * n1 * d * d)
+    let d = (n1 * s0).abs_diff(n0 * s1);
+    Some(Fraction {
+        num: d * d,
+        den: n0 * n1,
+    })
+}
+
+/// A non-negative fraction `num / den` (exact comparisons by cross-multiplication; the
+/// caller keeps the products within `u128`).
+#[derive(Clone, Copy, Debug)]
+pub struct Fraction {
+    pub num: u128,
+    pub den: u128,
+}
+
+impl Fraction {
+    /// `self > other`, exactly.
+    pub fn gt(&self, other: &Fraction) -> bool {
+        self.num * other.den > other.num * self.den
+    }
+    /// `self > other · (1 + 1/k)`.
+    pub fn exceeds_by(&self, other: &Fraction, k: u128) -> bool {
+        self.num * other.den * k > other.num * self.den * (k + 1)
+    }
 }
