@@ -284,20 +284,21 @@ struct SegmentArgs {
     /// frame).
     #[arg(long, value_name = "DIR")]
     save_stages: Option<PathBuf>,
-    /// Write per-object measurements as CSV, one row per object per frame.
+    /// Write per-object measurements as CSV (a .csv file), one row per object per frame.
     #[arg(long, value_name = "CSV")]
     stats: Option<PathBuf>,
-    /// Write the object count of each frame as CSV (frame,objects).
+    /// Write the object count of each frame as CSV (a .csv file: frame,objects).
     #[arg(long, value_name = "CSV")]
     counts: Option<PathBuf>,
-    /// Write the input with coloured object outlines as PNG (for several frames: a folder
-    /// with one PNG per frame).
+    /// Write the input with coloured object outlines as PNG (a .png file for one frame; a
+    /// folder with one PNG per frame).
     #[arg(long, value_name = "PNG|DIR")]
     overlay: Option<PathBuf>,
-    /// Print each stage's time on stderr (mean per frame).
+    /// Print each frame's threshold level (Otsu's), mask share and object count, each
+    /// stage's time (mean per frame) and the peak memory on stderr.
     #[arg(short, long)]
     verbose: bool,
-    /// No progress bar and no details on stderr (errors are still printed).
+    /// No progress bar and no details on stderr (errors and warnings are still printed).
     #[arg(short, long)]
     quiet: bool,
     /// Continue an interrupted per-frame run (`-o DIR`): frames whose label file exists are
