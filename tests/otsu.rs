@@ -45,7 +45,7 @@ fn twin(img: &RawImage) -> (f64, u64, u64) {
     let count = |dark: bool| {
         let p = threshold_params(gp.dims, scale, &Level::Otsu, dark, &keys);
         let mut mask = vec![0u32; keys.len()];
-        threshold(&p, &keys, &mut mask);
+        threshold(&p, &keys, &mut mask, &mut [0]);
         mask.iter().map(|&m| m as u64).sum::<u64>()
     };
     (level, count(false), count(true))
@@ -336,7 +336,7 @@ fn otsu_mask_compares_the_float64_values_of_rgb_keys() {
         for dark in [false, true] {
             let p = otsu_params(Dims::new(3, 1), scale, t, dark);
             let mut mask = [9u32; 3];
-            threshold(&p, &keys, &mut mask);
+            threshold(&p, &keys, &mut mask, &mut [0]);
             let want: Vec<u32> = keys
                 .iter()
                 .map(|&x| ((x as f64 / 10000.0 > t) != dark) as u32)
