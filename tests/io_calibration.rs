@@ -100,6 +100,13 @@ fn reads_ome_xml() {
 fn reads_physical_resolution_units_and_ignores_defaults() {
     expect("tifffile_cm.tif", Some((0.1, 0.1)), None, 0.0);
     expect("tifffile_72dpi.tif", None, None, 0.0);
+    expect("tifffile_96dpi.tif", None, None, 0.0);
+    // The TIFF unit (inch) wins over the ImageJ description's unit=um.
+    expect("tifffile_inch_imagej_um.tif", Some((0.1, 0.1)), None, 0.0);
+    // A resolution without ResolutionUnit is no calibration (as in ImageJ).
+    expect("no_resolution_unit_300.tif", None, None, 0.0);
+    let d = read_calibration(&fixture("no_resolution_unit_300.tif")).unwrap();
+    assert!(d.ignored[0].contains("absent"), "{:?}", d.ignored);
     let d = read_calibration(&fixture("tifffile_72dpi.tif")).unwrap();
     assert!(
         d.ignored.iter().any(|s| s.contains("72 dpi")),

@@ -24,12 +24,18 @@
 //! Nothing is guessed: a quantity no source declares is `None`, and so is one whose unit is not
 //! a length (or time) unit, that is zero, negative or not finite, or outside the range
 //! [`Calibration`] accepts. Some values are defaults written by tools, not calibrations, and are
-//! also taken as absent: a resolution of exactly 1 pixel per inch or centimetre, and 72 or
-//! 96 dots per inch (the defaults of image editors and of Windows; within 0.2 %, in inches,
-//! centimetres or PNG's pixels per metre). Where this reader departs from ImageJ: ImageJ
-//! shows such defaults as inch calibrations, and ImageJ lets `unit=` override an inch
-//! `ResolutionUnit`, where floodseg trusts the TIFF unit. What was present but not used is
-//! listed in [`DeclaredCalibration::ignored`].
+//! also taken as absent: a resolution of exactly 1 pixel per inch, centimetre or unit (the
+//! `tiff` crate writes 1/1 with unit none on every page), and 72 or 96 dots per inch (the
+//! defaults of image editors and of Windows; within 0.2 %, in inches, centimetres or PNG's
+//! pixels per metre). A resolution without a `ResolutionUnit` tag is no calibration either
+//! (TIFF's default unit is the inch, but ImageJ ignores it too). What was present but not used
+//! is listed in [`DeclaredCalibration::ignored`].
+//!
+//! Checked against ImageJ 1.53t (`tests/fixtures/calibration/`): it agrees on ImageJ
+//! descriptions (`unit=`, `finterval=`, `tunit=`), on centimetre resolutions, on 72 dpi and on a
+//! missing `ResolutionUnit`. It differs in three places: ImageJ shows 96 dpi as an inch
+//! calibration; with `ResolutionUnit` inch and `unit=um` it takes the inch figure as µm (floodseg
+//! trusts the TIFF unit); and plain ImageJ ignores OME-XML (Fiji reads it through Bio-Formats).
 //!
 //! # Writing
 //!
@@ -981,7 +987,7 @@ mod tests {
             6.5,
             0.123_456_789,
             1.0 / 3.0,
-            0.7071,
+            0.7077,
         ] {
             let (p, q) = best_fraction(x);
             let back = f64::from(p) / f64::from(q);

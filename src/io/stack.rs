@@ -681,8 +681,14 @@ pub struct StackWriter {
     frames: usize,
     /// A scratch buffer for the u16 conversion, reused frame after frame.
     narrow: Vec<u16>,
+    /// Boxed to keep the writer small (callers hold it in enums beside small variants).
+    cal: Box<StackCalibration>,
+}
+
+/// A stack's calibration, the ImageJ description lines it adds and the description's reserved
+/// width.
+struct StackCalibration {
     calibration: Calibration,
-    /// The ImageJ description's calibration lines and the width reserved for it.
     description_extra: String,
     description_width: usize,
 }
@@ -742,11 +748,12 @@ impl StackWriter {
             size: None,
             frames: 0,
             narrow: Vec::new(),
-            calibration: *calibration,
-            description_extra: calibration.imagej_lines(true),
-            description_width: DESCRIPTION_WIDTH,
+            cal: Box::new(StackCalibration {
+                calibration: *calibration,
+                description_extra: calibration.imagej_lines(true),
+                description_width: DESCRIPTION_WIDTH + calibration.imagej_lines(true).len(),
+            }),
         };
-        writer.description_width += writer.description_extra.len();
         let compression = Compression::Deflate(DeflateLevel::Fast);
         let encoder = match format {
             StackFormat::Classic => Encoder::Classic(
@@ -780,7 +787,7 @@ impl StackWriter {
 
     /// The calibration the stack carries (empty for [`create`](Self::create)).
     pub fn calibration(&self) -> &Calibration {
-        &self.calibration
+        &self.cal.calibration
     }
 
     /// Frames written so far.
@@ -828,9 +835,10 @@ impl StackWriter {
         let Some(encoder) = self.encoder.as_mut() else {
             return Err(self.encode_err(frame, "the writer failed earlier".into()));
         };
-        let description = (frame == 0)
-            .then(|| imagej_description_with(0, &self.description_extra, self.description_width));
-        let cal = &self.calibration;
+        let description = (frame == 0).then(|| {
+            imagej_description_with(0, &self.cal.description_extra, self.cal.description_width)
+        });
+        let cal = &self.cal.calibration;
         let result = match (self.label_type, encoder) {
             (LabelType::U16, Encoder::Classic(e)) => {
                 encode_page::<Gray16, _>(e, w, h, description, cal, &self.narrow)
@@ -893,8 +901,8 @@ impl StackWriter {
             writer.flush().map_err(io_err)?;
             let file = writer.get_mut();
             let (offset, count) = find_description(file).map_err(io_err)?;
-            let width = self.description_width;
-            let text = imagej_description_with(self.frames, &self.description_extra, width);
+            let width = self.cal.description_width;
+            let text = imagej_description_with(self.frames, &self.cal.description_extra, width);
             if count != width as u64 + 1 || text.len() != width {
                 return Err(Error::Encode {
                     path: self.path.clone(),
