@@ -782,7 +782,7 @@ fn tiff_tags<R: Read + Seek>(
 }
 
 /// What the image file `path` declares about its pixel size and frame interval (the first
-/// page of a TIFF, the `pHYs` chunk of a PNG); see the [module docs](self) for the rules.
+/// page of a TIFF, the `pHYs` chunk of a PNG); see the [module docs](crate::io::calibration) for the rules.
 ///
 /// A file that cannot be opened is an [`Error::Read`]; one that is not a readable PNG or TIFF
 /// the same error [`read_image`](super::read_image) gives. Metadata that cannot be parsed is

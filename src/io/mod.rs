@@ -35,8 +35,8 @@
 //! [`read_calibration`] (and [`FrameSource::calibration`]) report the pixel size and frame
 //! interval an input declares (OME-XML, TIFF resolution with an ImageJ unit, ImageJ
 //! `finterval`, PNG `pHYs`); [`write_labels_tiff_with`] and [`StackWriter::create_calibrated`]
-//! write them so that ImageJ/Fiji shows µm and minutes. See [`Calibration`] and the rules in
-//! the `calibration` module docs (repeated on [`read_calibration`]).
+//! write them so that ImageJ/Fiji shows µm and minutes. See [`Calibration`] and, for the rules
+//! of what is read and written, the [`calibration`] module.
 //!
 //! # Writing
 //!
@@ -53,7 +53,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::image::{RawImage, Samples};
 
-mod calibration;
+pub mod calibration;
 mod read_png;
 mod read_tiff;
 mod stack;
