@@ -30,6 +30,14 @@
 //! metadata (a time series in Fiji, shape `(frames, height, width)` in tifffile). Memory does
 //! not grow with the number of frames.
 //!
+//! # Physical units
+//!
+//! [`read_calibration`] (and [`FrameSource::calibration`]) report the pixel size and frame
+//! interval an input declares (OME-XML, TIFF resolution with an ImageJ unit, ImageJ
+//! `finterval`, PNG `pHYs`); [`write_labels_tiff_with`] and [`StackWriter::create_calibrated`]
+//! write them so that ImageJ/Fiji shows µm and minutes. See [`Calibration`] and, for the rules
+//! of what is read and written, the [`calibration`] module.
+//!
 //! # Writing
 //!
 //! All writers are atomic: they write `.NAME.tmp-<pid>` beside the target, flush and sync it,
@@ -45,11 +53,16 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::image::{RawImage, Samples};
 
+pub mod calibration;
 mod read_png;
 mod read_tiff;
 mod stack;
 mod write;
 
+pub use calibration::{
+    parse_pixel_size, read_calibration, Calibration, DeclaredCalibration, MAX_PIXEL_SIZE_UM,
+    MIN_PIXEL_SIZE_UM,
+};
 pub use stack::{
     glob_match_str, natural_cmp, FrameSource, LabelType, Origin, StackFormat, StackWriter,
 };
@@ -285,6 +298,21 @@ fn check_image(image: &RawImage, path: &Path) -> Result<()> {
 /// Write an instance label image as a single-page TIFF: u16 when every label fits, else u32.
 pub fn write_labels_tiff(path: &Path, width: usize, height: usize, labels: &[u32]) -> Result<()> {
     write::labels_tiff(path, width, height, labels)
+}
+
+/// [`write_labels_tiff`] with a physical calibration: when `calibration` holds a pixel size the
+/// file also carries `XResolution`/`YResolution` (pixels per µm, `ResolutionUnit` none) and the
+/// ImageJ description `ImageJ=1.11a`, `unit=um`, so ImageJ/Fiji shows µm (a frame interval is
+/// not written on a single page). An empty calibration writes exactly what
+/// [`write_labels_tiff`] writes.
+pub fn write_labels_tiff_with(
+    path: &Path,
+    width: usize,
+    height: usize,
+    labels: &[u32],
+    calibration: &Calibration,
+) -> Result<()> {
+    write::labels_tiff_with(path, width, height, labels, calibration)
 }
 
 /// Write a u8 gray TIFF (used for 0/1 masks).

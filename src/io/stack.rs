@@ -19,6 +19,7 @@ use tiff::encoder::{Compression, DeflateLevel, TiffEncoder, TiffKind, TiffKindBi
 use tiff::tags::Tag;
 
 use super::read_tiff;
+use super::{Calibration, DeclaredCalibration};
 use crate::error::{Error, Result};
 use crate::image::RawImage;
 
@@ -413,6 +414,25 @@ impl FrameSource {
         }
     }
 
+    /// The pixel size and frame interval the input declares: the first page of a TIFF, the
+    /// first file of a folder or glob (see [`read_calibration`](super::read_calibration)).
+    pub fn calibration(&self) -> Result<Calibration> {
+        Ok(self.declared_calibration()?.calibration)
+    }
+
+    /// Like [`calibration`](Self::calibration), with where each value came from and what was
+    /// present but not used.
+    pub fn declared_calibration(&self) -> Result<DeclaredCalibration> {
+        let path = match &self.kind {
+            SourceKind::Tiff { path, .. } => path,
+            SourceKind::Files(files) => match files.first() {
+                Some(p) => p,
+                None => return Ok(DeclaredCalibration::default()),
+            },
+        };
+        super::read_calibration(path)
+    }
+
     /// Index of the frame the next call to `next` yields.
     pub fn position(&self) -> usize {
         self.next_frame
@@ -747,15 +767,44 @@ pub enum LabelType {
     U32,
 }
 
-/// Width reserved for the ImageJ description, patched in place by [`StackWriter::finish`].
+/// Width reserved for the ImageJ description of an uncalibrated stack, patched in place by
+/// [`StackWriter::finish`]; a calibrated stack reserves this plus its calibration lines.
 const DESCRIPTION_WIDTH: usize = 96;
 
+#[cfg(test)]
 fn imagej_description(frames: usize) -> String {
-    let mut s = format!("ImageJ=1.11a\nimages={frames}\nframes={frames}\nhyperstack=true\n");
-    while s.len() < DESCRIPTION_WIDTH {
+    imagej_description_with(frames, "", DESCRIPTION_WIDTH)
+}
+
+/// The ImageJ description of a stack of `frames` frames followed by `extra` lines (the
+/// calibration), padded with spaces to `width` bytes. With `extra` empty and `width`
+/// [`DESCRIPTION_WIDTH`] it is the uncalibrated description, unchanged.
+fn imagej_description_with(frames: usize, extra: &str, width: usize) -> String {
+    let mut s = format!("ImageJ=1.11a\nimages={frames}\nframes={frames}\nhyperstack=true\n{extra}");
+    while s.len() < width {
         s.push(' ');
     }
     s
+}
+
+/// Write a calibrated page's tags: `description` as its `ImageDescription` when given, and
+/// with a pixel size `XResolution`/`YResolution` in pixels per µm and `ResolutionUnit` none
+/// (replacing the encoder's default 1/1).
+pub(super) fn calibration_tags<W: Write + Seek, K: TiffKind>(
+    directory: &mut tiff::encoder::DirectoryEncoder<'_, W, K>,
+    description: Option<&str>,
+    calibration: &Calibration,
+) -> tiff::TiffResult<()> {
+    use tiff::encoder::Rational;
+    if let Some(d) = description {
+        directory.write_tag(Tag::ImageDescription, d)?;
+    }
+    if let Some(((xn, xd), (yn, yd))) = calibration.resolution() {
+        directory.write_tag(Tag::XResolution, Rational { n: xn, d: xd })?;
+        directory.write_tag(Tag::YResolution, Rational { n: yn, d: yd })?;
+        directory.write_tag(Tag::ResolutionUnit, 1u16)?;
+    }
+    Ok(())
 }
 
 /// A `Write + Seek` handle the encoder and the writer share, so the writer can patch the file
@@ -789,7 +838,10 @@ impl Seek for Shared {
 /// `ImageDescription`) and tifffile reads as an array of shape `(N, height, width)`.
 ///
 /// Pages are Deflate-compressed, classic TIFF (so the file must stay under 4 GiB) or BigTIFF
-/// ([`StackWriter::create_with`]). The file
+/// ([`StackWriter::create_with`]). A stack made by [`StackWriter::create_calibrated`] also
+/// carries a pixel size (every page's `XResolution`/`YResolution` in pixels per µm, and
+/// `unit=um` in the description) and a frame interval (`finterval=` minutes, `tunit=min`),
+/// which ImageJ/Fiji shows as µm and min. The file
 /// is written to `.NAME.tmp-<pid>` beside the target and renamed in [`finish`](Self::finish);
 /// dropping the writer without finishing removes the temporary file.
 pub struct StackWriter {
@@ -803,6 +855,16 @@ pub struct StackWriter {
     frames: usize,
     /// A scratch buffer for the u16 conversion, reused frame after frame.
     narrow: Vec<u16>,
+    /// Boxed to keep the writer small (callers hold it in enums beside small variants).
+    cal: Box<StackCalibration>,
+}
+
+/// A stack's calibration, the ImageJ description lines it adds and the description's reserved
+/// width.
+struct StackCalibration {
+    calibration: Calibration,
+    description_extra: String,
+    description_width: usize,
 }
 
 /// The TIFF flavour of a stack: classic (offsets below 4 GiB; every TIFF reader, ImageJ
@@ -826,6 +888,18 @@ impl StackWriter {
 
     /// Start a stack at `path` in the given TIFF flavour.
     pub fn create_with(path: &Path, label_type: LabelType, format: StackFormat) -> Result<Self> {
+        Self::create_calibrated(path, label_type, format, &Calibration::default())
+    }
+
+    /// Start a stack at `path` in the given TIFF flavour that carries `calibration` (see the
+    /// type's docs). An empty calibration writes exactly what [`create_with`](Self::create_with)
+    /// writes.
+    pub fn create_calibrated(
+        path: &Path,
+        label_type: LabelType,
+        format: StackFormat,
+        calibration: &Calibration,
+    ) -> Result<Self> {
         let temp = super::write::temp_path(path)?;
         // Read as well as write: `finish` reads the first directory back to patch it.
         let file = fs::OpenOptions::new()
@@ -848,6 +922,11 @@ impl StackWriter {
             size: None,
             frames: 0,
             narrow: Vec::new(),
+            cal: Box::new(StackCalibration {
+                calibration: *calibration,
+                description_extra: calibration.imagej_lines(true),
+                description_width: DESCRIPTION_WIDTH + calibration.imagej_lines(true).len(),
+            }),
         };
         let compression = Compression::Deflate(DeflateLevel::Fast);
         let encoder = match format {
@@ -878,6 +957,11 @@ impl StackWriter {
             path: self.path.clone(),
             reason: format!("frame {frame}: {reason}"),
         }
+    }
+
+    /// The calibration the stack carries (empty for [`create`](Self::create)).
+    pub fn calibration(&self) -> &Calibration {
+        &self.cal.calibration
     }
 
     /// Frames written so far.
@@ -925,19 +1009,22 @@ impl StackWriter {
         let Some(encoder) = self.encoder.as_mut() else {
             return Err(self.encode_err(frame, "the writer failed earlier".into()));
         };
-        let description = (frame == 0).then(|| imagej_description(0));
+        let description = (frame == 0).then(|| {
+            imagej_description_with(0, &self.cal.description_extra, self.cal.description_width)
+        });
+        let cal = &self.cal.calibration;
         let result = match (self.label_type, encoder) {
             (LabelType::U16, Encoder::Classic(e)) => {
-                encode_page::<Gray16, _>(e, w, h, description, &self.narrow)
+                encode_page::<Gray16, _>(e, w, h, description, cal, &self.narrow)
             }
             (LabelType::U32, Encoder::Classic(e)) => {
-                encode_page::<Gray32, _>(e, w, h, description, labels)
+                encode_page::<Gray32, _>(e, w, h, description, cal, labels)
             }
             (LabelType::U16, Encoder::Big(e)) => {
-                encode_page::<Gray16, _>(e, w, h, description, &self.narrow)
+                encode_page::<Gray16, _>(e, w, h, description, cal, &self.narrow)
             }
             (LabelType::U32, Encoder::Big(e)) => {
-                encode_page::<Gray32, _>(e, w, h, description, labels)
+                encode_page::<Gray32, _>(e, w, h, description, cal, labels)
             }
         };
         if let Err(e) = result {
@@ -988,13 +1075,14 @@ impl StackWriter {
             writer.flush().map_err(io_err)?;
             let file = writer.get_mut();
             let (offset, count) = find_description(file).map_err(io_err)?;
-            let text = imagej_description(self.frames);
-            if count != DESCRIPTION_WIDTH as u64 + 1 || text.len() != DESCRIPTION_WIDTH {
+            let width = self.cal.description_width;
+            let text = imagej_description_with(self.frames, &self.cal.description_extra, width);
+            if count != width as u64 + 1 || text.len() != width {
                 return Err(Error::Encode {
                     path: self.path.clone(),
                     reason: format!(
                         "the ImageJ description has {count} bytes, not the {} reserved",
-                        DESCRIPTION_WIDTH + 1
+                        width + 1
                     ),
                 });
             }
@@ -1016,12 +1104,14 @@ impl StackWriter {
     }
 }
 
-/// Encode one page, with `description` as its `ImageDescription` when given.
+/// Encode one page, with `description` as its `ImageDescription` when given, and the
+/// calibration's resolution tags when it has a pixel size.
 fn encode_page<C, K: TiffKind>(
     encoder: &mut TiffEncoder<Shared, K>,
     width: u32,
     height: u32,
     description: Option<String>,
+    calibration: &Calibration,
     data: &[C::Inner],
 ) -> tiff::TiffResult<()>
 where
@@ -1029,10 +1119,15 @@ where
     [C::Inner]: tiff::encoder::TiffValue,
 {
     let mut image = encoder.new_image::<C>(width, height)?;
-    if let Some(d) = description {
-        image
-            .encoder()
-            .write_tag(Tag::ImageDescription, d.as_str())?;
+    if calibration.is_empty() {
+        // The uncalibrated page, exactly as before calibrations existed.
+        if let Some(d) = description {
+            image
+                .encoder()
+                .write_tag(Tag::ImageDescription, d.as_str())?;
+        }
+    } else {
+        calibration_tags(image.encoder(), description.as_deref(), calibration)?;
     }
     image.write_data(data)
 }

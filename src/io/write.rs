@@ -10,6 +10,7 @@ use image::{ExtendedColorType, ImageEncoder};
 use tiff::encoder::colortype::{self, ColorType as TiffColorType};
 use tiff::encoder::{Compression, DeflateLevel, TiffEncoder, TiffValue};
 
+use super::Calibration;
 use crate::error::{Error, Result};
 
 /// Uncompressed sizes above this go to BigTIFF (classic TIFF offsets are 32-bit).
@@ -138,6 +139,81 @@ where
             .with_compression(compression)
             .write_image::<C>(width, height, data)
             .map_err(tiff_err)
+    }
+}
+
+/// Encode one gray page like [`encode_tiff`], with the calibration's resolution tags and
+/// ImageJ description (`calibration` not empty).
+fn encode_tiff_calibrated<C, W>(
+    path: &Path,
+    writer: W,
+    width: u32,
+    height: u32,
+    data: &[C::Inner],
+    calibration: &Calibration,
+) -> Result<()>
+where
+    C: TiffColorType,
+    [C::Inner]: TiffValue,
+    W: Write + Seek,
+{
+    let tiff_err = |e: tiff::TiffError| encode_err(path, format!("TIFF: {e}"));
+    let compression = Compression::Deflate(DeflateLevel::Fast);
+    let bytes = std::mem::size_of_val(data) as u64;
+    let description = format!("ImageJ=1.11a\n{}", calibration.imagej_lines(false));
+    fn page<C, W, K>(
+        encoder: &mut TiffEncoder<W, K>,
+        width: u32,
+        height: u32,
+        data: &[C::Inner],
+        description: &str,
+        calibration: &Calibration,
+    ) -> tiff::TiffResult<()>
+    where
+        C: TiffColorType,
+        [C::Inner]: TiffValue,
+        W: Write + Seek,
+        K: tiff::encoder::TiffKind,
+    {
+        let mut image = encoder.new_image::<C>(width, height)?;
+        super::stack::calibration_tags(image.encoder(), Some(description), calibration)?;
+        image.write_data(data)
+    }
+    if bytes > BIGTIFF_ABOVE_BYTES {
+        let mut e = TiffEncoder::new_big(writer)
+            .map_err(tiff_err)?
+            .with_compression(compression);
+        page::<C, _, _>(&mut e, width, height, data, &description, calibration).map_err(tiff_err)
+    } else {
+        let mut e = TiffEncoder::new(writer)
+            .map_err(tiff_err)?
+            .with_compression(compression);
+        page::<C, _, _>(&mut e, width, height, data, &description, calibration).map_err(tiff_err)
+    }
+}
+
+pub(super) fn labels_tiff_with(
+    path: &Path,
+    width: usize,
+    height: usize,
+    labels: &[u32],
+    calibration: &Calibration,
+) -> Result<()> {
+    if calibration.pixel_size().is_none() {
+        // Nothing a single page carries: the uncalibrated bytes.
+        return labels_tiff(path, width, height, labels);
+    }
+    let (w, h) = check_dims(path, width, height, 1, labels.len())?;
+    let max = labels.iter().copied().max().unwrap_or(0);
+    if max <= u32::from(u16::MAX) {
+        let narrow: Vec<u16> = labels.iter().map(|&l| l as u16).collect();
+        write_atomic(path, |wr| {
+            encode_tiff_calibrated::<colortype::Gray16, _>(path, wr, w, h, &narrow, calibration)
+        })
+    } else {
+        write_atomic(path, |wr| {
+            encode_tiff_calibrated::<colortype::Gray32, _>(path, wr, w, h, labels, calibration)
+        })
     }
 }
 
