@@ -310,6 +310,15 @@ struct SegmentArgs {
     /// input, a software GPU adapter. What was finished is kept as NAME.partial.*.
     #[arg(long)]
     strict: bool,
+    /// Pixel size in µm (`0.065`, or `X,Y` for rectangular pixels), written into the label
+    /// TIFFs (Fiji shows µm) and adding µm columns to --stats [default: what the input
+    /// declares, if anything].
+    #[arg(long, value_name = "UM")]
+    pixel_size: Option<String>,
+    /// Minutes between frames, written into a label stack (Fiji's frame interval) [default:
+    /// what the input declares, if anything].
+    #[arg(long, value_name = "MINUTES", allow_hyphen_values = true)]
+    interval: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -640,6 +649,30 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
             resume: a.resume,
         },
     )?;
+    // physical units: given, else what the input declares
+    let given = io::Calibration::new(
+        a.pixel_size
+            .as_deref()
+            .map(io::parse_pixel_size)
+            .transpose()?,
+        a.interval,
+    )?;
+    let declared = source.declared_calibration()?;
+    let calibration = given.clone().or(declared.calibration.clone());
+    let files: Vec<String> = match source.files() {
+        Some(f) => f.iter().map(|p| p.display().to_string()).collect(),
+        None => Vec::new(),
+    };
+    let file_of = |t: usize| -> &str {
+        match files.get(t) {
+            Some(f) => f,
+            None => input_name.as_str(),
+        }
+    };
+    let layout = measure::CsvLayout {
+        file: true,
+        pixel_size: calibration.pixel_size(),
+    };
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
     let mut warn = Warner::new(a.strict);
     if segmenter.gpu().is_some_and(|ctx| ctx.is_software()) {
@@ -659,7 +692,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     let mut stats = match &plan.stats {
         Some(p) => {
             let mut t = TextStream::create(p)?;
-            t.write_str(&format!("frame,{}\n", measure::CSV_COLUMNS))?;
+            t.write_str(&format!("frame,{}\n", measure::csv_header(&layout)))?;
             Some(t)
         }
         None => None,
@@ -667,7 +700,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     let mut counts = match &plan.counts {
         Some(p) => {
             let mut t = TextStream::create(p)?;
-            t.write_str("frame,objects\n")?;
+            t.write_str("frame,file,objects\n")?;
             Some(t)
         }
         None => None,
@@ -689,6 +722,14 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
             )),
             params.to_args()
         );
+        if !calibration.is_empty() {
+            let from = if given.is_empty() {
+                format!(" (declared by the input: {declared})")
+            } else {
+                String::new()
+            };
+            eprintln!("floodseg: calibration: {calibration}{from}");
+        }
     }
     let bar = progress_bar(frames, a.quiet);
     let t0 = Instant::now();
@@ -745,12 +786,14 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         // per-frame files first, the stack's page next, the table rows last: a frame is in
         // the tables only when everything else of it is written
         match &plan.labels {
-            LabelsOut::File(path) => io::write_labels_tiff(path, w, h, &stages.labels)?,
+            LabelsOut::File(path) => {
+                io::write_labels_tiff_with(path, w, h, &stages.labels, &calibration)?
+            }
             LabelsOut::Folder(_) => {
                 let path = plan.labels_file(t).expect("a folder output");
                 // a resumed frame's labels were read from this very file
                 if !(a.resume && path.exists()) {
-                    io::write_labels_tiff(&path, w, h, &stages.labels)?
+                    io::write_labels_tiff_with(&path, w, h, &stages.labels, &calibration)?
                 }
             }
             LabelsOut::Stack(_) => {}
@@ -770,7 +813,12 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         if let LabelsOut::Stack(path) = &plan.labels {
             if stack.is_none() {
                 let (kind, format) = outputs::stack_layout(w, h, frames, &params);
-                stack = Some(StackWriter::create_with(path, kind, format)?);
+                stack = Some(StackWriter::create_calibrated(
+                    path,
+                    kind,
+                    format,
+                    &calibration,
+                )?);
             }
             stack
                 .as_mut()
@@ -780,12 +828,14 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         if let Some(csv) = &mut stats {
             let mut text = String::new();
             for p in stages.measure() {
-                text.push_str(&format!("{t},{}\n", measure::csv_row(&p)));
+                let row = measure::csv_row_with(&layout, Some(file_of(t)), &p);
+                text.push_str(&format!("{t},{row}\n"));
             }
             csv.write_str(&text)?;
         }
         if let Some(csv) = &mut counts {
-            csv.write_str(&format!("{t},{}\n", stages.count()))?;
+            let file = measure::csv_field(file_of(t));
+            csv.write_str(&format!("{t},{file},{}\n", stages.count()))?;
         }
         written = t + 1;
         total_objects += u64::from(stages.count());

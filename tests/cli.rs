@@ -85,9 +85,15 @@ fn segment_ecoli_prints_three_objects_and_writes_every_stage() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "frame,label,area,centroid_row,centroid_col,bbox_min_row,bbox_min_col,bbox_max_row,bbox_max_col,major_axis_length,minor_axis_length,orientation,eccentricity,mean_intensity"
+        "frame,file,label,area,centroid_row,centroid_col,bbox_min_row,bbox_min_col,bbox_max_row,bbox_max_col,major_axis_length,minor_axis_length,orientation,eccentricity,mean_intensity"
     );
-    assert_eq!(lines.count(), 3);
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3);
+    let source = repo().join("data/ecoli.png").display().to_string();
+    assert!(
+        rows.iter().all(|r| r.starts_with(&format!("0,{source},"))),
+        "{rows:?}"
+    );
     let overlay = floodseg::io::read_image(&d.join("overlay.png")).unwrap();
     assert_eq!(
         (overlay.width, overlay.height, overlay.channels),

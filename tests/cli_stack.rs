@@ -122,12 +122,15 @@ fn stack_outputs_agree_across_inputs_outputs_and_thread_counts() {
     // counts.csv: one row per frame, in order, summing to stdout's total
     let counts = String::from_utf8(read(&one.join("counts.csv"))).unwrap();
     let mut lines = counts.lines();
-    assert_eq!(lines.next(), Some("frame,objects"));
+    assert_eq!(lines.next(), Some("frame,file,objects"));
     let per_frame: Vec<u64> = lines
         .enumerate()
         .map(|(t, l)| {
-            let (f, c) = l.split_once(',').unwrap();
+            let (f, rest) = l.split_once(',').unwrap();
             assert_eq!(f.parse::<usize>().unwrap(), t);
+            // the frame's source file, then the count
+            let (file, c) = rest.rsplit_once(',').unwrap();
+            assert!(file.ends_with(&format!("img_{t}.png")), "{file}");
             c.parse().unwrap()
         })
         .collect();
@@ -782,4 +785,75 @@ fn output_named_like_an_image_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--output"));
     assert!(!d.join("labels.png").exists());
+}
+
+/// `--pixel-size` and `--interval` go into the label stack as ImageJ reads them (`unit=um`,
+/// `finterval` in `tunit=min`, XResolution in pixels per µm) and add µm columns to `--stats`.
+#[test]
+fn pixel_size_and_interval_reach_the_stack_and_the_table() {
+    use tiff::decoder::Decoder;
+    use tiff::tags::Tag;
+    let d = out_dir("calibrated");
+    let frames = d.join("frames");
+    write_frames(&frames, 3, 40, 30);
+    let stack = d.join("labels.tif");
+    ok(bin()
+        .arg("segment")
+        .arg(&frames)
+        .arg("-o")
+        .arg(&stack)
+        .args(PARAMS)
+        .args([
+            "--backend",
+            "cpu",
+            "--pixel-size",
+            "0.065",
+            "--interval",
+            "1.5",
+            "--stats",
+        ])
+        .arg(d.join("objects.csv"))
+        .output()
+        .unwrap());
+    let mut dec = Decoder::new(std::fs::File::open(&stack).unwrap()).unwrap();
+    let desc = dec.get_tag_ascii_string(Tag::ImageDescription).unwrap();
+    assert!(desc.contains("unit=um"), "{desc}");
+    assert!(
+        desc.contains("finterval=1.5") && desc.contains("tunit=min"),
+        "{desc}"
+    );
+    assert!(desc.contains("frames=3"), "{desc}");
+    let xres = dec.get_tag(Tag::XResolution).unwrap();
+    let tiff::decoder::ifd::Value::Rational(num, den) = xres else {
+        panic!("XResolution {xres:?}")
+    };
+    assert!(
+        (num as f64 / den as f64 - 1.0 / 0.065).abs() < 1e-3,
+        "{num}/{den}"
+    );
+    let csv = std::fs::read_to_string(d.join("objects.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let area = header.iter().position(|&c| c == "area").unwrap();
+    let um2 = header.iter().position(|&c| c == "area_um2").unwrap();
+    for row in csv.lines().skip(1) {
+        let v: Vec<&str> = row.split(',').collect();
+        let (a, b): (f64, f64) = (v[area].parse().unwrap(), v[um2].parse().unwrap());
+        assert!((b - a * 0.065 * 0.065).abs() <= 1e-12 * b.max(1.0), "{row}");
+    }
+    // a bad value is refused before any work
+    let out = bin()
+        .arg("segment")
+        .arg(&frames)
+        .arg("-o")
+        .arg(d.join("bad.tif"))
+        .args(["--pixel-size", "-1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!d.join("bad.tif").exists());
 }

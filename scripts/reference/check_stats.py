@@ -95,11 +95,13 @@ def main():
                 f.write(",".join(repr(int(r[c])) if c in ("frame", "label", "area")
                                  or c.startswith("bbox") else repr(r[c]) for c in COLUMNS) + "\n")
 
-    with open(a.csv) as f:
-        header = f.readline().strip().split(",")
-        if header != COLUMNS:
-            sys.exit(f"{a.csv}: header {header} is not {COLUMNS}")
-        got = [dict(zip(COLUMNS, map(float, line.split(",")))) for line in f if line.strip()]
+    import csv
+    with open(a.csv, newline="") as f:
+        rows = list(csv.DictReader(f))  # the file column may be quoted; µm columns are extra
+        missing = [c for c in COLUMNS if rows and c not in rows[0]]
+        if missing:
+            sys.exit(f"{a.csv}: no column(s) {missing}")
+        got = [{c: float(r[c]) for c in COLUMNS} for r in rows]
     if len(got) != len(want):
         sys.exit(f"{len(got)} rows in {a.csv}, {len(want)} objects in the labels")
     worst, where = 0.0, None
