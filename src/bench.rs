@@ -175,7 +175,7 @@ where
     let mut objects = 0u64;
     let mut stages: Vec<(String, f64)> = Vec::new();
     let mut timing_source = String::from("wall-clock");
-    let batch0 = segmenter.gpu().map(|c| c.batch_stats()).unwrap_or_default();
+    let batch0 = segmenter.batch_stats();
     let t0 = Instant::now();
     let keep = crate::stream::Keep::Labels;
     let n = crate::stream::run(frames, segmenter, params, workers, keep, |_, img, s| {
@@ -207,9 +207,9 @@ where
     for e in &mut stages {
         e.1 /= n as f64;
     }
-    let batch1 = segmenter.gpu().map(|c| c.batch_stats()).unwrap_or_default();
+    let batch1 = segmenter.batch_stats();
     Ok(BenchReport {
-        backend: if segmenter.is_gpu() { "gpu" } else { "cpu" }.into(),
+        backend: segmenter.kind().into(),
         adapter: segmenter.description().to_string(),
         width,
         height,

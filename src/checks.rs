@@ -333,7 +333,7 @@ pub fn frame(params: &Params, t: usize, img: &RawImage, stages: &Stages) -> Vec<
 /// `" (this frame's values range 0.00–1.00, …)"`: the range of the keys the threshold sees,
 /// in the input's units, with a hint when `level` looks like it is in other units.
 fn value_range_note(params: &Params, img: &RawImage, level: f64) -> String {
-    let Ok((keys, scale)) = crate::pipeline::threshold_keys_cpu(img, params) else {
+    let Ok((keys, scale)) = crate::backend::cpu::threshold_keys(img, params) else {
         return String::new();
     };
     let (Some(&lo), Some(&hi)) = (keys.iter().min(), keys.iter().max()) else {

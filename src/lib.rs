@@ -5,6 +5,7 @@
 //! Each stage's doc comment in [`cpu`] restates exactly what it computes (the project's
 //! contract, `SPEC.md`, kept beside the repository).
 
+pub mod backend;
 pub mod bench;
 pub mod checks;
 pub mod cpu;
@@ -15,9 +16,12 @@ pub mod image;
 pub mod io;
 pub mod measure;
 pub mod outputs;
+pub mod params;
 pub mod pipeline;
+pub mod plan;
 pub mod render;
 pub mod shaders;
+pub mod stages;
 pub mod stream;
 pub mod synth;
 pub mod tune;

@@ -675,14 +675,14 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
     };
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
     let mut warn = Warner::new(a.strict);
-    if segmenter.gpu().is_some_and(|ctx| ctx.is_software()) {
+    if segmenter.is_software() {
         warn.say(checks::software_adapter(segmenter.description()))?;
     }
     let workers = a.pipeline.threads.unwrap_or_else(|| {
         // The GPU's default depends on the frame size: the first frame, decoded once more (an
         // error there is the stream's to report).
         let pixels = segmenter
-            .is_gpu()
+            .workers_depend_on_size()
             .then(|| first_frame_pixels(&a.input, a.pipeline.channel));
         let w = stream::default_workers_for(&segmenter, pixels.flatten());
         // never more workers than frames
@@ -753,7 +753,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         if let Some(done) = a.resume.then(|| plan.labels_file(t)).flatten() {
             if done.exists() {
                 resumed.fetch_add(1, Ordering::Relaxed);
-                return stages_from_labels(img, &done);
+                return outputs::resumed_stages(img, &done);
             }
         }
         segmenter.segment_keep(img, &params, keep)
@@ -1063,47 +1063,6 @@ fn install_interrupt_handler() {
     });
 }
 
-/// A frame's stages from the labels an earlier run wrote (`--resume`): the labels, the gray
-/// keys and the measure sums, exactly what segmenting it again would give the outputs.
-fn stages_from_labels(img: &RawImage, path: &Path) -> Result<Stages> {
-    let (gp, samples, scale) = floodseg::pipeline::gray_input(img)?;
-    let (w, h, labels) = io::read_labels_tiff(path)?;
-    if (w, h) != (img.width, img.height) {
-        return Err(Error::BadData(format!(
-            "{}: {w}×{h} labels for a {}×{} frame (not from this input?)",
-            path.display(),
-            img.width,
-            img.height
-        )));
-    }
-    let dims = gp.dims;
-    let mut gray = vec![0u32; dims.len()];
-    floodseg::cpu::gray::gray(&gp, &samples, &mut gray);
-    let n = labels.iter().copied().max().unwrap_or(0);
-    let float_keys = scale == floodseg::cpu::threshold::GrayScale::Float;
-    let sums = floodseg::cpu::measure::measure_sums(dims, &labels, &gray, float_keys, n);
-    Ok(Stages {
-        dims,
-        scale,
-        gray,
-        smoothed: Vec::new(),
-        flattened: Vec::new(),
-        mask: Vec::new(),
-        opened: Vec::new(),
-        distance2: Vec::new(),
-        core_opened: Vec::new(),
-        core_distance2: Vec::new(),
-        peaks: Vec::new(),
-        markers: Vec::new(),
-        n_markers: n,
-        threshold: None,
-        labels,
-        sums,
-        timings: Vec::new(),
-        timing_source: "wall-clock",
-    })
-}
-
 /// Parse `WxH`.
 fn parse_size(flag: &'static str, s: &str) -> Result<(usize, usize)> {
     let parsed = s
@@ -1128,9 +1087,7 @@ fn run_bench(a: BenchArgs) -> Result<()> {
     let params = params_of(&a.pipeline)?;
     let segmenter = Segmenter::new(backend_of(&a.pipeline))?;
     segmenter.set_profiling(true);
-    if let Some(ctx) = segmenter.gpu() {
-        ctx.set_batching(!a.no_batch);
-    }
+    segmenter.set_batching(!a.no_batch);
     let workers = a.pipeline.threads.unwrap_or_else(|| {
         let pixels = if a.input.is_empty() {
             parse_size("--size", &a.size).ok().map(|(w, h)| w * h)
@@ -1532,7 +1489,7 @@ fn run_tune(a: TuneArgs) -> Result<()> {
         }
     }
     let segmenter = Segmenter::new(backend_of_arg(a.backend))?;
-    if segmenter.gpu().is_some_and(|ctx| ctx.is_software()) {
+    if segmenter.is_software() {
         warn.say(checks::software_adapter(segmenter.description()))?;
     }
     let total: usize = searches.iter().map(|(b, g)| g.trials(b.dark)).sum();

@@ -191,6 +191,21 @@ pub fn stack_layout(
     (kind, format)
 }
 
+/// A frame's stages from the label file an earlier run wrote (`--resume`): the labels, the
+/// gray keys and the measure sums, exactly what segmenting it again gives the outputs.
+pub fn resumed_stages(img: &crate::RawImage, path: &Path) -> Result<crate::stages::Stages> {
+    let (w, h, labels) = crate::io::read_labels_tiff(path)?;
+    if (w, h) != (img.width, img.height) {
+        return Err(Error::BadData(format!(
+            "{}: {w}×{h} labels for a {}×{} frame (not from this input?)",
+            path.display(),
+            img.width,
+            img.height
+        )));
+    }
+    crate::backend::cpu::stages_from_labels(img, labels)
+}
+
 /// `labels.tif` → `labels.partial.tif`, `objects.csv` → `objects.partial.csv`: where an
 /// interrupted or failed run keeps what it finished (never under the complete output's name).
 pub fn partial_name(path: &Path) -> PathBuf {

@@ -24,47 +24,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
+use crate::backend::Segmenter;
 use crate::error::Result;
 use crate::image::RawImage;
-use crate::pipeline::{Params, Segmenter, Stages};
-
-/// Which of a frame's stage images reach the sink. The workers drop the others as soon as a
-/// frame is segmented, so frames waiting for the sink hold only what it uses (a frame's seven
-/// stage images are 28 bytes per pixel; its labels 4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Keep {
-    /// Every stage image (`--save-stages`).
-    All,
-    /// The labels and the gray keys (outline overlays need the gray image).
-    LabelsAndGray,
-    /// The labels only (plus the object count and per-object sums, which are small).
-    Labels,
-}
-
-impl Keep {
-    /// Empty the stage images this does not keep.
-    pub fn trim(self, s: &mut Stages) {
-        if self == Keep::All {
-            return;
-        }
-        for v in [
-            &mut s.smoothed,
-            &mut s.flattened,
-            &mut s.mask,
-            &mut s.opened,
-            &mut s.distance2,
-            &mut s.core_opened,
-            &mut s.core_distance2,
-            &mut s.peaks,
-            &mut s.markers,
-        ] {
-            *v = Vec::new();
-        }
-        if self == Keep::Labels {
-            s.gray = Vec::new();
-        }
-    }
-}
+use crate::params::Params;
+pub use crate::stages::Keep;
+use crate::stages::Stages;
 
 /// The workers [`run`] uses by default for `segmenter`: every core on the CPU, two on a GPU.
 pub fn default_workers(segmenter: &Segmenter) -> usize {
@@ -77,15 +42,7 @@ pub fn default_workers(segmenter: &Segmenter) -> usize {
 /// also share watersheds, see `gpu::batch` — raise throughput; large ones by memory. On an
 /// H100 the 1024² stack ran at 124 frames/s with 8 workers and 79 with 2 (README).
 pub fn default_workers_for(segmenter: &Segmenter, pixels: Option<usize>) -> usize {
-    if segmenter.is_gpu() {
-        match pixels {
-            Some(p) if p <= 1 << 20 => 8,
-            Some(p) if p <= 1 << 22 => 4,
-            _ => 2,
-        }
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    }
+    segmenter.default_workers(pixels)
 }
 
 /// Segment every frame of `frames` with `workers` worker threads and hand each result to

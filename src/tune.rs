@@ -14,12 +14,14 @@
 
 use rayon::prelude::*;
 
+use crate::backend::Segmenter;
 use crate::cpu::threshold::Level;
 use crate::cpu::{self, Dims};
 use crate::error::{Error, Result};
 use crate::eval::{matching, LabelImage, Matching};
 use crate::image::RawImage;
-use crate::pipeline::{front_cpu, object_table, watershed_cpu, Flood, Markers, Params, Segmenter};
+use crate::params::{Flood, Markers, Params};
+use crate::pipeline::object_table;
 
 /// The values to try (each list non-empty; the base parameters give the rest).
 #[derive(Clone, Debug, PartialEq)]
@@ -342,8 +344,8 @@ pub fn tune(
 
 /// The watershed's labels (before the object filter) of every marker setting on one front, in
 /// order, and whether the front's `--core` was stricter than its threshold on this frame (else
-/// the markers were the mask's own). The CPU runs the settings in parallel; the GPU one after
-/// another on the front's buffers, which stay on the device.
+/// the markers were the mask's own): [`Segmenter::sweep`] (the CPU runs the settings in
+/// parallel; the GPU one after another on the front's buffers, which stay on the device).
 fn backs(
     segmenter: &Segmenter,
     img: &RawImage,
@@ -364,38 +366,11 @@ fn backs(
         p.clear_border = None;
         p
     };
-    match segmenter.gpu() {
-        Some(ctx) => {
-            use crate::gpu::frame::Frame;
-            use crate::gpu::pipeline::{back_in, front_in};
-            let mut front_frame = Frame::new(ctx);
-            let front = front_in(ctx, &mut front_frame, img, front_params)?;
-            let n = front.dims.len();
-            let mut out = Vec::with_capacity(settings.len());
-            for &(markers, md, flood) in settings {
-                let p = with(markers, md, flood);
-                let mut frame = Frame::new(ctx);
-                let back = back_in(ctx, &mut frame, &front, &p)?;
-                let labels = ctx
-                    .read_buffers_in(&mut frame, "floodseg.tune.labels", &[(&back.labels, n)])?
-                    .pop()
-                    .unwrap_or_default();
-                out.push(labels);
-            }
-            Ok((out, front.core.is_some()))
-        }
-        None => {
-            let front = front_cpu(img, front_params)?;
-            let out = settings
-                .par_iter()
-                .map(|&(markers, md, flood)| {
-                    let p = with(markers, md, flood);
-                    watershed_cpu(&front, &p, None).labels
-                })
-                .collect();
-            Ok((out, !front.core_opened.is_empty()))
-        }
-    }
+    let settings: Vec<Params> = settings
+        .iter()
+        .map(|&(markers, md, flood)| with(markers, md, flood))
+        .collect();
+    segmenter.sweep(img, front_params, &settings)
 }
 
 /// The object filter of `p` on watershed labels with their measure sums (the CPU twin of the
@@ -419,12 +394,13 @@ fn filter(dims: Dims, p: &Params, labels: &[u32], sums: &[cpu::measure::ObjectSu
 /// dropped): the `--threshold scan[:N]` list of `floodseg tune`. With `--background` in
 /// `base`, the percentiles are those of the flattened image the threshold will see.
 pub fn scan_levels(img: &RawImage, n: usize, base: &Params) -> Result<Vec<Level>> {
-    let (gp, samples, scale) = crate::pipeline::gray_input(img)?;
-    crate::pipeline::check_smooth(base, scale)?;
-    let mut keys = cpu::gray::gray_keys(&gp, samples);
-    if let Some(bp) = crate::pipeline::background_params(base, gp.dims, scale) {
-        keys = cpu::background::flatten(&bp, &keys);
-    }
+    // the gray keys, flattened with --background (not smoothed: the levels are taken before
+    // any --smooth of the grid)
+    let plain = Params {
+        smooth: 0,
+        ..base.clone()
+    };
+    let (keys, scale) = crate::backend::cpu::threshold_keys(img, &plain)?;
     let mut v: Vec<f64> = keys.iter().map(|&k| scale.value(k)).collect();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];

@@ -464,14 +464,16 @@ fn interrupt_keeps_complete_frames_and_resume_finishes_identically() {
                 .unwrap_or(0);
             // a stack: once its temporary file exists the run is writing frames (the signal
             // handler is installed long before), so the signal cannot come too early
+            // (the stack's own temporary file: the tables' are made before the first frame)
+            let stack_tmp = format!(
+                ".{}.tmp-{}",
+                out.file_name().unwrap_or_default().to_string_lossy(),
+                child.id()
+            );
             let stack_started = !out.is_dir()
-                && out.parent().is_some_and(|dir| {
-                    std::fs::read_dir(dir).is_ok_and(|mut r| {
-                        r.any(|e| {
-                            e.is_ok_and(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-                        })
-                    })
-                });
+                && out
+                    .parent()
+                    .is_some_and(|dir| dir.join(&stack_tmp).exists());
             if done >= 3 || stack_started {
                 break;
             }

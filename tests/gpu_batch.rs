@@ -6,9 +6,9 @@
 mod common;
 
 use common::*;
+use floodseg::backend::gpu::segment as segment_gpu;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::gpu::batch::{run_watersheds_stacked, WatershedInputs};
-use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
 use floodseg::pipeline::{segment_cpu, Markers, Params, Preset, Stages};
 
@@ -70,7 +70,7 @@ fn stacked_watersheds_equal_each_frame_alone() {
         p.clear_border = None;
         let s = segment_cpu(&img, &p).unwrap();
         // what the watershed flooded: d², or the gray levels' altitude (`--flood intensity`)
-        let alt = s.flooded(&p);
+        let alt = floodseg::backend::cpu::flooded(&s, &p);
         cpu.push((case, s, alt));
     }
     let inputs: Vec<WatershedInputs> = cpu

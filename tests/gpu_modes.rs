@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
+use floodseg::backend::gpu::segment as segment_gpu;
 use floodseg::cpu::threshold::parse_level;
-use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
 use floodseg::pipeline::{segment_cpu, Flood, Markers, Params, Preset, Stages};
 

@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
+use floodseg::backend::gpu::segment as segment_gpu;
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
 use floodseg::cpu::threshold::parse_level;
-use floodseg::gpu::pipeline::segment_gpu;
 use floodseg::image::RawImage;
 use floodseg::pipeline::{segment_cpu, Params};
 use floodseg::synth::SplitMix64;
@@ -187,7 +187,7 @@ fn pipeline_gpu_equals_cpu_on_degenerate_images() {
 /// sums need the gray keys even when only the labels are kept).
 #[test]
 fn pipeline_gpu_keep_equals_cpu_trimmed() {
-    use floodseg::gpu::pipeline::segment_gpu_keep;
+    use floodseg::backend::gpu::segment_keep as segment_gpu_keep;
     use floodseg::image::Samples;
     use floodseg::stream::Keep;
     let Some(ctx) = gpu() else { return };

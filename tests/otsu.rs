@@ -304,7 +304,7 @@ fn otsu_mask_gpu_equals_cpu() {
                 ..Params::default()
             };
             let cpu = floodseg::pipeline::segment_cpu(img, &p).unwrap();
-            let gpu = floodseg::gpu::pipeline::segment_gpu(ctx, img, &p).unwrap();
+            let gpu = floodseg::backend::gpu::segment(ctx, img, &p).unwrap();
             let name = format!("{} dark {dark}", want.case);
             common::assert_same(&name, "mask", img.width, &gpu.mask, &cpu.mask);
             let on = cpu.mask.iter().filter(|&&m| m == 1).count() as u64;

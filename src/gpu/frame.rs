@@ -1,6 +1,6 @@
 //! One frame's device resources and timer.
 //!
-//! [`crate::gpu::pipeline::segment_gpu`] runs every stage inside a [`Frame`]: its device
+//! [`crate::backend::gpu::segment`] runs every stage inside a [`Frame`]: its device
 //! buffers come from the context's pool, keyed by `(size, usage)`, and go back when the frame
 //! ends (after its last readback, so no submitted work still uses them), so a stack of
 //! same-size frames allocates its buffers once. The frame also carries the per-stage
@@ -164,7 +164,7 @@ impl Drop for Frame<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::gpu::pipeline::segment_gpu;
+    use crate::backend::gpu::segment as segment_gpu;
     use crate::gpu::GpuContext;
     use crate::image::{RawImage, Samples};
     use crate::pipeline::{segment_cpu, Params};

@@ -86,7 +86,6 @@ pub mod maxima;
 pub mod measure;
 pub mod opening;
 pub mod peaks;
-pub mod pipeline;
 pub mod scan;
 pub mod smooth;
 pub mod threshold;

@@ -165,7 +165,23 @@ pub(crate) fn otsu_params_in(
     let GrayScale::Int { scale: 1, full } = scale else {
         return Ok(None);
     };
-    let bins = full as usize + 1;
+    let t = otsu_level_in(ctx, frame, dims, full as usize + 1, keys)?;
+    Ok(Some((
+        crate::cpu::threshold::otsu_params(dims, scale, t, dark),
+        t,
+    )))
+}
+
+/// Otsu's level of integer gray keys on the device: the `threshold_histogram` pass over `bins`
+/// bins (256 or 65 536), one readback, and the level computed on the host by the function the
+/// CPU backend calls ([`otsu_level_from_histogram`]). Timed as `threshold`.
+pub(crate) fn otsu_level_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    dims: Dims,
+    bins: usize,
+    keys: &wgpu::Buffer,
+) -> Result<f64> {
     let p = ThresholdParams {
         dims,
         mode: 0,
@@ -180,9 +196,5 @@ pub(crate) fn otsu_params_in(
         frame.timer.end(ctx, enc, span);
         Ok(h)
     })?;
-    let t = otsu_level_from_histogram(&hist);
-    Ok(Some((
-        crate::cpu::threshold::otsu_params(dims, scale, t, dark),
-        t,
-    )))
+    Ok(otsu_level_from_histogram(&hist))
 }

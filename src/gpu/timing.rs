@@ -324,13 +324,13 @@ mod tests {
             ..Params::default()
         };
         let cpu = segment_cpu(&img, &p).unwrap();
-        let plain = crate::gpu::pipeline::segment_gpu(&ctx, &img, &p).unwrap();
+        let plain = crate::backend::gpu::segment(&ctx, &img, &p).unwrap();
         assert_eq!(plain.timing_source, SOURCE_WALL);
         assert_eq!(plain.timings.len(), 1);
         assert!(!ctx.profiling());
 
         ctx.set_profiling(true);
-        let timed = crate::gpu::pipeline::segment_gpu(&ctx, &img, &p).unwrap();
+        let timed = crate::backend::gpu::segment(&ctx, &img, &p).unwrap();
         let want = if ctx.timestamps_supported() {
             SOURCE_TIMESTAMPS
         } else {
@@ -357,7 +357,7 @@ mod tests {
             ..crate::pipeline::Preset::Rods.params()
         };
         let cpu_rods = segment_cpu(&img, &rods).unwrap();
-        let timed_rods = crate::gpu::pipeline::segment_gpu(&ctx, &img, &rods).unwrap();
+        let timed_rods = crate::backend::gpu::segment(&ctx, &img, &rods).unwrap();
         let names: Vec<_> = timed_rods.timings.iter().map(|(n, _)| *n).collect();
         let cpu_names: Vec<_> = cpu_rods.timings.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, cpu_names);

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let cpu = floodseg::pipeline::segment_cpu(&img, &params);
-    let gpu = floodseg::gpu::pipeline::segment_gpu(ctx, &img, &params);
+    let gpu = floodseg::backend::gpu::segment(ctx, &img, &params);
     match (cpu, gpu) {
         (Ok(c), Ok(g)) => {
             assert_eq!(c.smoothed, g.smoothed, "smoothed");

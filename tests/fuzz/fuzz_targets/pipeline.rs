@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(max_marker, s.n_markers);
     assert!(count <= s.n_markers);
     // the GPU's schedules, run on the CPU, reach the same answers
-    let alt = s.flooded(&params);
+    let alt = floodseg::backend::cpu::flooded(&s, &params);
     let jacobi = floodseg::cpu::watershed::watershed_jacobi(s.dims, &s.opened, &alt, &s.markers);
     if !params.filters_objects() {
         assert_eq!(jacobi, s.labels, "Jacobi watershed differs");

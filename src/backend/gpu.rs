@@ -1,24 +1,22 @@
-//! The whole lecture pipeline on the GPU: one upload of the samples, every stage on device
-//! buffers, one readback of all stage images (plus the convergence loops' one-`u32` flags and,
-//! for Otsu, the histogram).
-//! The result equals [`crate::pipeline::segment_cpu`] byte for byte.
+//! The GPU backend: a [`FramePlan`] executed by the shaders (`crate::gpu`), one upload of the
+//! samples, every stage on device buffers, one readback of what the plan keeps (plus the
+//! convergence loops' one-`u32` flags and, for Otsu on integer gray images, the histogram).
+//! The result equals the CPU backend's ([`super::cpu`]) byte for byte.
 
 use std::time::Instant;
 
-use super::frame::Frame;
-use super::timing::SOURCE_WALL;
-use super::{
-    background, components, distance, filter, gray, maxima, measure, opening, peaks, smooth,
+use crate::cpu::{threshold::GrayScale, Dims, Rect};
+use crate::error::Result;
+use crate::gpu::frame::Frame;
+use crate::gpu::timing::SOURCE_WALL;
+use crate::gpu::{
+    background, batch, components, distance, filter, gray, maxima, measure, opening, peaks, smooth,
     threshold, watershed, GpuContext,
 };
-use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims, Rect};
-use crate::error::Result;
 use crate::image::RawImage;
-use crate::pipeline::{
-    background_params, check_smooth, gray_input, keep_sums, marker_connectivity_diagonal,
-    object_table, Flood, Markers, Params, Stages,
-};
-use crate::stream::Keep;
+use crate::params::Params;
+use crate::plan::{FloodPlan, FramePlan, MarkerPlan, ThresholdPlan};
+use crate::stages::{Keep, Stages, ThresholdReport};
 
 /// A frame's buffers after the front stages (gray → smooth → background → threshold → opening →
 /// distance), on the device.
@@ -62,19 +60,17 @@ impl FrontBuffers {
     }
 }
 
-/// The front stages of `img` in `frame`: one upload, everything else on the device (plus the
-/// Otsu histogram's readback).
+/// The front stages of a frame planned by `plan` with its widened `samples`, in `frame`: one
+/// upload, everything else on the device (plus the Otsu histogram's readback).
 pub fn front_in(
     ctx: &GpuContext,
     frame: &mut Frame,
-    img: &RawImage,
-    params: &Params,
+    plan: &FramePlan,
+    samples: Vec<u32>,
 ) -> Result<FrontBuffers> {
-    params.validate()?;
-    let (gp, samples, scale) = gray_input(img)?;
-    check_smooth(params, scale)?;
-    let dims = gp.dims;
+    let dims = plan.dims;
     let n = dims.len();
+    let scale = plan.scale;
     ctx.check_size(dims.width as usize, dims.height as usize)?;
     ctx.check_len("the input samples", samples.len() as u64)?;
     // The largest buffers of the frame (the watershed's packed costs and labels), checked
@@ -86,21 +82,17 @@ pub fn front_in(
     let mut enc = ctx.encoder("floodseg.pipeline.gray");
     let keys = frame.storage("floodseg.gray.keys", n, &mut enc);
     let span = frame.timer.begin(ctx, &mut enc, "gray");
-    gray::gray(ctx, &mut enc, &gp, &samples_buf, &keys);
+    gray::gray(ctx, &mut enc, &plan.gray, &samples_buf, &keys);
     frame.timer.end(ctx, &mut enc, span);
     ctx.submit("floodseg.pipeline.gray", enc)?;
     frame.timer.lap(ctx, "gray")?;
 
-    let sp = cpu::smooth::SmoothParams {
-        dims,
-        passes: params.smooth,
-    };
-    let smoothed = if params.smooth > 0 {
+    let smoothed = if let Some(sp) = &plan.smooth {
         let mut enc = ctx.encoder("floodseg.pipeline.smooth");
         let out = frame.storage("floodseg.smooth.out", n, &mut enc);
         let scratch = frame.storage("floodseg.smooth.scratch", n, &mut enc);
         let span = frame.timer.begin(ctx, &mut enc, "smooth");
-        smooth::smooth(ctx, &mut enc, &sp, &keys, &scratch, &out);
+        smooth::smooth(ctx, &mut enc, sp, &keys, &scratch, &out);
         frame.timer.end(ctx, &mut enc, span);
         ctx.submit("floodseg.pipeline.smooth", enc)?;
         frame.timer.lap(ctx, "smooth")?;
@@ -109,8 +101,7 @@ pub fn front_in(
     } else {
         None
     };
-    let bp = background_params(params, dims, scale);
-    let flattened = match &bp {
+    let flattened = match &plan.background {
         Some(bp) => {
             let mut enc = ctx.encoder("floodseg.pipeline.background");
             let out = frame.storage("floodseg.background.out", n, &mut enc);
@@ -141,18 +132,16 @@ pub fn front_in(
     // device (one readback of 256/65536 counts); for RGB and float images numpy's 256 bins
     // (float64 and float32 edges) are applied on the host to the CPU twin's keys (a map,
     // identical to the shader's).
-    let (tp, level) = match params.level {
-        Level::Fixed(_) => crate::pipeline::resolve_threshold(params, dims, scale, &[]),
-        Level::Otsu => {
-            match threshold::otsu_params_in(ctx, frame, dims, scale, params.dark, tkeys)? {
-                Some(resolved) => resolved,
-                None => {
-                    let (host_keys, _) = crate::pipeline::threshold_keys_cpu(img, params)?;
-                    crate::pipeline::resolve_threshold(params, dims, scale, &host_keys)
-                }
-            }
-        }
+    let resolved = match plan.threshold {
+        ThresholdPlan::Otsu {
+            device_histogram: Some(bins),
+        } => plan.resolve_otsu(threshold::otsu_level_in(ctx, frame, dims, bins, tkeys)?),
+        ThresholdPlan::Otsu {
+            device_histogram: None,
+        } => plan.resolve(&super::cpu::keys_for_threshold(plan, samples.clone())),
+        ThresholdPlan::Fixed { .. } => plan.resolve(&[]),
     };
+    let tp = resolved.threshold;
     drop(samples);
     // Submitted: the pool may hand it out again.
     frame.release(&[&samples_buf]);
@@ -176,11 +165,11 @@ pub fn front_in(
     }
     // the opening in place and the distance transform, for the mask and for `--core`'s
     let open = |enc: &mut wgpu::CommandEncoder, buf: &wgpu::Buffer| {
-        let (rect, s, k) = (Rect::full(dims), params.structure, params.open);
+        let (rect, s, k) = (Rect::full(dims), plan.structure, plan.open);
         opening::opening(ctx, enc, dims, rect, s, k, buf, &scratch);
     };
     let dist = |enc: &mut wgpu::CommandEncoder, src: &wgpu::Buffer, dst: &wgpu::Buffer| {
-        distance::distance(ctx, enc, dims, params.distance, src, &dscratch, dst);
+        distance::distance(ctx, enc, dims, plan.distance, src, &dscratch, dst);
     };
     let span = frame.timer.begin(ctx, &mut enc, "opening");
     enc.copy_buffer_to_buffer(&mask, 0, &opened, 0, 4 * n as u64);
@@ -196,16 +185,16 @@ pub fn front_in(
     frame.timer.end(ctx, &mut enc, span);
     ctx.submit("floodseg.pipeline", enc)?;
     frame.timer.lap(ctx, "distance")?;
-    // `--core`: the same threshold → opening → distance on the stricter level (the twin's
-    // `front_cpu`), for the markers.
-    let core = match crate::pipeline::core_params(params, dims, scale, &tp) {
+    // `--core`: the same threshold → opening → distance on the stricter level (the CPU
+    // backend's `front`), for the markers.
+    let core = match &resolved.core {
         Some(cp) => {
             let mut enc = ctx.encoder("floodseg.pipeline.core");
             let core_opened = frame.storage("floodseg.core.opened", n, &mut enc);
             let core_d2 = frame.storage("floodseg.core.d2", n, &mut enc);
             let core_count = frame.storage("floodseg.core.count", 1, &mut enc);
             let span = frame.timer.begin(ctx, &mut enc, "core");
-            threshold::threshold(ctx, &mut enc, &cp, tkeys, &core_opened, &core_count);
+            threshold::threshold(ctx, &mut enc, cp, tkeys, &core_opened, &core_count);
             open(&mut enc, &core_opened);
             dist(&mut enc, &core_opened, &core_d2);
             frame.timer.end(ctx, &mut enc, span);
@@ -232,8 +221,8 @@ pub fn front_in(
         core,
         mask_count,
         core_count,
-        level,
-        otsu: params.level == Level::Otsu,
+        level: resolved.level,
+        otsu: resolved.otsu,
     })
 }
 
@@ -246,57 +235,43 @@ pub struct BackBuffers {
     pub labels: wgpu::Buffer,
 }
 
-/// markers (peaks or maxima) → components → watershed on the front's buffers, in `frame`.
+/// markers (peaks or maxima) → components → watershed of `plan` on the front's buffers, in
+/// `frame`.
 pub fn back_in(
     ctx: &GpuContext,
     frame: &mut Frame,
     front: &FrontBuffers,
-    params: &Params,
+    plan: &FramePlan,
 ) -> Result<BackBuffers> {
     let dims = front.dims;
     let (m_mask, m_d2) = front.marker_inputs();
-    let (peaks_buf, stage) = match params.markers {
-        Markers::Peaks => (
-            peaks::peaks_in(ctx, frame, &params.peaks_params(dims), m_mask, m_d2)?.0,
-            "peaks",
-        ),
-        Markers::Regional => (
-            maxima::regional_in(ctx, frame, &params.maxima_params(dims), m_mask, m_d2)?,
-            "maxima",
-        ),
-        Markers::Hmax { .. } => (
-            maxima::hmax_in(ctx, frame, &params.maxima_params(dims), m_mask, m_d2)?,
-            "maxima",
-        ),
+    let peaks_buf = match &plan.markers {
+        MarkerPlan::Peaks(pp) => peaks::peaks_in(ctx, frame, pp, m_mask, m_d2)?.0,
+        MarkerPlan::Regional(mp) => maxima::regional_in(ctx, frame, mp, m_mask, m_d2)?,
+        MarkerPlan::Hmax(mp) => maxima::hmax_in(ctx, frame, mp, m_mask, m_d2)?,
     };
+    let stage = plan.markers.stage();
     frame.timer.lap(ctx, stage)?;
-    let (markers, count) = components::components_in(
-        ctx,
-        frame,
-        dims,
-        marker_connectivity_diagonal(params.markers),
-        &peaks_buf,
-    )?;
+    let (markers, count) =
+        components::components_in(ctx, frame, dims, plan.markers.diagonal(), &peaks_buf)?;
     frame.timer.lap(ctx, "components")?;
-    let labels = match params.flood {
-        Flood::Distance => {
-            super::batch::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?
+    let labels = match &plan.flood {
+        FloodPlan::Distance => {
+            batch::watershed_in(ctx, frame, dims, &front.opened, &front.d2, &markers)?
         }
-        Flood::Intensity => {
+        FloodPlan::Intensity(ap) => {
             let mut enc = ctx.encoder("floodseg.pipeline.altitude");
             let alt = frame.storage("floodseg.watershed.altitude", dims.len(), &mut enc);
-            let ap = crate::pipeline::altitude_params(params, dims, front.scale);
             watershed::ws_altitude(
                 ctx,
                 &mut enc,
-                &ap,
+                ap,
                 &front.opened,
                 front.threshold_keys(),
                 &alt,
             );
             ctx.submit("floodseg.pipeline.altitude", enc)?;
-            let labels =
-                super::batch::watershed_in(ctx, frame, dims, &front.opened, &alt, &markers)?;
+            let labels = batch::watershed_in(ctx, frame, dims, &front.opened, &alt, &markers)?;
             frame.release(&[&alt]);
             labels
         }
@@ -310,28 +285,35 @@ pub fn back_in(
     })
 }
 
-/// Run the pipeline on the GPU context `ctx`. With [`GpuContext::set_profiling`] on,
-/// `Stages::timings` holds each stage's time (see [`super::timing`]); otherwise one
-/// `"gpu pipeline"` wall-clock total, at no extra cost.
-pub fn segment_gpu(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
-    segment_gpu_keep(ctx, img, params, Keep::All)
+/// Run the pipeline on the GPU context `ctx`, every stage image kept. With
+/// [`GpuContext::set_profiling`] on, `Stages::timings` holds each stage's time (see
+/// [`crate::gpu::timing`]); otherwise one `"gpu pipeline"` wall-clock total, at no extra cost.
+pub fn segment(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stages> {
+    segment_keep(ctx, img, params, Keep::All)
 }
 
-/// As [`segment_gpu`], reading back only the stage images `keep` names (the others come back
+/// As [`segment`], reading back only the stage images `keep` names (the others come back
 /// empty, as [`Keep`] trims them): streams that write labels skip most of the readback.
-pub fn segment_gpu_keep(
+pub fn segment_keep(
     ctx: &GpuContext,
     img: &RawImage,
     params: &Params,
     keep: Keep,
 ) -> Result<Stages> {
+    let (plan, samples) = FramePlan::of_image(params, img, keep)?;
+    run(ctx, &plan, samples)
+}
+
+/// Execute `plan` on a frame's widened `samples`.
+pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stages> {
+    let keep = plan.keep;
     let t0 = Instant::now();
     let mut frame = Frame::new(ctx);
-    let front = front_in(ctx, &mut frame, img, params)?;
+    let front = front_in(ctx, &mut frame, plan, samples)?;
     let dims = front.dims;
     let n = dims.len();
     let scale = front.scale;
-    let back = back_in(ctx, &mut frame, &front, params)?;
+    let back = back_in(ctx, &mut frame, &front, plan)?;
     // The measure stage sizes its sums by the object count: one readback of 4-byte counts
     // (with the threshold's mask size, for the report).
     let mut parts = vec![(&back.count, 1), (&front.mask_count, 1)];
@@ -340,7 +322,7 @@ pub fn segment_gpu_keep(
     }
     let counts = ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &parts)?;
     let n_markers = counts[0][0];
-    let threshold = crate::pipeline::ThresholdReport {
+    let threshold = ThresholdReport {
         level: front.level,
         otsu: front.otsu,
         mask_pixels: u64::from(counts[1][0]),
@@ -354,7 +336,7 @@ pub fn segment_gpu_keep(
 
     // The area filter: the objects' pixel counts come back (the measure's words, which are
     // needed anyway), the host makes the renumbering table, one map pass applies it.
-    let (labels_buf, words, n_objects) = if params.filters_objects() {
+    let (labels_buf, words, n_objects) = if let Some(object_filter) = &plan.filter {
         let words = ctx.read_buffers_in(
             &mut frame,
             "floodseg.pipeline.objects",
@@ -363,7 +345,7 @@ pub fn segment_gpu_keep(
         let words = words.into_iter().next().unwrap_or_default();
         // the geometric sums (the float images' value sums are not needed for the table)
         let geometry = measure::sums_from_words(&words, n_markers, false, &[], &[])?;
-        let (table, kept) = object_table(params, dims, &geometry);
+        let (table, kept) = object_filter.table(&geometry);
         frame.timer.restart();
         let mut enc = ctx.encoder("floodseg.pipeline.filter");
         let span = frame.timer.begin(ctx, &mut enc, "filter");
@@ -373,7 +355,7 @@ pub fn segment_gpu_keep(
         ctx.submit("floodseg.pipeline.filter", enc)?;
         frame.timer.lap(ctx, "filter")?;
         let words: Vec<u32> =
-            keep_sums(words.chunks_exact(measure::WORDS).collect(), &table).concat();
+            super::cpu::keep_sums(words.chunks_exact(measure::WORDS).collect(), &table).concat();
         (relabelled, Some(words), kept)
     } else {
         (back.labels.clone(), None, n_markers)
@@ -381,7 +363,7 @@ pub fn segment_gpu_keep(
 
     // Read back only what the caller keeps: at 4096² every stage image is 64 MB, and on an H100
     // reading all seven back took 537 ms of a 1 s frame (BENCHMARKS-GPU.md's machine).
-    let float_keys = scale == cpu::threshold::GrayScale::Float;
+    let float_keys = scale == GrayScale::Float;
     let all = keep == Keep::All;
     let want_gray = keep != Keep::Labels || float_keys; // float sums need the gray keys
     let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![(&labels_buf, n)];
@@ -472,4 +454,35 @@ pub fn segment_gpu_keep(
         timings,
         timing_source,
     })
+}
+
+/// The watershed labels (before the object filter) of every setting on one front, in order
+/// (see [`super::cpu::sweep`]): the front's buffers stay on the device while the settings run
+/// one after another; only each watershed's labels come back.
+pub fn sweep(
+    ctx: &GpuContext,
+    img: &RawImage,
+    front_params: &Params,
+    settings: &[Params],
+) -> Result<(Vec<Vec<u32>>, bool)> {
+    let (plan, samples) = FramePlan::of_image(front_params, img, Keep::Labels)?;
+    let header = crate::plan::ImageHeader::of(img);
+    let plans = settings
+        .iter()
+        .map(|p| FramePlan::new(p, &header, Keep::Labels))
+        .collect::<Result<Vec<_>>>()?;
+    let mut front_frame = Frame::new(ctx);
+    let front = front_in(ctx, &mut front_frame, &plan, samples)?;
+    let n = front.dims.len();
+    let mut out = Vec::with_capacity(plans.len());
+    for p in &plans {
+        let mut frame = Frame::new(ctx);
+        let back = back_in(ctx, &mut frame, &front, p)?;
+        let labels = ctx
+            .read_buffers_in(&mut frame, "floodseg.tune.labels", &[(&back.labels, n)])?
+            .pop()
+            .unwrap_or_default();
+        out.push(labels);
+    }
+    Ok((out, front.core.is_some()))
 }
