@@ -658,7 +658,7 @@ fn run_segment(a: SegmentArgs) -> Result<()> {
         a.interval,
     )?;
     let declared = source.declared_calibration()?;
-    let calibration = given.clone().or(declared.calibration.clone());
+    let calibration = given.or(declared.calibration);
     let files: Vec<String> = match source.files() {
         Some(f) => f.iter().map(|p| p.display().to_string()).collect(),
         None => Vec::new(),

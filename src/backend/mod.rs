@@ -28,7 +28,7 @@ pub enum Backend {
 
 enum Engine {
     Cpu,
-    Gpu(GpuContext),
+    Gpu(Box<GpuContext>),
 }
 
 /// A backend ready to segment frames: the CPU twin, or a GPU context (device, compiled
@@ -68,7 +68,7 @@ impl Segmenter {
     pub fn on_gpu(ctx: GpuContext) -> Segmenter {
         let description = format!("gpu: {}", ctx.adapter_description());
         Segmenter {
-            engine: Engine::Gpu(ctx),
+            engine: Engine::Gpu(Box::new(ctx)),
             description,
         }
     }
