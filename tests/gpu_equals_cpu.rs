@@ -1,5 +1,7 @@
-//! GPU stages equal their CPU twins byte for byte: on every fixture input (with its
-//! `args.txt`) and on seeded random images at sizes that break index arithmetic.
+//! The front GPU stages (gray, threshold and its Otsu histogram, opening, distance) equal their
+//! CPU twins byte for byte: on every fixture input (with its `args.txt`) and on seeded random
+//! images at sizes that break index arithmetic; also on wgpu's GL backend, and past 65 535
+//! workgroups.
 //!
 //! GPU availability: one context per test binary. If none can be created and
 //! `FLOODSEG_REQUIRE_GPU=1` (set by `scripts/test.sh`), the tests fail with the error (which
@@ -44,7 +46,9 @@ const KINDS: &[MaskKind] = &[
     MaskKind::Blobs,
 ];
 
-/// Every stage of the twin vs the GPU on one fixture, as the pipeline chains them.
+/// The front stages (gray, threshold, opening and the four distance modes) of the twin vs the
+/// GPU on every fixture, chained as the pipeline chains them. Peaks to labels are compared in
+/// `gpu_pipeline.rs` (whole pipeline) and in each stage's own `gpu_*.rs`.
 #[test]
 fn stages_gpu_equal_cpu_on_fixtures() {
     if let Some(ctx) = ctx() {
