@@ -1,7 +1,8 @@
 //! The GPU backend's watershed batching (`src/gpu/batch.rs`): frames stacked into one watershed
-//! with a background row between them get exactly the labels they get alone, and frames
-//! segmented on several threads at once (which then share watersheds) equal the CPU twin stage
-//! by stage. Needs a GPU adapter (lavapipe in CI; see `common::gpu`).
+//! with a background row between them get exactly the labels they get alone; frames queued
+//! behind a held batcher run as one stacked watershed (deterministically) and equal the CPU
+//! twin; and frames segmented on several threads at once (sharing watersheds as timing allows)
+//! equal the CPU twin stage by stage. Needs a GPU adapter (lavapipe in CI; see `common::gpu`).
 
 mod common;
 
