@@ -354,20 +354,18 @@ fn gpu_context_reports_its_adapter_and_limits() {
     assert!(bad.is_err());
 }
 
-/// More than 65535 workgroups of 64: the dispatch folds into a 2-D grid and every shader's
-/// flat index `gid.y * num_workgroups.x * 64 + gid.x` must still cover each pixel once.
+/// More than 65535 workgroups of 64: the dispatch folds into a 2-D grid, and the front shaders'
+/// flat index `gid.y * num_workgroups.x * 64 + gid.x` must still cover each pixel once — gray,
+/// threshold, opening and the plain JFA passes (`jfa_init`, `jfa_step`, `jfa_finish`) on a
+/// 2049×2049 frame. The other per-pixel shaders are folded in `gpu_pipeline.rs`
+/// (`pipeline_gpu_equals_cpu_past_65535_workgroups`), the scan in `gpu_components.rs`.
 #[test]
 fn stages_gpu_equal_cpu_past_65535_workgroups() {
     let Some(ctx) = ctx() else { return };
     let (w, h) = (2049usize, 2049usize); // 4 198 401 pixels > 65535 × 64
     let dims = Dims::new(w, h);
-    let max = ctx.limits().max_compute_workgroups_per_dimension;
-    if (dims.len() as u64).div_ceil(64) <= max as u64 {
-        eprintln!(
-            "note: this device dispatches {} workgroups in one row",
-            dims.len().div_ceil(64)
-        );
-    }
+    let (gx, gy) = ctx.workgroups(dims.len() as u32);
+    assert!(gy > 1, "{w}×{h} should fold: {gx}×{gy} workgroups");
     let mut rng = Rng::new(6);
     let samples: Vec<u32> = (0..dims.len()).map(|_| rng.below(256) as u32).collect();
     let gp = cpu::gray::GrayParams {
