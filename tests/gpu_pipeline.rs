@@ -283,7 +283,10 @@ fn pipeline_gpu_equals_cpu_past_65535_workgroups() {
     assert_eq!(ctx.limits().max_compute_workgroups_per_dimension, 65_535);
     let (gx, gy) = ctx.workgroups((w * h) as u32);
     assert!(gy > 1, "{w}×{h} should fold: {gx}×{gy} workgroups");
-    assert!(ctx.flag_groups((w * h) as u32).is_none(), "loops dispatch directly");
+    assert!(
+        ctx.flag_groups((w * h) as u32).is_none(),
+        "loops dispatch directly"
+    );
     let img = fold_frame(w, h, fold);
     let p = Params {
         smooth: 1,
