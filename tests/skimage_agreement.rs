@@ -299,9 +299,19 @@ fn intensity_flood_matches_skimage_watershed_on_keys() {
     for case in fixture_cases() {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let path = dir.join(format!("{name}.tif"));
-        if !path.exists() {
-            continue; // no markers: nothing to flood (the script writes no file)
+        let (_, _, markers) = read_tiff_u32(&case.join("markers.tif"));
+        if markers.iter().all(|&m| m == 0) {
+            assert!(
+                !path.exists(),
+                "{name}: no markers, yet a flood_intensity file"
+            );
+            continue; // nothing to flood (the script writes no file)
         }
+        assert!(
+            path.exists(),
+            "{name}: no {}; run scripts/reference/make_mode_fixtures.py",
+            path.display()
+        );
         let args = std::fs::read_to_string(case.join("args.txt")).unwrap();
         let params = Params {
             flood: Flood::Intensity,
@@ -312,7 +322,6 @@ fn intensity_flood_matches_skimage_watershed_on_keys() {
         let (w, h) = (s.dims.width as usize, s.dims.height as usize);
         let (ww, hh, want) = read_tiff_u32(&path);
         assert_eq!((ww, hh), (w, h), "{name}: size");
-        let (_, _, markers) = read_tiff_u32(&case.join("markers.tif"));
         assert_same(&name, "markers", w, &s.markers, &markers);
         let (same, total) = identical_foreground(&s.labels, &want);
         report.push(format!(
