@@ -388,6 +388,131 @@ fn gpu_and_cpu_backends_write_identical_files() {
     }
 }
 
+/// The modes `gpu_and_cpu_backends_write_identical_files` leaves out, at the CLI: `--smooth`
+/// and `--background` (their `smoothed.tif` and `flattened.tif` stage files), `--overlay`,
+/// `--flood intensity`, the shape filters, `--markers hmax` and `--clear-border`. Every file
+/// either backend writes is compared byte for byte, and both write the same set of files.
+#[test]
+fn gpu_and_cpu_backends_write_identical_files_with_smooth_background_overlay() {
+    if gpu().is_none() {
+        return;
+    }
+    let d = out_dir("backends-modes");
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "intensity",
+            &[
+                "--threshold",
+                "230",
+                "--dark",
+                "--open",
+                "1",
+                "--smooth",
+                "2",
+                "--background",
+                "12",
+                "--min-distance",
+                "5",
+                "--flood",
+                "intensity",
+                "--min-eccentricity",
+                "0.85",
+                "--max-width",
+                "6.5",
+            ],
+        ),
+        (
+            "hmax",
+            &[
+                "--threshold",
+                "230",
+                "--dark",
+                "--open",
+                "1",
+                "--smooth",
+                "1",
+                "--background",
+                "20",
+                "--markers",
+                "hmax",
+                "--h",
+                "2",
+                "--clear-border",
+                "0",
+            ],
+        ),
+    ];
+    // every file under `dir`, relative to it, sorted
+    fn files(dir: &std::path::Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(p) = todo.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let e = e.unwrap().path();
+                if e.is_dir() {
+                    todo.push(e);
+                } else {
+                    out.push(e.strip_prefix(dir).unwrap().to_path_buf());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+    for (name, flags) in cases {
+        let mut outputs = Vec::new();
+        for backend in ["cpu", "gpu"] {
+            let dir = d.join(format!("{name}-{backend}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let out = bin()
+                .arg("segment")
+                .arg(repo().join("data/ecoli.png"))
+                .arg("-o")
+                .arg(dir.join("labels.tif"))
+                .args(flags)
+                .args(["--backend", backend, "--save-stages"])
+                .arg(dir.join("stages"))
+                .arg("--stats")
+                .arg(dir.join("objects.csv"))
+                .arg("--overlay")
+                .arg(dir.join("overlay.png"))
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{name} {backend}: {err}");
+            assert!(
+                err.contains(&format!("backend {backend}")),
+                "{name}: stderr should name the backend: {err}"
+            );
+            outputs.push((dir, String::from_utf8_lossy(&out.stdout).to_string()));
+        }
+        assert_eq!(outputs[0].1, outputs[1].1, "{name}: object counts");
+        assert_ne!(outputs[0].1, "0 objects\n", "{name}: a case with objects");
+        let (a, b) = (files(&outputs[0].0), files(&outputs[1].0));
+        assert_eq!(a, b, "{name}: the backends wrote different sets of files");
+        for must in [
+            "overlay.png",
+            "stages/smoothed.tif",
+            "stages/flattened.tif",
+            "labels.tif",
+        ] {
+            assert!(
+                a.contains(&PathBuf::from(must)),
+                "{name}: {must} not written: {a:?}"
+            );
+        }
+        for f in &a {
+            let x = std::fs::read(outputs[0].0.join(f)).unwrap();
+            let y = std::fs::read(outputs[1].0.join(f)).unwrap();
+            assert!(
+                x == y,
+                "{name}: {} differs between --backend cpu and --backend gpu",
+                f.display()
+            );
+        }
+    }
+}
+
 /// `WGPU_ADAPTER_NAME` that matches nothing: `--backend gpu` stops with exit code 5 and lists
 /// the adapters it saw; `--backend auto` falls back to the CPU and says why on stderr.
 #[test]

@@ -2,10 +2,13 @@
 //! whole-stage function the CPU runs (`opening`, `distance`, `peaks`, `components`,
 //! `gray_image`, `threshold_image`) must give the same bytes as the twin's passes
 //! (`opening_passes`, `distance_passes`, `peaks_passes` / `peaks_rounds`, `components_passes`,
-//! `gray`, `threshold`) — on random masks at sizes that break index arithmetic (1×1, 1×N, N×1,
+//! `gray`, `threshold`; the watershed's priority flood against `watershed_jacobi`, the
+//! shader's tiled sweeps) — on random masks at sizes that break index arithmetic (1×1, 1×N, N×1,
 //! odd primes, all-foreground, empty) and on large synthetic colonies, where the parallel
 //! chunking actually splits the work.
 #![allow(clippy::needless_range_loop)]
+
+mod common;
 
 use floodseg::cpu::components::{components, components_passes};
 use floodseg::cpu::distance::{distance, distance_passes, DistanceMode};
@@ -21,12 +24,9 @@ use floodseg::pipeline::{segment_cpu, Params};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
+/// Cases, seed and knobs as every property test in the suite (`common::proptest_config`).
 fn config(cases: u32) -> Config {
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
+    common::proptest_config(cases)
 }
 
 /// `(width, height)`: 1×1, 1×N, N×1, odd primes, anything up to 64×64.
@@ -243,8 +243,9 @@ proptest! {
     }
 }
 
-/// Large colonies (odd sizes, several parallel chunks per pass): every stage's fast schedule
-/// equals the passes on the pipeline's own intermediate images.
+/// Large colonies (odd sizes, several parallel chunks per pass): the fast schedules of opening,
+/// distance, peaks, components and measure equal the passes on the pipeline's own intermediate
+/// images (the watershed: `watershed_fast_equals_jacobi_on_a_colony`).
 #[test]
 fn fast_paths_equal_passes_on_colonies() {
     for (i, &(w, h)) in [(517usize, 389usize), (1024, 768), (64, 1500)]
@@ -306,5 +307,50 @@ fn fast_paths_equal_passes_on_colonies() {
             let (b, nb) = components_passes(dims, true, &st.opened);
             assert!(a == b && na == nb, "{case} components 8-connected");
         }
+    }
+}
+
+/// The watershed's CPU schedule (the packed priority flood) equals the shader's (tiled Jacobi
+/// sweeps, `watershed_jacobi`) at colony scale, where floods cross many tiles: on the distance
+/// and on `--flood intensity`'s altitude of the same frame (levels across the key range).
+/// The property tests only go up to 48×48; the Jacobi schedule is slow on a CPU, so this runs on
+/// one 517×389 colony.
+#[test]
+fn watershed_fast_equals_jacobi_on_a_colony() {
+    use floodseg::cpu::watershed::{watershed, watershed_jacobi, watershed_levels};
+    use floodseg::pipeline::Flood;
+    let (w, h) = (517usize, 389usize);
+    let img = floodseg::synth::colony(w, h, 7);
+    for flood in [Flood::Distance, Flood::Intensity] {
+        let params = Params {
+            level: floodseg::cpu::threshold::parse_level("100").unwrap(),
+            open: 1,
+            min_distance: 5,
+            flood,
+            ..Params::default()
+        };
+        let st = segment_cpu(&img, &params).unwrap();
+        let dims = st.dims;
+        let alt = floodseg::backend::cpu::flooded(&st, &params);
+        let case = format!("{w}x{h} {flood:?}");
+        assert!(st.n_markers > 20, "{case}: {} markers", st.n_markers);
+        let fast = watershed(dims, &st.opened, &alt, &st.markers);
+        assert!(
+            fast == st.labels,
+            "{case}: pipeline labels: {}",
+            first_diff(w, &fast, &st.labels)
+        );
+        let jacobi = watershed_jacobi(dims, &st.opened, &alt, &st.markers);
+        assert!(
+            fast == jacobi,
+            "{case}: jacobi: {}",
+            first_diff(w, &fast, &jacobi)
+        );
+        let sparse = watershed_levels(dims, &st.opened, &alt, &st.markers, 0);
+        assert!(
+            fast == sparse,
+            "{case}: ordered levels: {}",
+            first_diff(w, &fast, &sparse)
+        );
     }
 }

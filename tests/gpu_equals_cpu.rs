@@ -1,5 +1,7 @@
-//! GPU stages equal their CPU twins byte for byte: on every fixture input (with its
-//! `args.txt`) and on seeded random images at sizes that break index arithmetic.
+//! The front GPU stages (gray, threshold and its Otsu histogram, opening, distance) equal their
+//! CPU twins byte for byte: on every fixture input (with its `args.txt`) and on seeded random
+//! images at sizes that break index arithmetic; also on wgpu's GL backend, and past 65 535
+//! workgroups.
 //!
 //! GPU availability: one context per test binary. If none can be created and
 //! `FLOODSEG_REQUIRE_GPU=1` (set by `scripts/test.sh`), the tests fail with the error (which
@@ -44,7 +46,9 @@ const KINDS: &[MaskKind] = &[
     MaskKind::Blobs,
 ];
 
-/// Every stage of the twin vs the GPU on one fixture, as the pipeline chains them.
+/// The front stages (gray, threshold, opening and the four distance modes) of the twin vs the
+/// GPU on every fixture, chained as the pipeline chains them. Peaks to labels are compared in
+/// `gpu_pipeline.rs` (whole pipeline) and in each stage's own `gpu_*.rs`.
 #[test]
 fn stages_gpu_equal_cpu_on_fixtures() {
     if let Some(ctx) = ctx() {
@@ -360,20 +364,18 @@ fn gpu_context_reports_its_adapter_and_limits() {
     assert!(bad.is_err());
 }
 
-/// More than 65535 workgroups of 64: the dispatch folds into a 2-D grid and every shader's
-/// flat index `gid.y * num_workgroups.x * 64 + gid.x` must still cover each pixel once.
+/// More than 65535 workgroups of 64: the dispatch folds into a 2-D grid, and the front shaders'
+/// flat index `gid.y * num_workgroups.x * 64 + gid.x` must still cover each pixel once — gray,
+/// threshold, opening and the plain JFA passes (`jfa_init`, `jfa_step`, `jfa_finish`) on a
+/// 2049×2049 frame. The other per-pixel shaders are folded in `gpu_pipeline.rs`
+/// (`pipeline_gpu_equals_cpu_past_65535_workgroups`), the scan in `gpu_components.rs`.
 #[test]
 fn stages_gpu_equal_cpu_past_65535_workgroups() {
     let Some(ctx) = ctx() else { return };
     let (w, h) = (2049usize, 2049usize); // 4 198 401 pixels > 65535 × 64
     let dims = Dims::new(w, h);
-    let max = ctx.limits().max_compute_workgroups_per_dimension;
-    if (dims.len() as u64).div_ceil(64) <= max as u64 {
-        eprintln!(
-            "note: this device dispatches {} workgroups in one row",
-            dims.len().div_ceil(64)
-        );
-    }
+    let (gx, gy) = ctx.workgroups(dims.len() as u32);
+    assert!(gy > 1, "{w}×{h} should fold: {gx}×{gy} workgroups");
     let mut rng = Rng::new(6);
     let samples: Vec<u32> = (0..dims.len()).map(|_| rng.below(256) as u32).collect();
     let gp = cpu::gray::GrayParams {
@@ -500,7 +502,7 @@ fn gpu_validation_error_is_a_backend_error() {
     assert_eq!(gpu::gray::run_gray(ctx, &p, &samples).unwrap(), samples);
 }
 
-/// wgpu's GL backend, when this machine has a GL adapter (optional: skipped without one).
+/// The Otsu histogram pass and its uniforms, GPU against the twin.
 #[test]
 fn threshold_histogram_gpu_equals_cpu() {
     if let Some(ctx) = ctx() {
@@ -573,9 +575,14 @@ fn check_threshold_histogram_gpu_equals_cpu(ctx: &GpuContext) {
     }
 }
 
-/// GLSL leaves integer `%` with a negative operand undefined; with the twin's `div_floor`
-/// written literally, llvmpipe's GL driver made the exact transform differ, so every equality
-/// check runs on GL too.
+/// Every check above also on wgpu's GL backend. GLSL leaves integer `%` with a negative operand
+/// undefined; with the twin's `div_floor` written literally, llvmpipe's GL driver made the exact
+/// transform differ, so every equality check runs on GL too.
+///
+/// GL adapter: with `FLOODSEG_REQUIRE_GL=1` (set by `scripts/test.sh` on Linux, which installs
+/// Mesa's EGL and llvmpipe: `libegl1 libegl-mesa0 libgl1-mesa-dri`) the test fails when none
+/// can be created; otherwise it prints `skipped: no GL adapter: …` and passes
+/// (`FLOODSEG_REQUIRE_GPU` does not cover GL: macOS and Windows have no GL adapter in wgpu).
 #[test]
 fn stages_gpu_equal_cpu_on_gl_backend() {
     let sel = gpu::AdapterSelection {
@@ -585,8 +592,17 @@ fn stages_gpu_equal_cpu_on_gl_backend() {
     let ctx = match GpuContext::with_selection(&sel) {
         Ok(c) => c,
         Err(e) => {
+            if std::env::var("FLOODSEG_REQUIRE_GL").is_ok_and(|v| v == "1") {
+                panic!(
+                    "FLOODSEG_REQUIRE_GL=1 but no GL adapter: {e} (on Debian/Ubuntu: apt-get \
+                     install libegl1 libegl-mesa0 libgl1-mesa-dri)"
+                );
+            }
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipped: no GL adapter: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no GL adapter: {e} (set FLOODSEG_REQUIRE_GL=1 to make this a failure)"
+            );
             return;
         }
     };
@@ -599,4 +615,5 @@ fn stages_gpu_equal_cpu_on_gl_backend() {
     check_distance_gpu_equals_cpu_random(&ctx);
     check_distance_gpu_equals_cpu_single_seed(&ctx);
     check_distance_passes_gpu_equal_cpu(&ctx);
+    check_threshold_histogram_gpu_equals_cpu(&ctx);
 }

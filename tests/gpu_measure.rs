@@ -1,6 +1,8 @@
 //! Stage **measure**: the GPU (`shaders/measure.wgsl`, `floodseg::gpu::measure`) equals its CPU
-//! twin (`cpu::measure::measure_sums`) exactly — every field of every `ObjectSums` — and so do
-//! the properties `floodseg::measure::props` derives from them: on every fixture's labels and
+//! twin (`cpu::measure::measure_sums`) exactly — every field of every `ObjectSums` (the
+//! properties are derived from the sums on the host by `floodseg::measure::props`, so equal sums
+//! give equal properties; the properties themselves are held to regionprops in
+//! `tests/cli_stack.rs`) — on every fixture's labels and
 //! gray keys, on a float image (sums of float values taken on the host), on seeded random label
 //! images at sizes that break index arithmetic with few and many objects and labels beyond
 //! `n_objects`, with 8-bit, 16-bit, RGB, full-range and float keys, on objects large enough that
@@ -15,7 +17,6 @@ use floodseg::cpu::measure::{measure_sums, ObjectSums};
 use floodseg::cpu::threshold::GrayScale;
 use floodseg::cpu::Dims;
 use floodseg::gpu::{self, GpuContext};
-use floodseg::measure::props;
 
 /// The first differing object and field, for a readable failure.
 fn first_difference(got: &[ObjectSums], want: &[ObjectSums]) -> String {
@@ -30,7 +31,7 @@ fn first_difference(got: &[ObjectSums], want: &[ObjectSums]) -> String {
     String::new()
 }
 
-/// GPU == twin on one case (sums and props). Returns the sums.
+/// GPU == twin on one case (every sum). Returns the sums.
 fn check(
     ctx: &GpuContext,
     case: &str,
@@ -48,11 +49,6 @@ fn check(
         got == want,
         "{case}: stage measure differs: {}",
         first_difference(&got, &want)
-    );
-    assert_eq!(
-        props(&got, scale),
-        props(&want, scale),
-        "{case}: stage measure: props differ"
     );
     got
 }

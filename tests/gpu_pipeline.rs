@@ -222,3 +222,121 @@ fn pipeline_gpu_keep_equals_cpu_trimmed() {
         }
     }
 }
+
+/// Bright objects on a dark noisy background, `w × h`, placed where a folded dispatch could go
+/// wrong: at the start, in the middle, across the first pixel past 65 535 workgroups of 64
+/// (`fold`), wholly past it, on the bottom edge and in the bottom-right corner. Each site has a
+/// touching pair of disks, a rod and a wide blob, so the shape filters keep some and drop some.
+fn fold_frame(w: usize, h: usize, fold: usize) -> RawImage {
+    let mut rng = Rng::new(9);
+    let mut px: Vec<u8> = (0..w * h).map(|_| 20 + rng.below(30) as u8).collect();
+    let mut ellipse = |cy: i64, cx: i64, ry: i64, rx: i64| {
+        for y in (cy - ry).max(0)..=(cy + ry).min(h as i64 - 1) {
+            for x in (cx - rx).max(0)..=(cx + rx).min(w as i64 - 1) {
+                let (dy, dx) = (y - cy, x - cx);
+                if dy * dy * rx * rx + dx * dx * ry * ry <= rx * rx * ry * ry {
+                    px[y as usize * w + x as usize] = 200 - ((dy.abs() + dx.abs()) as u8).min(60);
+                }
+            }
+        }
+    };
+    let fold_row = (fold / w) as i64;
+    let (hh, ww) = (h as i64, w as i64);
+    for (cy, cx) in [
+        (10, 10),
+        (hh / 2, ww / 2),
+        (fold_row, (fold % w) as i64 - 6),
+        (fold_row - 5, 600),
+        (hh - 20, 100),
+        (hh - 4, 400),
+        (hh - 8, ww - 60),
+    ] {
+        ellipse(cy, cx, 7, 7);
+        ellipse(cy, cx + 13, 7, 7); // touching the first disk
+        ellipse(cy, cx + 36, 3, 11); // a rod
+        ellipse(cy, cx + 56, 9, 8); // wide
+    }
+    RawImage::gray_u8(w, h, px)
+}
+
+/// A frame of more than 65 535 × 64 pixels, so every per-pixel dispatch folds into a 2-D grid
+/// (`GpuContext::workgroups`) and the shaders' flat index `gid.y * num_workgroups.x * 64 +
+/// gid.x` must cover each pixel once; the convergence loops take their direct-dispatch path
+/// (`GpuContext::flag_groups` is `None`). One pipeline run through every per-pixel shader the
+/// pipeline has — gray, smooth, background, threshold, opening, the h-maxima markers,
+/// components and the scan, the intensity altitude, the watershed's init, label-init and
+/// output, the filter (eccentricity, width, clear-border) — equal to the CPU twin stage by
+/// stage, then the peaks stage on its mask and distance. The JFA passes are folded in
+/// `gpu_equals_cpu.rs` (`stages_gpu_equal_cpu_past_65535_workgroups`, 2049×2049); `--core`
+/// runs the same threshold, opening and distance kernels again.
+///
+/// Not folded at any legal size, so not covered: `edt_cols`/`edt_rows` (one invocation per
+/// column / row, at most 16 384), the watershed tiles (a 2-D grid of 16×16 tiles) and
+/// `measure_sums` (16 pixels per invocation: it folds only past 67 M pixels).
+#[test]
+fn pipeline_gpu_equals_cpu_past_65535_workgroups() {
+    use floodseg::pipeline::{Flood, Markers};
+    let Some(ctx) = gpu() else { return };
+    let (w, h) = (1024usize, 4136usize); // 4 235 264 pixels: the last 40 rows lie past the fold
+    let fold = 65_535 * 64;
+    // WebGPU's default limit, which `GpuContext::new` requests on every device
+    assert_eq!(ctx.limits().max_compute_workgroups_per_dimension, 65_535);
+    let (gx, gy) = ctx.workgroups((w * h) as u32);
+    assert!(gy > 1, "{w}×{h} should fold: {gx}×{gy} workgroups");
+    assert!(
+        ctx.flag_groups((w * h) as u32).is_none(),
+        "loops dispatch directly"
+    );
+    let img = fold_frame(w, h, fold);
+    let p = Params {
+        smooth: 1,
+        background: Some(12),
+        level: parse_level("100").unwrap(),
+        open: 1,
+        markers: Markers::Hmax { h_half: 2 },
+        flood: Flood::Intensity,
+        min_eccentricity: 0.5,
+        max_width: Some(14.0),
+        clear_border: Some(0),
+        ..Params::default()
+    };
+    let t = std::time::Instant::now();
+    let cpu = segment_cpu(&img, &p).unwrap();
+    let t_cpu = t.elapsed();
+    // objects on both sides of the fold, and the filters both keep and drop
+    let past: std::collections::BTreeSet<u32> = cpu.labels[fold..]
+        .iter()
+        .copied()
+        .filter(|&l| l != 0)
+        .collect();
+    assert!(past.len() >= 3, "objects past the fold: {past:?}");
+    assert!(cpu.labels[..fold].iter().any(|&l| l != 0));
+    assert!(
+        cpu.count() > 5 && cpu.count() < cpu.n_markers,
+        "{} objects kept of {} markers",
+        cpu.count(),
+        cpu.n_markers
+    );
+    let t = std::time::Instant::now();
+    let gpu = segment_gpu(ctx, &img, &p).unwrap();
+    let t_gpu = t.elapsed();
+    assert_stages_equal("fold_1024x4136", &gpu, &cpu);
+
+    let pp = floodseg::cpu::peaks::PeaksParams {
+        dims: cpu.dims,
+        min_distance: 4,
+        footprint: 9,
+        border: 4,
+    };
+    let want = floodseg::cpu::peaks::peaks(&pp, &cpu.opened, &cpu.distance2);
+    assert!(want[fold..].iter().any(|&v| v != 0), "peaks past the fold");
+    let t = std::time::Instant::now();
+    let got = floodseg::gpu::peaks::run_peaks(ctx, &pp, &cpu.opened, &cpu.distance2).unwrap();
+    let t_peaks = t.elapsed();
+    assert_same("fold_1024x4136", "peaks", w, &got, &want);
+    eprintln!(
+        "{w}×{h} ({gx}×{gy} workgroups): CPU twin {t_cpu:?}, GPU pipeline {t_gpu:?}, GPU peaks \
+         {t_peaks:?}; {} objects",
+        cpu.count()
+    );
+}

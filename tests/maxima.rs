@@ -167,12 +167,9 @@ fn same(what: &str, c: &Case, got: &[u32], want: &[u32]) -> Result<(), TestCaseE
     Ok(())
 }
 
+/// Cases, seed and knobs as every property test in the suite (`common::proptest_config`).
 fn config(cases: u32) -> Config {
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
+    common::proptest_config(cases)
 }
 
 proptest! {

@@ -85,6 +85,40 @@ impl Batcher {
     }
 }
 
+/// Keeps a context's batcher busy while it lives, so that every frame reaching the watershed
+/// queues; dropping it lets the queued frames run as batches ([`GpuContext::hold_batches`]).
+#[doc(hidden)]
+pub struct BatchHold<'a> {
+    batcher: &'a Batcher,
+}
+
+impl Batcher {
+    /// Wait until no batch runs, then mark the batcher busy until the hold is dropped.
+    pub(crate) fn hold(&self) -> BatchHold<'_> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while st.busy {
+            st = self.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.busy = true;
+        BatchHold { batcher: self }
+    }
+
+    /// Frames queued for the next batch.
+    pub(crate) fn queued(&self) -> usize {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.queued.len()
+    }
+}
+
+impl Drop for BatchHold<'_> {
+    fn drop(&mut self) {
+        let mut st = self.batcher.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.busy = false;
+        drop(st);
+        self.batcher.wake.notify_all();
+    }
+}
+
 /// Whether a frame of `dims` may share a stacked watershed on `ctx`.
 fn batchable(ctx: &GpuContext, dims: Dims) -> bool {
     let n = dims.len();

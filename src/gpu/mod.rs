@@ -747,6 +747,21 @@ impl GpuContext {
         self.batcher.stats()
     }
 
+    /// Tests: hold the watershed batcher as if a batch were running (waiting for one that is),
+    /// so that frames reaching the watershed on other threads queue instead of running alone;
+    /// dropping the hold lets them run as stacked batches. With [`GpuContext::queued_frames`]
+    /// this makes frames meet deterministically, whatever the device's speed.
+    #[doc(hidden)]
+    pub fn hold_batches(&self) -> batch::BatchHold<'_> {
+        self.batcher.hold()
+    }
+
+    /// Tests: frames queued for the next watershed batch ([`GpuContext::hold_batches`]).
+    #[doc(hidden)]
+    pub fn queued_frames(&self) -> usize {
+        self.batcher.queued()
+    }
+
     /// Record one indirect dispatch of `kernel`, its workgroup counts read from the first 12
     /// bytes of `args` (see [`GpuContext::flag_groups`]).
     pub fn dispatch_indirect(

@@ -249,3 +249,60 @@ pub fn random_mask(kind: MaskKind, w: usize, h: usize, rng: &mut Rng) -> Vec<u32
         }
     }
 }
+
+/// The seed the property tests run with unless `FLOODSEG_PROPTEST_SEED` says otherwise.
+pub const PROPTEST_SEED: u64 = 0xF100_D5E6;
+
+/// The configuration of every property test (`proptest!` blocks in `properties.rs`,
+/// `cpu_fast_paths.rs`, `maxima.rs`).
+///
+/// - **Cases:** `cases` × `FLOODSEG_PROPTEST_SCALE` (a positive integer, default 1), so a
+///   nightly run can multiply every property's count at once. proptest's own `PROPTEST_CASES`
+///   is not used: each property has an explicit count sized to its cost.
+/// - **Seed:** fixed ([`PROPTEST_SEED`]), so a run is reproducible and a failure found in CI
+///   fails again locally. `FLOODSEG_PROPTEST_SEED=<u64>` picks another seed, and
+///   `FLOODSEG_PROPTEST_SEED=random` draws a fresh one. The seed is printed for every property
+///   (libtest shows it with a failure), with the command line that reruns it.
+/// - **Persistence:** none. The tests must not write next to the sources; the printed seed and
+///   the minimal input that proptest prints are what reproduce a failure.
+///
+/// A bad value of either variable panics, so a typo cannot silently run the defaults.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, RngSeed};
+    let scale = match std::env::var("FLOODSEG_PROPTEST_SCALE") {
+        Ok(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&s| s > 0)
+            .unwrap_or_else(|| panic!("FLOODSEG_PROPTEST_SCALE={v:?}: want a positive integer")),
+        Err(_) => 1,
+    };
+    let seed = match std::env::var("FLOODSEG_PROPTEST_SEED") {
+        Ok(v) if v.trim() == "random" => {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        }
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .unwrap_or_else(|_| panic!("FLOODSEG_PROPTEST_SEED={v:?}: want a u64 or `random`")),
+        Err(_) => PROPTEST_SEED,
+    };
+    let cases = cases.saturating_mul(scale);
+    // Captured by libtest: shown only when the property fails.
+    println!(
+        "proptest: {cases} cases, seed {seed}; rerun with FLOODSEG_PROPTEST_SEED={seed} \
+         FLOODSEG_PROPTEST_SCALE={scale}"
+    );
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(seed),
+        failure_persistence: None,
+        max_global_rejects: 1 << 20,
+        max_shrink_iters: 8192,
+        ..Config::default()
+    }
+}
