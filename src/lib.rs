@@ -20,11 +20,13 @@ pub mod params;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
+pub mod run;
 pub mod shaders;
 pub mod stages;
 pub mod stream;
 pub mod synth;
 pub mod tune;
 
+pub use backend::{Backend, Segmenter};
 pub use error::{Error, Result};
 pub use image::{RawImage, Samples};

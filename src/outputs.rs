@@ -718,6 +718,54 @@ impl OutputPlan {
     }
 }
 
+/// Write every stage image of a frame into `dir` (`--save-stages`): the names of
+/// [`STAGE_FILES`], as `scripts/reference/lecture_pipeline.py` writes them — 0/1 images as u8
+/// TIFF with a black/white PNG, distances as u32 TIFF with a scaled PNG, markers and labels
+/// with a colour PNG; `smoothed`, `flattened` and the core only when made.
+pub fn write_stages(dir: &Path, s: &crate::stages::Stages) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    let (w, h) = (s.dims.width as usize, s.dims.height as usize);
+    // a 0/1 image as u8 TIFF + black/white PNG; a distance as u32 TIFF + scaled PNG
+    let binary = |name: &str, v: &[u32]| -> Result<()> {
+        let u8s: Vec<u8> = v.iter().map(|&x| x as u8).collect();
+        crate::io::write_tiff_u8(&dir.join(format!("{name}.tif")), w, h, &u8s)?;
+        let png = crate::render::binary_preview(v);
+        crate::io::write_png_gray8(&dir.join(format!("{name}.png")), w, h, &png)
+    };
+    let distance = |name: &str, v: &[u32]| -> Result<()> {
+        crate::io::write_tiff_u32(&dir.join(format!("{name}.tif")), w, h, v)?;
+        let png = crate::render::scaled_preview(v, true);
+        crate::io::write_png_gray8(&dir.join(format!("{name}.png")), w, h, &png)
+    };
+    if !s.smoothed.is_empty() {
+        // gray keys after --smooth (the input's units; RGB: rgb2gray × 255 × 10 000)
+        crate::io::write_tiff_u32(&dir.join("smoothed.tif"), w, h, &s.smoothed)?;
+    }
+    if !s.flattened.is_empty() {
+        // keys after --background (what the threshold saw; same units, background flattened)
+        crate::io::write_tiff_u32(&dir.join("flattened.tif"), w, h, &s.flattened)?;
+    }
+    binary("mask", &s.mask)?;
+    binary("opened", &s.opened)?;
+    distance("distance2", &s.distance2)?;
+    if !s.core_opened.is_empty() {
+        // --core: where the markers were found
+        binary("core", &s.core_opened)?;
+        distance("core_distance2", &s.core_distance2)?;
+    }
+    binary("peaks", &s.peaks)?;
+    crate::io::write_tiff_u32(&dir.join("markers.tif"), w, h, &s.markers)?;
+    let png = crate::render::label_preview(&s.markers);
+    crate::io::write_png_rgb8(&dir.join("markers.png"), w, h, &png)?;
+    crate::io::write_labels_tiff(&dir.join("labels.tif"), w, h, &s.labels)?;
+    let png = crate::render::label_preview(&s.labels);
+    crate::io::write_png_rgb8(&dir.join("labels.png"), w, h, &png)?;
+    Ok(())
+}
+
 /// Prove that `dir` takes new files.
 fn probe(dir: &Path) -> Result<()> {
     let p = dir.join(format!(".floodseg-probe-{}", std::process::id()));

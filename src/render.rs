@@ -64,3 +64,14 @@ pub fn outline_overlay(width: usize, height: usize, gray8: &[u8], labels: &[u32]
     }
     out
 }
+
+/// Gray keys of `scale` stretched to 0–255 for display (the overlay's background).
+pub fn gray_preview(gray: &[u32], scale: crate::cpu::threshold::GrayScale) -> Vec<u8> {
+    let v: Vec<f64> = gray.iter().map(|&k| scale.value(k)).collect();
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    v.iter()
+        .map(|x| (((x - lo) / span) * 255.0).round() as u8)
+        .collect()
+}

@@ -20,7 +20,7 @@ use crate::cpu::{self, Dims};
 use crate::error::{Error, Result};
 use crate::eval::{matching, LabelImage, Matching};
 use crate::image::RawImage;
-use crate::params::{Flood, Markers, Params};
+use crate::params::{parse_h, Flood, Markers, Params, Preset};
 use crate::pipeline::object_table;
 
 /// The values to try (each list non-empty; the base parameters give the rest).
@@ -616,5 +616,446 @@ mod tests {
                 (Level::Otsu, Some(dec("130")))
             ]
         );
+    }
+}
+
+/// The lists of a search as text, as the CLI takes them (`--threshold otsu,150:210:5,scan:24`,
+/// `--open 0:2`, …); `None`: the default — a broad list, or with a preset the preset's own
+/// value (the threshold then `otsu,scan:24`, and for `rods` the core `none,scan:10`, so the
+/// search calibrates the preset's levels).
+#[derive(Clone, Debug, Default)]
+pub struct Spec {
+    pub preset: Option<Preset>,
+    pub threshold: Option<String>,
+    pub smooth: Option<String>,
+    pub open: Option<String>,
+    pub markers: Option<String>,
+    pub min_distance: Option<String>,
+    pub h: Option<String>,
+    pub core: Option<String>,
+    pub flood: Option<String>,
+    pub min_area: Option<String>,
+    pub min_eccentricity: Option<String>,
+    pub max_width: Option<String>,
+    pub clear_border: Option<String>,
+    pub background: Option<String>,
+}
+
+impl Spec {
+    /// The searches the lists expand to: one per `--background` radius, each with its base
+    /// parameters (`base` with that radius) and its grid, the `scan` levels of the threshold
+    /// and the core taken on the first of `frames` as that search's threshold sees it.
+    /// Every value is checked here, before any frame is segmented.
+    pub fn searches(&self, base: &Params, frames: &[RawImage]) -> Result<Vec<(Params, Grid)>> {
+        let mut backgrounds = Vec::new();
+        match &self.background {
+            Some(t) => {
+                for part in t.split(',') {
+                    let p = part.trim();
+                    if p.eq_ignore_ascii_case("off") || p.eq_ignore_ascii_case("none") {
+                        backgrounds.push(None);
+                    } else {
+                        for r in parse_list("--background", p)? {
+                            if !(r >= 1.0 && r.fract() == 0.0 && r <= u32::MAX as f64) {
+                                return Err(Error::param(
+                                    "--background",
+                                    format!("{r} is not a radius in whole pixels"),
+                                ));
+                            }
+                            backgrounds.push(Some(r as u32));
+                        }
+                    }
+                }
+            }
+            None => backgrounds.push(base.background),
+        }
+        for &bg in &backgrounds {
+            Params {
+                background: bg,
+                ..base.clone()
+            }
+            .validate()?;
+        }
+        let ints = |flag: &'static str, text: &str| -> Result<Vec<u64>> {
+            parse_list(flag, text)?
+                .into_iter()
+                .map(|v| {
+                    if v >= 0.0 && v.fract() == 0.0 && v <= 1e9 {
+                        Ok(v as u64)
+                    } else {
+                        Err(Error::param(flag, format!("{v} is not a whole number ≥ 0")))
+                    }
+                })
+                .collect()
+        };
+        let u32s = |flag: &'static str, text: &str| -> Result<Vec<u32>> {
+            Ok(ints(flag, text)?.into_iter().map(|v| v as u32).collect())
+        };
+        // The lists' defaults: a broad grid, or with a preset the preset's own values.
+        let preset = self.preset.is_some();
+        let pick = |given: &Option<String>, broad: &str, own: String| -> String {
+            match given {
+                Some(t) => t.clone(),
+                None if preset => own,
+                None => broad.to_string(),
+            }
+        };
+        let threshold_text = self.threshold.clone().unwrap_or_else(|| {
+            if preset {
+                "otsu,scan:24".into()
+            } else {
+                "otsu".into()
+            }
+        });
+        // smoothing is for integer images: a float input's broad grid leaves it out
+        let float_input = frames
+            .first()
+            .is_some_and(|f| matches!(f.samples, crate::Samples::F32(_)));
+        let smooth_text = pick(
+            &self.smooth,
+            if float_input { "0" } else { "0,1" },
+            base.smooth.to_string(),
+        );
+        let open_text = pick(&self.open, "0:2", base.open.to_string());
+        let markers_text = pick(&self.markers, "peaks,hmax", base.markers.name().to_string());
+        for (given, flag, kind) in [
+            (self.h.is_some(), "--h", "hmax"),
+            (self.min_distance.is_some(), "--min-distance", "peaks"),
+        ] {
+            if given && !markers_text.split(',').any(|m| m.trim() == kind) {
+                return Err(Error::param(
+                    flag,
+                    format!("applies to --markers {kind}; the markers tried are {markers_text}"),
+                ));
+            }
+        }
+        let min_distance_text = pick(
+            &self.min_distance,
+            "2,3,5,7,10",
+            base.min_distance.to_string(),
+        );
+        let h_text = pick(
+            &self.h,
+            "0.5:3:0.5",
+            match base.markers {
+                Markers::Hmax { h_half } => format!("{}", h_half as f64 / 2.0),
+                _ => "1".into(),
+            },
+        );
+        let min_area_text = pick(&self.min_area, "0,10,20,40", base.min_area.to_string());
+        // `rods` separates touching cells by their cores: its calibration looks for that level too
+        let core_text = pick(
+            &self.core,
+            "none",
+            match self.preset {
+                Some(Preset::Rods) => "none,scan:10".into(),
+                _ => base
+                    .core
+                    .as_ref()
+                    .map_or("none".into(), crate::pipeline::decimal_text),
+            },
+        );
+        // the threshold's and core's levels for one --background (scan levels are taken on the
+        // flattened first frame)
+        let levels_for = |b: &Params| -> Result<(Vec<crate::cpu::threshold::Level>, Vec<_>)> {
+            let levels = parse_levels("--threshold", &threshold_text, frames, b)?;
+            let mut cores = Vec::new();
+            for part in core_text.split(',') {
+                if part.trim().eq_ignore_ascii_case("none") {
+                    cores.push(None);
+                    continue;
+                }
+                for level in parse_levels("--core", part, frames, b)? {
+                    match level {
+                        crate::cpu::threshold::Level::Fixed(d) => cores.push(Some(d)),
+                        crate::cpu::threshold::Level::Otsu => {
+                            return Err(Error::param(
+                                "--core",
+                                "takes levels, ranges, scan:N and none, not otsu",
+                            ))
+                        }
+                    }
+                }
+            }
+            Ok((levels, cores))
+        };
+        let flood_text = pick(&self.flood, "distance", base.flood.name().to_string());
+        let mut floods = Vec::new();
+        for f in flood_text.split(',') {
+            floods.push(match f.trim().to_ascii_lowercase().as_str() {
+                "distance" => Flood::Distance,
+                "intensity" => Flood::Intensity,
+                other => {
+                    return Err(Error::param(
+                        "--flood",
+                        format!("{other:?} is not distance or intensity"),
+                    ))
+                }
+            });
+        }
+        let mut markers = Vec::new();
+        for m in markers_text.split(',') {
+            markers.push(match m.trim() {
+                "peaks" => MarkerKind::Peaks,
+                "regional" => MarkerKind::Regional,
+                "hmax" => MarkerKind::Hmax,
+                other => {
+                    return Err(Error::param(
+                        "--markers",
+                        format!("{other:?} is not peaks, regional or hmax"),
+                    ))
+                }
+            });
+        }
+        let h_half = h_text
+            .split(',')
+            .map(|part| {
+                if part.contains(':') {
+                    parse_list("--h", part)
+                        .map(|v| v.into_iter().map(|x| format!("{x}")).collect::<Vec<_>>())
+                } else {
+                    Ok(vec![part.to_string()])
+                }
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .map(|t| parse_h(&t))
+            .collect::<Result<Vec<u32>>>()?;
+        let min_eccentricity = match &self.min_eccentricity {
+            Some(t) => parse_list("--min-eccentricity", t)?,
+            None => vec![base.min_eccentricity],
+        };
+        let max_width = match &self.max_width {
+            Some(t) => {
+                let mut v = Vec::new();
+                for part in t.split(',') {
+                    if part.trim() == "none" {
+                        v.push(None);
+                    } else {
+                        v.extend(parse_list("--max-width", part)?.into_iter().map(Some));
+                    }
+                }
+                v
+            }
+            None => vec![base.max_width],
+        };
+        let clear_border = match &self.clear_border {
+            Some(t) => {
+                let mut v = Vec::new();
+                for part in t.split(',') {
+                    let t = part.trim();
+                    if t.eq_ignore_ascii_case("off") || t.eq_ignore_ascii_case("none") {
+                        v.push(None);
+                    } else {
+                        v.extend(u32s("--clear-border", part)?.into_iter().map(Some));
+                    }
+                }
+                v
+            }
+            None => vec![base.clear_border],
+        };
+        let smooth = u32s("--smooth", &smooth_text)?;
+        let open = u32s("--open", &open_text)?;
+        let min_distance = u32s("--min-distance", &min_distance_text)?;
+        let min_area = ints("--min-area", &min_area_text)?;
+        // one search per --background radius, each with its own levels
+        let mut searches = Vec::new();
+        for &bg in &backgrounds {
+            let b = Params {
+                background: bg,
+                ..base.clone()
+            };
+            let (levels, cores) = levels_for(&b)?;
+            let grid = Grid {
+                min_eccentricity: min_eccentricity.clone(),
+                max_width: max_width.clone(),
+                clear_border: clear_border.clone(),
+                smooth: smooth.clone(),
+                levels,
+                cores,
+                floods: floods.clone(),
+                open: open.clone(),
+                markers: markers.clone(),
+                min_distance: min_distance.clone(),
+                h_half: h_half.clone(),
+                min_area: min_area.clone(),
+            };
+            searches.push((b, grid));
+        }
+        Ok(searches)
+    }
+}
+
+/// A list of levels for `tune` (`--threshold`, `--core`): `otsu`, values, ranges
+/// (`100:200:10`, as many decimals as written) and `scan[:N]` (N levels, default 24, from the
+/// 1st to the 99th percentile of the first frame).
+pub fn parse_levels(
+    flag: &'static str,
+    text: &str,
+    frames: &[RawImage],
+    base: &Params,
+) -> Result<Vec<crate::cpu::threshold::Level>> {
+    let mut levels = Vec::new();
+    for part in text.split(',') {
+        let part_l = part.trim().to_ascii_lowercase();
+        if let Some(rest) = part_l.strip_prefix("scan") {
+            let n = match rest.strip_prefix(':') {
+                Some(k) => k.parse::<usize>().ok().filter(|&k| (1..=1000).contains(&k)),
+                None if rest.is_empty() => Some(24),
+                None => None,
+            }
+            .ok_or_else(|| {
+                Error::param(
+                    flag,
+                    format!("{part:?}: scan takes a count of 1 to 1000 (scan:24)"),
+                )
+            })?;
+            let first = frames
+                .first()
+                .ok_or_else(|| Error::BadData("the input has no frame".into()))?;
+            levels.extend(scan_levels(first, n, base)?);
+        } else if part.trim().eq_ignore_ascii_case("otsu") {
+            levels.push(crate::cpu::threshold::Level::Otsu);
+        } else if part.contains(':') {
+            // as many decimals as the range is written with (0.1:0.3:0.1 → 0.1, 0.2, 0.3)
+            let decimals = part
+                .split(':')
+                .map(|x| x.trim().split_once('.').map_or(0, |(_, f)| f.len()))
+                .max()
+                .unwrap_or(0);
+            for v in parse_list(flag, part)? {
+                levels.push(parse_level_for(flag, &format!("{v:.decimals$}"))?);
+            }
+        } else {
+            levels.push(parse_level_for(flag, part.trim())?);
+        }
+    }
+    Ok(levels)
+}
+
+/// [`parse_level`] with the error naming `flag`.
+pub fn parse_level_for(flag: &'static str, text: &str) -> Result<crate::cpu::threshold::Level> {
+    crate::cpu::threshold::parse_level(text).map_err(|e| match e {
+        Error::Parameter { reason, .. } => Error::param(flag, reason),
+        other => other,
+    })
+}
+
+/// Run every search of [`Spec::searches`] on `frames` against `gt`, trials in order;
+/// `progress(done, total)` counts the trials of all searches together.
+pub fn run_searches(
+    segmenter: &Segmenter,
+    frames: &[RawImage],
+    gt: &[LabelImage],
+    searches: &[(Params, Grid)],
+    iou: f64,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<Trial>> {
+    let total: usize = searches.iter().map(|(b, g)| g.trials(b.dark)).sum();
+    let mut trials = Vec::with_capacity(total);
+    let mut before = 0;
+    for (b, grid) in searches {
+        trials.extend(tune(segmenter, frames, gt, b, grid, iou, |done, _| {
+            progress(before + done, total)
+        })?);
+        before += grid.trials(b.dark);
+    }
+    Ok(trials)
+}
+
+/// The trials' indices, best F1 first (equal F1: grid order, which lists simpler settings
+/// first).
+pub fn ranked(trials: &[Trial]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..trials.len()).collect();
+    order.sort_by(|&x, &y| {
+        trials[y]
+            .matching
+            .f1()
+            .partial_cmp(&trials[x].matching.f1())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
+/// The checks of a search: empty ground-truth frames (before the search) and a best F1 of 0
+/// (after it; `dark` is the polarity searched, `trials` may be empty before).
+pub fn warnings(
+    gt: &[LabelImage],
+    gt_name: &str,
+    trials: Option<(&[Trial], bool, f64)>,
+) -> Vec<crate::checks::Warning> {
+    use crate::checks::{Check, Warning};
+    let mut out = Vec::new();
+    match trials {
+        None => {
+            for (t, g) in gt.iter().enumerate() {
+                if g.labels.iter().all(|&l| l == 0) {
+                    out.push(Warning::new(
+                        Check::EmptyGroundTruth,
+                        Some(t),
+                        format!(
+                            "ground-truth frame {t} of {gt_name} holds no object: every \
+                             object found there counts as a false positive"
+                        ),
+                    ));
+                }
+            }
+        }
+        Some((trials, dark, iou)) => {
+            if best(trials).is_some_and(|b| b.matching.f1() == 0.0) {
+                let polarity = if dark {
+                    "--bright if the cells are brighter than the background"
+                } else {
+                    "--dark if the cells are darker than the background"
+                };
+                out.push(Warning::new(
+                    Check::ZeroScore,
+                    None,
+                    format!(
+                        "the best of {} settings scores F1 = 0 at IoU {iou}: no setting finds \
+                         the annotated objects; try {polarity}, and check that GT matches INPUT \
+                         frame for frame",
+                        trials.len()
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+impl Trial {
+    /// One JSON object: `rank, iou, f1, precision, recall, tp, fp, fn, args`.
+    pub fn to_json(&self, rank: usize) -> String {
+        let m = &self.matching;
+        format!(
+            "{{\"rank\":{},\"iou\":{},\"f1\":{},\"precision\":{},\"recall\":{},\"tp\":{},\"fp\":{},\"fn\":{},\"args\":\"{}\"}}",
+            rank,
+            m.iou,
+            m.f1(),
+            m.precision(),
+            m.recall(),
+            m.tp,
+            m.fp,
+            m.fn_,
+            self.params.to_args()
+        )
+    }
+
+    /// One line for people: `1. F1 0.8571  precision … (tp 6 fp 1 fn 1)  --threshold …`.
+    pub fn to_line(&self, rank: usize) -> String {
+        let m = &self.matching;
+        format!(
+            "{:>2}. F1 {:.4}  precision {:.4}  recall {:.4}  (tp {} fp {} fn {})  {}",
+            rank,
+            m.f1(),
+            m.precision(),
+            m.recall(),
+            m.tp,
+            m.fp,
+            m.fn_,
+            self.params.to_args()
+        )
     }
 }
