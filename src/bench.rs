@@ -6,9 +6,10 @@
 use std::fmt;
 use std::time::Instant;
 
+use crate::backend::Segmenter;
 use crate::error::{Error, Result};
 use crate::image::RawImage;
-use crate::pipeline::{Params, Segmenter};
+use crate::params::Params;
 
 /// What one benchmark run measured.
 #[derive(Clone, Debug, PartialEq)]

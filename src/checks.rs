@@ -16,7 +16,8 @@ use std::fmt;
 
 use crate::cpu::threshold::{GrayScale, Level};
 use crate::image::{RawImage, Samples};
-use crate::pipeline::{Markers, Params, Stages, ThresholdReport};
+use crate::params::{Markers, Params};
+use crate::stages::{Stages, ThresholdReport};
 
 /// Above this share of the frame, the mask the markers are found in (the threshold's, or the
 /// core's with `--core`) is more likely the background than cells: measured on the bundled

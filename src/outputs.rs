@@ -24,7 +24,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::io::{FrameSource, LabelType, Origin, StackFormat};
-use crate::pipeline::{Markers, Params};
+use crate::params::{Markers, Params};
 
 /// What a `segment` run was asked to write.
 #[derive(Clone, Debug, Default)]

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::eval::{matching, LabelImage, Matching};
 use crate::image::RawImage;
 use crate::params::{parse_h, Flood, Markers, Params, Preset};
-use crate::pipeline::object_table;
+use crate::plan::ObjectFilter;
 
 /// The values to try (each list non-empty; the base parameters give the rest).
 #[derive(Clone, Debug, PartialEq)]
@@ -374,13 +374,13 @@ fn backs(
 }
 
 /// The object filter of `p` on watershed labels with their measure sums (the CPU twin of the
-/// filter stage, with the table [`object_table`] makes).
+/// filter stage, with the table of the plan's [`ObjectFilter`]).
 fn filter(dims: Dims, p: &Params, labels: &[u32], sums: &[cpu::measure::ObjectSums]) -> Vec<u32> {
     let mut out = labels.to_vec();
-    if !p.filters_objects() {
+    let Some(object_filter) = ObjectFilter::of(p, dims) else {
         return out;
-    }
-    let (table, _) = object_table(p, dims, sums);
+    };
+    let (table, _) = object_filter.table(sums);
     cpu::filter::filter_relabel(
         &cpu::filter::FilterParams::new(dims, &table),
         &table,
@@ -752,7 +752,7 @@ impl Spec {
                 _ => base
                     .core
                     .as_ref()
-                    .map_or("none".into(), crate::pipeline::decimal_text),
+                    .map_or("none".into(), crate::params::decimal_text),
             },
         );
         // the threshold's and core's levels for one --background (scan levels are taken on the
