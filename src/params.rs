@@ -304,6 +304,19 @@ impl Params {
             || self.clear_border.is_some()
     }
 
+    /// The same parameters without any object filter (what the watershed gives, before the
+    /// filter stage): `tune` filters the labels of one watershed in many ways.
+    pub fn without_object_filter(&self) -> Params {
+        Params {
+            min_area: 0,
+            max_area: None,
+            min_eccentricity: 0.0,
+            max_width: None,
+            clear_border: None,
+            ..self.clone()
+        }
+    }
+
     /// Reject values that no stage can use.
     pub fn validate(&self) -> Result<()> {
         if self.footprint == Some(0) {

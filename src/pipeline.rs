@@ -29,15 +29,7 @@ pub fn object_table(
     dims: Dims,
     sums: &[cpu::measure::ObjectSums],
 ) -> (Vec<u32>, u32) {
-    ObjectFilter {
-        dims,
-        min_area: params.min_area,
-        max_area: params.max_area,
-        min_eccentricity: params.min_eccentricity,
-        max_width: params.max_width,
-        clear_border: params.clear_border,
-    }
-    .table(sums)
+    ObjectFilter::from_params(params, dims).table(sums)
 }
 
 /// Run the pipeline once on the requested backend (a [`Segmenter`] for one frame). Returns the

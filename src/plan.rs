@@ -131,14 +131,22 @@ pub struct ObjectFilter {
 impl ObjectFilter {
     /// The filter of `params` on a `dims` frame; `None` when it keeps every object.
     pub fn of(params: &Params, dims: Dims) -> Option<ObjectFilter> {
-        params.filters_objects().then_some(ObjectFilter {
+        params
+            .filters_objects()
+            .then(|| ObjectFilter::from_params(params, dims))
+    }
+
+    /// The filter of `params` on a `dims` frame, also when it keeps every object (its
+    /// [`table`](Self::table) is then the identity).
+    pub fn from_params(params: &Params, dims: Dims) -> ObjectFilter {
+        ObjectFilter {
             dims,
             min_area: params.min_area,
             max_area: params.max_area,
             min_eccentricity: params.min_eccentricity,
             max_width: params.max_width,
             clear_border: params.clear_border,
-        })
+        }
     }
 
     /// The filter stage's renumbering table (`cpu::filter`'s: `table[l]` = the new label of

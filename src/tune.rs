@@ -353,17 +353,12 @@ fn backs(
     settings: &[Setting],
 ) -> Result<(Vec<Vec<u32>>, bool)> {
     let with = |markers: Markers, md: Option<u32>, flood: Flood| {
-        let mut p = front_params.clone();
+        let mut p = front_params.without_object_filter();
         p.markers = markers;
         p.flood = flood;
         if let Some(m) = md {
             p.min_distance = m;
         }
-        p.min_area = 0;
-        p.max_area = None;
-        p.min_eccentricity = 0.0;
-        p.max_width = None;
-        p.clear_border = None;
         p
     };
     let settings: Vec<Params> = settings

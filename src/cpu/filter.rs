@@ -1,4 +1,4 @@
-//! Stage **filter**: drop objects by area (and, in `pipeline::object_table`, by shape or
+//! Stage **filter**: drop objects by area (and, in `plan::ObjectFilter::table`, by shape or
 //! contact with the edge) and renumber the rest. Class: *map* (one pass; each pixel reads its
 //! own label and the table, and writes its own label).
 //!

@@ -15,7 +15,8 @@
 //! virtual devices. When none
 //! fits, [`Error::Backend`] lists every adapter seen and why it was passed over.
 //!
-//! **Reuse across frames.** [`pipeline::segment_gpu`] runs each frame in a [`frame::Frame`]:
+//! **Reuse across frames.** The GPU backend ([`crate::backend::gpu::run`]) runs each frame of
+//! a plan in a [`frame::Frame`]:
 //! its storage and readback buffers come from a pool in the context keyed by `(size, usage)`
 //! and go back when the frame ends, reused buffers cleared before first use (so the pool cannot
 //! change a result). Uniform buffers are immutable and cached by content; bind groups over pooled
@@ -23,7 +24,7 @@
 //! pong) instead of making one per sweep, and the next same-size frame makes none. The context
 //! stays `Send + Sync` (checked at compile time) and the caches are behind one mutex.
 //!
-//! **What a frame costs** (`segment_gpu`, profiling off): one upload of the samples
+//! **What a frame costs** (`backend::gpu::run`, profiling off): one upload of the samples
 //! (`Queue::write_buffer`), then
 //! - `gray`: 1 submission;
 //! - `smooth` (`--smooth N`): 1 submission (2N passes);
@@ -48,7 +49,9 @@
 //! - `measure`: 1 submission;
 //! - `filter` (`--min-area` and the other object filters): 1 readback of the measure's sums
 //!   (the host makes the renumbering table from them) + 1 submission (table upload, one pass);
-//! - the result: 1 submission + 1 readback of every stage image and the sums (one wait).
+//! - the result: 1 submission + 1 readback of what the caller keeps ([`crate::stages::Keep`]:
+//!   the labels, the gray image too for overlays, every stage image for `--save-stages`) and the
+//!   sums (one wait).
 //!
 //! Every pass is its own compute pass; a sweep skipped by indirect dispatch still records its
 //! pass and a 12-byte copy (resetting the next sweep's arguments).

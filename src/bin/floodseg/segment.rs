@@ -35,7 +35,7 @@ pub(crate) struct SegmentArgs {
     /// Write per-object measurements as CSV (a .csv file), one row per object per frame.
     #[arg(long, value_name = "CSV")]
     pub(crate) stats: Option<PathBuf>,
-    /// Write the object count of each frame as CSV (a .csv file: frame,objects).
+    /// Write the object count of each frame as CSV (a .csv file: frame,file,objects).
     #[arg(long, value_name = "CSV")]
     pub(crate) counts: Option<PathBuf>,
     /// Write the input with coloured object outlines as PNG (a .png file for one frame; a
