@@ -1,5 +1,5 @@
 // Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
-// 4-connectivity, SPEC.md stage 7 with floodseg's arrival refinement of the label tie rule.
+// 4-connectivity, docs/design.md, stage 7 with floodseg's arrival refinement of the label tie rule.
 // With `--flood intensity` the `d2` inputs hold `ws_altitude`'s gray-level keys instead
 // (larger floods first, ≥ 1 on the mask, as d² is).
 // CPU twin: src/cpu/watershed.rs (one function per entry point, same names and helper names);

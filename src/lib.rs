@@ -3,7 +3,7 @@
 //! that have a CPU twin (`cpu`) and, with the GPU backend, a WGSL shader of the same name.
 //!
 //! Each stage's doc comment in [`cpu`] restates exactly what it computes (the project's
-//! contract, `SPEC.md`, kept beside the repository).
+//! contract, `docs/design.md`; the layers are drawn in `ARCHITECTURE.md`).
 
 pub mod backend;
 pub mod bench;

@@ -152,9 +152,9 @@ pub enum Preset {
     /// background): Otsu, one opening, h-maxima markers (h = 1 px), no border exclusion, the
     /// watershed flooding the gray levels (touching cells part along the lighter line between
     /// them), objects under 50 px or rounder than eccentricity 0.8 dropped (debris). Chosen by
-    /// searches over 10 real fields and synthetic rods (README, "Real data"); its levels — the
-    /// threshold and a `--core` level — are what needs calibrating per acquisition
-    /// (`floodseg tune --preset rods`).
+    /// searches over 10 real fields and synthetic rods (docs/accuracy.md, "F1 on real data");
+    /// its levels — the threshold and a `--core` level — are what needs calibrating per
+    /// acquisition (`floodseg tune --preset rods`).
     Rods,
 }
 

@@ -40,7 +40,7 @@ pub fn default_workers(segmenter: &Segmenter) -> usize {
 /// known): every core on the CPU; on a GPU 8 for frames up to 1 MP, 4 up to 4 MP, else 2.
 /// Small frames are bound by latency (dispatches, readbacks), so more frames in flight — which
 /// also share watersheds, see `gpu::batch` — raise throughput; large ones by memory. On an
-/// H100 the 1024² stack ran at 124 frames/s with 8 workers and 79 with 2 (README).
+/// H100 the 1024² stack ran at 124 frames/s with 8 workers and 79 with 2 (docs/gpu.md).
 pub fn default_workers_for(segmenter: &Segmenter, pixels: Option<usize>) -> usize {
     segmenter.default_workers(pixels)
 }

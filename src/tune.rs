@@ -929,7 +929,7 @@ pub fn parse_levels(
     Ok(levels)
 }
 
-/// [`parse_level`] with the error naming `flag`.
+/// [`parse_level`](crate::cpu::threshold::parse_level) with the error naming `flag`.
 pub fn parse_level_for(flag: &'static str, text: &str) -> Result<crate::cpu::threshold::Level> {
     crate::cpu::threshold::parse_level(text).map_err(|e| match e {
         Error::Parameter { reason, .. } => Error::param(flag, reason),

@@ -6,7 +6,7 @@
 //! - gray f32: key = the float's *order key* ([`f32_key`]): a bijection from non-NaN floats onto
 //!   `u32` that preserves order (−0.0 is first made +0.0). Thresholds and the Otsu level are
 //!   mapped through the same function, so `key(v) < key(t)` ⇔ `v < t` exactly: this is the
-//!   documented, explicit conversion SPEC.md asks for — nothing is rounded or truncated.
+//!   documented, explicit conversion docs/design.md asks for — nothing is rounded or truncated.
 //!   NaN is rejected before this stage.
 //!
 //! The input buffer holds one `u32` per *sample* (u8/u16 widened, f32 as raw bits).

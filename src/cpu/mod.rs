@@ -4,8 +4,8 @@
 //! These functions are written to be *compared* with the shaders, so they are deliberately
 //! un-idiomatic in places: buffers are flat `u32` slices indexed `i = y * width + x`, each pass
 //! reads its inputs and writes its own output, and loops that run to convergence are explicit.
-//! A stage's doc comment names its exactness class (STYLE.md): *map*, *order-free reduction*,
-//! *monotone relaxation* or *Jacobi*. Naive, obviously correct references live in the tests
+//! A stage's doc comment names its exactness class (docs/design.md, "Exactness classes"):
+//! *map*, *order-free reduction*, *monotone relaxation* or *Jacobi*. Naive, obviously correct references live in the tests
 //! (`tests/naive/`) and check these twins with property tests.
 
 pub mod background;

@@ -1,6 +1,6 @@
 //! Stage **peaks**: `skimage.feature.peak_local_max(dist, labels=mask, min_distance=m,
 //! footprint=np.ones((s, s)), exclude_border=B)` with its other defaults, restated as parallel
-//! passes (SPEC.md stage 5). The pipeline passes `B = m` (scikit-image's default
+//! passes (docs/design.md, stage 5). The pipeline passes `B = m` (scikit-image's default
 //! `exclude_border=True` means `B = min_distance`); `B` only sets the border, `m` only the
 //! spacing. Input: the squared distance `d2` (order and equality of `d2` are those of
 //! the Euclidean distance) and the mask. Output: 0/1 kept peaks.

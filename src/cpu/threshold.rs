@@ -5,7 +5,7 @@
 //! by [`threshold_params`] — the same function for both backends, so the GPU shader stays a
 //! single comparison.
 //!
-//! Semantics (SPEC.md stage 2):
+//! Semantics (docs/design.md, stage 2):
 //! - a fixed threshold `T` is in the input's own units: 0–255 for 8-bit, raw counts for 16-bit,
 //!   `rgb2gray × 255` (or × 65535) for RGB, the float value for f32. Objects are `value > T`
 //!   (bright, default) or `value < T` (`dark`). `T` is parsed as an exact decimal, so a

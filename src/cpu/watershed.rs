@@ -1,5 +1,5 @@
 //! Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
-//! 4-connectivity, with SPEC.md's unique answer (stage 7). With `--flood intensity` the input
+//! 4-connectivity, with docs/design.md's unique answer (stage 7). With `--flood intensity` the input
 //! called `d2` below is [`ws_altitude`]'s gray-level key instead: the rules only need "larger
 //! floods first" and a value ≥ 1 on every mask pixel, which both inputs give. Class: *monotone relaxation* — both
 //! passes only lower values toward a unique fixed point, so every schedule (Jacobi sweeps on the
@@ -13,10 +13,10 @@
 //!
 //! **Label.** A marker keeps its label; another reached pixel takes the label of its *best
 //! predecessor*: among the 4-neighbours `q` whose extended cost equals its own, the one with the
-//! smallest `cost(q)` (the lowest predecessor first, as a priority flood reaches it — SPEC's
-//! rule), then — refining SPEC, which goes straight to the smaller label here — the one that
-//! *arrived first*: their chains of best predecessors are compared step by step, the first
-//! smaller cost winning, a chain that reaches its marker sooner winning ([`arrival_order`]);
+//! smallest `cost(q)` (the lowest predecessor first, as a priority flood reaches it — the
+//! rule as first stated), then — refining it, since it went straight to the smaller label
+//! here — the one that *arrived first*: their chains of best predecessors are compared step
+//! by step, the first smaller cost winning, a chain that reaches its marker sooner winning ([`arrival_order`]);
 //! this is what scikit-image's first-in-first-out ages do, and it raised agreement with
 //! scikit-image on the committed fixtures from 99.1 % to 99.6 % of foreground pixels (mean).
 //! Only then the smaller label, then the smaller pixel index. Unreached pixels get 0.
@@ -203,7 +203,7 @@ pub const TILE_ITERS: usize = 32;
 /// Jacobi iterations on its own pixels (the halo held fixed) until one changes nothing or
 /// [`TILE_ITERS`] have run, and writes its pixels out; `changed |= 1` when any output differs
 /// from the input. A flood crosses a whole tile per sweep instead of one pixel, and the fixed
-/// point is the same unique smallest cost (SPEC.md stage 7: any relaxation computes it), so the
+/// point is the same unique smallest cost (docs/design.md, stage 7: any relaxation computes it), so the
 /// watershed's result does not change; a sweep that changes nothing is a fixed point of
 /// [`ws_cost`] too (its first local iteration is a [`ws_cost`] sweep on the tile).
 #[allow(clippy::too_many_arguments)]
@@ -508,7 +508,7 @@ pub fn ws_label(
 /// input, the tile's own pixels from its latest iteration — chains walked by
 /// [`arrival_order`] may leave and re-enter the tile) until one changes nothing or
 /// [`TILE_ITERS`] have run. A pixel still decides only once all its predecessors have, on
-/// final values, so the fixed point is [`ws_label`]'s (SPEC.md stage 7: every schedule ends
+/// final values, so the fixed point is [`ws_label`]'s (docs/design.md, stage 7: every schedule ends
 /// in the same labels); a sweep that changes nothing is a fixed point of [`ws_label`] too.
 #[allow(clippy::too_many_arguments)]
 pub fn ws_label_tile(

@@ -4,7 +4,7 @@
 //! no cost changes (each 16 × 16 tile iterated in workgroup memory, so a flood crosses a tile per
 //! sweep: on an H100 a sweep costs tens of µs whatever the image's size, so fewer sweeps is what
 //! counts; the fixed point is the same unique smallest cost as [`ws_cost`]'s Jacobi sweeps,
-//! SPEC.md stage 7), then [`ws_label_init`], [`ws_label_tile`] sweeps (the same tiles for
+//! docs/design.md, stage 7), then [`ws_label_init`], [`ws_label_tile`] sweeps (the same tiles for
 //! [`ws_label`]'s rule) until no label or predecessor changes, then [`ws_output`].
 //!
 //! **Packing.** A stage may bind at most 8 storage buffers and the twin's `ws_label` takes 10,
