@@ -6,9 +6,8 @@
 //! ROI, all-foreground). Single passes are held against the twin's functions too, including the
 //! ROI opening (`peaks_roi_erode`/`peaks_roi_dilate` vs `cpu::opening::erode`/`dilate`).
 
-mod common;
-
-use common::{random_mask, MaskKind, Rng, SIZES};
+use crate::common;
+use crate::common::{random_mask, MaskKind, Rng, SIZES};
 
 use floodseg::cpu::distance::DistanceMode;
 use floodseg::cpu::opening::{MorphParams, Structure};

@@ -6,9 +6,8 @@
 //!
 //! GPU availability: `common::gpu()` (fails under `FLOODSEG_REQUIRE_GPU=1`, skips otherwise).
 
-mod common;
-
-use common::{Rng, SIZES};
+use crate::common;
+use crate::common::{Rng, SIZES};
 
 use std::time::Instant;
 

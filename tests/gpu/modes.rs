@@ -3,9 +3,7 @@
 //! stage by stage, on real images and synthetic rods; and the CPU twin's filters do what they
 //! say. Needs a GPU adapter for the comparisons (lavapipe in CI; see `common::gpu`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use floodseg::backend::gpu::segment as segment_gpu;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::image::RawImage;

@@ -4,9 +4,7 @@
 //! twin; and frames segmented on several threads at once (sharing watersheds as timing allows)
 //! equal the CPU twin stage by stage. Needs a GPU adapter (lavapipe in CI; see `common::gpu`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use floodseg::backend::gpu::segment as segment_gpu;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::gpu::batch::{run_watersheds_stacked, BatchStats, WatershedInputs};

@@ -1,14 +1,13 @@
 //! Stage **maxima**: the GPU (`shaders/maxima.wgsl`, `floodseg::gpu::maxima`) equals its CPU
 //! twin (`cpu::maxima::regional_passes` / `hmax_passes`, themselves equal to the fast
-//! `regional` / `hmax`, tests/maxima.rs) byte for byte, for both modes: on seeded random and
+//! `regional` / `hmax`, tests/stages/maxima.rs) byte for byte, for both modes: on seeded random and
 //! blobby masks with their exact distance at sizes that break index arithmetic (1×1, 1×N, N×1,
 //! 257×131, …), all-foreground and empty masks, arbitrary small `d2` values (many plateaus),
 //! H = 0, 1, 2, 5 (and a huge H), border 0 and 3; the direct (non-indirect) loop path too; and
 //! on the scikit-image fixtures.
 
-mod common;
-
-use common::{random_mask, MaskKind, Rng, SIZES};
+use crate::common;
+use crate::common::{random_mask, MaskKind, Rng, SIZES};
 
 use floodseg::cpu::distance::{distance, DistanceMode};
 use floodseg::cpu::maxima::{self as cm, MaximaParams};

@@ -2,15 +2,14 @@
 //! twin (`cpu::measure::measure_sums`) exactly — every field of every `ObjectSums` (the
 //! properties are derived from the sums on the host by `floodseg::measure::props`, so equal sums
 //! give equal properties; the properties themselves are held to regionprops in
-//! `tests/cli_stack.rs`) — on every fixture's labels and
+//! `tests/cli/stack.rs` and `tests/stages/measure.rs`) — on every fixture's labels and
 //! gray keys, on a float image (sums of float values taken on the host), on seeded random label
 //! images at sizes that break index arithmetic with few and many objects and labels beyond
 //! `n_objects`, with 8-bit, 16-bit, RGB, full-range and float keys, on objects large enough that
 //! every 64-bit sum carries past 2^32, and on the empty cases (labels 0 only, `n_objects` 0).
 
-mod common;
-
-use common::{Rng, SIZES};
+use crate::common;
+use crate::common::{Rng, SIZES};
 
 use floodseg::cpu::gray::f32_key;
 use floodseg::cpu::measure::{measure_sums, ObjectSums};

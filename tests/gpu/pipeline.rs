@@ -4,9 +4,7 @@
 //! both structures. A failing comparison names the case, the stage and the first differing
 //! pixel. Needs a GPU adapter (lavapipe in CI; see `common::gpu`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use floodseg::backend::gpu::segment as segment_gpu;
 use floodseg::cpu::distance::{DistanceMode, JfaVariant};
 use floodseg::cpu::opening::Structure;
@@ -267,7 +265,7 @@ fn fold_frame(w: usize, h: usize, fold: usize) -> RawImage {
 /// components and the scan, the intensity altitude, the watershed's init, label-init and
 /// output, the filter (eccentricity, width, clear-border) — equal to the CPU twin stage by
 /// stage, then the peaks stage on its mask and distance. The JFA passes are folded in
-/// `gpu_equals_cpu.rs` (`stages_gpu_equal_cpu_past_65535_workgroups`, 2049×2049); `--core`
+/// `front.rs` (`stages_gpu_equal_cpu_past_65535_workgroups`, 2049×2049); `--core`
 /// runs the same threshold, opening and distance kernels again.
 ///
 /// Not folded at any legal size, so not covered: `edt_cols`/`edt_rows` (one invocation per

@@ -6,9 +6,7 @@
 //! keys up to the largest integer key, sizes 1×1, 1×N, N×1 and awkward ones, radii from 1 to
 //! beyond the frame, both polarities. CPU checks run without a GPU.
 
-mod common;
-
-use common::{gpu, read_tiff_u32, repo, Rng, SIZES};
+use crate::common::{gpu, read_tiff_u32, repo, Rng, SIZES};
 
 use floodseg::cpu::background::{self as cb, BackgroundParams, Extreme};
 use floodseg::cpu::smooth::MAX_INTEGER_KEY;

@@ -7,9 +7,8 @@
 //! all-foreground with one marker, empty, 1×N, N×1. Sweep and batch counts of the 257×131
 //! cases are printed (`--nocapture`).
 
-mod common;
-
-use common::{Rng, SIZES};
+use crate::common;
+use crate::common::{Rng, SIZES};
 
 use floodseg::cpu::distance::DistanceMode;
 use floodseg::cpu::watershed::{self as cws, WsParams};
