@@ -7,9 +7,8 @@
 //! diagonals, a single pixel, lines, an object cut by the edge, a label in two pieces and a
 //! missing label.
 
-mod common;
-
-use common::{read_tiff_u32, repo};
+use crate::common;
+use crate::common::{read_tiff_u32, repo};
 use floodseg::cpu::gray::gray;
 use floodseg::cpu::measure::{measure, measure_sums, ObjectSums};
 use floodseg::cpu::threshold::GrayScale;

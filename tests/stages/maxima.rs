@@ -6,8 +6,7 @@
 //! scikit-image (`tests/fixtures/maxima/`, made by `scripts/reference/make_maxima_fixtures.py`).
 #![allow(clippy::needless_range_loop)]
 
-mod common;
-
+use crate::common;
 use std::collections::VecDeque;
 
 use floodseg::cpu::distance::{distance, DistanceMode};

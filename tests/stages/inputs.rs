@@ -15,11 +15,12 @@
 //! test.
 #![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 
-mod common;
-mod naive;
+use crate::common;
+use crate::naive;
 
 use std::fmt;
 
+use crate::naive::{first_difference, show};
 use floodseg::cpu::components::components;
 use floodseg::cpu::distance::{distance, DistanceMode, JfaVariant};
 use floodseg::cpu::gray::{f32_from_key, f32_key};
@@ -30,7 +31,6 @@ use floodseg::cpu::threshold::{
 };
 use floodseg::cpu::watershed::watershed;
 use floodseg::cpu::{Dims, Rect};
-use naive::{first_difference, show};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

@@ -8,8 +8,7 @@
 //! chunking actually splits the work.
 #![allow(clippy::needless_range_loop)]
 
-mod common;
-
+use crate::common;
 use floodseg::cpu::components::{components, components_passes};
 use floodseg::cpu::distance::{distance, distance_passes, DistanceMode};
 use floodseg::cpu::gray::{gray, gray_image, gray_keys, GrayParams};

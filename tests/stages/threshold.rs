@@ -9,9 +9,8 @@
 //!
 //! And the GPU backend's Otsu mask equals the twin's on a few of each kind (lavapipe in CI).
 
-mod common;
-
-use common::repo;
+use crate::common;
+use crate::common::repo;
 use floodseg::cpu::gray::gray;
 use floodseg::cpu::threshold::{otsu_level, threshold, threshold_params, Level};
 use floodseg::image::{RawImage, Samples};

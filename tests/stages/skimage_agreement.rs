@@ -17,11 +17,9 @@
 //! The last four are made by `scripts/reference/make_mode_fixtures.py` and
 //! `make_clear_border_fixtures.py`.
 
-mod common;
-
 use std::collections::{BinaryHeap, HashMap};
 
-use common::*;
+use crate::common::*;
 use floodseg::cpu::Dims;
 use floodseg::pipeline::{segment_cpu, Flood, Params};
 

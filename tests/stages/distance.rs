@@ -2,9 +2,7 @@
 //! JFA² must equal it on every fixture; every variant's error is measured and printed (share of
 //! pixels wrong, largest error in d²) — the numbers the README quotes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use floodseg::cpu::distance::{distance, DistanceMode, JfaVariant};
 use floodseg::cpu::Dims;
 use floodseg::pipeline::{segment_cpu, Params};
