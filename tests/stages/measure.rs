@@ -1,20 +1,26 @@
-//! Stage **measure** against scikit-image: `floodseg::measure::props` of the CPU twin's sums
-//! (and of the GPU's, which must be the same sums) equals `skimage.measure.regionprops_table`
-//! on 16-bit gray, 8-bit RGB, 16-bit RGB and float32 images with committed labels
-//! (`tests/fixtures/measure/`, written by `scripts/reference/make_measure_fixtures.py`), every
-//! `--stats` column, `mean_intensity` in the input's units (`rgb2gray × 255` / `× 65535` for RGB).
-//! The labels hold the formulas' corner cases: zero mixed moments, equal variances, both
-//! diagonals, a single pixel, lines, an object cut by the edge, a label in two pieces and a
-//! missing label.
+//! Stage **measure** on the CPU.
+//!
+//! Against scikit-image: `floodseg::measure::props` of the CPU twin's sums (and of the GPU's,
+//! which must be the same sums) equals `skimage.measure.regionprops_table` on 16-bit gray, 8-bit
+//! RGB, 16-bit RGB and float32 images with committed labels (`tests/fixtures/measure/`, written
+//! by `scripts/reference/make_measure_fixtures.py`), every `--stats` column, `mean_intensity` in
+//! the input's units (`rgb2gray × 255` / `× 65535` for RGB). The labels hold the formulas' corner
+//! cases: zero mixed moments, equal variances, both diagonals, a single pixel, lines, an object
+//! cut by the edge, a label in two pieces and a missing label.
+//!
+//! Schedules: the banded parallel `measure` equals `measure_sums` on images tall enough to be
+//! split. GPU sums, field by field: `tests/gpu/measure.rs`.
 
-use crate::common;
-use crate::common::{read_tiff_u32, repo};
+use crate::common::{self, read_tiff_u32, repo};
+use crate::inputs::config;
+
 use floodseg::cpu::gray::gray;
 use floodseg::cpu::measure::{measure, measure_sums, ObjectSums};
 use floodseg::cpu::threshold::GrayScale;
 use floodseg::cpu::Dims;
 use floodseg::measure::{csv_row, props, CSV_COLUMNS};
 use floodseg::pipeline::gray_input;
+use proptest::prelude::*;
 
 const CASES: [&str; 4] = ["u16", "rgb8", "rgb16", "f32"];
 
@@ -185,5 +191,25 @@ fn props_of_gpu_sums_equal_regionprops_table() {
         );
         assert!(got == want, "{name}: GPU sums differ from the twin's");
         compare(&case, &got);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Random labels (0 and labels beyond `n` included) on images tall enough to be split into
+    /// several bands.
+    #[test]
+    fn measure_bands_equal_measure_sums(
+        w in 1usize..=300,
+        h in 1usize..=3000,
+        n in 0u32..=50,
+        seed in any::<u64>(),
+    ) {
+        let mut rng = floodseg::synth::SplitMix64(seed);
+        let labels: Vec<u32> = (0..w * h).map(|_| (rng.next() % (n as u64 + 3)) as u32).collect();
+        let keys: Vec<u32> = (0..w * h).map(|_| (rng.next() % 65536) as u32).collect();
+        let dims = Dims::new(w, h);
+        prop_assert!(measure(dims, &labels, &keys, false, n) == measure_sums(dims, &labels, &keys, false, n));
     }
 }
