@@ -3,12 +3,10 @@
 //! outputs are identical across worker counts and backends; memory does not grow with the
 //! number of frames; a bad frame stops the run without leaving incomplete files.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 use floodseg::io::FrameSource;
 use floodseg::Samples;
 

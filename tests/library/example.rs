@@ -1,8 +1,7 @@
 //! The README's library example, kept compiling and true: segment the lecture's image with the
 //! best available backend and measure it.
 
-mod common;
-
+use crate::common;
 use floodseg::cpu::threshold::parse_level;
 use floodseg::pipeline::{Backend, Params, Segmenter};
 

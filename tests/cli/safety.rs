@@ -6,13 +6,11 @@
 //! fires on the case it exists for (exit 0; `--strict`: exit 7 and no complete output) and stays
 //! quiet on the bundled samples run with their documented flags.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_floodseg"))

@@ -3,11 +3,9 @@
 //! objects and non-sequential labels) and StarDist's answers at IoU 0.05 … 1.0, written by
 //! `scripts/reference/check_eval.py --write-fixture tests/fixtures/eval`.
 
-mod common;
-
 use std::process::Command;
 
-use common::repo;
+use crate::common::repo;
 use floodseg::eval::{evaluate, read_label_frames};
 
 /// The numbers of one flat JSON object `{"k": v, ...}`.

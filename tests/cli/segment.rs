@@ -1,12 +1,10 @@
 //! The `floodseg` binary end to end: the README's main command, `--save-stages` files and their
 //! types, stats/overlay outputs, and clear errors with non-zero exit codes.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_floodseg"))

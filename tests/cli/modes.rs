@@ -2,12 +2,10 @@
 //! the chosen markers, `synth rods` with ground truth, `--clear-border`, and `tune`, whose best
 //! line reproduces its score through `segment` + `eval`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_floodseg"))

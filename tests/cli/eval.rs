@@ -2,13 +2,11 @@
 //! time-lapse against masks of a few frames, `--per-frame`, the empty-ground-truth warning,
 //! unchanged summary output, and errors that print one line and nothing on stdout.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::repo;
+use crate::common::repo;
 use floodseg::eval::{read_label_frames, LabelImage};
 use floodseg::io::{LabelType, StackWriter};
 
