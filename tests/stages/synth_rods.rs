@@ -198,7 +198,7 @@ fn flat_clean_options_give_two_levels() {
 }
 
 /// Writes synthetic rods fields for the Python prototype (`scripts/eval/`):
-/// `FLOODSEG_SYNTH_RODS_DIR=dir cargo test --test synth_rods -- --ignored write_fields`
+/// `FLOODSEG_SYNTH_RODS_DIR=dir cargo test --test stages -- --ignored synth_rods::write_fields`
 /// writes `rods_<variant>_<seed>.tif` (u8 image) and `..._gt.tif` (labels) into `dir`.
 #[test]
 #[ignore]
