@@ -1,8 +1,9 @@
 //! Every WGSL shader, embedded. One file per stage (`shaders/<stage>.wgsl`); its entry points
 //! carry the names of the stage's CPU twin functions in `crate::cpu::<stage>`.
 //!
-//! `tests/shaders_naga.rs` parses and validates each of them with naga (no GPU needed) and holds
-//! their entry points, workgroup sizes, bindings and uniform layouts against the Rust side.
+//! `tests/source/shaders_naga.rs` parses and validates each of them with naga (no GPU needed)
+//! and holds their entry points, workgroup sizes, bindings and uniform layouts against the Rust
+//! side.
 
 /// `shaders/gray.wgsl` (twin: `cpu::gray`).
 pub const GRAY: &str = include_str!("../shaders/gray.wgsl");

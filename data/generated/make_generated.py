@@ -2,7 +2,7 @@
 """Regenerate the tiny synthetic test images in data/generated/ (our own, no third-party data).
 
 Every image is 13 wide x 7 high (odd, not a power of two) and holds a closed-form pattern, so
-tests/io.rs can recompute the expected samples without trusting floodseg's own reader:
+tests/library/io.rs can recompute the expected samples without trusting floodseg's own reader:
 
     u8  gray   f8(x, y)     = (37*x + 11*y + 3) % 256
     u8  chan c f8c(x, y, c) = (37*x + 11*y + 85*c + 3) % 256

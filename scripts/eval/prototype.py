@@ -16,7 +16,7 @@ Usage:
   python3 scripts/eval/prototype.py [--sets scripts/eval/sets.txt] [--synth DIR] [--jobs 2]
       [--out scripts/eval/results.json]
 --synth DIR adds every DIR/rods_*.tif with DIR/rods_*_gt.tif (written by
-`FLOODSEG_SYNTH_RODS_DIR=DIR cargo test --test synth_rods -- --ignored write_fields`).
+`FLOODSEG_SYNTH_RODS_DIR=DIR cargo test --test stages -- --ignored synth_rods::write_fields`).
 
 F1 at IoU 0.5 is computed from the overlap table (a match at IoU >= 0.5 is unique up to exact ties, so this equals
 stardist.matching.matching(gt, pred, thresh=0.5).f1; checked on each best result when stardist

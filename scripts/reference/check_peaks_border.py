@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference for the peaks stage's explicit border: scikit-image's
 `peak_local_max(d2, labels=mask, min_distance=m, footprint=np.ones((s, s)), exclude_border=B)`
-with an int B different from m, written as a small text fixture that tests/gpu_peaks.rs reads
+with an int B different from m, written as a small text fixture that tests/gpu/peaks.rs reads
 (the Rust tests never need Python).
 
     pip install -r scripts/reference/requirements.txt

@@ -9,7 +9,7 @@ tests/fixtures/background/<polarity>_r<R>.tif (uint32) holding
     bright: img - grey_opening(img, size=(2R+1, 2R+1))
 
 (scipy.ndimage, default mode='reflect'). floodseg's `cpu::background::flatten` with
-key_max 65535 must give the same values (tests/gpu_background.rs).
+key_max 65535 must give the same values (tests/gpu/background.rs).
 
     python3 scripts/reference/make_background_fixtures.py
 

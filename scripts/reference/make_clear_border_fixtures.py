@@ -8,7 +8,7 @@ written by make_fixtures.py), applies
 
 for B in 0, 2 and 6, and writes tests/fixtures/clear_border/<case>_b<B>.tif (uint32,
 Deflate). floodseg's filter (measure sums -> pipeline::object_table -> filter_relabel) must
-give the same labels (tests/skimage_agreement.rs). relabel_sequential numbers the kept objects
+give the same labels (tests/stages/filter.rs). relabel_sequential numbers the kept objects
 1, 2, ... in the order of their old labels, as floodseg's filter does.
 
     python3 scripts/reference/make_clear_border_fixtures.py

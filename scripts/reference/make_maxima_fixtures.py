@@ -16,9 +16,9 @@ For every case this writes tests/fixtures/maxima/<case>/:
                   local_maxima(where(fg, R, 0), connectivity=2, allow_borders=True) & fg
 
 The TIFFs are single-page, Deflate-compressed (tifffile `compression='zlib'`). Everything is
-deterministic (one fixed numpy seed per case). The Rust test (tests/maxima.rs) reads these files
-and needs no Python. Border exclusion (`--exclude-border`) is not part of the fixtures: it is a
-plain crop of the markers, tested in Rust.
+deterministic (one fixed numpy seed per case). The Rust test (tests/stages/maxima.rs) reads these
+files and needs no Python. Border exclusion (`--exclude-border`) is not part of the fixtures: it is
+a plain crop of the markers, tested in Rust.
 """
 import argparse
 import os

@@ -4,8 +4,9 @@
     python3 scripts/reference/make_mode_fixtures.py
 
 It reads the committed lecture fixtures in tests/fixtures/<case>/ (input, args.txt, opened.tif,
-markers.tif, labels.tif) and writes three folders. tests/skimage_agreement.rs compares floodseg's
-CPU twin with them. The GPU is compared with the twin elsewhere.
+markers.tif, labels.tif) and writes three folders. tests/stages/skimage_agreement.rs
+(flood_intensity), tests/stages/smooth.rs (smooth) and tests/stages/filter.rs (shape_filters)
+compare floodseg's CPU twin with them. The GPU is compared with the twin elsewhere.
 
 flood_intensity/<case>.tif  (`--flood intensity`)
     skimage.segmentation.watershed(image, markers, mask=opened) as uint32 (Deflate).

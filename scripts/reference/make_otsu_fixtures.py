@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""scikit-image 0.26's `threshold_otsu` on every input kind floodseg reads, for tests/otsu.rs.
+"""scikit-image 0.26's `threshold_otsu` on every input kind floodseg reads, for
+tests/stages/threshold.rs.
 
     pip install -r scripts/reference/requirements.txt
     python3 scripts/reference/make_otsu_fixtures.py [--out tests/fixtures/otsu]
@@ -35,7 +36,7 @@ notes `user=<level> diff=<n>`: the level of `threshold_otsu(rgb2gray(img[..., :3
 lecture_pipeline.py loads; float sums instead of exact integers) and how many pixels its mask
 classifies differently from the exact one. The test ignores these notes.
 
-The generators (`gen` in random.txt; implemented identically in tests/otsu.rs):
+The generators (`gen` in random.txt; implemented identically in tests/stages/threshold.rs):
 
     SplitMix64 seeded with `seed`; draw k (k = 1, 2, ...) is mix(seed + k * 0x9E3779B97F4A7C15)
     (mod 2^64), mix(z) = z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;

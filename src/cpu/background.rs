@@ -32,7 +32,7 @@
 //! blocks of `2R+1`, two lookups per pixel; rows in parallel, the column pass as whole-row
 //! operations); the shader scans each window (`2R+1` reads, hence the cap [`MAX_RADIUS`]). Both
 //! compute the extreme of the same clamped window, which is a value, not a rounding: the bytes
-//! agree (`tests/gpu_background.rs` checks the twin against a naive scan and SciPy's
+//! agree (`tests/gpu/background.rs` checks the twin against a naive scan and SciPy's
 //! `grey_closing`/`grey_opening`, and the shader against the twin).
 
 use super::Dims;

@@ -124,7 +124,7 @@ pub fn cc_renumber(p: &CcParams, parent: &[u32], rank: &[u32], label: &mut [u32]
 }
 
 /// The whole stage: labels and their count, by runs ([`components_runs`]). Equal to
-/// [`components_passes`] (tests/cpu_fast_paths.rs).
+/// [`components_passes`] (tests/stages/components.rs).
 pub fn components(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     components_runs(dims, diagonal, fg)
 }

@@ -282,7 +282,7 @@ pub fn distance(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
 }
 
 /// The whole distance stage with the shader's schedule: [`edt_cols`] + [`edt_rows`] (exact), or
-/// the jump-flooding passes. [`distance`] must equal it (tests/cpu_fast_paths.rs).
+/// the jump-flooding passes. [`distance`] must equal it (tests/stages/distance.rs).
 pub fn distance_passes(dims: Dims, mode: DistanceMode, mask: &[u32]) -> Vec<u32> {
     let n = dims.len();
     let mut d2 = vec![0u32; n];

@@ -46,8 +46,9 @@
 //!
 //! [`regional_passes`] / [`hmax_passes`] run these passes (Jacobi, to convergence) and are the
 //! reference; [`regional`] / [`hmax`] are the fast CPU schedules of the same rule (one flood of
-//! each plateau; the reconstruction by a bucket queue in descending value). `tests/maxima.rs`
-//! holds fast == passes == a naive definition (and scikit-image's fixtures).
+//! each plateau; the reconstruction by a bucket queue in descending value).
+//! `tests/stages/maxima.rs` holds fast == passes == a naive definition (and scikit-image's
+//! fixtures).
 
 use super::Dims;
 

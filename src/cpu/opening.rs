@@ -105,7 +105,7 @@ pub fn dilate(p: &MorphParams, src: &[u32], dst: &mut [u32]) {
 /// The whole opening: `k` erosions then `k` dilations over `rect`, as [`opening_passes`], with
 /// each pass done row by row on whole-row slices ([`erode_rows`], [`dilate_rows`]): the same
 /// taps, vectorisable, rows in parallel. Returns the opened mask. Equal to [`opening_passes`]
-/// (tests/cpu_fast_paths.rs).
+/// (tests/stages/opening.rs).
 pub fn opening(dims: Dims, rect: Rect, structure: Structure, k: u32, mask: &[u32]) -> Vec<u32> {
     if k == 0 {
         return mask.to_vec();

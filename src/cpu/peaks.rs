@@ -32,7 +32,7 @@
 //! maximum over the ROI only, by in-cache doubling along rows and van Herk / Gil-Werman blocks
 //! along columns; the spacing walk over a sorted candidate list with a grid of kept peaks).
 //! [`peaks_passes`] (these passes, greedy spacing) and [`peaks_rounds`] (these passes, spacing
-//! rounds) stay as its references; `tests/cpu_fast_paths.rs` holds all three equal.
+//! rounds) stay as its references; `tests/stages/peaks.rs` holds all three equal.
 
 use super::opening::{dilate, erode, MorphParams, Structure};
 use super::{Dims, Rect, NONE};
@@ -309,7 +309,7 @@ pub fn space_greedy(p: &PeaksParams, d2: &[u32], state: &mut [u32]) {
 
 /// The whole peaks stage on the CPU: the same rule as the passes, scheduled for a CPU
 /// ([`peaks_fast`]). Returns the 0/1 peak image. Equal to [`peaks_passes`] and
-/// [`peaks_rounds`] (tests/cpu_fast_paths.rs).
+/// [`peaks_rounds`] (tests/stages/peaks.rs).
 pub fn peaks(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
     peaks_fast(p, mask, d2)
 }

@@ -115,7 +115,7 @@ fn blur_row(s: &[u32], d: &mut [u32]) {
 /// The whole stage scheduled for a CPU, same rule and pass order as [`smooth_passes`]: each
 /// row step on whole-row slices, each column step combining three whole rows (the row above,
 /// the row, the row below, clamped), rows in parallel. Returns the smoothed keys. Equal to
-/// [`smooth_passes`] (tests/gpu_filters.rs).
+/// [`smooth_passes`] (tests/gpu/smooth.rs).
 pub fn smooth(p: &SmoothParams, keys: &[u32]) -> Vec<u32> {
     use rayon::prelude::*;
     let n = p.dims.len();

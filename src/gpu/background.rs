@@ -42,7 +42,7 @@ impl BackgroundUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("window_rows", &[Uniform, Read, ReadWrite]),
     ("window_cols", &[Uniform, Read, ReadWrite]),

@@ -41,7 +41,7 @@ impl From<&CcParams> for CcUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("cc_init", &[Uniform, Read, ReadWrite]),
     ("cc_merge", &[Uniform, Read, ReadWrite]),

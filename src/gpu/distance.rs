@@ -38,7 +38,7 @@ impl From<&DistParams> for DistUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("edt_cols", &[Uniform, Read, ReadWrite]),
     (

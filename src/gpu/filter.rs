@@ -36,7 +36,7 @@ impl From<&FilterParams> for FilterUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[("filter_relabel", &[Uniform, Read, ReadWrite])];
 
 /// The stage's compiled entry points.

@@ -29,7 +29,7 @@ impl From<&GrayParams> for GrayUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[("gray", &[Uniform, Read, ReadWrite])];
 
 /// The stage's compiled entry points.

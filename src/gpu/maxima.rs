@@ -60,7 +60,7 @@ pub const FIRST_BATCH: u32 = 8;
 pub const MAX_BATCH: u32 = 256;
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     // params, fg, d2, f
     ("maxima_height", &[Uniform, Read, Read, ReadWrite]),

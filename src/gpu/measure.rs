@@ -58,7 +58,7 @@ pub const MAX_X: usize = 17;
 pub const CHUNK: u32 = 16;
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[("measure_sums", &[Uniform, Read, Read, ReadWrite])];
 
 /// The stage's compiled entry points.

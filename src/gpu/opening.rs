@@ -41,7 +41,7 @@ impl From<&MorphParams> for MorphUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("erode", &[Uniform, Read, ReadWrite]),
     ("dilate", &[Uniform, Read, ReadWrite]),

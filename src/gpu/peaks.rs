@@ -76,7 +76,7 @@ pub const ROUNDS_FIRST_BATCH: u32 = 8;
 pub const ROUNDS_MAX_BATCH: u32 = 256;
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("peaks_bounds", &[Uniform, Read, Read, ReadWrite]),
     ("peaks_max_rows", &[Uniform, Read, Read, Read, ReadWrite]),

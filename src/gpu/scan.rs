@@ -41,7 +41,7 @@ impl ScanUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`). Both are passes of the twin's `scan_exclusive`.
+/// `tests/source/shaders_naga.rs`). Both are passes of the twin's `scan_exclusive`.
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("scan_blocks", &[Uniform, Read, ReadWrite, ReadWrite]),
     ("scan_add", &[Uniform, Read, ReadWrite]),

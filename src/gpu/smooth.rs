@@ -33,7 +33,7 @@ impl From<&SmoothParams> for SmoothUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("smooth_rows", &[Uniform, Read, ReadWrite]),
     ("smooth_cols", &[Uniform, Read, ReadWrite]),

@@ -33,7 +33,7 @@ impl From<&ThresholdParams> for ThresholdUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`).
+/// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("threshold", &[Uniform, Read, ReadWrite, ReadWrite]),
     ("threshold_histogram", &[Uniform, Read, ReadWrite]),

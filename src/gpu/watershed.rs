@@ -66,7 +66,7 @@ impl From<&AltitudeParams> for WsUniforms {
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
-/// `tests/shaders_naga.rs`). Binding `i` is twin parameter `i` with `(cost_m, cost_h)` and
+/// `tests/source/shaders_naga.rs`). Binding `i` is twin parameter `i` with `(cost_m, cost_h)` and
 /// `(label, pred)` each folded into one `vec2<u32>` binding (see the module doc).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     // params, mask, keys, alt

@@ -253,8 +253,9 @@ pub fn random_mask(kind: MaskKind, w: usize, h: usize, rng: &mut Rng) -> Vec<u32
 /// The seed the property tests run with unless `FLOODSEG_PROPTEST_SEED` says otherwise.
 pub const PROPTEST_SEED: u64 = 0xF100_D5E6;
 
-/// The configuration of every property test (`proptest!` blocks in `properties.rs`,
-/// `cpu_fast_paths.rs`, `maxima.rs`).
+/// The configuration of every property test (the `proptest!` blocks of `tests/stages/`: the
+/// twin-vs-naive and schedule properties of each stage's module, through `inputs::config`, and
+/// `maxima.rs`).
 ///
 /// - **Cases:** `cases` × `FLOODSEG_PROPTEST_SCALE` (a positive integer, default 1), so a
 ///   nightly run can multiply every property's count at once. proptest's own `PROPTEST_CASES`

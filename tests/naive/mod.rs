@@ -2,8 +2,8 @@
 //!
 //! Each reference is a direct transcription of the stage's definition in SPEC.md (and of the
 //! scikit-image / SciPy code it restates), written for clarity, not speed: no clever algorithm,
-//! no `unsafe`, no code shared with `src/cpu/`. Property tests (`tests/properties.rs`) hold the
-//! twins against them.
+//! no `unsafe`, no code shared with `src/cpu/`. Property tests (`tests/stages/<stage>.rs`) hold
+//! the twins against them.
 //!
 //! Images are flat row-major buffers, `i = y * width + x`, as in the twins. The helpers here
 //! print images for assertion messages.

@@ -1,0 +1,23 @@
+//! The `floodseg` binary end to end (`cargo test --test cli`; the binary is Cargo's
+//! `CARGO_BIN_EXE_floodseg`), one module per part of the command line:
+//!
+//! | module    | what it runs                                                                  |
+//! |-----------|-------------------------------------------------------------------------------|
+//! | `segment` | the README's main command, `--save-stages` files, stats/overlay, backends, errors |
+//! | `modes`   | the accuracy modes: presets, flags that do not fit, `synth rods`, `tune`       |
+//! | `stack`   | time-lapse stacks: folders, globs, multi-page TIFFs, workers, memory, bad frames |
+//! | `eval`    | `floodseg eval` on sparse annotations, `--frames`, `--per-frame`, warnings     |
+//! | `safety`  | outputs that would overwrite inputs or collide, unwritable places, the checks  |
+//!
+//! Each module writes under its own folder of `target/` (`cli-tests`, `cli-modes-tests`,
+//! `cli-stack-tests`, `cli-safety-tests`; `segment` and `eval` share `cli-tests` with distinct
+//! subfolder names), so the modules run in parallel without meeting.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod eval;
+mod modes;
+mod safety;
+mod segment;
+mod stack;
