@@ -730,3 +730,87 @@ fn warnings_stay_quiet_on_the_bundled_samples() {
         assert!(!err.contains("warning"), "{image} {args}: {err}");
     }
 }
+
+/// The README's commands on bundled data, run in order in one folder as a newcomer would
+/// (`cargo run --release --` and `floodseg` both mean the binary): each succeeds without a
+/// warning, and the main command prints what the README says it prints. Commands on the
+/// reader's own files (`frame.tif`, `stack.tif`) are skipped.
+#[test]
+fn the_readme_commands_run_quietly_on_the_bundled_data() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    let mut in_sh = false;
+    let mut pending = String::new();
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            in_sh = line.trim() == "```sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        let code = line.split(" #").next().unwrap().trim();
+        if code.starts_with('#') || code.is_empty() {
+            continue;
+        }
+        if let Some(head) = code.strip_suffix('\\') {
+            pending.push_str(head);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(code);
+        let words: Vec<String> = pending.split_whitespace().map(String::from).collect();
+        pending.clear();
+        let words = match words.iter().position(|w| w == "--") {
+            Some(i) if words.starts_with(&["cargo".into(), "run".into()]) => {
+                words[i + 1..].to_vec()
+            }
+            _ if words.first().is_some_and(|w| w == "floodseg") => words[1..].to_vec(),
+            _ => continue,
+        };
+        commands.push(words);
+    }
+    let d = out_dir("readme");
+    let mut ran = Vec::new();
+    for words in &commands {
+        let input = words.get(1).filter(|_| words[0] != "eval");
+        if input.is_some_and(|i| !i.starts_with("data/")) {
+            continue; // the reader's own data
+        }
+        let args: Vec<String> = words
+            .iter()
+            .map(|w| {
+                if w.starts_with("data/") {
+                    repo().join(w).to_string_lossy().into_owned()
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let out = bin().current_dir(&d).args(&args).output().unwrap();
+        let err = stderr(&out);
+        let line = words.join(" ");
+        assert!(out.status.success(), "{line}: {err}");
+        assert!(!err.contains("warning"), "{line}: {err}");
+        ran.push((line, String::from_utf8_lossy(&out.stdout).into_owned()));
+    }
+    let subcommands: Vec<&str> = ran
+        .iter()
+        .map(|(l, _)| l.split(' ').next().unwrap())
+        .collect();
+    for s in ["segment", "tune", "eval"] {
+        assert!(subcommands.contains(&s), "no README `{s}` ran: {ran:?}");
+    }
+    assert_eq!(ran[0].1.trim(), "3 objects", "{}", ran[0].0);
+    // the quick start's tune prints the settings the next commands use
+    let tune = ran.iter().find(|(l, _)| l.starts_with("tune")).unwrap();
+    assert!(
+        tune.1
+            .lines()
+            .next()
+            .unwrap()
+            .contains("--background 5 --threshold 223.1"),
+        "{}",
+        tune.1
+    );
+}
