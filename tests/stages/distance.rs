@@ -91,11 +91,13 @@ fn distance_jfa2_and_jfa_plus2_equal_exact_on_every_fixture() {
 #[test]
 fn distance_jfa_variants_measured_against_exact() {
     let all = masks();
+    assert_eq!(all.len(), 48, "docs/design.md measures 48 masks");
     let mut lines = Vec::new();
-    for (label, variant) in [
-        ("jfa", JfaVariant::Plain),
-        ("jfa+2", JfaVariant::Plus2),
-        ("jfa2", JfaVariant::Squared),
+    // docs/design.md's table: (pixels wrong, total, largest d² error, masks affected)
+    for (label, variant, pinned) in [
+        ("jfa", JfaVariant::Plain, (204, 592_837, 14, 25)),
+        ("jfa+2", JfaVariant::Plus2, (0, 592_837, 0, 0)),
+        ("jfa2", JfaVariant::Squared, (0, 592_837, 0, 0)),
     ] {
         let (mut wrong, mut total, mut worst, mut cases_wrong) = (0usize, 0usize, 0u32, 0usize);
         for (_, dims, mask) in &all {
@@ -119,6 +121,11 @@ fn distance_jfa_variants_measured_against_exact() {
             100.0 * wrong as f64 / total as f64,
             all.len()
         ));
+        assert_eq!(
+            (wrong, total, worst, cases_wrong),
+            pinned,
+            "{label}: the numbers docs/design.md quotes changed; update both"
+        );
     }
     eprintln!("{}", lines.join("\n"));
 }
