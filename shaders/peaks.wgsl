@@ -1,6 +1,6 @@
 // Stage **peaks**: `skimage.feature.peak_local_max(dist, labels=mask, min_distance=m,
-// footprint=np.ones((s, s)), exclude_border=B)` as parallel passes (docs/design.md, stage 5): B sets the
-// ROI's border (`peaks_bounds`), m the spacing (`peaks_space`).
+// footprint=np.ones((s, s)), exclude_border=B)` as parallel passes (docs/design.md, stage 5):
+// B sets the ROI's border (`peaks_bounds`), m the spacing (`peaks_space`).
 // CPU twin: src/cpu/peaks.rs (one function per entry point, same names, bindings in the order of
 // the twin's parameters); host side: src/gpu/peaks.rs.
 //

@@ -5,8 +5,8 @@
 //! un-idiomatic in places: buffers are flat `u32` slices indexed `i = y * width + x`, each pass
 //! reads its inputs and writes its own output, and loops that run to convergence are explicit.
 //! A stage's doc comment names its exactness class (docs/design.md, "Exactness classes"):
-//! *map*, *order-free reduction*, *monotone relaxation* or *Jacobi*. Naive, obviously correct references live in the tests
-//! (`tests/naive/`) and check these twins with property tests.
+//! *map*, *order-free reduction*, *monotone relaxation* or *Jacobi*. Naive, obviously correct
+//! references live in the tests (`tests/naive/`) and check these twins with property tests.
 
 pub mod background;
 pub mod components;

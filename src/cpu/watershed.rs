@@ -1,9 +1,10 @@
 //! Stage **watershed**: marker-based flooding of the altitude `a = -d²` within the mask,
-//! 4-connectivity, with docs/design.md's unique answer (stage 7). With `--flood intensity` the input
-//! called `d2` below is [`ws_altitude`]'s gray-level key instead: the rules only need "larger
-//! floods first" and a value ≥ 1 on every mask pixel, which both inputs give. Class: *monotone relaxation* — both
-//! passes only lower values toward a unique fixed point, so every schedule (Jacobi sweeps on the
-//! GPU, in-place raster sweeps here, a priority queue in the tests) gives the same labels.
+//! 4-connectivity, with the unique answer of docs/design.md, stage 7. With `--flood intensity`
+//! the input called `d2` below is [`ws_altitude`]'s gray-level key instead: the rules only
+//! need "larger floods first" and a value ≥ 1 on every mask pixel, which both inputs give.
+//! Class: *monotone relaxation* — both passes only lower values toward a unique fixed point, so
+//! every schedule (Jacobi sweeps on the GPU, in-place raster sweeps here, a priority queue in
+//! the tests) gives the same labels.
 //!
 //! **Cost.** Every mask pixel gets the smallest `(level, hops)` over all paths inside the mask
 //! from a marker; a marker starts at `(a(marker), 0)`; a step onto `p` gives
@@ -16,7 +17,8 @@
 //! smallest `cost(q)` (the lowest predecessor first, as a priority flood reaches it — the
 //! rule as first stated), then — refining it, since it went straight to the smaller label
 //! here — the one that *arrived first*: their chains of best predecessors are compared step
-//! by step, the first smaller cost winning, a chain that reaches its marker sooner winning ([`arrival_order`]);
+//! by step, the first smaller cost winning, a chain that reaches its marker sooner winning
+//! ([`arrival_order`]);
 //! this is what scikit-image's first-in-first-out ages do, and it raised agreement with
 //! scikit-image on the committed fixtures from 99.1 % to 99.6 % of foreground pixels (mean).
 //! Only then the smaller label, then the smaller pixel index. Unreached pixels get 0.
@@ -203,8 +205,8 @@ pub const TILE_ITERS: usize = 32;
 /// Jacobi iterations on its own pixels (the halo held fixed) until one changes nothing or
 /// [`TILE_ITERS`] have run, and writes its pixels out; `changed |= 1` when any output differs
 /// from the input. A flood crosses a whole tile per sweep instead of one pixel, and the fixed
-/// point is the same unique smallest cost (docs/design.md, stage 7: any relaxation computes it), so the
-/// watershed's result does not change; a sweep that changes nothing is a fixed point of
+/// point is the same unique smallest cost (docs/design.md, stage 7: any relaxation computes
+/// it), so the watershed's result does not change; a sweep that changes nothing is a fixed point of
 /// [`ws_cost`] too (its first local iteration is a [`ws_cost`] sweep on the tile).
 #[allow(clippy::too_many_arguments)]
 pub fn ws_cost_tile(

@@ -13,7 +13,8 @@
 //! `ws_label` skip neighbours outside it, and the label chains follow mask pixels), so a
 //! background row cuts the stacked image into independent pieces, each with exactly the
 //! neighbours it has alone: every frame gets the labels it gets by itself (the fixed point is
-//! unique, docs/design.md, stage 7). Which frames share a batch depends on timing; the output does not.
+//! unique, docs/design.md, stage 7). Which frames share a batch depends on timing; the output
+//! does not.
 //!
 //! **How frames meet** (flat combining): a worker queues its job and, if no batch is running,
 //! leads one: it takes every queued job of the same width (up to [`MAX_BATCH_PIXELS`] in all),

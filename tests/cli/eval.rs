@@ -6,19 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use crate::bin;
 use crate::common::repo;
 use floodseg::eval::{read_label_frames, LabelImage};
 use floodseg::io::{LabelType, StackWriter};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floodseg"))
-}
-
 fn out_dir(name: &str) -> PathBuf {
-    let d = repo().join("target").join("cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::out_dir_in("cli-tests", name)
 }
 
 fn run(cmd: &mut Command) -> Output {

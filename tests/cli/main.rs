@@ -16,6 +16,22 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The `floodseg` binary under test.
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floodseg"))
+}
+
+/// A fresh, empty folder `target/<group>/<name>` (each module writes under its own group).
+fn out_dir_in(group: &str, name: &str) -> PathBuf {
+    let d = common::repo().join("target").join(group).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 mod eval;
 mod modes;
 mod safety;

@@ -5,17 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::bin;
 use crate::common::*;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floodseg"))
-}
-
 fn out_dir(name: &str) -> PathBuf {
-    let d = repo().join("target").join("cli-modes-tests").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::out_dir_in("cli-modes-tests", name)
 }
 
 fn run(cmd: &mut Command) -> Output {

@@ -8,19 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::bin;
 use crate::common::*;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floodseg"))
-}
-
 fn out_dir(name: &str) -> PathBuf {
-    let d = repo().join("target").join("cli-safety-tests").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::out_dir_in("cli-safety-tests", name)
 }
 
 const LECTURE: [&str; 10] = [

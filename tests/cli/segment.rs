@@ -2,19 +2,12 @@
 //! types, stats/overlay outputs, and clear errors with non-zero exit codes.
 
 use std::path::PathBuf;
-use std::process::Command;
 
+use crate::bin;
 use crate::common::*;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floodseg"))
-}
-
 fn out_dir(name: &str) -> PathBuf {
-    let d = repo().join("target").join("cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::out_dir_in("cli-tests", name)
 }
 
 const LECTURE: [&str; 8] = [
