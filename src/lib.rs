@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod bench;
 pub mod checks;
+pub mod ctc;
 pub mod cpu;
 pub mod error;
 pub mod eval;
@@ -25,6 +26,7 @@ pub mod shaders;
 pub mod stages;
 pub mod stream;
 pub mod synth;
+pub mod track;
 pub mod tune;
 
 pub use backend::{Backend, Segmenter};

@@ -1,0 +1,165 @@
+//! The pair histogram of two consecutive label images: for every pair of objects (a in the
+//! previous frame, b in the current one) the number of pixels they share once the previous
+//! frame is moved by the stage drift. It is the whole overlap matrix in one pass over the
+//! pixels; the linker ([`super::link`]) reads every score it needs from it.
+//!
+//! Convention: `shift = (dy, dx)` is how far the content moved from the previous frame to the
+//! current one, so the current pixel (y, x) is compared with the previous pixel
+//! (y − dy, x − dx); pixels whose partner falls outside the previous frame count for nothing.
+//!
+//! The result is a list sorted by (prev, cur) with no zero counts: an order-free integer
+//! reduction, so any backend that counts the same pixels gives the same bytes.
+
+/// One entry of the pair histogram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PairCount {
+    /// The object's label in the previous frame (nonzero).
+    pub prev: u32,
+    /// The object's label in the current frame (nonzero).
+    pub cur: u32,
+    /// Pixels the two share.
+    pub pixels: u32,
+}
+
+/// The pair histogram of `prev` and `cur` (both `width × height`, row-major, 0 = background)
+/// with the previous frame moved by `shift` (module doc), sorted by (prev, cur).
+///
+/// # Panics
+/// When a slice's length is not `width · height` (a caller's bug; the tracker checks frame
+/// sizes and says so as an error first).
+pub fn pair_histogram(
+    prev: &[u32],
+    cur: &[u32],
+    width: usize,
+    height: usize,
+    shift: (i32, i32),
+) -> Vec<PairCount> {
+    assert_eq!(prev.len(), width * height, "prev is not width × height");
+    assert_eq!(cur.len(), width * height, "cur is not width × height");
+    let (dy, dx) = (shift.0 as i64, shift.1 as i64);
+    // runs of one pair along a row are counted at once, then merged
+    let mut runs: Vec<(u64, u32)> = Vec::new();
+    for y in 0..height as i64 {
+        let py = y - dy;
+        if py < 0 || py >= height as i64 {
+            continue;
+        }
+        let x0 = dx.max(0);
+        let x1 = (width as i64 + dx).min(width as i64);
+        let row = (y as usize) * width;
+        let prow = (py as usize) * width;
+        let mut key = 0u64;
+        let mut n = 0u32;
+        for x in x0..x1 {
+            let b = cur[row + x as usize];
+            let a = prev[prow + (x - dx) as usize];
+            let k = if a != 0 && b != 0 {
+                (u64::from(a) << 32) | u64::from(b)
+            } else {
+                0
+            };
+            if k != key {
+                if key != 0 {
+                    runs.push((key, n));
+                }
+                key = k;
+                n = 0;
+            }
+            n += 1;
+        }
+        if key != 0 {
+            runs.push((key, n));
+        }
+    }
+    runs.sort_unstable_by_key(|r| r.0);
+    let mut out: Vec<PairCount> = Vec::new();
+    for (key, n) in runs {
+        let (a, b) = ((key >> 32) as u32, key as u32);
+        match out.last_mut() {
+            Some(last) if last.prev == a && last.cur == b => last.pixels += n,
+            _ => out.push(PairCount {
+                prev: a,
+                cur: b,
+                pixels: n,
+            }),
+        }
+    }
+    out
+}
+
+/// The naive definition, pixel by pixel into a map (tests hold [`pair_histogram`] to it).
+pub fn pair_histogram_naive(
+    prev: &[u32],
+    cur: &[u32],
+    width: usize,
+    height: usize,
+    shift: (i32, i32),
+) -> Vec<PairCount> {
+    let mut map = std::collections::BTreeMap::<(u32, u32), u32>::new();
+    for y in 0..height as i64 {
+        for x in 0..width as i64 {
+            let (py, px) = (y - shift.0 as i64, x - shift.1 as i64);
+            if py < 0 || px < 0 || py >= height as i64 || px >= width as i64 {
+                continue;
+            }
+            let a = prev[py as usize * width + px as usize];
+            let b = cur[y as usize * width + x as usize];
+            if a != 0 && b != 0 {
+                *map.entry((a, b)).or_default() += 1;
+            }
+        }
+    }
+    map.into_iter()
+        .map(|((prev, cur), pixels)| PairCount { prev, cur, pixels })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::SplitMix64;
+
+    #[test]
+    fn equals_the_naive_count_on_random_labels_and_shifts() {
+        let mut rng = SplitMix64(7);
+        for case in 0..200 {
+            let w = 1 + (rng.next() % 23) as usize;
+            let h = 1 + (rng.next() % 19) as usize;
+            let k = 1 + rng.next() % 5;
+            // blocky labels so that runs form
+            let mut gen = |rng: &mut SplitMix64| -> Vec<u32> {
+                let mut v = vec![0u32; w * h];
+                let mut cur = 0u32;
+                for p in v.iter_mut() {
+                    if rng.next() % 4 == 0 {
+                        cur = (rng.next() % (k + 1)) as u32;
+                    }
+                    *p = cur;
+                }
+                v
+            };
+            let a = gen(&mut rng);
+            let b = gen(&mut rng);
+            let shift = (
+                (rng.next() % 9) as i32 - 4,
+                (rng.next() % 9) as i32 - 4,
+            );
+            assert_eq!(
+                pair_histogram(&a, &b, w, h, shift),
+                pair_histogram_naive(&a, &b, w, h, shift),
+                "case {case}: {w}×{h} shift {shift:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shift_past_the_frame_counts_nothing() {
+        let a = vec![1u32; 12];
+        assert!(pair_histogram(&a, &a, 4, 3, (3, 0)).is_empty());
+        assert!(pair_histogram(&a, &a, 4, 3, (0, -4)).is_empty());
+        assert_eq!(
+            pair_histogram(&a, &a, 4, 3, (1, -1)),
+            vec![PairCount { prev: 1, cur: 1, pixels: 6 }]
+        );
+    }
+}
