@@ -8,10 +8,13 @@
 /// The best matching of `rows` × `cols` on `edges` = (row, col, weight > 0): for each row the
 /// matched column, if any. Among matchings of equal weight the result is a deterministic
 /// function of the input (edges in any order give the same answer).
-pub fn max_weight_matching(rows: usize, cols: usize, edges: &[(usize, usize, i64)]) -> Vec<Option<usize>> {
+pub fn max_weight_matching(
+    rows: usize,
+    cols: usize,
+    edges: &[(usize, usize, i64)],
+) -> Vec<Option<usize>> {
     let mut out = vec![None; rows];
-    let mut edges: Vec<(usize, usize, i64)> =
-        edges.iter().copied().filter(|e| e.2 > 0).collect();
+    let mut edges: Vec<(usize, usize, i64)> = edges.iter().copied().filter(|e| e.2 > 0).collect();
     edges.sort_unstable();
     edges.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     if edges.is_empty() {
@@ -61,12 +64,20 @@ pub fn max_weight_matching(rows: usize, cols: usize, edges: &[(usize, usize, i64
         };
         let mut cost = vec![0i64; n * m];
         for &(r, c, w) in &comp {
-            let (i, j) = if transpose { (ci(c), ri(r)) } else { (ri(r), ci(c)) };
+            let (i, j) = if transpose {
+                (ci(c), ri(r))
+            } else {
+                (ri(r), ci(c))
+            };
             cost[i * m + j] = -w;
         }
         let assign = hungarian(n, m, &cost);
         for (i, j) in assign.into_iter().enumerate() {
-            let (r, c) = if transpose { (rs[j], cs[i]) } else { (rs[i], cs[j]) };
+            let (r, c) = if transpose {
+                (rs[j], cs[i])
+            } else {
+                (rs[i], cs[j])
+            };
             // a pair without an edge costs 0, the same as leaving both unmatched
             if cost[i * m + j] < 0 {
                 out[r] = Some(c);

@@ -37,44 +37,40 @@ pub struct Features {
     pub touches_border: bool,
 }
 
-/// A frame's labels renumbered 1..=n (0 stays background), in increasing order of the
-/// original label: `(compact labels, original label of each index; [0] = 0)`.
+/// A frame's labels renumbered 1..=n (0 stays background) in the raster order of each
+/// object's first pixel — so the numbering, and the track ids handed out from it, do not depend
+/// on how a tool numbered its labels: `(compact labels, original label of each index; [0] =
+/// 0)`.
 pub fn compact(labels: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let max = labels.iter().copied().max().unwrap_or(0);
+    let mut original = vec![0u32];
+    let mut out = Vec::with_capacity(labels.len());
     if (max as usize) <= 4 * labels.len() + 1024 {
         // dense lookup table
-        let mut seen = vec![false; max as usize + 1];
-        for &l in labels {
-            seen[l as usize] = true;
-        }
         let mut map = vec![0u32; max as usize + 1];
-        let mut original = vec![0u32];
-        for (l, &s) in seen.iter().enumerate().skip(1) {
-            if s {
-                map[l] = original.len() as u32;
-                original.push(l as u32);
+        for &l in labels {
+            if l != 0 && map[l as usize] == 0 {
+                map[l as usize] = original.len() as u32;
+                original.push(l);
             }
+            out.push(map[l as usize]);
         }
-        (labels.iter().map(|&l| map[l as usize]).collect(), original)
     } else {
-        let mut uniq: Vec<u32> = labels.iter().copied().filter(|&l| l != 0).collect();
-        uniq.sort_unstable();
-        uniq.dedup();
-        let map: HashMap<u32, u32> = uniq
-            .iter()
-            .enumerate()
-            .map(|(k, &l)| (l, k as u32 + 1))
-            .collect();
-        let mut original = vec![0u32];
-        original.extend(&uniq);
-        (
-            labels
-                .iter()
-                .map(|&l| if l == 0 { 0 } else { map[&l] })
-                .collect(),
-            original,
-        )
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        for &l in labels {
+            if l == 0 {
+                out.push(0);
+                continue;
+            }
+            let next = original.len() as u32;
+            let k = *map.entry(l).or_insert(next);
+            if k == next {
+                original.push(l);
+            }
+            out.push(k);
+        }
     }
+    (out, original)
 }
 
 /// The features of objects 1..=n of a compact label image (`labels[p] ≤ n`); index 0 of the
@@ -176,7 +172,15 @@ mod tests {
 
     /// A capsule of `length` (caps included) and `width` at `angle`, rasterised by pixel
     /// centres as `synth::rods` draws them.
-    fn capsule(w: usize, h: usize, cy: f64, cx: f64, angle: f64, length: f64, width: f64) -> Vec<u32> {
+    fn capsule(
+        w: usize,
+        h: usize,
+        cy: f64,
+        cx: f64,
+        angle: f64,
+        length: f64,
+        width: f64,
+    ) -> Vec<u32> {
         let (uy, ux) = (angle.sin(), angle.cos());
         let half = ((length - width) / 2.0).max(0.0);
         let r = width / 2.0;
@@ -216,13 +220,13 @@ mod tests {
     }
 
     #[test]
-    fn compact_keeps_order_and_background() {
-        let (c, orig) = compact(&[0, 7, 7, 3, 0, 100]);
-        assert_eq!(c, vec![0, 2, 2, 1, 0, 3]);
-        assert_eq!(orig, vec![0, 3, 7, 100]);
-        let (c, orig) = compact(&[0, u32::MAX, 5]);
-        assert_eq!(c, vec![0, 2, 1]);
-        assert_eq!(orig, vec![0, 5, u32::MAX]);
+    fn compact_numbers_by_first_pixel_and_keeps_background() {
+        let (c, orig) = compact(&[0, 7, 7, 3, 0, 100, 3]);
+        assert_eq!(c, vec![0, 1, 1, 2, 0, 3, 2]);
+        assert_eq!(orig, vec![0, 7, 3, 100]);
+        let (c, orig) = compact(&[0, u32::MAX, 5, u32::MAX]);
+        assert_eq!(c, vec![0, 1, 2, 1]);
+        assert_eq!(orig, vec![0, u32::MAX, 5]);
         let (c, orig) = compact(&[]);
         assert!(c.is_empty());
         assert_eq!(orig, vec![0]);

@@ -27,9 +27,10 @@
 //!    one found for the first time). Previous objects without successor are *lost*; they may
 //!    be found again for `max_gap` frames (step 4), then their tracks end.
 //!
-//! New track ids are handed out in the order of the current frame's (compact) labels, so the
-//! result is a deterministic function of the label images: the same on every backend and for
-//! any number of threads.
+//! New track ids are handed out in the raster order of the objects' first pixels
+//! ([`features::compact`]), so the result is a deterministic function of the label images —
+//! the same on every backend and for any number of threads — and does not depend on how the
+//! labels were numbered.
 //!
 //! # The window
 //!
@@ -70,7 +71,10 @@ impl TrackOptions {
         if self.max_gap > 50 {
             return Err(Error::param(
                 "--max-gap",
-                format!("{} frames is more than the 50 the tracker holds", self.max_gap),
+                format!(
+                    "{} frames is more than the 50 the tracker holds",
+                    self.max_gap
+                ),
             ));
         }
         if self.max_drift > 1000 {
@@ -307,7 +311,10 @@ impl Tracker {
         self.lost.retain(|l| l.t_last >= oldest);
         for id in expired {
             // its frames are all finished once the window has moved past them
-            if self.finished.is_some_and(|f| f >= self.tracks[id as usize - 1].end) {
+            if self
+                .finished
+                .is_some_and(|f| f >= self.tracks[id as usize - 1].end)
+            {
                 self.summarise(id);
             }
         }
@@ -473,6 +480,20 @@ impl Tracker {
             .iter()
             .map(|&i| (prev.cells[i].y, prev.cells[i].x))
             .collect();
+        // repair the gaps of the tracks found again, then forget them as lost; a track whose
+        // mask cannot be drawn into every frame of its gap (moved out of the frame) is not
+        // continued: the object begins a new track instead
+        closed.sort_unstable();
+        for &(li, j) in closed.iter().rev() {
+            let l = self.lost.swap_remove(li);
+            if self.close_gap(&l, cur, j) {
+                self.stats.gaps_closed += 1;
+            } else {
+                taken[j] = false;
+                cur.ids[j] = 0;
+                self.lost.push(l);
+            }
+        }
         for j in 1..=nc {
             if cur.cells[j].area == 0 {
                 continue;
@@ -486,13 +507,6 @@ impl Tracker {
             }
         }
         self.stats.divisions += divisions.len();
-        // repair the gaps of the tracks found again, then forget them as lost
-        closed.sort_unstable();
-        for &(li, j) in closed.iter().rev() {
-            let l = self.lost.swap_remove(li);
-            self.close_gap(&l, cur, j);
-            self.stats.gaps_closed += 1;
-        }
         for (k, &i) in newly_lost.iter().enumerate() {
             self.lost.push(Lost {
                 id: prev_ids[i],
@@ -507,8 +521,18 @@ impl Tracker {
     }
 
     /// Draw the lost track `l` into the frames between its last one and `cur`, where it is
-    /// found again as object `j`.
-    fn close_gap(&mut self, l: &Lost, cur: &Frame, j: usize) {
+    /// found again as object `j`; `false` (nothing changed) when some frame of the gap would
+    /// get no pixel of it.
+    fn close_gap(&mut self, l: &Lost, cur: &Frame, j: usize) -> bool {
+        for dry in [true, false] {
+            if !self.draw_gap(l, cur, j, dry) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn draw_gap(&mut self, l: &Lost, cur: &Frame, j: usize, dry: bool) -> bool {
         let (w, h) = (self.width, self.height);
         let span = (cur.t - l.t_last) as f64;
         // the cell's own motion beyond the drift, shared out over the gap
@@ -531,7 +555,7 @@ impl Tracker {
                 .filter_map(|&q| moved(q as usize, d, w, h))
                 .collect();
             if targets.is_empty() {
-                continue;
+                return false;
             }
             // the object holding most of the moved mask, if it holds at least half of it
             let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
@@ -545,16 +569,21 @@ impl Tracker {
                 .filter(|(_, &c)| 2 * c >= targets.len())
                 .map(|(&k, _)| k);
             let k_new = f.ids.len() as u32;
-            let mut drawn = 0usize;
+            let drawable = targets
+                .iter()
+                .filter(|&&p| f.labels[p] == 0 || Some(f.labels[p]) == host)
+                .count();
+            if drawable == 0 {
+                return false;
+            }
+            if dry {
+                continue;
+            }
             for &p in &targets {
                 let v = f.labels[p];
                 if v == 0 || Some(v) == host {
                     f.labels[p] = k_new;
-                    drawn += 1;
                 }
-            }
-            if drawn == 0 {
-                continue;
             }
             f.ids.push(l.id);
             f.interpolated.push(true);
@@ -564,6 +593,7 @@ impl Tracker {
             let n = f.ids.len() - 1;
             f.cells = features::measure(&f.labels, w, h, n);
         }
+        true
     }
 
     /// Turn a frame that left the window into its output and record its points.
@@ -717,9 +747,10 @@ fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usiz
     if !any {
         return prev.shift;
     }
-    // the best 3×3 sum; ties to the smaller shift, then the smaller (dy, dx)
-    let mut best = (0u32, 0i64, 0i64);
-    let mut best_key = (0u32, i64::MIN, (0i64, 0i64));
+    // the 3×3 sums of the votes; the three best peaks, the previous shift and no shift are
+    // the candidates (a division or a neighbour can out-vote the drift in a sparse field; the
+    // overlap of the foregrounds decides)
+    let mut sums: Vec<(u32, i64, (i64, i64))> = Vec::new();
     for dy in -r..=r {
         for dx in -r..=r {
             let mut s = 0u32;
@@ -731,50 +762,307 @@ fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usiz
                     }
                 }
             }
-            let key = (s, -(dy * dy + dx * dx), (-dy, -dx));
-            if key > best_key {
-                best_key = key;
-                best = (s, dy, dx);
+            if s > 0 {
+                sums.push((s, -(dy * dy + dx * dx), (-dy, -dx)));
             }
         }
     }
-    // refine on foreground overlap
-    let mut refined = (best.1, best.2);
-    let mut best_overlap = (0u64, i64::MIN, (0i64, 0i64));
+    sums.sort_unstable_by(|a, b| b.cmp(a));
+    let mut cands: Vec<(i64, i64)> = sums.iter().take(3).map(|k| (-k.2 .0, -k.2 .1)).collect();
+    cands.push((i64::from(prev.shift.0), i64::from(prev.shift.1)));
+    cands.push((0, 0));
+    let fp: Vec<u8> = prev.labels.iter().map(|&l| u8::from(l != 0)).collect();
+    let fc: Vec<u8> = cur.labels.iter().map(|&l| u8::from(l != 0)).collect();
+    let key = |d: (i64, i64)| {
+        (
+            foreground_overlap(&fp, &fc, w, h, d),
+            -(d.0 * d.0 + d.1 * d.1),
+            (-d.0, -d.1),
+        )
+    };
+    let mut best = cands[0];
+    let mut best_key = key(best);
+    for &c in &cands[1..] {
+        let k = key(c);
+        if k > best_key {
+            best_key = k;
+            best = c;
+        }
+    }
+    // refine among the 8 neighbours
+    let centre = best;
     for ey in -1..=1 {
         for ex in -1..=1 {
-            let (dy, dx) = (best.1 + ey, best.2 + ex);
-            let o = foreground_overlap(&prev.labels, &cur.labels, w, h, (dy, dx));
-            let key = (o, -(dy * dy + dx * dx), (-dy, -dx));
-            if key > best_overlap {
-                best_overlap = key;
-                refined = (dy, dx);
+            let d = (centre.0 + ey, centre.1 + ex);
+            if (ey, ex) == (0, 0) || d.0.abs() > r + 1 || d.1.abs() > r + 1 {
+                continue;
+            }
+            let k = key(d);
+            if k > best_key {
+                best_key = k;
+                best = d;
             }
         }
     }
-    (refined.0 as i32, refined.1 as i32)
+    (best.0 as i32, best.1 as i32)
 }
 
-/// Pixels that are foreground in `cur` and in `prev` moved by `d`.
-fn foreground_overlap(prev: &[u32], cur: &[u32], w: usize, h: usize, d: (i64, i64)) -> u64 {
+/// Pixels that are foreground (1) in `cur` and in `prev` moved by `d` (0/1 masks).
+fn foreground_overlap(prev: &[u8], cur: &[u8], w: usize, h: usize, d: (i64, i64)) -> u64 {
     let (dy, dx) = d;
-    let mut n = 0u64;
     let x0 = dx.max(0) as usize;
     let x1 = (w as i64 + dx.min(0)).max(0) as usize;
     if x0 >= x1 {
         return 0;
     }
+    let mut n = 0u64;
     for y in 0..h as i64 {
         let py = y - dy;
         if py < 0 || py >= h as i64 {
             continue;
         }
-        let row = &cur[y as usize * w..(y as usize + 1) * w];
-        let prow = &prev[py as usize * w..(py as usize + 1) * w];
-        for x in x0..x1 {
-            let px = (x as i64 - dx) as usize;
-            n += u64::from(row[x] != 0 && prow[px] != 0);
-        }
+        let row = &cur[y as usize * w + x0..y as usize * w + x1];
+        let p0 = (x0 as i64 - dx) as usize;
+        let prow = &prev[py as usize * w + p0..py as usize * w + p0 + (x1 - x0)];
+        // 0/1 bytes: the sum of the products, in chunks that cannot overflow a u32
+        n += row
+            .iter()
+            .zip(prow)
+            .map(|(&a, &b)| u32::from(a & b))
+            .sum::<u32>() as u64;
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: usize = 96;
+    const H: usize = 64;
+
+    /// Draw capsules (cy, cx, angle, length, width) as labels 1, 2, … in a W×H frame.
+    fn frame(rods: &[(f64, f64, f64, f64, f64)]) -> Vec<u32> {
+        let mut out = vec![0u32; W * H];
+        for (k, &(cy, cx, angle, length, width)) in rods.iter().enumerate() {
+            let (uy, ux) = (angle.sin(), angle.cos());
+            let half = ((length - width) / 2.0).max(0.0);
+            for y in 0..H {
+                for x in 0..W {
+                    let (py, px) = (y as f64 - cy, x as f64 - cx);
+                    let t = (py * uy + px * ux).clamp(-half, half);
+                    let (ey, ex) = (py - t * uy, px - t * ux);
+                    if (ey * ey + ex * ex).sqrt() < width / 2.0 && out[y * W + x] == 0 {
+                        out[y * W + x] = k as u32 + 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn cpu_pairs(
+        a: &[u32],
+        b: &[u32],
+        w: usize,
+        h: usize,
+        s: (i32, i32),
+    ) -> Result<Vec<PairCount>> {
+        Ok(super::super::overlap::pair_histogram(a, b, w, h, s))
+    }
+
+    fn run(
+        frames: &[Vec<u32>],
+        opts: TrackOptions,
+    ) -> (Vec<TrackedFrame>, Vec<TrackSummary>, TrackStats) {
+        let mut t = Tracker::new(W, H, opts).unwrap();
+        let mut out = Vec::new();
+        for f in frames {
+            out.extend(t.push(f, &cpu_pairs).unwrap());
+        }
+        let (rest, lineage, stats) = t.finish();
+        out.extend(rest);
+        (out, lineage, stats)
+    }
+
+    /// Ids per frame, sorted.
+    fn ids(frames: &[TrackedFrame]) -> Vec<Vec<u32>> {
+        frames
+            .iter()
+            .map(|f| f.cells.iter().map(|c| c.id).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_drifting_cell_that_divides_gives_a_mother_and_two_daughters() {
+        let mut frames = Vec::new();
+        for t in 0..10 {
+            // the stage drifts by (1, −2) px per frame
+            let (cy, cx) = (30.0 + t as f64, 60.0 - 2.0 * t as f64);
+            if t < 5 {
+                let len = 20.0 * (0.1 * t as f64).exp();
+                frames.push(frame(&[(cy, cx, 0.2, len, 8.0)]));
+            } else {
+                let len = 20.0 * (0.1 * t as f64).exp() / 2.0;
+                let (uy, ux) = (0.2f64.sin(), 0.2f64.cos());
+                let off = len / 2.0 + 0.5;
+                frames.push(frame(&[
+                    (cy - uy * off, cx - ux * off, 0.2, len, 8.0),
+                    (cy + uy * off, cx + ux * off, 0.2, len, 8.0),
+                ]));
+            }
+        }
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.divisions, 1, "{:?}", ids(&out));
+        assert_eq!(lineage.len(), 3);
+        let mother = &lineage[0];
+        assert_eq!(
+            (mother.start, mother.end, mother.children.clone()),
+            (0, 4, vec![2, 3])
+        );
+        for d in &lineage[1..] {
+            assert_eq!((d.parent, d.generation, d.start, d.end), (1, 1, 5, 9));
+        }
+        // the mother grows at 0.1/frame; the estimate from 5 frames of pixels is close
+        let g = mother.growth_rate.unwrap();
+        assert!((g - 0.1).abs() < 0.015, "growth {g}");
+        // the CTC rules hold
+        let present: Vec<std::collections::BTreeSet<u32>> = out
+            .iter()
+            .map(|f| f.cells.iter().map(|c| c.id).collect())
+            .collect();
+        let rows: Vec<crate::ctc::CtcTrack> = lineage
+            .iter()
+            .map(|s| crate::ctc::CtcTrack {
+                label: s.id,
+                begin: s.start,
+                end: s.end,
+                parent: s.parent,
+            })
+            .collect();
+        assert!(crate::ctc::validate(&rows, &present, 10).is_empty());
+        // the drift was found
+        assert!(
+            out[1..].iter().all(|f| f.shift == (1, -2)),
+            "{:?}",
+            out.iter().map(|f| f.shift).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_cell_missed_in_two_frames_keeps_its_id_and_is_drawn_there() {
+        let mut frames = Vec::new();
+        for t in 0..8 {
+            let x = 20.0 + t as f64;
+            let mut rods = vec![(20.0, x, 0.0, 22.0, 8.0)];
+            if !(3..=4).contains(&t) {
+                rods.push((45.0, 70.0 - t as f64, 0.3, 18.0, 8.0));
+            } else {
+                rods.push((45.0, 5.0, 0.0, 0.0, 0.0)); // nothing
+            }
+            frames.push(frame(&rods));
+        }
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.gaps_closed, 1);
+        assert_eq!(lineage.len(), 2, "{:?}", ids(&out));
+        for f in &out {
+            assert_eq!(f.cells.len(), 2, "frame {}", f.t);
+        }
+        let drawn: Vec<(usize, bool)> = out
+            .iter()
+            .map(|f| (f.t, f.cells.iter().any(|c| c.interpolated)))
+            .collect();
+        assert!(
+            drawn.iter().all(|&(t, i)| i == (3..=4).contains(&t)),
+            "{drawn:?}"
+        );
+        // without gap closing the cell comes back as a new track
+        let (_, lineage0, _) = run(
+            &frames,
+            TrackOptions {
+                max_gap: 0,
+                ..Default::default()
+            },
+        );
+        assert_eq!(lineage0.len(), 3);
+    }
+
+    #[test]
+    fn two_cells_merged_in_a_blurred_frame_are_split_again() {
+        let mut frames = Vec::new();
+        for t in 0..7 {
+            let a = (30.0, 30.0 + t as f64, 0.0, 24.0, 8.0);
+            let b = (30.0, 54.5 + t as f64, 0.0, 24.0, 8.0);
+            let mut f = frame(&[a, b]);
+            if t == 3 {
+                // one object where the two touch
+                for v in f.iter_mut() {
+                    if *v == 2 {
+                        *v = 1;
+                    }
+                }
+            }
+            frames.push(f);
+        }
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.divisions, 0, "{:?}", ids(&out));
+        assert_eq!(lineage.len(), 2, "{:?}", ids(&out));
+        assert_eq!(out[3].cells.len(), 2);
+        assert!(out[3].cells.iter().all(|c| c.interpolated));
+        // the split halves have about the sizes of the cells around them
+        let a2 = out[2].cells[0].features.area as f64;
+        for c in &out[3].cells {
+            let r = c.features.area as f64 / a2;
+            assert!((0.8..1.25).contains(&r), "area ratio {r}");
+        }
+    }
+
+    #[test]
+    fn ids_do_not_depend_on_how_labels_were_numbered() {
+        let rods = [
+            (20.0, 20.0, 0.0, 20.0, 8.0),
+            (40.0, 60.0, 1.0, 22.0, 8.0),
+            (15.0, 75.0, 0.5, 16.0, 7.0),
+        ];
+        let frames: Vec<Vec<u32>> = (0..4)
+            .map(|t| {
+                let moved: Vec<_> = rods
+                    .iter()
+                    .map(|r| (r.0 + t as f64, r.1 - t as f64, r.2, r.3, r.4))
+                    .collect();
+                frame(&moved)
+            })
+            .collect();
+        let renumbered: Vec<Vec<u32>> = frames
+            .iter()
+            .map(|f| {
+                f.iter()
+                    .map(|&l| if l == 0 { 0 } else { 1000 - 7 * l })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            run(&frames, TrackOptions::default()).0,
+            run(&renumbered, TrackOptions::default()).0
+        );
+    }
+
+    #[test]
+    fn a_frame_of_another_size_is_an_error() {
+        let mut t = Tracker::new(W, H, TrackOptions::default()).unwrap();
+        t.push(&vec![0; W * H], &cpu_pairs).unwrap();
+        assert!(matches!(
+            t.push(&vec![0; 10], &cpu_pairs),
+            Err(Error::BadData(_))
+        ));
+        assert!(Tracker::new(
+            4,
+            4,
+            TrackOptions {
+                max_gap: 99,
+                ..Default::default()
+            }
+        )
+        .is_err());
+    }
 }

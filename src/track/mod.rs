@@ -17,6 +17,7 @@ pub mod draw;
 pub mod features;
 pub mod link;
 pub mod overlap;
+pub mod run;
 
 pub use link::{TrackOptions, TrackStats, TrackedCell, TrackedFrame, Tracker};
 pub use overlap::{pair_histogram, PairCount};
