@@ -467,12 +467,20 @@ impl Tracker {
             .filter(|&i| succ[i].is_none() && prev.cells[i].area > 0)
             .collect();
         newly_lost.sort_unstable();
-        let mut lost_pixels: BTreeMap<usize, Vec<u32>> =
-            newly_lost.iter().map(|&i| (i, Vec::new())).collect();
-        if !lost_pixels.is_empty() {
+        // the pixels of each newly lost object, in one pass
+        let mut slot = vec![usize::MAX; np + 1];
+        for (k, &i) in newly_lost.iter().enumerate() {
+            slot[i] = k;
+        }
+        let mut lost_pixels: Vec<Vec<u32>> = newly_lost
+            .iter()
+            .map(|&i| Vec::with_capacity(prev.cells[i].area as usize))
+            .collect();
+        if !newly_lost.is_empty() {
             for (q, &l) in prev.labels.iter().enumerate() {
-                if let Some(v) = lost_pixels.get_mut(&(l as usize)) {
-                    v.push(q as u32);
+                let k = slot[l as usize];
+                if k != usize::MAX {
+                    lost_pixels[k].push(q as u32);
                 }
             }
         }
@@ -511,7 +519,7 @@ impl Tracker {
             self.lost.push(Lost {
                 id: prev_ids[i],
                 t_last: prev_t,
-                pixels: lost_pixels.remove(&i).unwrap_or_default(),
+                pixels: std::mem::take(&mut lost_pixels[k]),
                 drift_last: prev_drift,
                 y: lost_centroids[k].0,
                 x: lost_centroids[k].1,
@@ -771,6 +779,8 @@ fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usiz
     let mut cands: Vec<(i64, i64)> = sums.iter().take(3).map(|k| (-k.2 .0, -k.2 .1)).collect();
     cands.push((i64::from(prev.shift.0), i64::from(prev.shift.1)));
     cands.push((0, 0));
+    let mut seen = std::collections::BTreeSet::new();
+    cands.retain(|c| seen.insert(*c));
     let fp: Vec<u8> = prev.labels.iter().map(|&l| u8::from(l != 0)).collect();
     let fc: Vec<u8> = cur.labels.iter().map(|&l| u8::from(l != 0)).collect();
     let key = |d: (i64, i64)| {
@@ -824,12 +834,17 @@ fn foreground_overlap(prev: &[u8], cur: &[u8], w: usize, h: usize, d: (i64, i64)
         let row = &cur[y as usize * w + x0..y as usize * w + x1];
         let p0 = (x0 as i64 - dx) as usize;
         let prow = &prev[py as usize * w + p0..py as usize * w + p0 + (x1 - x0)];
-        // 0/1 bytes: the sum of the products, in chunks that cannot overflow a u32
-        n += row
-            .iter()
-            .zip(prow)
-            .map(|(&a, &b)| u32::from(a & b))
-            .sum::<u32>() as u64;
+        // 0/1 bytes, eight at a time: the bits of a & b are the pixels both cover
+        let mut a8 = row.chunks_exact(8);
+        let mut b8 = prow.chunks_exact(8);
+        for (a, b) in (&mut a8).zip(&mut b8) {
+            let a = u64::from_le_bytes(a.try_into().expect("8 bytes"));
+            let b = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+            n += u64::from((a & b).count_ones());
+        }
+        for (&a, &b) in a8.remainder().iter().zip(b8.remainder()) {
+            n += u64::from(a & b);
+        }
     }
     n
 }

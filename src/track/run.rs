@@ -158,47 +158,6 @@ pub fn lineage_row(s: &TrackSummary, interval: Option<f64>) -> String {
     row
 }
 
-/// Convert a label frame (8/16-bit gray) to labels.
-fn labels_of(img: &RawImage, name: &str) -> Result<Vec<u32>> {
-    if img.channels != 1 {
-        return Err(Error::BadData(format!(
-            "{name}: labels must be gray, not {} channels",
-            img.channels
-        )));
-    }
-    match &img.samples {
-        Samples::U8(v) => Ok(v.iter().map(|&x| u32::from(x)).collect()),
-        Samples::U16(v) => Ok(v.iter().map(|&x| u32::from(x)).collect()),
-        Samples::F32(_) => Err(Error::BadData(format!(
-            "{name}: labels must be integers (8, 16 or 32-bit), not float"
-        ))),
-    }
-}
-
-/// Label frames from `path`: a folder (or glob) of label TIFFs, each read with 8/16/32-bit
-/// labels; or a stack / single image (8/16-bit pages).
-fn label_frames(
-    path: &Path,
-) -> Result<(
-    Option<usize>,
-    Box<dyn Iterator<Item = Result<(usize, usize, Vec<u32>)>> + Send>,
-)> {
-    let source = FrameSource::open(path, None)?;
-    let n = source.len();
-    if let Some(files) = source.files().map(|f| f.to_vec()) {
-        let it = files.into_iter().map(|f| io::read_labels_tiff(&f));
-        return Ok((n, Box::new(it)));
-    }
-    let name = path.display().to_string();
-    let it = source.map(move |r| {
-        r.and_then(|img| {
-            let l = labels_of(&img, &name)?;
-            Ok((img.width, img.height, l))
-        })
-    });
-    Ok((n, Box::new(it)))
-}
-
 /// The files and folders `job` writes, for the clash checks.
 fn listed_outputs(
     job: &TrackJob,
@@ -411,7 +370,8 @@ pub fn track_to_files(
         Some(p) => {
             let src = FrameSource::open(p, None)?;
             all_inputs.extend(src.input_files());
-            Some(label_frames(p)?)
+            let (n, it) = io::labels::label_frames(p)?;
+            Some((Some(n), it))
         }
         None => None,
     };
