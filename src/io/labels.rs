@@ -16,7 +16,9 @@ pub type LabelFrame = (usize, usize, Vec<u32>);
 
 /// The frames of `path`, one at a time, with their number when it is known without decoding
 /// (the pages of a TIFF are counted by walking its directories).
-pub fn label_frames(path: &Path) -> Result<(usize, Box<dyn Iterator<Item = Result<LabelFrame>> + Send>)> {
+pub fn label_frames(
+    path: &Path,
+) -> Result<(usize, Box<dyn Iterator<Item = Result<LabelFrame>> + Send>)> {
     let source = super::FrameSource::open(path, None)?;
     if let Some(files) = source.files() {
         let files: Vec<PathBuf> = files.to_vec();
@@ -106,13 +108,15 @@ impl TiffPages {
             path: path.to_path_buf(),
             source,
         })?;
-        let d = catch_unwind(AssertUnwindSafe(|| tiff::decoder::Decoder::new(BufReader::new(file))))
-            .map_err(|_| "malformed file (the decoder gave up)".to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()))
-            .map_err(|reason| Error::Decode {
-                path: path.to_path_buf(),
-                reason,
-            })?;
+        let d = catch_unwind(AssertUnwindSafe(|| {
+            tiff::decoder::Decoder::new(BufReader::new(file))
+        }))
+        .map_err(|_| "malformed file (the decoder gave up)".to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|reason| Error::Decode {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         Ok(TiffPages {
             path: path.to_path_buf(),
             decoder: Some(d),

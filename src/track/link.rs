@@ -10,6 +10,12 @@
 //!    Ties go to the smaller shift. With no vote the previous frame's shift is kept.
 //! 2. **Overlaps.** The pair histogram ([`super::overlap`]) of the previous frame moved by the
 //!    drift and the current one.
+//! 3. **A blurred frame.** When at least 30 % of the previous frame's cells (and at least
+//!    5) overlap no current object with IoU ≥ 0.5, or the number of objects jumps by 30 % or
+//!    more either way — the frame is out of focus and its cells broke into pieces or merged
+//!    (a colony grows by a few per cent a frame) — the frame's segmentation is replaced by the previous
+//!    frame's, moved by the drift (every cell flagged `interpolated`); at most `max_gap`
+//!    frames in a row, so a real change of the scene is accepted after that.
 //! 3. **Continue (1→1).** A maximum-weight assignment ([`super::assign`]) of previous to current
 //!    objects on their IoU (pairs with IoU ≥ 0.1), in integer weights.
 //! 4. **Gap closing.** A track lost in the last `max_gap` frames (it had no successor) is found
@@ -126,6 +132,8 @@ struct Frame {
     cells: Vec<Features>,
     shift: (i32, i32),
     drift: (i64, i64),
+    /// Consecutive frames replaced by the one before (this one included; 0: a real frame).
+    repaired: usize,
 }
 
 /// A track without successor, which may still be found again.
@@ -167,6 +175,8 @@ pub struct TrackStats {
     pub tracks: usize,
     pub divisions: usize,
     pub gaps_closed: usize,
+    /// Frames whose segmentation was replaced by the frame before (blurred frames).
+    pub frames_repaired: usize,
 }
 
 /// A frame-by-frame tracker (module doc).
@@ -233,6 +243,7 @@ impl Tracker {
             cells,
             shift: (0, 0),
             drift: (0, 0),
+            repaired: 0,
         };
         if self.window.is_empty() {
             self.new_tracks(&mut cur, &vec![true; n + 1]);
@@ -337,6 +348,41 @@ impl Tracker {
             if iou >= 0.1 {
                 edges.push((p.prev as usize, p.cur as usize, (iou * 1e6).round() as i64));
             }
+        }
+        // a frame where many cells lose their match at once (out of focus: cells break into
+        // pieces or merge) is replaced by the frame before, moved by the drift
+        let mut best_iou = vec![0.0f64; np + 1];
+        for p in &hist {
+            let o = f64::from(p.pixels);
+            let iou = o / (area_p(p.prev) + area_c(p.cur) - o);
+            let b = &mut best_iou[p.prev as usize];
+            *b = b.max(iou);
+        }
+        let alive = (1..=np).filter(|&i| prev.cells[i].area > 0).count();
+        let poor = (1..=np)
+            .filter(|&i| prev.cells[i].area > 0 && best_iou[i] < 0.5)
+            .count();
+        let now = (1..=nc).filter(|&j| cur.cells[j].area > 0).count();
+        let broken = 10 * poor >= 3 * alive || 10 * now >= 13 * alive || 10 * now <= 7 * alive;
+        if alive >= 5 && broken && prev.repaired < self.opts.max_gap {
+            let (w, h) = (self.width, self.height);
+            let d = (i64::from(shift.0), i64::from(shift.1));
+            let mut labels = vec![0u32; w * h];
+            for (q, &l) in prev.labels.iter().enumerate() {
+                if l != 0 {
+                    if let Some(p) = moved(q, d, w, h) {
+                        labels[p] = l;
+                    }
+                }
+            }
+            let n = prev.ids.len() - 1;
+            cur.cells = features::measure(&labels, w, h, n);
+            cur.labels = labels;
+            cur.ids = prev.ids.clone();
+            cur.interpolated = vec![true; n + 1];
+            cur.repaired = prev.repaired + 1;
+            self.stats.frames_repaired += 1;
+            return Ok(());
         }
         let matched = max_weight_matching(np + 1, nc + 1, &edges);
         let mut succ: Vec<Option<usize>> = matched; // prev index → cur index
