@@ -74,9 +74,12 @@ pub fn parse_tracks(text: &str, name: &Path) -> Result<Vec<CtcTrack>> {
             return Err(bad(i + 1, "expected four numbers `L B E P`"));
         }
         let num = |k: usize| -> Result<u64> {
-            fields[k]
-                .parse::<u64>()
-                .map_err(|_| bad(i + 1, &format!("`{}` is not a non-negative integer", fields[k])))
+            fields[k].parse::<u64>().map_err(|_| {
+                bad(
+                    i + 1,
+                    &format!("`{}` is not a non-negative integer", fields[k]),
+                )
+            })
         };
         let (l, b, e, p) = (num(0)?, num(1)?, num(2)?, num(3)?);
         if l == 0 || l > u64::from(u32::MAX) || p > u64::from(u32::MAX) {
@@ -118,7 +121,10 @@ pub fn list_masks(dir: &Path, prefix: &str) -> Result<Vec<(usize, PathBuf)>> {
         let Some(rest) = name.strip_prefix(prefix) else {
             continue;
         };
-        let Some(num) = rest.strip_suffix(".tif").or_else(|| rest.strip_suffix(".tiff")) else {
+        let Some(num) = rest
+            .strip_suffix(".tif")
+            .or_else(|| rest.strip_suffix(".tiff"))
+        else {
             continue;
         };
         if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
@@ -159,7 +165,10 @@ pub fn validate(tracks: &[CtcTrack], present: &[BTreeSet<u32>], limit: usize) ->
             say(format!("label {} has two lines", t.label));
         }
         if t.begin > t.end {
-            say(format!("track {} begins ({}) after it ends ({})", t.label, t.begin, t.end));
+            say(format!(
+                "track {} begins ({}) after it ends ({})",
+                t.label, t.begin, t.end
+            ));
         }
         if t.parent == t.label {
             say(format!("track {} is its own parent", t.label));
@@ -168,7 +177,10 @@ pub fn validate(tracks: &[CtcTrack], present: &[BTreeSet<u32>], limit: usize) ->
     for t in by_label.values() {
         if t.parent != 0 {
             match by_label.get(&t.parent) {
-                None => say(format!("track {}: parent {} has no line", t.label, t.parent)),
+                None => say(format!(
+                    "track {}: parent {} has no line",
+                    t.label, t.parent
+                )),
                 Some(p) if p.end >= t.begin => say(format!(
                     "track {}: parent {} ends in frame {}, not before the child begins ({})",
                     t.label, t.parent, p.end, t.begin
@@ -228,8 +240,18 @@ mod tests {
     #[test]
     fn tracks_round_trip_and_bad_lines_are_refused() {
         let t = vec![
-            CtcTrack { label: 2, begin: 3, end: 9, parent: 1 },
-            CtcTrack { label: 1, begin: 0, end: 2, parent: 0 },
+            CtcTrack {
+                label: 2,
+                begin: 3,
+                end: 9,
+                parent: 1,
+            },
+            CtcTrack {
+                label: 1,
+                begin: 0,
+                end: 2,
+                parent: 0,
+            },
         ];
         let text = format_tracks(&t);
         assert_eq!(text, "1 0 2 0\n2 3 9 1\n");
@@ -246,9 +268,24 @@ mod tests {
             v.iter().map(|f| f.iter().copied().collect()).collect()
         };
         let ok = vec![
-            CtcTrack { label: 1, begin: 0, end: 1, parent: 0 },
-            CtcTrack { label: 2, begin: 2, end: 2, parent: 1 },
-            CtcTrack { label: 3, begin: 2, end: 2, parent: 1 },
+            CtcTrack {
+                label: 1,
+                begin: 0,
+                end: 1,
+                parent: 0,
+            },
+            CtcTrack {
+                label: 2,
+                begin: 2,
+                end: 2,
+                parent: 1,
+            },
+            CtcTrack {
+                label: 3,
+                begin: 2,
+                end: 2,
+                parent: 1,
+            },
         ];
         let present = sets(&[&[1], &[1], &[2, 3]]);
         assert!(validate(&ok, &present, 10).is_empty());
@@ -260,7 +297,12 @@ mod tests {
         assert!(!validate(&ok, &sets(&[&[1], &[1, 9], &[2, 3]]), 10).is_empty());
         assert!(!validate(&ok, &sets(&[&[1], &[], &[2, 3]]), 10).is_empty());
         // a parent with no line
-        let orphan = vec![CtcTrack { label: 2, begin: 0, end: 0, parent: 7 }];
+        let orphan = vec![CtcTrack {
+            label: 2,
+            begin: 0,
+            end: 0,
+            parent: 7,
+        }];
         assert!(!validate(&orphan, &sets(&[&[2]]), 10).is_empty());
     }
 }

@@ -8,8 +8,8 @@
 pub mod backend;
 pub mod bench;
 pub mod checks;
-pub mod ctc;
 pub mod cpu;
+pub mod ctc;
 pub mod error;
 pub mod eval;
 pub mod gpu;

@@ -885,3 +885,106 @@ mod tests {
         assert!(a.is_absolute());
     }
 }
+
+/// The checks of [`OutputPlan`] for a run whose outputs are listed by the caller (`track`):
+/// refuse ([`Error::Parameter`], nothing written) a file output that is an input (the same
+/// path after resolving `..` and links, or a hard link), two outputs in one file, a file
+/// output that is an existing folder or a folder output, and a folder output that holds an
+/// input file (its new files could replace inputs or be read as frames next time).
+pub fn refuse_clashes(
+    inputs: &[PathBuf],
+    files: &[(&'static str, PathBuf)],
+    folders: &[(&'static str, PathBuf)],
+) -> Result<()> {
+    let refuse = |flag: &'static str, reason: String| Err(Error::param(flag, reason));
+    let ins: Vec<(PathBuf, &PathBuf, Option<FileId>)> = inputs
+        .iter()
+        .map(|p| (normalize(p), p, file_id(p)))
+        .collect();
+    let mut seen: HashMap<PathBuf, &'static str> = HashMap::new();
+    let mut ids: HashMap<FileId, &'static str> = HashMap::new();
+    let dirs: Vec<(&'static str, PathBuf)> =
+        folders.iter().map(|(f, d)| (*f, normalize(d))).collect();
+    for (flag, out) in files {
+        let norm = normalize(out);
+        let id = file_id(out);
+        if let Some((_, input, _)) = ins
+            .iter()
+            .find(|(n, _, iid)| *n == norm || (id.is_some() && *iid == id))
+        {
+            return refuse(
+                flag,
+                format!(
+                    "{} would overwrite the input file {}: floodseg never writes over an input; \
+                     name another output",
+                    out.display(),
+                    input.display()
+                ),
+            );
+        }
+        if out.is_dir() {
+            return refuse(flag, format!("{} is a folder", out.display()));
+        }
+        if let Some((other, _)) = dirs.iter().find(|(_, d)| *d == norm) {
+            return refuse(
+                flag,
+                format!("{} is the folder {other} writes into", out.display()),
+            );
+        }
+        if let Some(other) = seen.insert(norm, flag) {
+            return refuse(
+                flag,
+                format!(
+                    "{} is also written by {other}: two outputs cannot share a file",
+                    out.display()
+                ),
+            );
+        }
+        if let Some(id) = id {
+            if let Some(other) = ids.insert(id, flag) {
+                return refuse(
+                    flag,
+                    format!(
+                        "{} is the same file as an output of {other} (a link): two outputs \
+                         cannot share a file",
+                        out.display()
+                    ),
+                );
+            }
+        }
+    }
+    for (flag, dir) in &dirs {
+        if let Some((_, input, _)) = ins
+            .iter()
+            .find(|(n, _, _)| n.parent() == Some(dir.as_path()) || n == dir)
+        {
+            return refuse(
+                flag,
+                format!(
+                    "{} holds the input {}: its new files could replace inputs or be read as \
+                     frames by the next run; name another folder",
+                    dir.display(),
+                    input.display()
+                ),
+            );
+        }
+        if dir.exists() && !dir.is_dir() {
+            return refuse(
+                flag,
+                format!("{} exists and is not a folder", dir.display()),
+            );
+        }
+    }
+    for (i, (f1, d1)) in dirs.iter().enumerate() {
+        if let Some((f2, _)) = dirs[i + 1..].iter().find(|(_, d2)| d2 == d1) {
+            return refuse(
+                f2,
+                format!(
+                    "{} is also the folder of {f1}: name another folder",
+                    d1.display()
+                ),
+            );
+        }
+    }
+    Ok(())
+}

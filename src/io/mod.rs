@@ -54,6 +54,7 @@ use crate::error::{Error, Result};
 use crate::image::{RawImage, Samples};
 
 pub mod calibration;
+pub mod labels;
 mod read_png;
 mod read_tiff;
 mod stack;

@@ -5,13 +5,21 @@
 //!   pass), the linker's only view of the pixels besides each object's own features.
 //! - [`features`]: what the linker and the tables need of each object (area, centroid,
 //!   pole-to-pole length, whether it touches the frame's edge).
+//! - [`link`]: the tracker itself: drift, 1→1 assignment, gap closing, divisions, the window
+//!   of frames it holds.
+//! - [`assign`]: the exact maximum-weight assignment it links with.
 //! - [`draw`]: pictures: the overlay with track ids and tails, the lineage tree as SVG.
 //!
 //! [`TrackSummary`] is one row of the lineage table: one track, one cell cycle.
 
+pub mod assign;
 pub mod draw;
+pub mod features;
+pub mod link;
 pub mod overlap;
+pub mod run;
 
+pub use link::{TrackOptions, TrackStats, TrackedCell, TrackedFrame, Tracker};
 pub use overlap::{pair_histogram, PairCount};
 
 /// One track (a cell cycle, or the part of one inside the movie): a row of `--lineage`.

@@ -140,10 +140,7 @@ mod tests {
             };
             let a = gen(&mut rng);
             let b = gen(&mut rng);
-            let shift = (
-                (rng.next() % 9) as i32 - 4,
-                (rng.next() % 9) as i32 - 4,
-            );
+            let shift = ((rng.next() % 9) as i32 - 4, (rng.next() % 9) as i32 - 4);
             assert_eq!(
                 pair_histogram(&a, &b, w, h, shift),
                 pair_histogram_naive(&a, &b, w, h, shift),
@@ -159,7 +156,11 @@ mod tests {
         assert!(pair_histogram(&a, &a, 4, 3, (0, -4)).is_empty());
         assert_eq!(
             pair_histogram(&a, &a, 4, 3, (1, -1)),
-            vec![PairCount { prev: 1, cur: 1, pixels: 6 }]
+            vec![PairCount {
+                prev: 1,
+                cur: 1,
+                pixels: 6
+            }]
         );
     }
 }

@@ -7,6 +7,7 @@ mod eval;
 mod report;
 mod segment;
 mod synth;
+mod track;
 mod tune;
 
 use std::process::ExitCode;
@@ -37,6 +38,10 @@ enum Cmd {
     /// Search threshold, smoothing, opening, markers and area filter for the best F1 against
     /// ground truth; print the best settings as `segment` flags.
     Tune(tune::TuneArgs),
+    /// Follow cells through a time-lapse: segment (or read labels), link frames, detect
+    /// divisions, close gaps; write CTC results, relabelled masks, napari tracks, the lineage
+    /// with growth rates, overlays and a lineage tree.
+    Track(track::TrackArgs),
     /// Write a synthetic test image (the lecture's canvas, a colony of rods of any size, or
     /// rods with ground truth).
     Synth(synth::SynthArgs),
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Cmd::Eval(a) => eval::run(a),
         Cmd::Tune(a) => tune::run(a),
         Cmd::Synth(a) => synth::run(a),
+        Cmd::Track(a) => track::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

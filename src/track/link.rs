@@ -1,0 +1,1083 @@
+//! The tracker: frames go in one at a time, each is linked to the one before, and frames come
+//! out with their objects renumbered by track id once nothing can change them any more.
+//!
+//! # How a frame is linked (frame t to frame t − 1)
+//!
+//! 1. **Drift.** The stage's shift between the frames: every pair of objects (one in each
+//!    frame, of similar area, at most `max_drift` px apart) votes for its displacement; the
+//!    most voted displacement (votes summed over its 3×3 neighbourhood) is refined to the
+//!    shift, among it and its 8 neighbours, that overlaps the two frames' foregrounds most.
+//!    Ties go to the smaller shift. With no vote the previous frame's shift is kept.
+//! 2. **Overlaps.** The pair histogram ([`super::overlap`]) of the previous frame moved by the
+//!    drift and the current one.
+//! 3. **Continue (1→1).** A maximum-weight assignment ([`super::assign`]) of previous to current
+//!    objects on their IoU (pairs with IoU ≥ 0.1), in integer weights.
+//! 4. **Gap closing.** A track lost in the last `max_gap` frames (it had no successor) is found
+//!    again when its last mask, moved by the drift since, overlaps an unassigned object with
+//!    IoU ≥ 0.25 (an assignment again). The frames in between are repaired: the lost cell's
+//!    mask, moved by the drift (and its own motion, interpolated), takes the background pixels
+//!    it covers and, when one object holds at least half of it (two cells merged in a blurred
+//!    frame), that object's pixels too. Those objects are flagged `interpolated` and left out
+//!    of growth fits.
+//! 5. **Divide (1→2).** An unassigned object that lies mostly (≥ 50 %) inside a previous object
+//!    whose successor also lies mostly inside it, both smaller than 85 % of it, and together
+//!    covering at least half of it, is the second daughter: the mother's track ends in frame
+//!    t − 1 and both daughters begin new tracks whose parent is the mother (the CTC rule).
+//! 6. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
+//!    one found for the first time). Previous objects without successor are *lost*; they may
+//!    be found again for `max_gap` frames (step 4), then their tracks end.
+//!
+//! New track ids are handed out in the raster order of the objects' first pixels
+//! ([`features::compact`]), so the result is a deterministic function of the label images —
+//! the same on every backend and for any number of threads — and does not depend on how the
+//! labels were numbered.
+//!
+//! # The window
+//!
+//! Gap closing edits the frames of the gap, so a frame is held until no later frame can edit
+//! it: `max(max_gap, 1)` frames are in memory (labels, no pixels of the image), whatever the
+//! length of the stack. [`Tracker::push`] returns the frames that left the window,
+//! [`Tracker::finish`] the rest and the lineage.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::assign::max_weight_matching;
+use super::features::{self, Features};
+use super::overlap::PairCount;
+use super::TrackSummary;
+use crate::error::{Error, Result};
+
+/// How frames are linked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrackOptions {
+    /// Frames a cell may be missed and found again (`--max-gap`).
+    pub max_gap: usize,
+    /// The largest stage drift between two frames searched for, in pixels (`--max-drift`).
+    pub max_drift: usize,
+}
+
+impl Default for TrackOptions {
+    fn default() -> Self {
+        TrackOptions {
+            max_gap: 2,
+            max_drift: 30,
+        }
+    }
+}
+
+impl TrackOptions {
+    /// Refuse options that cannot work.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_gap > 50 {
+            return Err(Error::param(
+                "--max-gap",
+                format!(
+                    "{} frames is more than the 50 the tracker holds",
+                    self.max_gap
+                ),
+            ));
+        }
+        if self.max_drift > 1000 {
+            return Err(Error::param(
+                "--max-drift",
+                format!("{} px is more than 1000", self.max_drift),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One object of a finished frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrackedCell {
+    /// The track id (the object's label in [`TrackedFrame::ids`]).
+    pub id: u32,
+    /// The track's mother (0: none).
+    pub parent: u32,
+    pub features: Features,
+    /// Pixels drawn or re-drawn by gap closing (module doc, step 4): not a measurement.
+    pub interpolated: bool,
+}
+
+/// A frame whose track ids are final.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackedFrame {
+    pub t: usize,
+    pub width: usize,
+    pub height: usize,
+    /// The frame's labels as track ids (row-major, 0 = background).
+    pub ids: Vec<u32>,
+    /// Its objects by id.
+    pub cells: Vec<TrackedCell>,
+    /// The stage drift from the previous frame (rows, columns) and since the first frame.
+    pub shift: (i32, i32),
+    pub drift: (i64, i64),
+}
+
+/// A frame in the window.
+struct Frame {
+    t: usize,
+    /// Compact labels (may grow by gap closing).
+    labels: Vec<u32>,
+    /// Index → track id (index 0 unused).
+    ids: Vec<u32>,
+    /// Index → drawn by gap closing.
+    interpolated: Vec<bool>,
+    cells: Vec<Features>,
+    shift: (i32, i32),
+    drift: (i64, i64),
+}
+
+/// A track without successor, which may still be found again.
+struct Lost {
+    id: u32,
+    t_last: usize,
+    /// Its pixels (linear indices) in frame `t_last`.
+    pixels: Vec<u32>,
+    drift_last: (i64, i64),
+    y: f64,
+    x: f64,
+}
+
+/// A point of a track (a frame of it), kept until the track is done.
+#[derive(Clone, Copy)]
+struct Point {
+    t: usize,
+    length: f64,
+    border: bool,
+    interpolated: bool,
+}
+
+struct Track {
+    parent: u32,
+    generation: u32,
+    start: usize,
+    /// The last frame linked (may grow by gap closing).
+    end: usize,
+    children: Vec<u32>,
+    points: Vec<Point>,
+    /// Summarised (the points are gone).
+    done: bool,
+}
+
+/// What a tracker counts as it goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrackStats {
+    pub frames: usize,
+    pub tracks: usize,
+    pub divisions: usize,
+    pub gaps_closed: usize,
+}
+
+/// A frame-by-frame tracker (module doc).
+pub struct Tracker {
+    opts: TrackOptions,
+    width: usize,
+    height: usize,
+    window: VecDeque<Frame>,
+    lost: Vec<Lost>,
+    tracks: Vec<Track>,
+    summaries: Vec<TrackSummary>,
+    stats: TrackStats,
+    /// The last finished frame.
+    finished: Option<usize>,
+}
+
+/// The pair histogram the tracker uses: the CPU twin, or a backend's.
+pub type PairFn<'a> =
+    dyn Fn(&[u32], &[u32], usize, usize, (i32, i32)) -> Result<Vec<PairCount>> + 'a;
+
+impl Tracker {
+    /// A tracker for frames of `width × height`.
+    pub fn new(width: usize, height: usize, opts: TrackOptions) -> Result<Tracker> {
+        opts.validate()?;
+        Ok(Tracker {
+            opts,
+            width,
+            height,
+            window: VecDeque::new(),
+            lost: Vec::new(),
+            tracks: Vec::new(),
+            summaries: Vec::new(),
+            stats: TrackStats::default(),
+            finished: None,
+        })
+    }
+
+    /// What was counted so far.
+    pub fn stats(&self) -> TrackStats {
+        self.stats
+    }
+
+    /// Link the next frame's labels (any labels; 0 is background) and return the frames that
+    /// are final now, oldest first. `pairs` computes the pair histogram.
+    pub fn push(&mut self, labels: &[u32], pairs: &PairFn<'_>) -> Result<Vec<TrackedFrame>> {
+        let (w, h) = (self.width, self.height);
+        if labels.len() != w * h {
+            return Err(Error::BadData(format!(
+                "frame {}: {} pixels, but the first frame has {w}×{h} = {}",
+                self.stats.frames,
+                labels.len(),
+                w * h
+            )));
+        }
+        let t = self.stats.frames;
+        let (compact, _) = features::compact(labels);
+        let n = compact.iter().copied().max().unwrap_or(0) as usize;
+        let cells = features::measure(&compact, w, h, n);
+        let mut cur = Frame {
+            t,
+            labels: compact,
+            ids: vec![0; n + 1],
+            interpolated: vec![false; n + 1],
+            cells,
+            shift: (0, 0),
+            drift: (0, 0),
+        };
+        if self.window.is_empty() {
+            self.new_tracks(&mut cur, &vec![true; n + 1]);
+        } else {
+            self.link(&mut cur, pairs)?;
+        }
+        for (k, &id) in cur.ids.iter().enumerate().skip(1) {
+            if cur.cells[k].area > 0 {
+                self.tracks[id as usize - 1].end = t;
+            }
+        }
+        self.window.push_back(cur);
+        self.stats.frames += 1;
+        let mut out = Vec::new();
+        while self.window.len() > self.opts.max_gap.max(1) {
+            let f = self.window.pop_front().expect("window is not empty");
+            out.push(self.finish_frame(f));
+        }
+        Ok(out)
+    }
+
+    /// The frames still in the window and the lineage (every track, by id).
+    pub fn finish(mut self) -> (Vec<TrackedFrame>, Vec<TrackSummary>, TrackStats) {
+        let mut out = Vec::new();
+        while let Some(f) = self.window.pop_front() {
+            out.push(self.finish_frame(f));
+        }
+        self.lost.clear();
+        for id in 1..=self.tracks.len() as u32 {
+            self.summarise(id);
+        }
+        let mut s = std::mem::take(&mut self.summaries);
+        s.sort_by_key(|x| x.id);
+        (out, s, self.stats)
+    }
+
+    fn new_id(&mut self, parent: u32, start: usize) -> u32 {
+        let generation = if parent == 0 {
+            0
+        } else {
+            self.tracks[parent as usize - 1].generation + 1
+        };
+        self.tracks.push(Track {
+            parent,
+            generation,
+            start,
+            end: start,
+            children: Vec::new(),
+            points: Vec::new(),
+            done: false,
+        });
+        self.stats.tracks += 1;
+        self.tracks.len() as u32
+    }
+
+    /// New tracks (no parent) for the objects `which` says, in index order.
+    fn new_tracks(&mut self, cur: &mut Frame, which: &[bool]) {
+        for k in 1..cur.ids.len() {
+            if which[k] && cur.cells[k].area > 0 {
+                cur.ids[k] = self.new_id(0, cur.t);
+            }
+        }
+    }
+
+    fn link(&mut self, cur: &mut Frame, pairs: &PairFn<'_>) -> Result<()> {
+        let (w, h) = (self.width, self.height);
+        let t = cur.t;
+        // lost tracks too old to be found again end here
+        let oldest = t.saturating_sub(1 + self.opts.max_gap);
+        let expired: Vec<u32> = self
+            .lost
+            .iter()
+            .filter(|l| l.t_last < oldest)
+            .map(|l| l.id)
+            .collect();
+        self.lost.retain(|l| l.t_last >= oldest);
+        for id in expired {
+            // its frames are all finished once the window has moved past them
+            if self
+                .finished
+                .is_some_and(|f| f >= self.tracks[id as usize - 1].end)
+            {
+                self.summarise(id);
+            }
+        }
+        let prev = self.window.back().expect("a previous frame");
+        let shift = estimate_drift(prev, cur, w, h, self.opts.max_drift);
+        cur.shift = shift;
+        cur.drift = (
+            prev.drift.0 + i64::from(shift.0),
+            prev.drift.1 + i64::from(shift.1),
+        );
+        let hist = pairs(&prev.labels, &cur.labels, w, h, shift)?;
+        let (np, nc) = (prev.cells.len() - 1, cur.cells.len() - 1);
+        let area_p = |i: u32| f64::from(prev.cells[i as usize].area);
+        let area_c = |j: u32| f64::from(cur.cells[j as usize].area);
+        // 3. continue: 1→1 on IoU
+        let mut edges = Vec::new();
+        for p in &hist {
+            let o = f64::from(p.pixels);
+            let iou = o / (area_p(p.prev) + area_c(p.cur) - o);
+            if iou >= 0.1 {
+                edges.push((p.prev as usize, p.cur as usize, (iou * 1e6).round() as i64));
+            }
+        }
+        let matched = max_weight_matching(np + 1, nc + 1, &edges);
+        let mut succ: Vec<Option<usize>> = matched; // prev index → cur index
+        let mut taken = vec![false; nc + 1];
+        for (i, m) in succ.iter().enumerate() {
+            if let Some(j) = *m {
+                taken[j] = true;
+                cur.ids[j] = prev.ids[i];
+            }
+        }
+        // 4. gap closing: lost tracks against unassigned objects
+        let mut gap_edges = Vec::new();
+        for (li, l) in self.lost.iter().enumerate() {
+            let d = (cur.drift.0 - l.drift_last.0, cur.drift.1 - l.drift_last.1);
+            let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+            for &q in &l.pixels {
+                if let Some(p) = moved(q as usize, d, w, h) {
+                    let j = cur.labels[p];
+                    if j != 0 && !taken[j as usize] {
+                        *counts.entry(j).or_default() += 1;
+                    }
+                }
+            }
+            for (j, o) in counts {
+                let o = f64::from(o);
+                let iou = o / (l.pixels.len() as f64 + area_c(j) - o);
+                if iou >= 0.25 {
+                    gap_edges.push((li, j as usize, (iou * 1e6).round() as i64));
+                }
+            }
+        }
+        let mut closed: Vec<(usize, usize)> = Vec::new(); // (lost index, cur index)
+        if !gap_edges.is_empty() {
+            let m = max_weight_matching(self.lost.len(), nc + 1, &gap_edges);
+            for (li, j) in m.into_iter().enumerate() {
+                if let Some(j) = j {
+                    closed.push((li, j));
+                    taken[j] = true;
+                    cur.ids[j] = self.lost[li].id;
+                }
+            }
+        }
+        // 5. divisions: an unassigned object mostly inside a previous one
+        let mut overlap_of: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+        for p in &hist {
+            overlap_of.insert((p.prev, p.cur), f64::from(p.pixels));
+        }
+        let ov = |i: usize, j: usize| -> f64 {
+            overlap_of
+                .get(&(i as u32, j as u32))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        // candidates per mother: (overlap, cur index) of unassigned objects mostly inside her
+        let mut second: BTreeMap<usize, Vec<(u64, usize)>> = BTreeMap::new();
+        for p in &hist {
+            let (i, j) = (p.prev as usize, p.cur as usize);
+            if taken[j] {
+                continue;
+            }
+            let o = f64::from(p.pixels);
+            if o >= 0.5 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev) {
+                second.entry(i).or_default().push((u64::from(p.pixels), j));
+            }
+        }
+        // an unassigned object may qualify for two mothers: the one it overlaps most wins
+        let mut best_mother: BTreeMap<usize, (u64, usize)> = BTreeMap::new();
+        for (&i, cands) in &second {
+            for &(o, j) in cands {
+                let e = best_mother.entry(j).or_insert((o, i));
+                if o > e.0 || (o == e.0 && i < e.1) {
+                    *e = (o, i);
+                }
+            }
+        }
+        let mut divisions: Vec<(usize, usize, usize)> = Vec::new(); // (mother, d1, d2)
+        for (&i, cands) in &second {
+            let mut cands: Vec<(u64, usize)> = cands
+                .iter()
+                .copied()
+                .filter(|&(_, j)| best_mother.get(&j).map(|b| b.1) == Some(i))
+                .collect();
+            // largest overlap first, then the smaller index
+            cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            let a = area_p(i as u32);
+            let ok = |j1: usize, j2: usize| {
+                let (o1, o2) = (ov(i, j1), ov(i, j2));
+                o1 >= 0.5 * area_c(j1 as u32)
+                    && o2 >= 0.5 * area_c(j2 as u32)
+                    && area_c(j1 as u32) <= 0.85 * a
+                    && area_c(j2 as u32) <= 0.85 * a
+                    && o1 + o2 >= 0.5 * a
+            };
+            let pick = match succ[i] {
+                Some(j1) => cands.iter().find(|c| ok(j1, c.1)).map(|c| (j1, c.1)),
+                None => {
+                    let mut found = None;
+                    'outer: for x in 0..cands.len() {
+                        for y in x + 1..cands.len() {
+                            if ok(cands[x].1, cands[y].1) {
+                                found = Some((cands[x].1, cands[y].1));
+                                break 'outer;
+                            }
+                        }
+                    }
+                    found
+                }
+            };
+            if let Some((j1, j2)) = pick {
+                divisions.push((i, j1.min(j2), j1.max(j2)));
+                taken[j1] = true;
+                taken[j2] = true;
+                succ[i] = Some(j1);
+            }
+        }
+        // new ids in the order of the current frame's labels: daughters and entering cells
+        let mut daughter_of: BTreeMap<usize, u32> = BTreeMap::new();
+        for &(i, d1, d2) in &divisions {
+            let mother = prev.ids[i];
+            daughter_of.insert(d1, mother);
+            daughter_of.insert(d2, mother);
+        }
+        let prev_ids = prev.ids.clone();
+        let prev_drift = prev.drift;
+        let prev_t = prev.t;
+        // lost now: previous objects without successor
+        let mut newly_lost: Vec<usize> = (1..=np)
+            .filter(|&i| succ[i].is_none() && prev.cells[i].area > 0)
+            .collect();
+        newly_lost.sort_unstable();
+        // the pixels of each newly lost object, in one pass
+        let mut slot = vec![usize::MAX; np + 1];
+        for (k, &i) in newly_lost.iter().enumerate() {
+            slot[i] = k;
+        }
+        let mut lost_pixels: Vec<Vec<u32>> = newly_lost
+            .iter()
+            .map(|&i| Vec::with_capacity(prev.cells[i].area as usize))
+            .collect();
+        if !newly_lost.is_empty() {
+            for (q, &l) in prev.labels.iter().enumerate() {
+                let k = slot[l as usize];
+                if k != usize::MAX {
+                    lost_pixels[k].push(q as u32);
+                }
+            }
+        }
+        let lost_centroids: Vec<(f64, f64)> = newly_lost
+            .iter()
+            .map(|&i| (prev.cells[i].y, prev.cells[i].x))
+            .collect();
+        // repair the gaps of the tracks found again, then forget them as lost; a track whose
+        // mask cannot be drawn into every frame of its gap (moved out of the frame) is not
+        // continued: the object begins a new track instead
+        closed.sort_unstable();
+        for &(li, j) in closed.iter().rev() {
+            let l = self.lost.swap_remove(li);
+            if self.close_gap(&l, cur, j) {
+                self.stats.gaps_closed += 1;
+            } else {
+                taken[j] = false;
+                cur.ids[j] = 0;
+                self.lost.push(l);
+            }
+        }
+        for j in 1..=nc {
+            if cur.cells[j].area == 0 {
+                continue;
+            }
+            if let Some(&mother) = daughter_of.get(&j) {
+                let id = self.new_id(mother, t);
+                self.tracks[mother as usize - 1].children.push(id);
+                cur.ids[j] = id;
+            } else if !taken[j] {
+                cur.ids[j] = self.new_id(0, t);
+            }
+        }
+        self.stats.divisions += divisions.len();
+        for (k, &i) in newly_lost.iter().enumerate() {
+            self.lost.push(Lost {
+                id: prev_ids[i],
+                t_last: prev_t,
+                pixels: std::mem::take(&mut lost_pixels[k]),
+                drift_last: prev_drift,
+                y: lost_centroids[k].0,
+                x: lost_centroids[k].1,
+            });
+        }
+        Ok(())
+    }
+
+    /// Draw the lost track `l` into the frames between its last one and `cur`, where it is
+    /// found again as object `j`; `false` (nothing changed) when some frame of the gap would
+    /// get no pixel of it.
+    fn close_gap(&mut self, l: &Lost, cur: &Frame, j: usize) -> bool {
+        for dry in [true, false] {
+            if !self.draw_gap(l, cur, j, dry) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn draw_gap(&mut self, l: &Lost, cur: &Frame, j: usize, dry: bool) -> bool {
+        let (w, h) = (self.width, self.height);
+        let span = (cur.t - l.t_last) as f64;
+        // the cell's own motion beyond the drift, shared out over the gap
+        let own = (
+            cur.cells[j].y - (l.y + (cur.drift.0 - l.drift_last.0) as f64),
+            cur.cells[j].x - (l.x + (cur.drift.1 - l.drift_last.1) as f64),
+        );
+        for f in self.window.iter_mut() {
+            if f.t <= l.t_last || f.t >= cur.t {
+                continue;
+            }
+            let s = (f.t - l.t_last) as f64 / span;
+            let d = (
+                f.drift.0 - l.drift_last.0 + (own.0 * s).round() as i64,
+                f.drift.1 - l.drift_last.1 + (own.1 * s).round() as i64,
+            );
+            let targets: Vec<usize> = l
+                .pixels
+                .iter()
+                .filter_map(|&q| moved(q as usize, d, w, h))
+                .collect();
+            if targets.is_empty() {
+                return false;
+            }
+            // the object holding most of the moved mask, if it holds at least half of it
+            let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+            for &p in &targets {
+                *counts.entry(f.labels[p]).or_default() += 1;
+            }
+            let host = counts
+                .iter()
+                .filter(|(&k, _)| k != 0)
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .filter(|(_, &c)| 2 * c >= targets.len())
+                .map(|(&k, _)| k);
+            let k_new = f.ids.len() as u32;
+            let drawable = targets
+                .iter()
+                .filter(|&&p| f.labels[p] == 0 || Some(f.labels[p]) == host)
+                .count();
+            if drawable == 0 {
+                return false;
+            }
+            if dry {
+                continue;
+            }
+            for &p in &targets {
+                let v = f.labels[p];
+                if v == 0 || Some(v) == host {
+                    f.labels[p] = k_new;
+                }
+            }
+            f.ids.push(l.id);
+            f.interpolated.push(true);
+            if let Some(hk) = host {
+                f.interpolated[hk as usize] = true;
+            }
+            let n = f.ids.len() - 1;
+            f.cells = features::measure(&f.labels, w, h, n);
+        }
+        true
+    }
+
+    /// Turn a frame that left the window into its output and record its points.
+    fn finish_frame(&mut self, f: Frame) -> TrackedFrame {
+        let ids: Vec<u32> = f.labels.iter().map(|&k| f.ids[k as usize]).collect();
+        // one object per id (a split host keeps its index, a drawn cell gets its own)
+        let mut cells: Vec<TrackedCell> = Vec::new();
+        for k in 1..f.ids.len() {
+            let c = f.cells[k];
+            if c.area == 0 {
+                continue;
+            }
+            let id = f.ids[k];
+            let tr = &mut self.tracks[id as usize - 1];
+            tr.points.push(Point {
+                t: f.t,
+                length: c.length,
+                border: c.touches_border,
+                interpolated: f.interpolated[k],
+            });
+            cells.push(TrackedCell {
+                id,
+                parent: tr.parent,
+                features: c,
+                interpolated: f.interpolated[k],
+            });
+        }
+        cells.sort_by_key(|c| c.id);
+        self.finished = Some(f.t);
+        // tracks that can no longer change are summarised and their points dropped
+        let lost_ids: std::collections::BTreeSet<u32> = self.lost.iter().map(|l| l.id).collect();
+        let live: std::collections::BTreeSet<u32> = self
+            .window
+            .iter()
+            .flat_map(|w| w.ids.iter().copied())
+            .collect();
+        let candidates: Vec<u32> = cells
+            .iter()
+            .map(|c| c.id)
+            .filter(|id| !live.contains(id) && !lost_ids.contains(id))
+            .collect();
+        for id in candidates {
+            self.summarise(id);
+        }
+        TrackedFrame {
+            t: f.t,
+            width: self.width,
+            height: self.height,
+            ids,
+            cells,
+            shift: f.shift,
+            drift: f.drift,
+        }
+    }
+
+    fn summarise(&mut self, id: u32) {
+        let tr = &mut self.tracks[id as usize - 1];
+        if tr.done || tr.points.is_empty() {
+            return;
+        }
+        tr.points.sort_by_key(|p| p.t);
+        let first = tr.points[0];
+        let last = *tr.points.last().expect("not empty");
+        let fit: Vec<(f64, f64)> = tr
+            .points
+            .iter()
+            .filter(|p| !p.interpolated && !p.border && p.length > 0.0)
+            .map(|p| (p.t as f64, p.length.ln()))
+            .collect();
+        let growth_rate = slope(&fit);
+        let s = TrackSummary {
+            id,
+            parent: tr.parent,
+            generation: tr.generation,
+            start: tr.start,
+            end: tr.end,
+            children: tr.children.clone(),
+            touches_border: tr.points.iter().any(|p| p.border),
+            length_birth: first.length,
+            length_end: last.length,
+            growth_rate,
+        };
+        tr.points = Vec::new();
+        tr.done = true;
+        self.summaries.push(s);
+    }
+}
+
+/// The least-squares slope of y on x (`None` with fewer than 3 points or no spread in x).
+pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
+    if points.len() < 3 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// Pixel `q` moved by `d` = (rows, columns), if it stays inside.
+fn moved(q: usize, d: (i64, i64), w: usize, h: usize) -> Option<usize> {
+    let y = (q / w) as i64 + d.0;
+    let x = (q % w) as i64 + d.1;
+    (y >= 0 && x >= 0 && y < h as i64 && x < w as i64).then(|| y as usize * w + x as usize)
+}
+
+/// Step 1 of the module doc: the shift of `cur` against `prev`.
+fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usize) -> (i32, i32) {
+    let r = max_drift as i64;
+    let side = (2 * r + 1) as usize;
+    let mut votes = vec![0u32; side * side];
+    let mut any = false;
+    // bucket the current objects on a grid of max_drift-sized cells
+    let cell = (max_drift.max(1)) as f64;
+    let mut grid: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    for (j, c) in cur.cells.iter().enumerate().skip(1) {
+        if c.area > 0 {
+            grid.entry(((c.y / cell).floor() as i64, (c.x / cell).floor() as i64))
+                .or_default()
+                .push(j);
+        }
+    }
+    for a in prev.cells.iter().skip(1) {
+        if a.area == 0 {
+            continue;
+        }
+        let (gy, gx) = ((a.y / cell).floor() as i64, (a.x / cell).floor() as i64);
+        for by in gy - 1..=gy + 1 {
+            for bx in gx - 1..=gx + 1 {
+                let Some(js) = grid.get(&(by, bx)) else {
+                    continue;
+                };
+                for &j in js {
+                    let b = &cur.cells[j];
+                    let ratio = f64::from(b.area) / f64::from(a.area);
+                    if !(0.5..=2.0).contains(&ratio) {
+                        continue;
+                    }
+                    let (dy, dx) = ((b.y - a.y).round() as i64, (b.x - a.x).round() as i64);
+                    if dy.abs() > r || dx.abs() > r {
+                        continue;
+                    }
+                    votes[((dy + r) as usize) * side + (dx + r) as usize] += 1;
+                    any = true;
+                }
+            }
+        }
+    }
+    if !any {
+        return prev.shift;
+    }
+    // the 3×3 sums of the votes; the three best peaks, the previous shift and no shift are
+    // the candidates (a division or a neighbour can out-vote the drift in a sparse field; the
+    // overlap of the foregrounds decides)
+    let mut sums: Vec<(u32, i64, (i64, i64))> = Vec::new();
+    for dy in -r..=r {
+        for dx in -r..=r {
+            let mut s = 0u32;
+            for ey in -1..=1 {
+                for ex in -1..=1 {
+                    let (yy, xx) = (dy + ey, dx + ex);
+                    if yy.abs() <= r && xx.abs() <= r {
+                        s += votes[((yy + r) as usize) * side + (xx + r) as usize];
+                    }
+                }
+            }
+            if s > 0 {
+                sums.push((s, -(dy * dy + dx * dx), (-dy, -dx)));
+            }
+        }
+    }
+    sums.sort_unstable_by(|a, b| b.cmp(a));
+    let mut cands: Vec<(i64, i64)> = sums.iter().take(3).map(|k| (-k.2 .0, -k.2 .1)).collect();
+    cands.push((i64::from(prev.shift.0), i64::from(prev.shift.1)));
+    cands.push((0, 0));
+    let mut seen = std::collections::BTreeSet::new();
+    cands.retain(|c| seen.insert(*c));
+    let fp: Vec<u8> = prev.labels.iter().map(|&l| u8::from(l != 0)).collect();
+    let fc: Vec<u8> = cur.labels.iter().map(|&l| u8::from(l != 0)).collect();
+    let key = |d: (i64, i64)| {
+        (
+            foreground_overlap(&fp, &fc, w, h, d),
+            -(d.0 * d.0 + d.1 * d.1),
+            (-d.0, -d.1),
+        )
+    };
+    let mut best = cands[0];
+    let mut best_key = key(best);
+    for &c in &cands[1..] {
+        let k = key(c);
+        if k > best_key {
+            best_key = k;
+            best = c;
+        }
+    }
+    // refine among the 8 neighbours
+    let centre = best;
+    for ey in -1..=1 {
+        for ex in -1..=1 {
+            let d = (centre.0 + ey, centre.1 + ex);
+            if (ey, ex) == (0, 0) || d.0.abs() > r + 1 || d.1.abs() > r + 1 {
+                continue;
+            }
+            let k = key(d);
+            if k > best_key {
+                best_key = k;
+                best = d;
+            }
+        }
+    }
+    (best.0 as i32, best.1 as i32)
+}
+
+/// Pixels that are foreground (1) in `cur` and in `prev` moved by `d` (0/1 masks).
+fn foreground_overlap(prev: &[u8], cur: &[u8], w: usize, h: usize, d: (i64, i64)) -> u64 {
+    let (dy, dx) = d;
+    let x0 = dx.max(0) as usize;
+    let x1 = (w as i64 + dx.min(0)).max(0) as usize;
+    if x0 >= x1 {
+        return 0;
+    }
+    let mut n = 0u64;
+    for y in 0..h as i64 {
+        let py = y - dy;
+        if py < 0 || py >= h as i64 {
+            continue;
+        }
+        let row = &cur[y as usize * w + x0..y as usize * w + x1];
+        let p0 = (x0 as i64 - dx) as usize;
+        let prow = &prev[py as usize * w + p0..py as usize * w + p0 + (x1 - x0)];
+        // 0/1 bytes, eight at a time: the bits of a & b are the pixels both cover
+        let mut a8 = row.chunks_exact(8);
+        let mut b8 = prow.chunks_exact(8);
+        for (a, b) in (&mut a8).zip(&mut b8) {
+            let a = u64::from_le_bytes(a.try_into().expect("8 bytes"));
+            let b = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+            n += u64::from((a & b).count_ones());
+        }
+        for (&a, &b) in a8.remainder().iter().zip(b8.remainder()) {
+            n += u64::from(a & b);
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: usize = 96;
+    const H: usize = 64;
+
+    /// Draw capsules (cy, cx, angle, length, width) as labels 1, 2, … in a W×H frame.
+    fn frame(rods: &[(f64, f64, f64, f64, f64)]) -> Vec<u32> {
+        let mut out = vec![0u32; W * H];
+        for (k, &(cy, cx, angle, length, width)) in rods.iter().enumerate() {
+            let (uy, ux) = (angle.sin(), angle.cos());
+            let half = ((length - width) / 2.0).max(0.0);
+            for y in 0..H {
+                for x in 0..W {
+                    let (py, px) = (y as f64 - cy, x as f64 - cx);
+                    let t = (py * uy + px * ux).clamp(-half, half);
+                    let (ey, ex) = (py - t * uy, px - t * ux);
+                    if (ey * ey + ex * ex).sqrt() < width / 2.0 && out[y * W + x] == 0 {
+                        out[y * W + x] = k as u32 + 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn cpu_pairs(
+        a: &[u32],
+        b: &[u32],
+        w: usize,
+        h: usize,
+        s: (i32, i32),
+    ) -> Result<Vec<PairCount>> {
+        Ok(super::super::overlap::pair_histogram(a, b, w, h, s))
+    }
+
+    fn run(
+        frames: &[Vec<u32>],
+        opts: TrackOptions,
+    ) -> (Vec<TrackedFrame>, Vec<TrackSummary>, TrackStats) {
+        let mut t = Tracker::new(W, H, opts).unwrap();
+        let mut out = Vec::new();
+        for f in frames {
+            out.extend(t.push(f, &cpu_pairs).unwrap());
+        }
+        let (rest, lineage, stats) = t.finish();
+        out.extend(rest);
+        (out, lineage, stats)
+    }
+
+    /// Ids per frame, sorted.
+    fn ids(frames: &[TrackedFrame]) -> Vec<Vec<u32>> {
+        frames
+            .iter()
+            .map(|f| f.cells.iter().map(|c| c.id).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_drifting_cell_that_divides_gives_a_mother_and_two_daughters() {
+        let mut frames = Vec::new();
+        for t in 0..10 {
+            // the stage drifts by (1, −2) px per frame
+            let (cy, cx) = (30.0 + t as f64, 60.0 - 2.0 * t as f64);
+            if t < 5 {
+                let len = 20.0 * (0.1 * t as f64).exp();
+                frames.push(frame(&[(cy, cx, 0.2, len, 8.0)]));
+            } else {
+                let len = 20.0 * (0.1 * t as f64).exp() / 2.0;
+                let (uy, ux) = (0.2f64.sin(), 0.2f64.cos());
+                let off = len / 2.0 + 0.5;
+                frames.push(frame(&[
+                    (cy - uy * off, cx - ux * off, 0.2, len, 8.0),
+                    (cy + uy * off, cx + ux * off, 0.2, len, 8.0),
+                ]));
+            }
+        }
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.divisions, 1, "{:?}", ids(&out));
+        assert_eq!(lineage.len(), 3);
+        let mother = &lineage[0];
+        assert_eq!(
+            (mother.start, mother.end, mother.children.clone()),
+            (0, 4, vec![2, 3])
+        );
+        for d in &lineage[1..] {
+            assert_eq!((d.parent, d.generation, d.start, d.end), (1, 1, 5, 9));
+        }
+        // the mother grows at 0.1/frame; the estimate from 5 frames of pixels is close
+        let g = mother.growth_rate.unwrap();
+        assert!((g - 0.1).abs() < 0.015, "growth {g}");
+        // the CTC rules hold
+        let present: Vec<std::collections::BTreeSet<u32>> = out
+            .iter()
+            .map(|f| f.cells.iter().map(|c| c.id).collect())
+            .collect();
+        let rows: Vec<crate::ctc::CtcTrack> = lineage
+            .iter()
+            .map(|s| crate::ctc::CtcTrack {
+                label: s.id,
+                begin: s.start,
+                end: s.end,
+                parent: s.parent,
+            })
+            .collect();
+        assert!(crate::ctc::validate(&rows, &present, 10).is_empty());
+        // the drift was found
+        assert!(
+            out[1..].iter().all(|f| f.shift == (1, -2)),
+            "{:?}",
+            out.iter().map(|f| f.shift).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_cell_missed_in_two_frames_keeps_its_id_and_is_drawn_there() {
+        let mut frames = Vec::new();
+        for t in 0..8 {
+            let x = 20.0 + t as f64;
+            let mut rods = vec![(20.0, x, 0.0, 22.0, 8.0)];
+            if !(3..=4).contains(&t) {
+                rods.push((45.0, 70.0 - t as f64, 0.3, 18.0, 8.0));
+            } else {
+                rods.push((45.0, 5.0, 0.0, 0.0, 0.0)); // nothing
+            }
+            frames.push(frame(&rods));
+        }
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.gaps_closed, 1);
+        assert_eq!(lineage.len(), 2, "{:?}", ids(&out));
+        for f in &out {
+            assert_eq!(f.cells.len(), 2, "frame {}", f.t);
+        }
+        let drawn: Vec<(usize, bool)> = out
+            .iter()
+            .map(|f| (f.t, f.cells.iter().any(|c| c.interpolated)))
+            .collect();
+        assert!(
+            drawn.iter().all(|&(t, i)| i == (3..=4).contains(&t)),
+            "{drawn:?}"
+        );
+        // without gap closing the cell comes back as a new track
+        let (_, lineage0, _) = run(
+            &frames,
+            TrackOptions {
+                max_gap: 0,
+                ..Default::default()
+            },
+        );
+        assert_eq!(lineage0.len(), 3);
+    }
+
+    #[test]
+    fn two_cells_merged_in_a_blurred_frame_are_split_again() {
+        let mut frames = Vec::new();
+        for t in 0..7 {
+            let a = (30.0, 30.0 + t as f64, 0.0, 24.0, 8.0);
+            let b = (30.0, 54.5 + t as f64, 0.0, 24.0, 8.0);
+            let mut f = frame(&[a, b]);
+            if t == 3 {
+                // one object where the two touch
+                for v in f.iter_mut() {
+                    if *v == 2 {
+                        *v = 1;
+                    }
+                }
+            }
+            frames.push(f);
+        }
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.divisions, 0, "{:?}", ids(&out));
+        assert_eq!(lineage.len(), 2, "{:?}", ids(&out));
+        assert_eq!(out[3].cells.len(), 2);
+        assert!(out[3].cells.iter().all(|c| c.interpolated));
+        // the split halves have about the sizes of the cells around them
+        let a2 = out[2].cells[0].features.area as f64;
+        for c in &out[3].cells {
+            let r = c.features.area as f64 / a2;
+            assert!((0.8..1.25).contains(&r), "area ratio {r}");
+        }
+    }
+
+    #[test]
+    fn ids_do_not_depend_on_how_labels_were_numbered() {
+        let rods = [
+            (20.0, 20.0, 0.0, 20.0, 8.0),
+            (40.0, 60.0, 1.0, 22.0, 8.0),
+            (15.0, 75.0, 0.5, 16.0, 7.0),
+        ];
+        let frames: Vec<Vec<u32>> = (0..4)
+            .map(|t| {
+                let moved: Vec<_> = rods
+                    .iter()
+                    .map(|r| (r.0 + t as f64, r.1 - t as f64, r.2, r.3, r.4))
+                    .collect();
+                frame(&moved)
+            })
+            .collect();
+        let renumbered: Vec<Vec<u32>> = frames
+            .iter()
+            .map(|f| {
+                f.iter()
+                    .map(|&l| if l == 0 { 0 } else { 1000 - 7 * l })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            run(&frames, TrackOptions::default()).0,
+            run(&renumbered, TrackOptions::default()).0
+        );
+    }
+
+    #[test]
+    fn a_frame_of_another_size_is_an_error() {
+        let mut t = Tracker::new(W, H, TrackOptions::default()).unwrap();
+        t.push(&vec![0; W * H], &cpu_pairs).unwrap();
+        assert!(matches!(
+            t.push(&vec![0; 10], &cpu_pairs),
+            Err(Error::BadData(_))
+        ));
+        assert!(Tracker::new(
+            4,
+            4,
+            TrackOptions {
+                max_gap: 99,
+                ..Default::default()
+            }
+        )
+        .is_err());
+    }
+}
