@@ -19,9 +19,10 @@ pub(crate) struct SynthArgs {
     /// `timelapse`].
     #[arg(long, value_name = "WxH", conflicts_with_all = ["width", "height"])]
     pub(crate) size: Option<String>,
-    /// Width and height of a `timelapse` (instead of `--size`).
+    /// Width of a `timelapse` (instead of `--size`).
     #[arg(long, value_name = "PX")]
     pub(crate) width: Option<usize>,
+    /// Height of a `timelapse` (instead of `--size`).
     #[arg(long, value_name = "PX")]
     pub(crate) height: Option<usize>,
     /// Output file (.png or .tif; a multi-page .tif for `timelapse`).
