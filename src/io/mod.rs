@@ -26,9 +26,9 @@
 //!
 //! [`FrameSource`] yields the frames of a multi-page TIFF, an ImageJ hyperstack (one channel
 //! picked, no Z), a folder, a glob pattern or a single image one decoded frame at a time;
-//! [`StackWriter`] writes label frames one at a time into one multi-page TIFF with ImageJ
-//! metadata (a time series in Fiji, shape `(frames, height, width)` in tifffile). Memory does
-//! not grow with the number of frames.
+//! [`StackWriter`] writes label frames (or 8-bit gray images, [`StackWriter::create_gray8`]) one
+//! at a time into one multi-page TIFF with ImageJ metadata (a time series in Fiji, shape
+//! `(frames, height, width)` in tifffile). Memory does not grow with the number of frames.
 //!
 //! # Physical units
 //!

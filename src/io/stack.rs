@@ -1,6 +1,6 @@
 //! Time-lapse stacks, one frame at a time: [`FrameSource`] reads frames from a multi-page or
 //! ImageJ hyperstack TIFF, a folder, a glob pattern or a single image; [`StackWriter`] writes
-//! label frames into one multi-page TIFF with ImageJ metadata.
+//! label frames (or 8-bit gray images) into one multi-page TIFF with ImageJ metadata.
 //!
 //! Memory does not grow with the number of frames: the reader holds at most one decoded frame
 //! (the TIFF decoder moves from page to page without reading the others' pixels; a folder or
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tiff::decoder::Decoder;
-use tiff::encoder::colortype::{Gray16, Gray32};
+use tiff::encoder::colortype::{Gray16, Gray32, Gray8};
 use tiff::encoder::{Compression, DeflateLevel, TiffEncoder, TiffKind, TiffKindBig};
 use tiff::tags::Tag;
 
@@ -851,6 +851,9 @@ pub struct StackWriter {
     file: Option<Shared>,
     encoder: Option<Encoder>,
     label_type: LabelType,
+    /// An 8-bit image stack ([`create_gray8`](Self::create_gray8)): frames come through
+    /// [`write_gray8`](Self::write_gray8) and `label_type` is unused.
+    gray8: bool,
     size: Option<(usize, usize)>,
     frames: usize,
     /// A scratch buffer for the u16 conversion, reused frame after frame.
@@ -919,6 +922,7 @@ impl StackWriter {
             file: Some(shared.clone()),
             encoder: None,
             label_type,
+            gray8: false,
             size: None,
             frames: 0,
             narrow: Vec::new(),
@@ -969,17 +973,48 @@ impl StackWriter {
         self.frames
     }
 
-    /// Append one frame of `width × height` labels (row-major). Every frame must have the size
-    /// of the first.
-    pub fn write_frame(&mut self, width: usize, height: usize, labels: &[u32]) -> Result<()> {
+    /// Start a classic-TIFF stack of 8-bit gray *images* (not labels) at `path`, for inputs
+    /// such as synthetic time-lapses; frames are appended with [`write_gray8`](Self::write_gray8).
+    /// The file is laid out like a label stack (same ImageJ description, Deflate pages), so
+    /// [`FrameSource`] and ImageJ read it as a time series.
+    pub fn create_gray8(path: &Path) -> Result<Self> {
+        let mut writer = Self::create(path, LabelType::U16)?;
+        writer.gray8 = true;
+        Ok(writer)
+    }
+
+    /// Append one `width × height` 8-bit gray frame (row-major) to a stack made by
+    /// [`create_gray8`](Self::create_gray8). Every frame must have the size of the first.
+    pub fn write_gray8(&mut self, width: usize, height: usize, pixels: &[u8]) -> Result<()> {
+        let frame = self.frames;
+        if !self.gray8 {
+            return Err(self.encode_err(frame, "an image frame given to a label stack".into()));
+        }
+        let (w, h) = self.check_frame(width, height, pixels.len())?;
+        let Some(encoder) = self.encoder.as_mut() else {
+            return Err(self.encode_err(frame, "the writer failed earlier".into()));
+        };
+        let description = (frame == 0).then(|| {
+            imagej_description_with(0, &self.cal.description_extra, self.cal.description_width)
+        });
+        let cal = &self.cal.calibration;
+        let result = match encoder {
+            Encoder::Classic(e) => encode_page::<Gray8, _>(e, w, h, description, cal, pixels),
+            Encoder::Big(e) => encode_page::<Gray8, _>(e, w, h, description, cal, pixels),
+        };
+        self.page_written(width, height, result)
+    }
+
+    /// The checks every frame passes: nonzero size, `len` samples, the first frame's size.
+    fn check_frame(&self, width: usize, height: usize, len: usize) -> Result<(u32, u32)> {
         let frame = self.frames;
         if width == 0 || height == 0 {
             return Err(self.encode_err(frame, format!("zero-sized frame ({width}×{height})")));
         }
-        if width.checked_mul(height) != Some(labels.len()) {
+        if width.checked_mul(height) != Some(len) {
             return Err(self.encode_err(
                 frame,
-                format!("{} labels given for {width}×{height} pixels", labels.len()),
+                format!("{len} values given for {width}×{height} pixels"),
             ));
         }
         match self.size {
@@ -994,6 +1029,34 @@ impl StackWriter {
         let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
             return Err(self.encode_err(frame, format!("frame too large ({width}×{height})")));
         };
+        Ok((w, h))
+    }
+
+    /// After a page was encoded: count it, or refuse any further frame after a failure.
+    fn page_written(
+        &mut self,
+        width: usize,
+        height: usize,
+        result: tiff::TiffResult<()>,
+    ) -> Result<()> {
+        if let Err(e) = result {
+            // A half-written page: refuse any further frame.
+            self.encoder = None;
+            return Err(self.tiff_err(e));
+        }
+        self.size = Some((width, height));
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Append one frame of `width × height` labels (row-major). Every frame must have the size
+    /// of the first.
+    pub fn write_frame(&mut self, width: usize, height: usize, labels: &[u32]) -> Result<()> {
+        let frame = self.frames;
+        if self.gray8 {
+            return Err(self.encode_err(frame, "labels given to an 8-bit image stack".into()));
+        }
+        let (w, h) = self.check_frame(width, height, labels.len())?;
         if self.label_type == LabelType::U16 {
             if let Some(&big) = labels.iter().find(|&&l| l > u32::from(u16::MAX)) {
                 return Err(Error::Limit(format!(
@@ -1027,14 +1090,7 @@ impl StackWriter {
                 encode_page::<Gray32, _>(e, w, h, description, cal, labels)
             }
         };
-        if let Err(e) = result {
-            // A half-written page: refuse any further frame.
-            self.encoder = None;
-            return Err(self.tiff_err(e));
-        }
-        self.size = Some((width, height));
-        self.frames += 1;
-        Ok(())
+        self.page_written(width, height, result)
     }
 
     /// Patch the frame count into the description, flush, sync and rename into place.
@@ -1271,5 +1327,38 @@ mod tests {
         );
         assert_eq!(parse_imagej("hello"), None);
         assert_eq!(imagej_description(123).len(), DESCRIPTION_WIDTH);
+    }
+
+    /// An 8-bit image stack reads back frame by frame as u8 gray images, and refuses labels
+    /// (a label stack refuses images).
+    #[test]
+    fn stack_gray8_round_trip() {
+        let dir = std::env::temp_dir().join(format!("floodseg-gray8-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("images.tif");
+        let frames: Vec<Vec<u8>> = (0..3u8)
+            .map(|t| {
+                (0..35u8)
+                    .map(|i| i.wrapping_mul(7).wrapping_add(t))
+                    .collect()
+            })
+            .collect();
+        let mut w = StackWriter::create_gray8(&path).unwrap();
+        assert!(w.write_frame(7, 5, &[0; 35]).is_err());
+        for f in &frames {
+            w.write_gray8(7, 5, f).unwrap();
+        }
+        assert!(w.write_gray8(5, 7, &frames[0]).is_err());
+        w.finish().unwrap();
+        let src = FrameSource::open(&path, None).unwrap();
+        assert_eq!(src.len(), Some(3));
+        for (img, want) in src.zip(&frames) {
+            let img = img.unwrap();
+            assert_eq!((img.width, img.height, img.channels), (7, 5, 1));
+            assert_eq!(img.samples, crate::image::Samples::U8(want.clone()));
+        }
+        let mut labels = StackWriter::create(&dir.join("labels.tif"), LabelType::U16).unwrap();
+        assert!(labels.write_gray8(7, 5, &frames[0]).is_err());
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -8,10 +8,11 @@
 //! | `stack`   | time-lapse stacks: folders, globs, multi-page TIFFs, workers, memory, bad frames |
 //! | `eval`    | `floodseg eval` on sparse annotations, `--frames`, `--per-frame`, warnings     |
 //! | `safety`  | outputs that would overwrite inputs or collide, unwritable places, the checks  |
+//! | `synth_timelapse` | `synth timelapse`: the movie, its CTC truth, refusals, segmentability |
 //!
 //! Each module writes under its own folder of `target/` (`cli-tests`, `cli-modes-tests`,
-//! `cli-stack-tests`, `cli-safety-tests`; `segment` and `eval` share `cli-tests` with distinct
-//! subfolder names), so the modules run in parallel without meeting.
+//! `cli-stack-tests`, `cli-safety-tests`, `cli-synth-tests`; `segment` and `eval` share
+//! `cli-tests` with distinct subfolder names), so the modules run in parallel without meeting.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -37,3 +38,4 @@ mod modes;
 mod safety;
 mod segment;
 mod stack;
+mod synth_timelapse;

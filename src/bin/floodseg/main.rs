@@ -42,8 +42,8 @@ enum Cmd {
     /// divisions, close gaps; write CTC results, relabelled masks, napari tracks, the lineage
     /// with growth rates, overlays and a lineage tree.
     Track(track::TrackArgs),
-    /// Write a synthetic test image (the lecture's canvas, a colony of rods of any size, or
-    /// rods with ground truth).
+    /// Write a synthetic test image (the lecture's canvas, a colony of rods of any size, rods
+    /// with ground truth) or a time-lapse of growing, dividing rods with its lineage.
     Synth(synth::SynthArgs),
 }
 

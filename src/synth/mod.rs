@@ -1,6 +1,7 @@
 //! Synthetic test images: the lecture's canvas with three disks, the same with salt noise,
-//! colonies of rods of any size (benchmarks), and brightfield-like fields of rods with their
-//! ground-truth labels ([`rods`], for F1 measurements).
+//! colonies of rods of any size (benchmarks), brightfield-like fields of rods with their
+//! ground-truth labels ([`rods`], for F1 measurements), and time-lapses of a growing, dividing
+//! colony of such rods with their lineage ([`timelapse`], for tracking).
 //!
 //! The lecture draws on a 100×100 canvas the disks (20, 20, r=10), (35, 35, r=15) and
 //! (60, 60, r=8) with `skimage.draw.disk`; floodseg's canvas is an 8-bit image with a bright
@@ -9,6 +10,8 @@
 //! `skimage.draw.disk` (`(dr/R)² + (dc/R)² < 1`), so the pixels are identical.
 
 use crate::image::RawImage;
+
+pub mod timelapse;
 
 /// The lecture's canvas size.
 pub const CANVAS: usize = 100;
