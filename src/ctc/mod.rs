@@ -11,11 +11,19 @@
 //! File names: a result folder holds `maskTTT.tif` and `res_track.txt`; ground truth holds
 //! `TRA/man_trackTTT.tif`, `TRA/man_track.txt` and `SEG/man_segTTT.tif`. `TTT` has 3 digits
 //! for up to 1,000 frames and 4 above ([`digits`]).
+//!
+//! [`metrics`] scores a result folder against ground truth (DET, SEG, TRA, LNK, CT, TF,
+//! BC(i), CCA, … as py-ctcmetrics defines them) and checks a folder by these rules
+//! ([`validate_folder`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+
+pub mod metrics;
+
+pub use metrics::{evaluate_folders, validate_folder, CtcScores};
 
 /// One line of a CTC track file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,9 +82,12 @@ pub fn parse_tracks(text: &str, name: &Path) -> Result<Vec<CtcTrack>> {
             return Err(bad(i + 1, "expected four numbers `L B E P`"));
         }
         let num = |k: usize| -> Result<u64> {
-            fields[k]
-                .parse::<u64>()
-                .map_err(|_| bad(i + 1, &format!("`{}` is not a non-negative integer", fields[k])))
+            fields[k].parse::<u64>().map_err(|_| {
+                bad(
+                    i + 1,
+                    &format!("`{}` is not a non-negative integer", fields[k]),
+                )
+            })
         };
         let (l, b, e, p) = (num(0)?, num(1)?, num(2)?, num(3)?);
         if l == 0 || l > u64::from(u32::MAX) || p > u64::from(u32::MAX) {
@@ -118,7 +129,10 @@ pub fn list_masks(dir: &Path, prefix: &str) -> Result<Vec<(usize, PathBuf)>> {
         let Some(rest) = name.strip_prefix(prefix) else {
             continue;
         };
-        let Some(num) = rest.strip_suffix(".tif").or_else(|| rest.strip_suffix(".tiff")) else {
+        let Some(num) = rest
+            .strip_suffix(".tif")
+            .or_else(|| rest.strip_suffix(".tiff"))
+        else {
             continue;
         };
         if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
@@ -159,7 +173,10 @@ pub fn validate(tracks: &[CtcTrack], present: &[BTreeSet<u32>], limit: usize) ->
             say(format!("label {} has two lines", t.label));
         }
         if t.begin > t.end {
-            say(format!("track {} begins ({}) after it ends ({})", t.label, t.begin, t.end));
+            say(format!(
+                "track {} begins ({}) after it ends ({})",
+                t.label, t.begin, t.end
+            ));
         }
         if t.parent == t.label {
             say(format!("track {} is its own parent", t.label));
@@ -168,7 +185,10 @@ pub fn validate(tracks: &[CtcTrack], present: &[BTreeSet<u32>], limit: usize) ->
     for t in by_label.values() {
         if t.parent != 0 {
             match by_label.get(&t.parent) {
-                None => say(format!("track {}: parent {} has no line", t.label, t.parent)),
+                None => say(format!(
+                    "track {}: parent {} has no line",
+                    t.label, t.parent
+                )),
                 Some(p) if p.end >= t.begin => say(format!(
                     "track {}: parent {} ends in frame {}, not before the child begins ({})",
                     t.label, t.parent, p.end, t.begin
@@ -228,8 +248,18 @@ mod tests {
     #[test]
     fn tracks_round_trip_and_bad_lines_are_refused() {
         let t = vec![
-            CtcTrack { label: 2, begin: 3, end: 9, parent: 1 },
-            CtcTrack { label: 1, begin: 0, end: 2, parent: 0 },
+            CtcTrack {
+                label: 2,
+                begin: 3,
+                end: 9,
+                parent: 1,
+            },
+            CtcTrack {
+                label: 1,
+                begin: 0,
+                end: 2,
+                parent: 0,
+            },
         ];
         let text = format_tracks(&t);
         assert_eq!(text, "1 0 2 0\n2 3 9 1\n");
@@ -246,9 +276,24 @@ mod tests {
             v.iter().map(|f| f.iter().copied().collect()).collect()
         };
         let ok = vec![
-            CtcTrack { label: 1, begin: 0, end: 1, parent: 0 },
-            CtcTrack { label: 2, begin: 2, end: 2, parent: 1 },
-            CtcTrack { label: 3, begin: 2, end: 2, parent: 1 },
+            CtcTrack {
+                label: 1,
+                begin: 0,
+                end: 1,
+                parent: 0,
+            },
+            CtcTrack {
+                label: 2,
+                begin: 2,
+                end: 2,
+                parent: 1,
+            },
+            CtcTrack {
+                label: 3,
+                begin: 2,
+                end: 2,
+                parent: 1,
+            },
         ];
         let present = sets(&[&[1], &[1], &[2, 3]]);
         assert!(validate(&ok, &present, 10).is_empty());
@@ -260,7 +305,12 @@ mod tests {
         assert!(!validate(&ok, &sets(&[&[1], &[1, 9], &[2, 3]]), 10).is_empty());
         assert!(!validate(&ok, &sets(&[&[1], &[], &[2, 3]]), 10).is_empty());
         // a parent with no line
-        let orphan = vec![CtcTrack { label: 2, begin: 0, end: 0, parent: 7 }];
+        let orphan = vec![CtcTrack {
+            label: 2,
+            begin: 0,
+            end: 0,
+            parent: 7,
+        }];
         assert!(!validate(&orphan, &sets(&[&[2]]), 10).is_empty());
     }
 }
