@@ -6,6 +6,13 @@ Regenerate (from the repository root; the venv holds py-ctcmetrics 1.3.3, numpy,
     /work/venv-ref/bin/python scripts/reference/ctc_metrics.py [--seed 2024] [--out tests/data/ctc]
     cargo test --test library ctc        # the Rust side must then still agree
 
+and, to hold floodseg to py-ctcmetrics on many more random cases than are committed (random
+mixes of all the perturbations below, in a temporary folder; nothing is written to the repo):
+
+    cargo build --release
+    /work/venv-ref/bin/python scripts/reference/ctc_metrics.py --check 300 \
+        --floodseg target/release/floodseg
+
 It writes, under OUT (default tests/data/ctc, replaced wholesale):
 
   case_NN/gt/TRA/man_track.txt, man_trackTTT.tif   ground truth: a random lineage
@@ -631,11 +638,83 @@ def make_invalid(out, rng, expected):
         expected[f"invalid_{i:02d}"] = {"valid": 0, "warnings": said, "problem": problem}
 
 
+PERTURBATIONS = [
+    lambda r, s, t: jitter(r, s, float(r.uniform(0.1, 0.9))),
+    lambda r, s, t: miss(r, s, int(r.integers(1, 5))),
+    lambda r, s, t: false_positives(r, s, int(r.integers(1, 4))),
+    lambda r, s, t: merge(r, s, int(r.integers(1, 3))),
+    lambda r, s, t: split(r, s, int(r.integers(1, 4))),
+    lambda r, s, t: swap_ids(r, s, int(r.integers(1, 3))),
+    lambda r, s, t: miss_divisions(r, s, t, int(r.integers(1, 3))),
+    lambda r, s, t: false_divisions(r, s, int(r.integers(1, 3))),
+    lambda r, s, t: shift_divisions(r, s, t, int(r.integers(1, 3))),
+    lambda r, s, t: gap(r, s, int(r.integers(1, 3)), bool(r.random() < 0.5)),
+    lambda r, s, t: empty_frame(r, s),
+]
+
+
+def check(args):
+    """Score --check random cases with py-ctcmetrics and `floodseg eval --ctc-gt/--ctc-res
+    --json`; print the largest difference; exit status 1 on a mismatch (> 1e-9, or a value
+    defined on one side only)."""
+    import subprocess
+    import tempfile
+
+    rng = np.random.default_rng(args.seed)
+    worst, bad = 0.0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.check):
+            case = os.path.join(tmp, f"case_{i:04d}")
+            frames, tracks = simulate(rng, *((0.5, 1, 2.6) if i % 2 else (0.3, 2, 3.4)))
+            n = len(frames)
+            seg_frames = sorted(rng.choice(n, int(rng.integers(1, n + 1)), replace=False).tolist())
+            write_gt(os.path.join(case, "gt"), rng, frames, tracks,
+                     1.0 if rng.random() < 0.4 else float(rng.uniform(0.5, 0.8)), seg_frames,
+                     seg_drop=bool(rng.random() < 0.3))
+            res = Result(frames, tracks)
+            for k in rng.permutation(len(PERTURBATIONS))[:int(rng.integers(0, 6))]:
+                PERTURBATIONS[k](rng, res, tracks)
+            imgs, res_tracks = finish(rng, res, relabel=bool(rng.random() < 0.5))
+            if not res_tracks:
+                continue
+            write_res(os.path.join(case, "res"), imgs, res_tracks)
+            py, _ = run_quiet(evaluate_sequence, os.path.join(case, "res"),
+                              os.path.join(case, "gt"), threads=1)
+            out = subprocess.run(
+                [args.floodseg, "eval", "--ctc-gt", os.path.join(case, "gt"), "--ctc-res",
+                 os.path.join(case, "res"), "--json"], capture_output=True, text=True)
+            if py.get("Valid") != 1 or out.returncode != 0:
+                print(f"{case}: py Valid={py.get('Valid')}, floodseg: {out.stderr.strip()}")
+                bad += 1
+                continue
+            ours = json.loads(out.stdout)
+            for k, v in ours.items():
+                w = plain(py.get(k))
+                if (v is None) != (w is None) or (v is not None and abs(v - w) > 1e-9):
+                    print(f"case {i} ({case}): {k}: floodseg {v}, py-ctcmetrics {w}")
+                    bad += 1
+                elif v is not None:
+                    worst = max(worst, abs(v - w))
+            if bad > 20:
+                break
+        if bad:
+            input_dir = os.path.join(os.getcwd(), "ctc-check-failed")
+            shutil.copytree(tmp, input_dir, dirs_exist_ok=True)
+            print(f"cases kept in {input_dir}")
+    print(f"{args.check} cases, {bad} mismatches, max |floodseg - py-ctcmetrics| = {worst:g}")
+    sys.exit(1 if bad else 0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", default="tests/data/ctc")
+    ap.add_argument("--check", type=int, default=0, metavar="N",
+                    help="compare floodseg with py-ctcmetrics on N random cases instead")
+    ap.add_argument("--floodseg", default="target/release/floodseg")
     args = ap.parse_args()
+    if args.check:
+        return check(args)
     rng = np.random.default_rng(args.seed)
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
