@@ -484,7 +484,7 @@ fn count_aogm(
     let mut a = Aogm::default();
     for (m, ix) in frames.iter().zip(index) {
         a.vertices += m.reference.len();
-        a.fn_ += m.reference.len() - m.pairs.len();
+        a.fn_ += m.reference.len().saturating_sub(m.pairs.len());
         for &c in &m.result {
             match ix.matches(c) {
                 0 => a.fp += 1,
@@ -931,6 +931,14 @@ pub fn validate_folder(dir: &Path, prefix: &str, track_file: &str) -> Result<Pro
         problems.push(format!("no {prefix}TTT.tif mask in {}", dir.display()));
         return Ok(problems);
     };
+    if last >= 2 * masks.len() + 1000 {
+        // (not a frame list with a few holes: say so rather than list them)
+        problems.push(format!(
+            "the mask numbers run to {last} for {} masks (they must be 0, 1, …)",
+            masks.len()
+        ));
+        return Ok(problems);
+    }
     let mut present = vec![BTreeSet::new(); last + 1];
     let mut have = vec![false; last + 1];
     for (t, path) in &masks {

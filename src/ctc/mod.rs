@@ -210,8 +210,10 @@ pub fn validate(tracks: &[CtcTrack], present: &[BTreeSet<u32>], limit: usize) ->
         }
     }
     for t in by_label.values() {
-        for f in t.begin..=t.end.min(present.len().saturating_sub(1)) {
-            if !present[f].contains(&t.label) {
+        // (no frame at all is not a frame 0: `present` may be empty)
+        let span = present.iter().enumerate().skip(t.begin);
+        for (f, labels) in span.take_while(|&(f, _)| f <= t.end) {
+            if !labels.contains(&t.label) {
                 say(format!(
                     "frame {f}: track {} (frames {}–{}) is missing",
                     t.label, t.begin, t.end
@@ -312,5 +314,7 @@ mod tests {
             parent: 7,
         }];
         assert!(!validate(&orphan, &sets(&[&[2]]), 10).is_empty());
+        // tracks but no frame at all
+        assert_eq!(validate(&ok[..1], &[], 10).len(), 1);
     }
 }

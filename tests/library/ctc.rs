@@ -302,6 +302,11 @@ fn ctc_errors_name_the_file() {
     std::fs::remove_file(d.join("res/mask002.tif")).unwrap();
     let e = err(&d).to_string();
     assert!(e.contains("mask002.tif is missing"), "{e}");
+    let p = validate_folder(&d.join("res"), "mask", "res_track.txt").unwrap();
+    assert!(
+        p.contains(&"frame 2: mask002.tif is missing".to_string()),
+        "{p:?}"
+    );
     let n = std::fs::read_dir(d.join("gt/TRA")).unwrap().count() - 1;
     std::fs::rename(
         d.join(format!("res/mask{:03}.tif", n - 1)),
