@@ -1,6 +1,8 @@
 //! `floodseg eval` end to end on sparse annotations: folders paired by name, `--frames` of a
 //! time-lapse against masks of a few frames, `--per-frame`, the empty-ground-truth warning,
-//! unchanged summary output, and errors that print one line and nothing on stdout.
+//! unchanged summary output, and errors that print one line and nothing on stdout; and
+//! `eval --ctc-gt/--ctc-res` on the CTC fixtures of `tests/data/ctc/` (py-ctcmetrics' numbers,
+//! invalid results refused, the flags that exclude each other).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
