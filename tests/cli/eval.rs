@@ -1,6 +1,8 @@
 //! `floodseg eval` end to end on sparse annotations: folders paired by name, `--frames` of a
 //! time-lapse against masks of a few frames, `--per-frame`, the empty-ground-truth warning,
-//! unchanged summary output, and errors that print one line and nothing on stdout.
+//! unchanged summary output, and errors that print one line and nothing on stdout; and
+//! `eval --ctc-gt/--ctc-res` on the CTC fixtures of `tests/data/ctc/` (py-ctcmetrics' numbers,
+//! invalid results refused, the flags that exclude each other).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -468,4 +470,115 @@ fn errors_print_one_line_and_nothing_else() {
     );
     // a missing path
     one_line_error(&mut eval(&d.join("nothing"), &pred, &[]), 3);
+}
+
+fn ctc_case(name: &str) -> (PathBuf, PathBuf) {
+    let d = repo().join("tests/data/ctc").join(name);
+    (d.join("gt"), d.join("res"))
+}
+
+/// `floodseg eval --ctc-gt GT --ctc-res RES ARGS`.
+fn eval_ctc(case: &str, args: &[&str]) -> Command {
+    let (gt, res) = ctc_case(case);
+    let mut c = bin();
+    c.arg("eval")
+        .arg("--ctc-gt")
+        .arg(gt)
+        .arg("--ctc-res")
+        .arg(res)
+        .args(args);
+    c
+}
+
+/// The number `key` has in `case`'s object of tests/data/ctc/expected.json (`None`: null).
+fn py_ctcmetrics(case: &str, key: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(repo().join("tests/data/ctc/expected.json")).unwrap();
+    let at = text.find(&format!("\"{case}\": {{")).unwrap();
+    let obj = &text[at..at + text[at..].find('}').unwrap() + 1];
+    let v = field(&obj.replace("\": ", "\":"), key).trim().to_string();
+    (v != "null").then(|| v.parse().unwrap())
+}
+
+#[test]
+fn ctc_eval_prints_py_ctcmetrics_measures_as_text_and_json() {
+    let case = "case_13"; // a mix of every perturbation
+    let json = stdout(&run(&mut eval_ctc(case, &["--json"])));
+    assert_eq!(json.lines().count(), 1, "{json}");
+    let text = stdout(&run(&mut eval_ctc(case, &[])));
+    let keys: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    for key in [
+        "DET",
+        "SEG",
+        "TRA",
+        "LNK",
+        "CT",
+        "TF",
+        "BC(0)",
+        "BC(3)",
+        "CCA",
+        "BIO(0)",
+        "OP_CSB",
+        "OP_CTB",
+        "OP_CLB(0)",
+        "AOGM",
+        "AOGM_0",
+        "AOGM_NS",
+        "gt_divisions",
+        "tp_div(1)",
+    ] {
+        assert!(keys.contains(&key), "{key} not printed: {text}");
+    }
+    // the same keys in the same order, each number py-ctcmetrics' (text to 6 decimals)
+    let json_keys: Vec<String> = json
+        .trim()
+        .trim_matches(['{', '}'])
+        .split(',')
+        .map(|kv| kv.split_once(':').unwrap().0.trim_matches('"').to_string())
+        .collect();
+    assert_eq!(keys, json_keys);
+    for (line, key) in text.lines().zip(&keys) {
+        let want = py_ctcmetrics(case, key);
+        let got = field(&json, key);
+        let shown = line.split_whitespace().nth(1).unwrap();
+        match want {
+            None => assert_eq!((got, shown), ("null", "N/A"), "{key}"),
+            Some(w) => {
+                assert_eq!(got.parse::<f64>().unwrap(), w, "{key}");
+                assert!(
+                    (shown.parse::<f64>().unwrap() - w).abs() <= 5e-7,
+                    "{key}: {line}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ctc_eval_refuses_an_invalid_result_and_mixed_modes() {
+    let err = one_line_error(&mut eval_ctc("invalid_00", &[]), 3);
+    assert!(
+        err.contains("is not a valid CTC result") && err.contains("has no track line"),
+        "{err}"
+    );
+    let err = one_line_error(&mut eval_ctc("invalid_01", &["--json"]), 3);
+    assert!(err.contains("ends in frame"), "{err}");
+    // --ctc-gt needs --ctc-res and excludes the label-matching flags (clap: exit 2)
+    let (gt, _) = ctc_case("case_00");
+    let out = bin().arg("eval").arg("--ctc-gt").arg(&gt).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    for extra in [&["--gt", "x.tif"][..], &["--iou", "0.5"], &["--per-frame"]] {
+        let out = eval_ctc("case_00", extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // the label-matching mode still needs both of its inputs
+    let out = bin().arg("eval").arg("--gt").arg(&gt).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

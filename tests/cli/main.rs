@@ -6,7 +6,7 @@
 //! | `segment` | the README's main command, `--save-stages` files, stats/overlay, backends, errors |
 //! | `modes`   | the accuracy modes: presets, flags that do not fit, `synth rods`, `tune`       |
 //! | `stack`   | time-lapse stacks: folders, globs, multi-page TIFFs, workers, memory, bad frames |
-//! | `eval`    | `floodseg eval` on sparse annotations, `--frames`, `--per-frame`, warnings     |
+//! | `eval`    | `floodseg eval` on sparse annotations, `--frames`, `--per-frame`, warnings, CTC |
 //! | `safety`  | outputs that would overwrite inputs or collide, unwritable places, the checks  |
 //! | `synth_timelapse` | `synth timelapse`: the movie, its CTC truth, refusals, segmentability |
 //!

@@ -5,12 +5,14 @@
 //! | `io`             | `floodseg::io`: every PNG/TIFF flavour read, refusals, atomic writers   |
 //! | `io_calibration` | physical units: what inputs declare, what calibrated label TIFFs carry |
 //! | `io_stack`       | stacks: `FrameSource` (TIFF pages, hyperstacks, folders), `StackWriter` |
+//! | `ctc`            | `floodseg::ctc::metrics` against py-ctcmetrics on `tests/data/ctc/`     |
 //! | `eval`           | `floodseg::eval` against StarDist's `matching()` / `matching_dataset()` |
 //! | `example`        | the README's library example, kept compiling and true                  |
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ctc;
 mod eval;
 mod example;
 mod io;

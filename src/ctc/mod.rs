@@ -11,11 +11,19 @@
 //! File names: a result folder holds `maskTTT.tif` and `res_track.txt`; ground truth holds
 //! `TRA/man_trackTTT.tif`, `TRA/man_track.txt` and `SEG/man_segTTT.tif`. `TTT` has 3 digits
 //! for up to 1,000 frames and 4 above ([`digits`]).
+//!
+//! [`metrics`] scores a result folder against ground truth (DET, SEG, TRA, LNK, CT, TF,
+//! BC(i), CCA, … as py-ctcmetrics defines them) and checks a folder by these rules
+//! ([`validate_folder`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+
+pub mod metrics;
+
+pub use metrics::{evaluate_folders, validate_folder, CtcScores};
 
 /// One line of a CTC track file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -202,8 +210,10 @@ pub fn validate(tracks: &[CtcTrack], present: &[BTreeSet<u32>], limit: usize) ->
         }
     }
     for t in by_label.values() {
-        for f in t.begin..=t.end.min(present.len().saturating_sub(1)) {
-            if !present[f].contains(&t.label) {
+        // (no frame at all is not a frame 0: `present` may be empty)
+        let span = present.iter().enumerate().skip(t.begin);
+        for (f, labels) in span.take_while(|&(f, _)| f <= t.end) {
+            if !labels.contains(&t.label) {
                 say(format!(
                     "frame {f}: track {} (frames {}–{}) is missing",
                     t.label, t.begin, t.end
@@ -304,5 +314,7 @@ mod tests {
             parent: 7,
         }];
         assert!(!validate(&orphan, &sets(&[&[2]]), 10).is_empty());
+        // tracks but no frame at all
+        assert_eq!(validate(&ok[..1], &[], 10).len(), 1);
     }
 }
