@@ -151,7 +151,8 @@ impl ObjectFilter {
 
     /// The filter stage's renumbering table (`cpu::filter`'s: `table[l]` = the new label of
     /// object `l` or 0) and the number of objects kept, from the measure sums: objects outside
-    /// the area range, less elongated than `min_eccentricity`, wider than `max_width` or (with
+    /// the area range, less elongated than `min_eccentricity` or wider than `max_width` (unless
+    /// they touch the frame's edge: a cut object's shape is not its own) or (with
     /// `clear_border` B) with a pixel within B of the edge go. The shape values are
     /// regionprops' (from the integer sums by [`measure::props`], the same `f64` operations on
     /// either backend, since the sums are identical), the edge test reads the integer bounding
@@ -162,8 +163,13 @@ impl ObjectFilter {
         let shape = self.min_eccentricity > 0.0 || self.max_width.is_some();
         if shape {
             // the shape does not depend on the intensity scale
+            // an object cut by the frame's edge is not its own shape (half a rod is round):
+            // the shape filters leave it alone (--clear-border drops cut objects)
             for p in measure::props(sums, GrayScale::Float) {
                 let l = p.label as usize;
+                if cpu::filter::touches_border(self.dims, 0, &sums[l - 1]) {
+                    continue;
+                }
                 let narrow = self.max_width.is_none_or(|w| p.minor_axis_length <= w);
                 if table[l] != 0 && !(p.eccentricity >= self.min_eccentricity && narrow) {
                     table[l] = 0;

@@ -31,7 +31,8 @@ fn splitting_thresholds(values: &[f64]) -> Vec<f64> {
 }
 
 /// `--min-eccentricity E` and `--max-width W` keep exactly the objects scikit-image's
-/// regionprops keeps (`eccentricity >= E`, `axis_minor_length <= W`, both when both are given),
+/// regionprops keeps (`eccentricity >= E`, `axis_minor_length <= W`, both when both are given;
+/// an object with a pixel on the frame's edge is kept whatever its shape),
 /// on scikit-image's own labels (`tests/fixtures/shape_filters/`), at thresholds that split the
 /// objects everywhere; the surviving labels are renumbered in label order, as
 /// `relabel_sequential` would.
@@ -83,9 +84,19 @@ fn shape_filters_match_regionprops() {
                 ..Params::default()
             };
             let (table, kept) = object_table(&p, dims, &sums);
+            // objects touching the frame's edge are exempt from the shape filters
+            let edge = |l: u32| {
+                (0..h).any(|y| {
+                    (0..w).any(|x| {
+                        labels[y * w + x] == l && (x == 0 || y == 0 || x + 1 == w || y + 1 == h)
+                    })
+                })
+            };
             let want: Vec<u32> = rows
                 .iter()
-                .filter(|&&(_, ecc, minor)| ecc >= e && wmax.is_none_or(|m| minor <= m))
+                .filter(|&&(l, ecc, minor)| {
+                    edge(l) || (ecc >= e && wmax.is_none_or(|m| minor <= m))
+                })
                 .map(|r| r.0)
                 .collect();
             let got: Vec<u32> = (1..=n).filter(|&l| table[l as usize] != 0).collect();

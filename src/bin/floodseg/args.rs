@@ -88,7 +88,8 @@ pub(crate) struct PipelineArgs {
     #[arg(long, value_name = "A", allow_hyphen_values = true)]
     pub(crate) max_area: Option<u64>,
     /// Drop objects less elongated than E (regionprops eccentricity: 0 a disk, near 1 a long
-    /// rod): round debris among rods [default: 0].
+    /// rod): round debris among rods; objects touching the image edge are exempt (a cut rod
+    /// is round) [default: 0].
     #[arg(long, value_name = "E", allow_hyphen_values = true)]
     pub(crate) min_eccentricity: Option<f64>,
     /// Drop objects wider than W pixels (regionprops minor_axis_length): clumps, rings.
