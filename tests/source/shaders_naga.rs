@@ -41,6 +41,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::maxima::MaximaUniforms as Mx;
     use gpu::measure::MeasureUniforms as Me;
     use gpu::opening::MorphUniforms as M;
+    use gpu::pairs::PairsUniforms as Pa;
     use gpu::peaks::PeaksUniforms as P;
     use gpu::scan::ScanUniforms as S;
     use gpu::smooth::SmoothUniforms as Sm;
@@ -260,6 +261,28 @@ fn expectations() -> Vec<Expect> {
                 ("_pad", offset_of!(F, _pad)),
             ],
             size: size_of::<F>(),
+        },
+        Expect {
+            // The twin is `track::overlap::pair_histogram` (the tracker's, not in src/cpu).
+            stage: "pairs",
+            table: gpu::pairs::ENTRY_POINTS,
+            twin_functions: &["pair_histogram"],
+            uniform: "PairsParams",
+            members: vec![
+                ("width", offset_of!(Pa, width)),
+                ("rows", offset_of!(Pa, rows)),
+                ("cols", offset_of!(Pa, cols)),
+                ("chunk", offset_of!(Pa, chunk)),
+                ("cur_y0", offset_of!(Pa, cur_y0)),
+                ("cur_x0", offset_of!(Pa, cur_x0)),
+                ("prev_y0", offset_of!(Pa, prev_y0)),
+                ("prev_x0", offset_of!(Pa, prev_x0)),
+                ("chunks_per_row", offset_of!(Pa, chunks_per_row)),
+                ("mask", offset_of!(Pa, mask)),
+                ("max_probes", offset_of!(Pa, max_probes)),
+                ("_pad", offset_of!(Pa, _pad)),
+            ],
+            size: size_of::<Pa>(),
         },
     ]
 }
