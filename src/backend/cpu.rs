@@ -419,5 +419,7 @@ pub fn pair_histogram(
             cur.len()
         )));
     }
-    Ok(crate::track::pair_histogram(prev, cur, width, height, shift))
+    Ok(crate::track::pair_histogram(
+        prev, cur, width, height, shift,
+    ))
 }

@@ -1,37 +1,37 @@
-//! Host side of stage **pairs** (`shaders/pairs.wgsl`; twin `crate::track::overlap::pair_histogram`):
-//! the pair histogram of two label images — for every pair (a in `prev`, b in `cur`) of nonzero
-//! labels, the pixels they share once `prev` is moved by `shift = (dy, dx)` (cur pixel (y, x)
-//! meets prev pixel (y − dy, x − dx); pixels whose partner is outside count for nothing).
-//! Class: *order-free reduction* into a hash table, sorted on the host.
+//! Host side of stage **pairs** (`shaders/pairs.wgsl`; twin
+//! `crate::track::overlap::pair_histogram`): the pair histogram of two label images — for every
+//! pair (a in `prev`, b in `cur`) of nonzero labels, the pixels they share once `prev` is moved by
+//! `shift = (dy, dx)` (cur pixel (y, x) meets prev pixel (y − dy, x − dx); pixels whose partner is
+//! outside count for nothing). Class: *order-free reduction* into a hash table, sorted on the host.
 //!
 //! Names: the WGSL entry point is `pair_histogram`, like the twin function. [`pair_histogram_pass`]
 //! records it into a caller's encoder, [`pair_histogram`] is the whole stage on device buffers,
 //! [`pairs_from_table`] turns a read-back table into the sorted list, [`run_pair_histogram`]
-//! uploads, runs and reads back. The result is `(prev, cur, pixels)` triples sorted by
-//! (prev, cur) with no zero counts — the twin's `PairCount`s field by field (the stages do not
-//! use `crate::track`; the backend converts).
+//! uploads, runs and reads back. The result is `(prev, cur, pixels)` triples sorted by (prev, cur)
+//! with no zero counts — the twin's `PairCount`s field by field (the stages do not use
+//! `crate::track`; the backend converts).
 //!
-//! **The pass.** One dispatch over the overlap window of the shift ([`Window`]): invocation t
-//! takes [`CHUNK`] consecutive pixels of one window row, merges runs of one pair as the twin
-//! does and adds each run to a hash table in one storage buffer with one `atomicAdd` (so a row
-//! of one cell over one cell costs one atomic per 16 pixels, not per pixel). The table has a
-//! power-of-two number of slots of [`SLOT_WORDS`] words — key a, key b, count — after a header
-//! of [`HEADER`] words whose word [`OVERFLOW`] is a flag. A key is two 32-bit words, each
-//! claimed once with `atomicCompareExchangeWeak` (0 = empty; labels 0 are never keys) and
-//! never changed again, so any labels up to `u32::MAX` work, compact or not, and racing
-//! invocations with the same key always meet in the same slot (the argument is in the shader's
-//! header). Linear probing from a hash of the key.
+//! **The pass.** One dispatch over the overlap window of the shift ([`Window`]): invocation t takes
+//! [`CHUNK`] consecutive pixels of one window row, merges runs of one pair as the twin does and
+//! adds each run to a hash table in one storage buffer with one `atomicAdd` (so a row of one cell
+//! over one cell costs one atomic per 16 pixels, not per pixel). The table has a power-of-two
+//! number of slots of [`SLOT_WORDS`] words — key a, key b, count — after a header of [`HEADER`]
+//! words whose word [`OVERFLOW`] is a flag. A key is two 32-bit words, each claimed once with
+//! `atomicCompareExchangeWeak` (0 = empty; labels 0 are never keys) and never changed again, so any
+//! labels up to `u32::MAX` work, compact or not, and racing invocations with the same key always
+//! meet in the same slot (the argument is in the shader's header). Linear probing from a hash of
+//! the key.
 //!
 //! **Table size and overflow.** A pair needs a pixel, so the window's pixel count bounds the
-//! distinct pairs. The first table has [`PairsOptions::first_capacity`] slots (4096 by
-//! default: ample for the few hundred pairs of a frame of cells; a caller that knows its object
-//! counts may pass 2 · n_prev · n_cur) and lets an insertion probe [`MAX_PROBES`] slots; an
-//! insertion that finds no slot sets the overflow flag, and the whole table is thrown away and
-//! the pass rerun with 8× the slots. The last table has 2× the window's pixels (rounded up to a
-//! power of two) and unbounded probing, so it cannot overflow; if the device cannot hold that
-//! table, the largest it can hold is the last one, and should even that overflow (more distinct
-//! pairs than it has slots, millions) the result is [`Error::Limit`] — never a truncated count.
-//! Each try is one pass and one readback of its table (table and flag together).
+//! distinct pairs. The first table has [`PairsOptions::first_capacity`] slots (4096 by default:
+//! ample for the few hundred pairs of a frame of cells; a caller that knows its object counts may
+//! pass 2 · n_prev · n_cur) and lets an insertion probe [`MAX_PROBES`] slots; an insertion that
+//! finds no slot sets the overflow flag, and the whole table is thrown away and the pass rerun with
+//! 8× the slots. The last table has 2× the window's pixels (rounded up to a power of two) and
+//! unbounded probing, so it cannot overflow; if the device cannot hold that table, the largest it
+//! can hold is the last one, and should even that overflow (more distinct pairs than it has slots,
+//! millions) the result is [`Error::Limit`] — never a truncated count. Each try is one pass and one
+//! readback of its table (table and flag together).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -63,6 +63,9 @@ pub struct PairsUniforms {
     pub max_probes: u32,
     pub _pad: u32,
 }
+
+/// One entry of the result: `(prev label, cur label, pixels shared)` (the twin's `PairCount`).
+pub type Pair = (u32, u32, u32);
 
 /// Table words before the first slot (keep in sync with `HEADER` in `shaders/pairs.wgsl`).
 pub const HEADER: usize = 4;
@@ -193,7 +196,7 @@ pub fn pair_histogram_pass(
 /// The sorted `(prev, cur, pixels)` list from a read-back table (header and slots); an
 /// overflowed table, a half-written slot or a key in two slots is an [`Error::Backend`] (none
 /// can come from a table the pass finished without overflow).
-pub fn pairs_from_table(words: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
+pub fn pairs_from_table(words: &[u32]) -> Result<Vec<Pair>> {
     if words.len() < HEADER || (words.len() - HEADER) % SLOT_WORDS != 0 {
         return Err(Error::Backend(format!(
             "pairs: a table of {} words",
@@ -216,7 +219,10 @@ pub fn pairs_from_table(words: &[u32]) -> Result<Vec<(u32, u32, u32)>> {
         }
     }
     out.sort_unstable();
-    if let Some(w) = out.windows(2).find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
+    if let Some(w) = out
+        .windows(2)
+        .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+    {
         return Err(Error::Backend(format!(
             "pairs: key ({}, {}) in two slots",
             w[0].0, w[0].1
@@ -264,7 +270,7 @@ pub fn pair_histogram(
     prev: &wgpu::Buffer,
     cur: &wgpu::Buffer,
     shift: (i32, i32),
-) -> Result<Vec<(u32, u32, u32)>> {
+) -> Result<Vec<Pair>> {
     pair_histogram_with(ctx, dims, prev, cur, shift, &PairsOptions::default()).map(|r| r.0)
 }
 
@@ -276,7 +282,7 @@ pub fn pair_histogram_with(
     cur: &wgpu::Buffer,
     shift: (i32, i32),
     opts: &PairsOptions,
-) -> Result<(Vec<(u32, u32, u32)>, PairsReport)> {
+) -> Result<(Vec<Pair>, PairsReport)> {
     check(ctx, dims.width as usize, dims.height as usize)?;
     let need = 4 * dims.len() as u64;
     for (what, b) in [("prev", prev), ("cur", cur)] {
@@ -368,9 +374,17 @@ pub fn run_pair_histogram(
     width: usize,
     height: usize,
     shift: (i32, i32),
-) -> Result<Vec<(u32, u32, u32)>> {
-    run_pair_histogram_with(ctx, prev, cur, width, height, shift, &PairsOptions::default())
-        .map(|r| r.0)
+) -> Result<Vec<Pair>> {
+    run_pair_histogram_with(
+        ctx,
+        prev,
+        cur,
+        width,
+        height,
+        shift,
+        &PairsOptions::default(),
+    )
+    .map(|r| r.0)
 }
 
 /// As [`run_pair_histogram`] with explicit [`PairsOptions`], and what the run did.
@@ -382,7 +396,7 @@ pub fn run_pair_histogram_with(
     height: usize,
     shift: (i32, i32),
     opts: &PairsOptions,
-) -> Result<(Vec<(u32, u32, u32)>, PairsReport)> {
+) -> Result<(Vec<Pair>, PairsReport)> {
     let n = width.checked_mul(height);
     if n != Some(prev.len()) || n != Some(cur.len()) {
         return Err(Error::BadData(format!(

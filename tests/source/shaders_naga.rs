@@ -2,7 +2,7 @@
 //! nothing depends on optional features), and matches the Rust side: entry points named like
 //! the twin's functions, `@workgroup_size(64)` (16 × 16 for the watershed's tiles), bindings per entry point equal to the host's
 //! `ENTRY_POINTS` table (binding `i` = twin parameter `i`), and each uniform struct's layout equal
-//! to its `#[repr(C)]` Rust twin.
+//! to its `#[repr(C)]` Rust twin (and the pair histogram's table layout constants to the host's).
 
 use std::mem::{offset_of, size_of};
 
@@ -438,5 +438,34 @@ fn shaders_uniform_structs_match_repr_c() {
                 m.name
             );
         }
+    }
+}
+
+/// A WGSL `const` of `module` (a `u32` literal).
+fn const_u32(module: &naga::Module, name: &str) -> Option<u32> {
+    let (_, c) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some(name))?;
+    match module.global_expressions[c.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// The pair histogram's table layout: the shader's constants are the host's.
+#[test]
+fn pairs_table_layout_matches_the_host() {
+    let (module, _) = parse("pairs", shaders::PAIRS);
+    for (name, host) in [
+        ("HEADER", gpu::pairs::HEADER),
+        ("OVERFLOW", gpu::pairs::OVERFLOW),
+        ("SLOT_WORDS", gpu::pairs::SLOT_WORDS),
+    ] {
+        assert_eq!(
+            const_u32(&module, name),
+            Some(host as u32),
+            "shaders/pairs.wgsl: const {name} vs gpu::pairs::{name}"
+        );
     }
 }
