@@ -19,8 +19,8 @@
 // again, so a slot it skips can never become its key, and every invocation with key (a, b)
 // stops at the same first slot along the probe sequence whose final key is (a, b). Hence each
 // key has exactly one slot, and any number of invocations may race for it. Probing is linear
-// from a hash of the key, at most `max_probes` slots; past that the insertion sets OVERFLOW and
-// the host retries with a larger table (the count is then incomplete, and discarded).
+// from a hash of the key, at most `max_probes` slots; past that the insertion sets OVERFLOW, the
+// insertions after it do nothing, and the host retries with a larger table.
 
 // Keep in sync with `PairsUniforms` in src/gpu/pairs.rs.
 struct PairsParams {
@@ -78,8 +78,12 @@ fn claim(w: u32, v: u32) -> bool {
     return old == v;
 }
 
-// Add `n` to the count of key (a, b), both nonzero.
+// Add `n` to the count of key (a, b), both nonzero. Once the table has overflowed it is going
+// to be thrown away, so nothing more is inserted (a failed try costs little).
 fn insert(a: u32, b: u32, n: u32) {
+    if (atomicLoad(&table[OVERFLOW]) != 0u) {
+        return;
+    }
     var s = mix32(a ^ mix32(b)) & params.mask;
     for (var probe = 0u; probe < params.max_probes; probe = probe + 1u) {
         let w = HEADER + SLOT_WORDS * s;

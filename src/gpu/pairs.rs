@@ -23,11 +23,12 @@
 //! the key.
 //!
 //! **Table size and overflow.** A pair needs a pixel, so the window's pixel count bounds the
-//! distinct pairs. The first table has [`PairsOptions::first_capacity`] slots (4096 by default:
-//! ample for the few hundred pairs of a frame of cells; a caller that knows its object counts may
-//! pass 2 · n_prev · n_cur) and lets an insertion probe [`MAX_PROBES`] slots; an insertion that
-//! finds no slot sets the overflow flag, and the whole table is thrown away and the pass rerun with
-//! 8× the slots. The last table has 2× the window's pixels (rounded up to a power of two) and
+//! distinct pairs. The first table has [`PairsOptions::first_capacity`] slots (by default one per
+//! 64 window pixels, 4096 to 65 536: 16 384 for a 1024² frame, room for thousands of cells; a
+//! caller that knows its object counts may pass 2 · n_prev · n_cur) and lets an insertion probe
+//! [`MAX_PROBES`] slots; an insertion that finds no slot sets the overflow flag, the insertions
+//! after it return at once, and the whole table is thrown away and the pass rerun with 8× the
+//! slots. The last table has 2× the window's pixels (rounded up to a power of two) and
 //! unbounded probing, so it cannot overflow; if the device cannot hold that table, the largest it
 //! can hold is the last one, and should even that overflow (more distinct pairs than it has slots,
 //! millions) the result is [`Error::Limit`] — never a truncated count. Each try is one pass and one
@@ -75,8 +76,14 @@ pub const OVERFLOW: usize = 0;
 pub const SLOT_WORDS: usize = 3;
 /// Pixels per invocation by default.
 pub const CHUNK: u32 = 16;
-/// Slots of the first table by default.
+/// Slots of the first table by default: one per [`PIXELS_PER_SLOT`] pixels of the window, at
+/// least this …
 pub const FIRST_CAPACITY: u32 = 4096;
+/// … and at most this (768 KiB), rounded up to a power of two.
+pub const FIRST_CAPACITY_MAX: u32 = 1 << 16;
+/// Window pixels per slot of the first table by default (a 1024² frame: 16 384 slots, room for
+/// 8 000 pairs at a load of one half — a dense field of several thousand cells).
+pub const PIXELS_PER_SLOT: u64 = 64;
 /// Probes per insertion in every table but the last (which probes without bound).
 pub const MAX_PROBES: u32 = 64;
 /// How much larger each retry's table is.
@@ -147,7 +154,8 @@ impl Window {
 pub struct PairsOptions {
     /// Pixels per invocation along a row (at least 1).
     pub chunk: u32,
-    /// Slots of the first table (rounded up to a power of two).
+    /// Slots of the first table (rounded up to a power of two); 0: from the window's size
+    /// ([`PIXELS_PER_SLOT`], [`FIRST_CAPACITY`] to [`FIRST_CAPACITY_MAX`]).
     pub first_capacity: u32,
     /// Probes per insertion in every table but the last (at least 1).
     pub max_probes: u32,
@@ -160,7 +168,7 @@ impl Default for PairsOptions {
     fn default() -> Self {
         PairsOptions {
             chunk: CHUNK,
-            first_capacity: FIRST_CAPACITY,
+            first_capacity: 0,
             max_probes: MAX_PROBES,
             max_capacity: u32::MAX,
         }
@@ -310,9 +318,13 @@ pub fn pair_histogram_with(
         ));
     }
     let last = safe.min(most);
-    let mut slots = (opts.first_capacity.max(1) as u64)
-        .next_power_of_two()
-        .min(last);
+    let first = match opts.first_capacity {
+        0 => {
+            (win.pixels() / PIXELS_PER_SLOT).clamp(FIRST_CAPACITY as u64, FIRST_CAPACITY_MAX as u64)
+        }
+        n => n as u64,
+    };
+    let mut slots = first.next_power_of_two().min(last);
     loop {
         let full = slots == last;
         let probes = if full {

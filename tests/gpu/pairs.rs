@@ -343,12 +343,14 @@ fn pairs_overflow_retries_with_a_larger_table() {
 #[test]
 fn pairs_gpu_folds_wide_frames_into_2d() {
     let Some(ctx) = common::gpu() else { return };
-    // one pixel per invocation: 4099 × 1025 pixels need more than 65 535 workgroups of 64
-    let (w, h) = (4099, 1025);
+    // one pixel per invocation: the 1024 × 4096 pixels that a 4099 × 1025 frame compares at
+    // shift (−1, 3) need 65 536 workgroups of 64, one more than a dimension may have
+    let (w, h, shift) = (4099, 1025, (-1, 3));
     let max = ctx.limits().max_compute_workgroups_per_dimension;
+    let window = (h - 1) * (w - 3);
     assert!(
-        ctx.workgroups((w * h) as u32).1 > 1,
-        "{w}×{h} does not fold (max {max} workgroups per dimension)"
+        ctx.workgroups(window as u32).1 > 1,
+        "{window} invocations do not fold (max {max} workgroups per dimension)"
     );
     let mut rng = Rng::new(0xf01d);
     let prev = labels(Labels::Compact(200), w, h, &mut rng);
@@ -357,7 +359,7 @@ fn pairs_gpu_folds_wide_frames_into_2d() {
         chunk: 1,
         ..Default::default()
     };
-    check_with(ctx, "2-D fold", &prev, &cur, w, h, (-1, 3), &one);
+    check_with(ctx, "2-D fold", &prev, &cur, w, h, shift, &one);
     check(ctx, "wide, default chunk", &prev, &cur, w, h, (2, -1));
 }
 
@@ -443,8 +445,12 @@ fn pairs_time_1024() {
     let Some(ctx) = common::gpu() else { return };
     let (w, h) = (1024, 1024);
     let mut rng = Rng::new(0x71);
-    let (prev, cur) = cells(w, h, (2, -3), &mut rng);
-    let want = pair_histogram(&prev, &cur, w, h, (2, -3));
+    let shift = (2, -3);
+    let dense = cells(w, h, shift, &mut rng);
+    let noise = (
+        labels(Labels::Noise(40), w, h, &mut rng),
+        labels(Labels::Noise(40), w, h, &mut rng),
+    );
     let time = |f: &dyn Fn()| -> f64 {
         f();
         let t = std::time::Instant::now();
@@ -453,23 +459,40 @@ fn pairs_time_1024() {
         }
         t.elapsed().as_secs_f64() * 100.0
     };
-    let cpu = time(&|| {
-        std::hint::black_box(pair_histogram(&prev, &cur, w, h, (2, -3)));
-    });
-    let p = ctx.storage_init("test.pairs.prev", &prev);
-    let c = ctx.storage_init("test.pairs.cur", &cur);
-    let dims = Dims::new(w, h);
-    let gpu = time(&|| {
-        let got = pairs::pair_histogram(ctx, dims, &p, &c, (2, -3)).unwrap();
-        assert_eq!(got.len(), want.len());
-    });
-    let upload = time(&|| {
-        pairs::run_pair_histogram(ctx, &prev, &cur, w, h, (2, -3)).unwrap();
-    });
-    eprintln!(
-        "pairs 1024² ({} pairs) on {}: device buffers {gpu:.2} ms, with upload {upload:.2} ms; \
-         CPU twin {cpu:.2} ms",
-        want.len(),
-        ctx.adapter_description()
-    );
+    for (name, (prev, cur)) in [("cells", dense), ("noise", noise)] {
+        let want = pair_histogram(&prev, &cur, w, h, shift);
+        let cpu = time(&|| {
+            std::hint::black_box(pair_histogram(&prev, &cur, w, h, shift));
+        });
+        let p = ctx.storage_init("test.pairs.prev", &prev);
+        let c = ctx.storage_init("test.pairs.cur", &cur);
+        let dims = Dims::new(w, h);
+        for chunk in [16, 64] {
+            for first_capacity in [0, pairs::FIRST_CAPACITY, 1 << 16] {
+                let opts = PairsOptions {
+                    chunk,
+                    first_capacity,
+                    ..Default::default()
+                };
+                let report = std::cell::Cell::new(PairsReport::default());
+                let gpu = time(&|| {
+                    let (got, r) =
+                        pairs::pair_histogram_with(ctx, dims, &p, &c, shift, &opts).unwrap();
+                    assert_eq!(got.len(), want.len());
+                    report.set(r);
+                });
+                eprintln!(
+                    "pairs 1024² {name} ({} pairs) on {}: chunk {chunk}, first table \
+                     {first_capacity}: {gpu:.2} ms on device buffers ({:?}); CPU twin {cpu:.2} ms",
+                    want.len(),
+                    ctx.adapter_description(),
+                    report.get()
+                );
+            }
+        }
+        let upload = time(&|| {
+            pairs::run_pair_histogram(ctx, &prev, &cur, w, h, shift).unwrap();
+        });
+        eprintln!("pairs 1024² {name}: with the upload {upload:.2} ms");
+    }
 }
