@@ -402,7 +402,7 @@ pub fn stages_from_labels(img: &RawImage, labels: Vec<u32>) -> Result<Stages> {
 }
 
 /// The pair histogram ([`crate::backend::Segmenter::pair_histogram`]): the twin
-/// [`crate::track::pair_histogram`], after checking the slices' lengths (the twin panics on a
+/// [`cpu::pairs::pair_histogram`], after checking the slices' lengths (the twin panics on a
 /// wrong one; here it is [`Error::BadData`], as on the GPU).
 pub fn pair_histogram(
     prev: &[u32],
@@ -410,7 +410,7 @@ pub fn pair_histogram(
     width: usize,
     height: usize,
     shift: (i32, i32),
-) -> Result<Vec<crate::track::PairCount>> {
+) -> Result<Vec<cpu::pairs::PairCount>> {
     let n = width.checked_mul(height);
     if n != Some(prev.len()) || n != Some(cur.len()) {
         return Err(Error::BadData(format!(
@@ -419,7 +419,5 @@ pub fn pair_histogram(
             cur.len()
         )));
     }
-    Ok(crate::track::pair_histogram(
-        prev, cur, width, height, shift,
-    ))
+    Ok(cpu::pairs::pair_histogram(prev, cur, width, height, shift))
 }

@@ -488,8 +488,7 @@ pub fn sweep(
 }
 
 /// The pair histogram ([`crate::backend::Segmenter::pair_histogram`]) by one pass of
-/// `shaders/pairs.wgsl` ([`pairs::run_pair_histogram`]), as the twin's
-/// [`crate::track::PairCount`]s.
+/// `shaders/pairs.wgsl` ([`pairs::run_pair_histogram`]).
 pub fn pair_histogram(
     ctx: &GpuContext,
     prev: &[u32],
@@ -497,11 +496,6 @@ pub fn pair_histogram(
     width: usize,
     height: usize,
     shift: (i32, i32),
-) -> Result<Vec<crate::track::PairCount>> {
-    Ok(
-        pairs::run_pair_histogram(ctx, prev, cur, width, height, shift)?
-            .into_iter()
-            .map(|(prev, cur, pixels)| crate::track::PairCount { prev, cur, pixels })
-            .collect(),
-    )
+) -> Result<Vec<crate::cpu::pairs::PairCount>> {
+    pairs::run_pair_histogram(ctx, prev, cur, width, height, shift)
 }

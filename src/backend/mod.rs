@@ -8,12 +8,12 @@
 pub mod cpu;
 pub mod gpu;
 
+use crate::cpu::pairs::PairCount;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::image::RawImage;
 use crate::params::Params;
 use crate::stages::{Keep, Stages};
-use crate::track::PairCount;
 
 /// Which implementation runs the stages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -157,8 +157,9 @@ impl Segmenter {
 
     /// The pair histogram of two consecutive label images (`width × height` each, row-major,
     /// 0 = background) with `prev` moved by `shift = (dy, dx)`: every (prev label, cur label,
-    /// pixels shared), sorted, no zero counts ([`crate::track::overlap`]). Both backends give
-    /// the same list: the CPU runs the twin [`crate::track::pair_histogram`], the GPU one pass
+    /// pixels shared), sorted, no zero counts (the tracker's overlap matrix,
+    /// [`crate::track::overlap`]). Both backends give the same list: the CPU runs the twin
+    /// [`crate::cpu::pairs::pair_histogram`], the GPU one pass
     /// of `shaders/pairs.wgsl` ([`crate::gpu::pairs`]). A slice that is not `width · height`
     /// long is [`crate::Error::BadData`]; an empty frame has no pairs.
     pub fn pair_histogram(

@@ -1,5 +1,4 @@
-//! Host side of stage **pairs** (`shaders/pairs.wgsl`; twin
-//! `crate::track::overlap::pair_histogram`): the pair histogram of two label images — for every
+//! Host side of stage **pairs** (`shaders/pairs.wgsl`; twin [`crate::cpu::pairs`]): the pair histogram of two label images — for every
 //! pair (a in `prev`, b in `cur`) of nonzero labels, the pixels they share once `prev` is moved by
 //! `shift = (dy, dx)` (cur pixel (y, x) meets prev pixel (y − dy, x − dx); pixels whose partner is
 //! outside count for nothing). Class: *order-free reduction* into a hash table, sorted on the host.
@@ -7,9 +6,8 @@
 //! Names: the WGSL entry point is `pair_histogram`, like the twin function. [`pair_histogram_pass`]
 //! records it into a caller's encoder, [`pair_histogram`] is the whole stage on device buffers,
 //! [`pairs_from_table`] turns a read-back table into the sorted list, [`run_pair_histogram`]
-//! uploads, runs and reads back. The result is `(prev, cur, pixels)` triples sorted by (prev, cur)
-//! with no zero counts — the twin's `PairCount`s field by field (the stages do not use
-//! `crate::track`; the backend converts).
+//! uploads, runs and reads back. The result is the twin's: [`PairCount`]s sorted by (prev, cur)
+//! with no zero counts.
 //!
 //! **The pass.** One dispatch over the overlap window of the shift ([`Window`]): invocation t takes
 //! [`CHUNK`] consecutive pixels of one window row, merges runs of one pair as the twin does and
@@ -37,6 +35,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
+use crate::cpu::pairs::PairCount;
 use crate::cpu::Dims;
 use crate::error::{Error, Result};
 
@@ -64,9 +63,6 @@ pub struct PairsUniforms {
     pub max_probes: u32,
     pub _pad: u32,
 }
-
-/// One entry of the result: `(prev label, cur label, pixels shared)` (the twin's `PairCount`).
-pub type Pair = (u32, u32, u32);
 
 /// Table words before the first slot (keep in sync with `HEADER` in `shaders/pairs.wgsl`).
 pub const HEADER: usize = 4;
@@ -182,7 +178,7 @@ pub struct PairsReport {
     pub capacity: u32,
 }
 
-/// Entry point `pair_histogram` (twin `crate::track::overlap::pair_histogram`). Records one
+/// Entry point `pair_histogram` (twin [`crate::cpu::pairs::pair_histogram`]). Records one
 /// pass over `u`'s window; `table` holds `HEADER + SLOT_WORDS · (u.mask + 1)` zeroed words.
 pub fn pair_histogram_pass(
     ctx: &GpuContext,
@@ -201,10 +197,10 @@ pub fn pair_histogram_pass(
     );
 }
 
-/// The sorted `(prev, cur, pixels)` list from a read-back table (header and slots); an
+/// The sorted list from a read-back table (header and slots); an
 /// overflowed table, a half-written slot or a key in two slots is an [`Error::Backend`] (none
 /// can come from a table the pass finished without overflow).
-pub fn pairs_from_table(words: &[u32]) -> Result<Vec<Pair>> {
+pub fn pairs_from_table(words: &[u32]) -> Result<Vec<PairCount>> {
     if words.len() < HEADER || (words.len() - HEADER) % SLOT_WORDS != 0 {
         return Err(Error::Backend(format!(
             "pairs: a table of {} words",
@@ -218,7 +214,11 @@ pub fn pairs_from_table(words: &[u32]) -> Result<Vec<Pair>> {
     for s in words[HEADER..].chunks_exact(SLOT_WORDS) {
         match (s[0], s[1], s[2]) {
             (0, 0, 0) => {}
-            (a, b, n) if a != 0 && b != 0 && n != 0 => out.push((a, b, n)),
+            (a, b, n) if a != 0 && b != 0 && n != 0 => out.push(PairCount {
+                prev: a,
+                cur: b,
+                pixels: n,
+            }),
             (a, b, n) => {
                 return Err(Error::Backend(format!(
                     "pairs: a half-written slot (a {a}, b {b}, count {n})"
@@ -229,11 +229,11 @@ pub fn pairs_from_table(words: &[u32]) -> Result<Vec<Pair>> {
     out.sort_unstable();
     if let Some(w) = out
         .windows(2)
-        .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+        .find(|w| (w[0].prev, w[0].cur) == (w[1].prev, w[1].cur))
     {
         return Err(Error::Backend(format!(
             "pairs: key ({}, {}) in two slots",
-            w[0].0, w[0].1
+            w[0].prev, w[0].cur
         )));
     }
     Ok(out)
@@ -271,14 +271,14 @@ fn check(ctx: &GpuContext, width: usize, height: usize) -> Result<()> {
 }
 
 /// The whole stage on device buffers `prev` and `cur` (`dims.len()` `u32`s each, row-major):
-/// tries tables as the module doc says and returns the sorted `(prev, cur, pixels)` list.
+/// tries tables as the module doc says and returns the sorted [`PairCount`]s.
 pub fn pair_histogram(
     ctx: &GpuContext,
     dims: Dims,
     prev: &wgpu::Buffer,
     cur: &wgpu::Buffer,
     shift: (i32, i32),
-) -> Result<Vec<Pair>> {
+) -> Result<Vec<PairCount>> {
     pair_histogram_with(ctx, dims, prev, cur, shift, &PairsOptions::default()).map(|r| r.0)
 }
 
@@ -290,7 +290,7 @@ pub fn pair_histogram_with(
     cur: &wgpu::Buffer,
     shift: (i32, i32),
     opts: &PairsOptions,
-) -> Result<(Vec<Pair>, PairsReport)> {
+) -> Result<(Vec<PairCount>, PairsReport)> {
     check(ctx, dims.width as usize, dims.height as usize)?;
     let need = 4 * dims.len() as u64;
     for (what, b) in [("prev", prev), ("cur", cur)] {
@@ -377,7 +377,7 @@ pub fn pair_histogram_with(
 }
 
 /// Upload `prev` and `cur` (`width × height` each), run the stage and read the sorted
-/// `(prev, cur, pixels)` list back. Wrong lengths are [`Error::BadData`]; an empty frame has
+/// [`PairCount`]s back. Wrong lengths are [`Error::BadData`]; an empty frame has
 /// no pairs.
 pub fn run_pair_histogram(
     ctx: &GpuContext,
@@ -386,7 +386,7 @@ pub fn run_pair_histogram(
     width: usize,
     height: usize,
     shift: (i32, i32),
-) -> Result<Vec<Pair>> {
+) -> Result<Vec<PairCount>> {
     run_pair_histogram_with(
         ctx,
         prev,
@@ -408,7 +408,7 @@ pub fn run_pair_histogram_with(
     height: usize,
     shift: (i32, i32),
     opts: &PairsOptions,
-) -> Result<(Vec<Pair>, PairsReport)> {
+) -> Result<(Vec<PairCount>, PairsReport)> {
     let n = width.checked_mul(height);
     if n != Some(prev.len()) || n != Some(cur.len()) {
         return Err(Error::BadData(format!(

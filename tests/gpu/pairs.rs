@@ -1,5 +1,5 @@
 //! Stage **pairs** (the tracker's overlap matrix): the GPU (`shaders/pairs.wgsl`,
-//! `floodseg::gpu::pairs`) equals the CPU twin (`track::overlap::pair_histogram`) exactly — the
+//! `floodseg::gpu::pairs`) equals the CPU twin (`cpu::pairs::pair_histogram`) exactly — the
 //! same sorted (prev, cur, pixels) list — on seeded random label images at sizes that break
 //! index arithmetic (compact, sparse and extreme labels up to `u32::MAX`, one label, no label,
 //! noise with thousands of pairs, cells moved by the shift), on random shifts including shifts
@@ -12,10 +12,10 @@
 use crate::common::{self, Rng, SIZES};
 
 use floodseg::backend::{Backend, Segmenter};
+use floodseg::cpu::pairs::{pair_histogram, PairCount};
 use floodseg::cpu::Dims;
 use floodseg::gpu::pairs::{self, PairsOptions, PairsReport};
 use floodseg::gpu::GpuContext;
-use floodseg::track::{pair_histogram, PairCount};
 use floodseg::Error;
 
 /// Kinds of random label images.
@@ -111,10 +111,8 @@ fn cells(w: usize, h: usize, shift: (i32, i32), rng: &mut Rng) -> (Vec<u32>, Vec
     (prev, cur)
 }
 
-fn as_counts(v: Vec<(u32, u32, u32)>) -> Vec<PairCount> {
-    v.into_iter()
-        .map(|(prev, cur, pixels)| PairCount { prev, cur, pixels })
-        .collect()
+fn pc(prev: u32, cur: u32, pixels: u32) -> PairCount {
+    PairCount { prev, cur, pixels }
 }
 
 /// The first difference between two pair lists, for a readable failure.
@@ -142,7 +140,6 @@ fn check_with(
     let want = pair_histogram(prev, cur, w, h, shift);
     let (got, report) = pairs::run_pair_histogram_with(ctx, prev, cur, w, h, shift, opts)
         .unwrap_or_else(|e| panic!("{case}: stage pairs: {e}"));
-    let got = as_counts(got);
     assert!(
         got == want,
         "{case} ({w}×{h}, shift {shift:?}, {opts:?}): stage pairs differs: {}",
@@ -405,7 +402,7 @@ fn pairs_rejects_bad_device_buffers() {
     }
     assert_eq!(
         pairs::pair_histogram(ctx, dims, &full, &full, (1, 0)).unwrap(),
-        vec![(1, 1, 12)]
+        vec![pc(1, 1, 12)]
     );
 }
 
@@ -421,7 +418,7 @@ fn pairs_table_reader_rejects_broken_tables() {
     let ok = table(&[[0, 0, 0], [3, 1, 2], [1, 9, 1], [0, 0, 0]], 0);
     assert_eq!(
         pairs::pairs_from_table(&ok).unwrap(),
-        vec![(1, 9, 1), (3, 1, 2)]
+        vec![pc(1, 9, 1), pc(3, 1, 2)]
     );
     for bad in [
         table(&[[3, 1, 2]], 1),

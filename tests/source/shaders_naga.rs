@@ -263,7 +263,6 @@ fn expectations() -> Vec<Expect> {
             size: size_of::<F>(),
         },
         Expect {
-            // The twin is `track::overlap::pair_histogram` (the tracker's, not in src/cpu).
             stage: "pairs",
             table: gpu::pairs::ENTRY_POINTS,
             twin_functions: &["pair_histogram"],
