@@ -32,6 +32,8 @@ pub const SMOOTH: &str = include_str!("../shaders/smooth.wgsl");
 pub const BACKGROUND: &str = include_str!("../shaders/background.wgsl");
 /// `shaders/filter.wgsl` (twin: `cpu::filter`).
 pub const FILTER: &str = include_str!("../shaders/filter.wgsl");
+/// `shaders/pairs.wgsl` (twin: `cpu::pairs`).
+pub const PAIRS: &str = include_str!("../shaders/pairs.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -48,4 +50,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("smooth", SMOOTH),
     ("background", BACKGROUND),
     ("filter", FILTER),
+    ("pairs", PAIRS),
 ];

@@ -400,3 +400,24 @@ pub fn stages_from_labels(img: &RawImage, labels: Vec<u32>) -> Result<Stages> {
         timing_source: "wall-clock",
     })
 }
+
+/// The pair histogram ([`crate::backend::Segmenter::pair_histogram`]): the twin
+/// [`cpu::pairs::pair_histogram`], after checking the slices' lengths (the twin panics on a
+/// wrong one; here it is [`Error::BadData`], as on the GPU).
+pub fn pair_histogram(
+    prev: &[u32],
+    cur: &[u32],
+    width: usize,
+    height: usize,
+    shift: (i32, i32),
+) -> Result<Vec<cpu::pairs::PairCount>> {
+    let n = width.checked_mul(height);
+    if n != Some(prev.len()) || n != Some(cur.len()) {
+        return Err(Error::BadData(format!(
+            "pairs: {} prev and {} cur labels for a {width}×{height} frame",
+            prev.len(),
+            cur.len()
+        )));
+    }
+    Ok(cpu::pairs::pair_histogram(prev, cur, width, height, shift))
+}

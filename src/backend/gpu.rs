@@ -10,8 +10,8 @@ use crate::error::Result;
 use crate::gpu::frame::Frame;
 use crate::gpu::timing::SOURCE_WALL;
 use crate::gpu::{
-    background, batch, components, distance, filter, gray, maxima, measure, opening, peaks, smooth,
-    threshold, watershed, GpuContext,
+    background, batch, components, distance, filter, gray, maxima, measure, opening, pairs, peaks,
+    smooth, threshold, watershed, GpuContext,
 };
 use crate::image::RawImage;
 use crate::params::Params;
@@ -485,4 +485,17 @@ pub fn sweep(
         out.push(labels);
     }
     Ok((out, front.core.is_some()))
+}
+
+/// The pair histogram ([`crate::backend::Segmenter::pair_histogram`]) by one pass of
+/// `shaders/pairs.wgsl` ([`pairs::run_pair_histogram`]).
+pub fn pair_histogram(
+    ctx: &GpuContext,
+    prev: &[u32],
+    cur: &[u32],
+    width: usize,
+    height: usize,
+    shift: (i32, i32),
+) -> Result<Vec<crate::cpu::pairs::PairCount>> {
+    pairs::run_pair_histogram(ctx, prev, cur, width, height, shift)
 }

@@ -8,6 +8,7 @@
 pub mod cpu;
 pub mod gpu;
 
+use crate::cpu::pairs::PairCount;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::image::RawImage;
@@ -151,6 +152,27 @@ impl Segmenter {
         match &self.engine {
             Engine::Gpu(ctx) => gpu::segment_keep(ctx, img, params, keep),
             Engine::Cpu => cpu::segment_keep(img, params, keep),
+        }
+    }
+
+    /// The pair histogram of two consecutive label images (`width × height` each, row-major,
+    /// 0 = background) with `prev` moved by `shift = (dy, dx)`: every (prev label, cur label,
+    /// pixels shared), sorted, no zero counts (the tracker's overlap matrix,
+    /// [`crate::track::overlap`]). Both backends give the same list: the CPU runs the twin
+    /// [`crate::cpu::pairs::pair_histogram`], the GPU one pass
+    /// of `shaders/pairs.wgsl` ([`crate::gpu::pairs`]). A slice that is not `width · height`
+    /// long is [`crate::Error::BadData`]; an empty frame has no pairs.
+    pub fn pair_histogram(
+        &self,
+        prev: &[u32],
+        cur: &[u32],
+        width: usize,
+        height: usize,
+        shift: (i32, i32),
+    ) -> Result<Vec<PairCount>> {
+        match &self.engine {
+            Engine::Gpu(ctx) => gpu::pair_histogram(ctx, prev, cur, width, height, shift),
+            Engine::Cpu => cpu::pair_histogram(prev, cur, width, height, shift),
         }
     }
 

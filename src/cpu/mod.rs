@@ -16,6 +16,7 @@ pub mod gray;
 pub mod maxima;
 pub mod measure;
 pub mod opening;
+pub mod pairs;
 pub mod peaks;
 pub mod smooth;
 pub mod threshold;

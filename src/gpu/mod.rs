@@ -88,6 +88,7 @@ pub mod gray;
 pub mod maxima;
 pub mod measure;
 pub mod opening;
+pub mod pairs;
 pub mod peaks;
 pub mod scan;
 pub mod smooth;
@@ -229,6 +230,7 @@ pub(crate) struct Kernels {
     pub smooth: smooth::Kernels,
     pub background: background::Kernels,
     pub filter: filter::Kernels,
+    pub pairs: pairs::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -478,6 +480,7 @@ impl GpuContext {
             smooth: smooth::Kernels::new(&device),
             background: background::Kernels::new(&device),
             filter: filter::Kernels::new(&device),
+            pairs: pairs::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 

@@ -16,6 +16,7 @@
 //! | `watershed`     | labels, costs and states vs the Jacobi fixed point; tile sweeps; altitude |
 //! | `measure`       | every field of the object sums, every key kind, 64-bit carries          |
 //! | `filter`        | relabelling tables, pooled frames; the twin's `keep_table`               |
+//! | `pairs`         | the tracker's pair histogram: random labels and shifts, table overflow   |
 //! | `front`         | gray → threshold → opening → distance chained, on fixtures and 2049×2049 |
 //! | `pipeline`      | the whole pipeline on fixtures, real images, random shapes, huge frames  |
 //! | `modes`         | the accuracy modes and presets, GPU vs twin, and what each mode promises |
@@ -47,6 +48,7 @@ mod maxima;
 mod measure;
 mod modes;
 mod opening;
+mod pairs;
 mod peaks;
 mod pipeline;
 mod smooth;

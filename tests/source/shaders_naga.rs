@@ -2,7 +2,7 @@
 //! nothing depends on optional features), and matches the Rust side: entry points named like
 //! the twin's functions, `@workgroup_size(64)` (16 × 16 for the watershed's tiles), bindings per entry point equal to the host's
 //! `ENTRY_POINTS` table (binding `i` = twin parameter `i`), and each uniform struct's layout equal
-//! to its `#[repr(C)]` Rust twin.
+//! to its `#[repr(C)]` Rust twin (and the pair histogram's table layout constants to the host's).
 
 use std::mem::{offset_of, size_of};
 
@@ -41,6 +41,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::maxima::MaximaUniforms as Mx;
     use gpu::measure::MeasureUniforms as Me;
     use gpu::opening::MorphUniforms as M;
+    use gpu::pairs::PairsUniforms as Pa;
     use gpu::peaks::PeaksUniforms as P;
     use gpu::scan::ScanUniforms as S;
     use gpu::smooth::SmoothUniforms as Sm;
@@ -261,6 +262,27 @@ fn expectations() -> Vec<Expect> {
             ],
             size: size_of::<F>(),
         },
+        Expect {
+            stage: "pairs",
+            table: gpu::pairs::ENTRY_POINTS,
+            twin_functions: &["pair_histogram"],
+            uniform: "PairsParams",
+            members: vec![
+                ("width", offset_of!(Pa, width)),
+                ("rows", offset_of!(Pa, rows)),
+                ("cols", offset_of!(Pa, cols)),
+                ("chunk", offset_of!(Pa, chunk)),
+                ("cur_y0", offset_of!(Pa, cur_y0)),
+                ("cur_x0", offset_of!(Pa, cur_x0)),
+                ("prev_y0", offset_of!(Pa, prev_y0)),
+                ("prev_x0", offset_of!(Pa, prev_x0)),
+                ("chunks_per_row", offset_of!(Pa, chunks_per_row)),
+                ("mask", offset_of!(Pa, mask)),
+                ("max_probes", offset_of!(Pa, max_probes)),
+                ("_pad", offset_of!(Pa, _pad)),
+            ],
+            size: size_of::<Pa>(),
+        },
     ]
 }
 
@@ -415,5 +437,34 @@ fn shaders_uniform_structs_match_repr_c() {
                 m.name
             );
         }
+    }
+}
+
+/// A WGSL `const` of `module` (a `u32` literal).
+fn const_u32(module: &naga::Module, name: &str) -> Option<u32> {
+    let (_, c) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some(name))?;
+    match module.global_expressions[c.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// The pair histogram's table layout: the shader's constants are the host's.
+#[test]
+fn pairs_table_layout_matches_the_host() {
+    let (module, _) = parse("pairs", shaders::PAIRS);
+    for (name, host) in [
+        ("HEADER", gpu::pairs::HEADER),
+        ("OVERFLOW", gpu::pairs::OVERFLOW),
+        ("SLOT_WORDS", gpu::pairs::SLOT_WORDS),
+    ] {
+        assert_eq!(
+            const_u32(&module, name),
+            Some(host as u32),
+            "shaders/pairs.wgsl: const {name} vs gpu::pairs::{name}"
+        );
     }
 }
