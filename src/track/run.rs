@@ -421,12 +421,10 @@ pub fn track_to_files(
     let t0 = Instant::now();
     let mut tracker: Option<Tracker> = None;
     let mut tracking = 0.0f64;
-    let pairs = |a: &[u32],
-                 b: &[u32],
-                 w: usize,
-                 h: usize,
-                 s: (i32, i32)|
-     -> Result<Vec<super::PairCount>> { Ok(super::pair_histogram(a, b, w, h, s)) };
+    // the overlap matrix on the segmenter's backend (the GPU's pass equals the twin)
+    let pairs = |a: &[u32], b: &[u32], w: usize, h: usize, s: (i32, i32)| {
+        segmenter.pair_histogram(a, b, w, h, s)
+    };
     let want_gray = o.overlay.is_some();
     let mut step = |t: usize,
                     w: usize,

@@ -8,6 +8,7 @@
 //! | `stack`   | time-lapse stacks: folders, globs, multi-page TIFFs, workers, memory, bad frames |
 //! | `eval`    | `floodseg eval` on sparse annotations, `--frames`, `--per-frame`, warnings, CTC |
 //! | `safety`  | outputs that would overwrite inputs or collide, unwritable places, the checks  |
+//! | `track`   | `floodseg track`: CTC result and tables, both backends, `--labels`, refusals   |
 //! | `synth_timelapse` | `synth timelapse`: the movie, its CTC truth, refusals, segmentability |
 //!
 //! Each module writes under its own folder of `target/` (`cli-tests`, `cli-modes-tests`,
@@ -39,3 +40,4 @@ mod safety;
 mod segment;
 mod stack;
 mod synth_timelapse;
+mod track;

@@ -28,7 +28,9 @@ fn movie(d: &Path) -> (PathBuf, PathBuf) {
         .arg(&stack)
         .arg("--gt")
         .arg(&gt)
-        .args(["--frames", "14", "--size", "112x96", "--seed", "21", "--cells", "6"])
+        .args([
+            "--frames", "14", "--size", "112x96", "--seed", "21", "--cells", "6",
+        ])
         .args(["--drift", "2", "--blur-frames", "7"])
         .output()
         .unwrap());
@@ -100,7 +102,7 @@ fn track_writes_a_valid_ctc_result_and_consistent_tables_from_raw_frames() {
     let d = out_dir("raw");
     let (stack, gt) = movie(&d);
     let (out, res) = track(
-        &["--preset", "rods", "--backend", "cpu", "--interval", "5", "-o"],
+        &["--preset", "rods", "--backend", "cpu", "--interval", "5"],
         &[&stack],
         &d,
         "cpu",
@@ -118,7 +120,10 @@ fn track_writes_a_valid_ctc_result_and_consistent_tables_from_raw_frames() {
         .output()
         .unwrap();
     ok(o);
-    assert!(out.contains("tracks,") && out.contains("in 14 frames"), "{out}");
+    assert!(
+        out.contains("tracks,") && out.contains("in 14 frames"),
+        "{out}"
+    );
     // a valid CTC result
     let problems = ctc::validate_folder(&res, "mask", "res_track.txt").unwrap();
     assert!(problems.is_empty(), "{problems:?}");
@@ -144,7 +149,13 @@ fn track_writes_a_valid_ctc_result_and_consistent_tables_from_raw_frames() {
     for (r, t) in rows.iter().zip(&tracks) {
         assert_eq!(r[0], t.label.to_string());
         assert_eq!(r[1], t.parent.to_string());
-        assert_eq!((r[3].parse::<usize>().unwrap(), r[4].parse::<usize>().unwrap()), (t.begin, t.end));
+        assert_eq!(
+            (
+                r[3].parse::<usize>().unwrap(),
+                r[4].parse::<usize>().unwrap()
+            ),
+            (t.begin, t.end)
+        );
     }
     // napari's table: one row per cell per frame, as many as the CTC masks hold objects
     let table = std::fs::read_to_string(d.join("cpu_tracks.csv")).unwrap();
@@ -166,7 +177,11 @@ fn track_writes_a_valid_ctc_result_and_consistent_tables_from_raw_frames() {
         assert_eq!(pages[t].labels, l, "frame {t}");
     }
     let svg = std::fs::read_to_string(d.join("tree.svg")).unwrap();
-    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..40.min(svg.len())]);
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..40.min(svg.len())]
+    );
     assert_eq!(std::fs::read_dir(d.join("overlay")).unwrap().count(), 14);
 }
 
@@ -175,9 +190,22 @@ fn track_gives_the_same_bytes_on_both_backends_and_through_labels() {
     let d = out_dir("backends");
     let (stack, _) = movie(&d);
     let flags = ["--preset", "rods"];
-    let (_, cpu) = track(&[&flags[..], &["--backend", "cpu"]].concat(), &[&stack], &d, "cpu");
-    let (_, gpu) = track(&[&flags[..], &["--backend", "gpu"]].concat(), &[&stack], &d, "gpu");
-    assert!(files_of(&cpu) == files_of(&gpu), "CTC folders differ between cpu and gpu");
+    let (_, cpu) = track(
+        &[&flags[..], &["--backend", "cpu"]].concat(),
+        &[&stack],
+        &d,
+        "cpu",
+    );
+    let (_, gpu) = track(
+        &[&flags[..], &["--backend", "gpu"]].concat(),
+        &[&stack],
+        &d,
+        "gpu",
+    );
+    assert!(
+        files_of(&cpu) == files_of(&gpu),
+        "CTC folders differ between cpu and gpu"
+    );
     for t in ["lineage.csv", "tracks.csv"] {
         assert!(
             std::fs::read(d.join(format!("cpu_{t}"))).unwrap()
@@ -196,7 +224,10 @@ fn track_gives_the_same_bytes_on_both_backends_and_through_labels() {
         .unwrap());
     let labels = seg.to_string_lossy().into_owned();
     let (_, via) = track(&["--labels", &labels], &[], &d, "labels");
-    assert!(files_of(&cpu) == files_of(&via), "--labels differs from the raw route");
+    assert!(
+        files_of(&cpu) == files_of(&via),
+        "--labels differs from the raw route"
+    );
 }
 
 #[test]
@@ -216,16 +247,18 @@ fn track_refuses_outputs_over_inputs_bad_names_and_no_outputs() {
     let d = out_dir("refuse");
     let (stack, gt) = movie(&d);
     let before = std::fs::read(&stack).unwrap();
-    let run = |args: &[&str]| -> Output {
-        bin().arg("track").args(args).output().unwrap()
-    };
+    let run = |args: &[&str]| -> Output { bin().arg("track").args(args).output().unwrap() };
     let s = stack.to_string_lossy().into_owned();
     let code = |o: &Output| o.status.code();
     // -o names the input
     let o = run(&[&s, "--preset", "rods", "--backend", "cpu", "-o", &s]);
     assert_eq!(code(&o), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("input"));
-    assert_eq!(std::fs::read(&stack).unwrap(), before, "the input was changed");
+    assert_eq!(
+        std::fs::read(&stack).unwrap(),
+        before,
+        "the input was changed"
+    );
     // the CTC folder is the folder the --labels masks are read from
     let tra = gt.join("TRA").to_string_lossy().into_owned();
     let o = run(&["--labels", &tra, "--ctc", &tra]);
@@ -233,11 +266,17 @@ fn track_refuses_outputs_over_inputs_bad_names_and_no_outputs() {
     // no output at all, a table that is not CSV, two outputs in one file
     assert_eq!(code(&run(&[&s, "--backend", "cpu"])), Some(2));
     let txt = d.join("x.txt").to_string_lossy().into_owned();
-    assert_eq!(code(&run(&[&s, "--backend", "cpu", "--lineage", &txt])), Some(2));
+    assert_eq!(
+        code(&run(&[&s, "--backend", "cpu", "--lineage", &txt])),
+        Some(2)
+    );
     let csv = d.join("x.csv").to_string_lossy().into_owned();
     let o = run(&[&s, "--backend", "cpu", "--lineage", &csv, "--tracks", &csv]);
     assert_eq!(code(&o), Some(2));
     assert!(!d.join("x.csv").exists() && !d.join("x.txt").exists());
     // neither images nor labels
-    assert_eq!(code(&run(&["--ctc", &d.join("c").to_string_lossy()])), Some(2));
+    assert_eq!(
+        code(&run(&["--ctc", &d.join("c").to_string_lossy()])),
+        Some(2)
+    );
 }
