@@ -10,10 +10,11 @@
 //!    Ties go to the smaller shift. With no vote the previous frame's shift is kept.
 //! 2. **Overlaps.** The pair histogram ([`super::overlap`]) of the previous frame moved by the
 //!    drift and the current one.
-//! 3. **A blurred frame.** When at least 30 % of the previous frame's cells (and at least
-//!    5) overlap no current object with IoU ≥ 0.5, or the number of objects jumps by 30 % or
-//!    more either way — the frame is out of focus and its cells broke into pieces or merged
-//!    (a colony grows by a few per cent a frame) — the frame's segmentation is replaced by the previous
+//! 3. **A blurred frame.** When, right after a link that matched at least 90 % of the cells,
+//!    at least 30 % of the previous frame's cells (and at least 10) overlap no current object
+//!    with IoU ≥ 0.5, or the number of objects jumps by 30 % or more either way (with at least
+//!    20 cells: a colony grows by a few per cent a frame) — the frame is out of focus and its
+//!    cells broke into pieces or merged — the frame's segmentation is replaced by the previous
 //!    frame's, moved by the drift (every cell flagged `interpolated`); at most `max_gap`
 //!    frames in a row, so a real change of the scene is accepted after that.
 //! 3. **Continue (1→1).** A maximum-weight assignment ([`super::assign`]) of previous to current
@@ -25,9 +26,9 @@
 //!    it covers and, when one object holds at least half of it (two cells merged in a blurred
 //!    frame), that object's pixels too. Those objects are flagged `interpolated` and left out
 //!    of growth fits.
-//! 5. **Divide (1→2).** An unassigned object that lies mostly (≥ 50 %) inside a previous object
+//! 5. **Divide (1→2).** An unassigned object that lies mostly (≥ 45 %) inside a previous object
 //!    whose successor also lies mostly inside it, both smaller than 85 % of it, and together
-//!    covering at least half of it, is the second daughter: the mother's track ends in frame
+//!    covering at least half of the part of it that stays in the frame once moved, is the second daughter: the mother's track ends in frame
 //!    t − 1 and both daughters begin new tracks whose parent is the mother (the CTC rule).
 //! 6. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
 //!    one found for the first time). Previous objects without successor are *lost*; they may
@@ -191,6 +192,10 @@ pub struct Tracker {
     stats: TrackStats,
     /// The last finished frame.
     finished: Option<usize>,
+    /// Whether the last real link matched almost every cell (the blurred-frame rule only
+    /// fires after such a link: in a movie of swimming cells nothing matches, and that is
+    /// the movie, not a blurred frame).
+    last_link_good: bool,
 }
 
 /// The pair histogram the tracker uses: the CPU twin, or a backend's.
@@ -211,6 +216,7 @@ impl Tracker {
             summaries: Vec::new(),
             stats: TrackStats::default(),
             finished: None,
+            last_link_good: false,
         })
     }
 
@@ -363,8 +369,15 @@ impl Tracker {
             .filter(|&i| prev.cells[i].area > 0 && best_iou[i] < 0.5)
             .count();
         let now = (1..=nc).filter(|&j| cur.cells[j].area > 0).count();
-        let broken = 10 * poor >= 3 * alive || 10 * now >= 13 * alive || 10 * now <= 7 * alive;
-        if alive >= 5 && broken && prev.repaired < self.opts.max_gap {
+        // a burst of divisions in a small colony must not look like a blurred frame: the
+        // count rule needs 20 cells, the match rule 10
+        let count_jump = alive >= 20 && (10 * now >= 13 * alive || 10 * now <= 7 * alive);
+        let unmatched = alive >= 10 && 10 * poor >= 3 * alive;
+        let good_before = self.last_link_good;
+        if prev.repaired == 0 {
+            self.last_link_good = alive >= 5 && 10 * poor <= alive;
+        }
+        if good_before && (count_jump || unmatched) && prev.repaired < self.opts.max_gap {
             let (w, h) = (self.width, self.height);
             let d = (i64::from(shift.0), i64::from(shift.1));
             let mut labels = vec![0u32; w * h];
@@ -436,6 +449,16 @@ impl Tracker {
                 .copied()
                 .unwrap_or(0.0)
         };
+        // each previous object's pixels that stay inside the frame once moved by the drift
+        let mut inside = vec![0u32; np + 1];
+        {
+            let d = (i64::from(shift.0), i64::from(shift.1));
+            for (q, &l) in prev.labels.iter().enumerate() {
+                if l != 0 && moved(q, d, self.width, self.height).is_some() {
+                    inside[l as usize] += 1;
+                }
+            }
+        }
         // candidates per mother: (overlap, cur index) of unassigned objects mostly inside her
         let mut second: BTreeMap<usize, Vec<(u64, usize)>> = BTreeMap::new();
         for p in &hist {
@@ -444,7 +467,7 @@ impl Tracker {
                 continue;
             }
             let o = f64::from(p.pixels);
-            if o >= 0.5 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev) {
+            if o >= 0.45 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev) {
                 second.entry(i).or_default().push((u64::from(p.pixels), j));
             }
         }
@@ -468,13 +491,15 @@ impl Tracker {
             // largest overlap first, then the smaller index
             cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             let a = area_p(i as u32);
+            // the part of the moved mother still inside the frame (a mother cut by the edge)
+            let a_in = f64::from(inside[i]);
             let ok = |j1: usize, j2: usize| {
                 let (o1, o2) = (ov(i, j1), ov(i, j2));
-                o1 >= 0.5 * area_c(j1 as u32)
-                    && o2 >= 0.5 * area_c(j2 as u32)
+                o1 >= 0.45 * area_c(j1 as u32)
+                    && o2 >= 0.45 * area_c(j2 as u32)
                     && area_c(j1 as u32) <= 0.85 * a
                     && area_c(j2 as u32) <= 0.85 * a
-                    && o1 + o2 >= 0.5 * a
+                    && o1 + o2 >= 0.5 * a_in
             };
             let pick = match succ[i] {
                 Some(j1) => cands.iter().find(|c| ok(j1, c.1)).map(|c| (j1, c.1)),

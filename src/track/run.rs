@@ -80,6 +80,8 @@ pub trait TrackEvents {
     fn started(&mut self, _frames: Option<usize>, _backend: &str) {}
     /// A frame is linked (it may stay in the window a little longer before it is written).
     fn frame(&mut self, _t: usize) {}
+    /// A check's warning on the segmentation (`segment`'s checks), the first of its kind.
+    fn warning(&mut self, _w: &crate::checks::Warning) {}
     fn note(&mut self, _text: &str) {}
 }
 
@@ -98,6 +100,8 @@ pub struct TrackReport {
     pub lineage: Vec<TrackSummary>,
     /// Median growth rate (1/frame) over complete cycles away from the edge, and their number.
     pub median_growth_rate: Option<(f64, usize)>,
+    /// Warning kinds that hit several frames (`no-objects in 3 of 31 frames: 0, 5, 9`).
+    pub repeated_warnings: Vec<String>,
 }
 
 /// A lineage row of a complete cycle away from the edge (what growth statistics use).
@@ -418,6 +422,13 @@ pub fn track_to_files(
         written: 0,
     };
     events.started(frames, segmenter.description());
+    // segment's checks on the segmentation: each kind said once, counted over the frames
+    let mut tally = crate::checks::Tally::new();
+    if job.labels.is_none() && segmenter.is_software() {
+        if let Some(w) = tally.add(crate::checks::software_adapter(segmenter.description())) {
+            events.warning(&w);
+        }
+    }
     let t0 = Instant::now();
     let mut tracker: Option<Tracker> = None;
     let mut tracking = 0.0f64;
@@ -431,8 +442,14 @@ pub fn track_to_files(
                     h: usize,
                     lab: &[u32],
                     gray: Option<Vec<u8>>,
+                    found: Vec<crate::checks::Warning>,
                     writers: &mut Writers|
      -> Result<()> {
+        for w in found {
+            if let Some(w) = tally.add(w) {
+                events.warning(&w);
+            }
+        }
         if tracker.is_none() {
             tracker = Some(Tracker::new(w, h, job.options)?);
         }
@@ -482,7 +499,7 @@ pub fn track_to_files(
                         },
                         _ => None,
                     };
-                    step(t, w, h, &lab, gray, &mut writers)
+                    step(t, w, h, &lab, gray, Vec::new(), &mut writers)
                 })();
                 if r.is_err() {
                     res = r;
@@ -510,8 +527,21 @@ pub fn track_to_files(
                 cancel,
                 |_, img| segmenter.segment_keep(img, params, keep),
                 |t, img, stages| {
+                    let mut found = Vec::new();
+                    if t == 0 {
+                        found.extend(crate::checks::before_run(params, &img));
+                    }
+                    found.extend(crate::checks::frame(params, t, &img, &stages));
                     let gray = want_gray.then(|| render::gray_preview(&stages.gray, stages.scale));
-                    step(t, img.width, img.height, &stages.labels, gray, &mut writers)
+                    step(
+                        t,
+                        img.width,
+                        img.height,
+                        &stages.labels,
+                        gray,
+                        found,
+                        &mut writers,
+                    )
                 },
             )
             .map(|_| ())
@@ -597,6 +627,7 @@ pub fn track_to_files(
         stats,
         seconds: t0.elapsed().as_secs_f64(),
         tracking_seconds: tracking,
+        repeated_warnings: tally.summary(stats.frames),
         lineage,
         median_growth_rate: median,
     })

@@ -80,6 +80,9 @@ impl TrackEvents for Printer {
             b.inc(1);
         }
     }
+    fn warning(&mut self, w: &floodseg::checks::Warning) {
+        report::say(self.bar.as_ref(), &format!("warning: {w}"));
+    }
     fn note(&mut self, text: &str) {
         report::say(self.bar.as_ref(), text);
     }
@@ -153,6 +156,9 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
                 std::f64::consts::LN_2 / g
             );
         }
+    }
+    for line in &r.repeated_warnings {
+        eprintln!("floodseg: warning: {line}");
     }
     println!(
         "{} tracks, {} divisions in {} frames",
