@@ -5,9 +5,10 @@
 //!
 //! 1. **Drift.** The stage's shift between the frames: every pair of objects (one in each
 //!    frame, of similar area, at most `max_drift` px apart) votes for its displacement; the
-//!    most voted displacement (votes summed over its 3×3 neighbourhood) is refined to the
-//!    shift, among it and its 8 neighbours, that overlaps the two frames' foregrounds most.
-//!    Ties go to the smaller shift. With no vote the previous frame's shift is kept.
+//!    three most voted displacements (votes summed over their 3×3 neighbourhoods), the previous
+//!    frame's shift and no shift are scored by how many pixels the two foregrounds share, and
+//!    the best is refined among its 8 neighbours. Ties go to the smaller shift. With no vote the
+//!    previous frame's shift is kept.
 //! 2. **Overlaps.** The pair histogram ([`super::overlap`]) of the previous frame moved by the
 //!    drift and the current one.
 //! 3. **A blurred frame.** When, right after a link that matched at least 90 % of the cells,
@@ -17,22 +18,23 @@
 //!    cells broke into pieces or merged — the frame's segmentation is replaced by the previous
 //!    frame's, moved by the drift (every cell flagged `interpolated`); at most `max_gap`
 //!    frames in a row, so a real change of the scene is accepted after that.
-//! 3. **Continue (1→1).** A maximum-weight assignment ([`super::assign`]) of previous to current
+//! 4. **Continue (1→1).** A maximum-weight assignment ([`super::assign`]) of previous to current
 //!    objects on their IoU (pairs with IoU ≥ 0.1), in integer weights.
-//! 4. **Gap closing.** A track lost in the last `max_gap` frames (it had no successor) is found
+//! 5. **Gap closing.** A track lost in the last `max_gap` frames (it had no successor) is found
 //!    again when its last mask, moved by the drift since, overlaps an unassigned object with
 //!    IoU ≥ 0.25 (an assignment again). The frames in between are repaired: the lost cell's
 //!    mask, moved by the drift (and its own motion, interpolated), takes the background pixels
 //!    it covers and, when one object holds at least half of it (two cells merged in a blurred
 //!    frame), that object's pixels too. Those objects are flagged `interpolated` and left out
 //!    of growth fits.
-//! 5. **Divide (1→2).** An unassigned object that lies mostly (≥ 45 %) inside a previous object
-//!    whose successor also lies mostly inside it, both smaller than 85 % of it, and together
-//!    covering at least half of the part of it that stays in the frame once moved, is the second daughter: the mother's track ends in frame
-//!    t − 1 and both daughters begin new tracks whose parent is the mother (the CTC rule).
-//! 6. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
+//! 6. **Divide (1→2).** An unassigned object that lies mostly (≥ 45 %) inside a previous
+//!    object whose successor also lies mostly inside it, both smaller than 85 % of it, and
+//!    together covering at least half of the part of it that stays in the frame once moved, is
+//!    the second daughter: the mother's track ends in frame t − 1 and both daughters begin new
+//!    tracks whose parent is the mother (the CTC rule).
+//! 7. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
 //!    one found for the first time). Previous objects without successor are *lost*; they may
-//!    be found again for `max_gap` frames (step 4), then their tracks end.
+//!    be found again for `max_gap` frames (step 5), then their tracks end.
 //!
 //! New track ids are handed out in the raster order of the objects' first pixels
 //! ([`features::compact`]), so the result is a deterministic function of the label images —
