@@ -23,6 +23,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::io::labels::is_tiff;
 
 /// A label image: `width × height` labels, 0 = background.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -267,7 +268,7 @@ fn assign_component(
         cost[r * nc + c] = -f64::from(u8::from(reaches(s, thr))) - s / (2.0 * n_matched as f64);
         score[r * nc + c] = s;
     }
-    let assignment = hungarian(nr, nc, &cost);
+    let assignment = crate::assign::hungarian(nr, nc, &cost);
     let mut tp = 0;
     let mut sum = 0.0;
     for (r, &c) in assignment.iter().enumerate() {
@@ -278,70 +279,6 @@ fn assign_component(
         }
     }
     (tp, sum)
-}
-
-/// Minimum-cost assignment of every row of an `n × m` cost matrix (`n ≤ m`) to a distinct
-/// column (the Hungarian algorithm with potentials, O(n²m)). Returns each row's column.
-fn hungarian(n: usize, m: usize, cost: &[f64]) -> Vec<usize> {
-    debug_assert!(n <= m);
-    let inf = f64::INFINITY;
-    // 1-based arrays as in the classic formulation; p[j] = row matched to column j
-    let mut u = vec![0.0; n + 1];
-    let mut v = vec![0.0; m + 1];
-    let mut p = vec![0usize; m + 1];
-    let mut way = vec![0usize; m + 1];
-    for i in 1..=n {
-        p[0] = i;
-        let mut j0 = 0;
-        let mut minv = vec![inf; m + 1];
-        let mut used = vec![false; m + 1];
-        loop {
-            used[j0] = true;
-            let i0 = p[j0];
-            let mut delta = inf;
-            let mut j1 = 0;
-            for j in 1..=m {
-                if !used[j] {
-                    let cur = cost[(i0 - 1) * m + (j - 1)] - u[i0] - v[j];
-                    if cur < minv[j] {
-                        minv[j] = cur;
-                        way[j] = j0;
-                    }
-                    if minv[j] < delta {
-                        delta = minv[j];
-                        j1 = j;
-                    }
-                }
-            }
-            for j in 0..=m {
-                if used[j] {
-                    u[p[j]] += delta;
-                    v[j] -= delta;
-                } else {
-                    minv[j] -= delta;
-                }
-            }
-            j0 = j1;
-            if p[j0] == 0 {
-                break;
-            }
-        }
-        loop {
-            let j1 = way[j0];
-            p[j0] = p[j1];
-            j0 = j1;
-            if j0 == 0 {
-                break;
-            }
-        }
-    }
-    let mut row_col = vec![0usize; n];
-    for j in 1..=m {
-        if p[j] != 0 {
-            row_col[p[j] - 1] = j - 1;
-        }
-    }
-    row_col
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,18 +332,6 @@ fn file_name(path: &Path) -> String {
         .unwrap_or(path.as_os_str())
         .to_string_lossy()
         .into_owned()
-}
-
-/// Whether `path` starts like a TIFF.
-fn is_tiff(path: &Path) -> Result<bool> {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    let mut f = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let _ = f.read(&mut magic);
-    Ok(&magic[..2] == b"II" || &magic[..2] == b"MM")
 }
 
 /// The frames of a label file: every page (`pages` = `None`) or the listed pages (ascending,
@@ -512,31 +437,12 @@ fn read_label_tiff_pages(path: &Path, want: Option<&[usize]>) -> Result<Vec<Labe
     .unwrap_or_else(|_| Err(bad(0, "malformed file (the decoder gave up)".into())))
 }
 
-/// How many frames a label file holds: its pages for a TIFF (directories read, nothing
-/// decoded), 1 otherwise.
+/// How many frames a label file holds: its pages for a TIFF, 1 otherwise.
 fn count_pages(path: &Path) -> Result<usize> {
     if !is_tiff(path)? {
         return Ok(1);
     }
-    let file = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let bad = |page: usize, reason: String| Error::Decode {
-        path: path.to_path_buf(),
-        reason: format!("page {page}: {reason}"),
-    };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut d = tiff::decoder::Decoder::new(BufReader::new(file))
-            .map_err(|e| bad(0, format!("{e}")))?;
-        let mut n = 1;
-        while d.more_images() {
-            d.next_image().map_err(|e| bad(n, format!("{e}")))?;
-            n += 1;
-        }
-        Ok(n)
-    }))
-    .unwrap_or_else(|_| Err(bad(0, "malformed file (the decoder gave up)".into())))
+    crate::io::labels::count_pages(path)
 }
 
 /// Match every frame of `pred` against the same frame of `gt` and sum the statistics over
@@ -2114,6 +2020,6 @@ mod tests {
     fn hungarian_beats_greedy() {
         // rows prefer column 0; the optimum gives row 0 column 1
         let cost = [-0.9, -0.8, -0.85, 0.0];
-        assert_eq!(hungarian(2, 2, &cost), vec![1, 0]);
+        assert_eq!(crate::assign::hungarian(2, 2, &cost), vec![1, 0]);
     }
 }

@@ -5,6 +5,7 @@
 //! Each stage's doc comment in [`cpu`] restates exactly what it computes (the project's
 //! contract, `docs/design.md`; the layers are drawn in `ARCHITECTURE.md`).
 
+pub mod assign;
 pub mod backend;
 pub mod bench;
 pub mod checks;

@@ -62,7 +62,8 @@ fn read_one(path: &Path) -> Result<LabelFrame> {
     Ok((img.width, img.height, labels))
 }
 
-fn is_tiff(path: &Path) -> Result<bool> {
+/// Whether `path` starts like a TIFF.
+pub fn is_tiff(path: &Path) -> Result<bool> {
     use std::io::Read;
     let mut magic = [0u8; 2];
     let mut f = File::open(path).map_err(|source| Error::Read {
@@ -73,7 +74,8 @@ fn is_tiff(path: &Path) -> Result<bool> {
     Ok(&magic == b"II" || &magic == b"MM")
 }
 
-fn count_pages(path: &Path) -> Result<usize> {
+/// The pages of a TIFF, counted by walking its directories (nothing decoded).
+pub fn count_pages(path: &Path) -> Result<usize> {
     let file = File::open(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,

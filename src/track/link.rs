@@ -18,7 +18,7 @@
 //!    cells broke into pieces or merged — the frame's segmentation is replaced by the previous
 //!    frame's, moved by the drift (every cell flagged `interpolated`); at most `max_gap`
 //!    frames in a row, so a real change of the scene is accepted after that.
-//! 4. **Continue (1→1).** A maximum-weight assignment ([`super::assign`]) of previous to current
+//! 4. **Continue (1→1).** A maximum-weight assignment ([`crate::assign`]) of previous to current
 //!    objects on their IoU (pairs with IoU ≥ 0.1), in integer weights.
 //! 5. **Gap closing.** A track lost in the last `max_gap` frames (it had no successor) is found
 //!    again when its last mask, moved by the drift since, overlaps an unassigned object with
@@ -50,10 +50,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::assign::max_weight_matching;
 use super::features::{self, Features};
 use super::overlap::PairCount;
 use super::TrackSummary;
+use crate::assign::max_weight_matching;
 use crate::error::{Error, Result};
 
 /// How frames are linked.

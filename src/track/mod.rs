@@ -7,12 +7,11 @@
 //!   pole-to-pole length, whether it touches the frame's edge).
 //! - [`link`]: the tracker itself: drift, 1→1 assignment, gap closing, divisions, the window
 //!   of frames it holds.
-//! - [`assign`]: the exact maximum-weight assignment it links with.
+//! - [`crate::assign`]: the exact maximum-weight assignment it links with.
 //! - [`draw`]: pictures: the overlay with track ids and tails, the lineage tree as SVG.
 //!
 //! [`TrackSummary`] is one row of the lineage table: one track, one cell cycle.
 
-pub mod assign;
 pub mod draw;
 pub mod features;
 pub mod link;

@@ -1,5 +1,5 @@
-//! Maximum-weight bipartite matching (the linear assignment problem) on a sparse set of
-//! candidate links, exact and deterministic: the candidate graph is cut into its connected
+//! The linear assignment problem: [`hungarian`] on a dense cost matrix (`eval`'s matching), and
+//! [`max_weight_matching`] on a sparse set of candidate links (the tracker), exact and deterministic: the candidate graph is cut into its connected
 //! components and each is solved by the Hungarian method (shortest augmenting paths with
 //! potentials, O(n²·m) per component) in integer weights, so no float rounding decides a tie.
 //! A row or column may stay unmatched (it costs nothing), so only links that add weight are
@@ -87,24 +87,44 @@ pub fn max_weight_matching(
     out
 }
 
-/// Minimum-cost assignment of every row of an `n × m` matrix (`n ≤ m`, row-major) to a
-/// distinct column: the column of each row.
-fn hungarian(n: usize, m: usize, cost: &[i64]) -> Vec<usize> {
-    // 1-based potentials and matching, column 0 is the virtual start
+/// A cost the Hungarian method can add, subtract and compare: `i64` (the tracker's integer
+/// weights) or `f64` (`eval`'s StarDist costs).
+pub trait Cost:
+    Copy + PartialOrd + std::ops::Sub<Output = Self> + std::ops::AddAssign + std::ops::SubAssign
+{
+    const ZERO: Self;
+    /// Larger than any reduced cost.
+    const INF: Self;
+}
+
+impl Cost for i64 {
+    const ZERO: i64 = 0;
     const INF: i64 = i64::MAX / 4;
-    let mut u = vec![0i64; n + 1];
-    let mut v = vec![0i64; m + 1];
+}
+
+impl Cost for f64 {
+    const ZERO: f64 = 0.0;
+    const INF: f64 = f64::INFINITY;
+}
+
+/// Minimum-cost assignment of every row of an `n × m` matrix (`n ≤ m`, row-major) to a
+/// distinct column (the Hungarian method with potentials, O(n²m)): the column of each row.
+pub fn hungarian<C: Cost>(n: usize, m: usize, cost: &[C]) -> Vec<usize> {
+    debug_assert!(n <= m);
+    // 1-based potentials and matching, column 0 is the virtual start
+    let mut u = vec![C::ZERO; n + 1];
+    let mut v = vec![C::ZERO; m + 1];
     let mut p = vec![0usize; m + 1]; // p[j]: row matched to column j
     let mut way = vec![0usize; m + 1];
     for i in 1..=n {
         p[0] = i;
         let mut j0 = 0usize;
-        let mut minv = vec![INF; m + 1];
+        let mut minv = vec![C::INF; m + 1];
         let mut used = vec![false; m + 1];
         loop {
             used[j0] = true;
             let i0 = p[j0];
-            let mut delta = INF;
+            let mut delta = C::INF;
             let mut j1 = 0usize;
             for j in 1..=m {
                 if !used[j] {
