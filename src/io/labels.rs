@@ -14,11 +14,12 @@ use crate::image::Samples;
 /// One label frame: (width, height, labels).
 pub type LabelFrame = (usize, usize, Vec<u32>);
 
+/// Label frames, decoded one at a time.
+pub type LabelFrames = Box<dyn Iterator<Item = Result<LabelFrame>> + Send>;
+
 /// The frames of `path`, one at a time, with their number when it is known without decoding
 /// (the pages of a TIFF are counted by walking its directories).
-pub fn label_frames(
-    path: &Path,
-) -> Result<(usize, Box<dyn Iterator<Item = Result<LabelFrame>> + Send>)> {
+pub fn label_frames(path: &Path) -> Result<(usize, LabelFrames)> {
     let source = super::FrameSource::open(path, None)?;
     if let Some(files) = source.files() {
         let files: Vec<PathBuf> = files.to_vec();

@@ -254,7 +254,7 @@ impl Tracker {
             repaired: 0,
         };
         if self.window.is_empty() {
-            self.new_tracks(&mut cur, &vec![true; n + 1]);
+            self.new_tracks(&mut cur);
         } else {
             self.link(&mut cur, pairs)?;
         }
@@ -307,10 +307,10 @@ impl Tracker {
         self.tracks.len() as u32
     }
 
-    /// New tracks (no parent) for the objects `which` says, in index order.
-    fn new_tracks(&mut self, cur: &mut Frame, which: &[bool]) {
+    /// New tracks (no parent) for every object of the first frame, in index order.
+    fn new_tracks(&mut self, cur: &mut Frame) {
         for k in 1..cur.ids.len() {
-            if which[k] && cur.cells[k].area > 0 {
+            if cur.cells[k].area > 0 {
                 cur.ids[k] = self.new_id(0, cur.t);
             }
         }
@@ -349,23 +349,20 @@ impl Tracker {
         let area_p = |i: u32| f64::from(prev.cells[i as usize].area);
         let area_c = |j: u32| f64::from(cur.cells[j as usize].area);
         // 3. continue: 1→1 on IoU
+        // (and each previous cell's best IoU, for the blurred-frame rule below)
         let mut edges = Vec::new();
+        let mut best_iou = vec![0.0f64; np + 1];
         for p in &hist {
             let o = f64::from(p.pixels);
             let iou = o / (area_p(p.prev) + area_c(p.cur) - o);
             if iou >= 0.1 {
                 edges.push((p.prev as usize, p.cur as usize, (iou * 1e6).round() as i64));
             }
-        }
-        // a frame where many cells lose their match at once (out of focus: cells break into
-        // pieces or merge) is replaced by the frame before, moved by the drift
-        let mut best_iou = vec![0.0f64; np + 1];
-        for p in &hist {
-            let o = f64::from(p.pixels);
-            let iou = o / (area_p(p.prev) + area_c(p.cur) - o);
             let b = &mut best_iou[p.prev as usize];
             *b = b.max(iou);
         }
+        // a frame where many cells lose their match at once (out of focus: cells break into
+        // pieces or merge) is replaced by the frame before, moved by the drift
         let alive = (1..=np).filter(|&i| prev.cells[i].area > 0).count();
         let poor = (1..=np)
             .filter(|&i| prev.cells[i].area > 0 && best_iou[i] < 0.5)
@@ -575,6 +572,7 @@ impl Tracker {
                 self.lost.push(l);
             }
         }
+        #[allow(clippy::needless_range_loop)] // j indexes cells, taken, ids and daughter_of
         for j in 1..=nc {
             if cur.cells[j].area == 0 {
                 continue;

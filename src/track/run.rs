@@ -162,11 +162,11 @@ pub fn lineage_row(s: &TrackSummary, interval: Option<f64>) -> String {
     row
 }
 
+/// Paths a run writes, each with the flag that names it.
+type Listed = Vec<(&'static str, PathBuf)>;
+
 /// The files and folders `job` writes, for the clash checks.
-fn listed_outputs(
-    job: &TrackJob,
-    frames: Option<usize>,
-) -> (Vec<(&'static str, PathBuf)>, Vec<(&'static str, PathBuf)>) {
+fn listed_outputs(job: &TrackJob) -> (Listed, Listed) {
     let o = &job.outputs;
     let mut files: Vec<(&'static str, PathBuf)> = Vec::new();
     let mut folders: Vec<(&'static str, PathBuf)> = Vec::new();
@@ -187,7 +187,6 @@ fn listed_outputs(
     if let Some(d) = &o.overlay {
         folders.push(("--overlay", d.clone()));
     }
-    let _ = frames;
     (files, folders)
 }
 
@@ -257,7 +256,6 @@ struct Writers {
     tails: BTreeMap<u32, VecDeque<(usize, f64, f64)>>,
     /// Gray previews of frames not yet written (overlay).
     grays: BTreeMap<usize, Vec<u8>>,
-    written: usize,
 }
 
 const TAIL: usize = 12;
@@ -342,7 +340,6 @@ impl Writers {
             );
             io::write_png_rgb8(&dir.join(name), w, h, &rgb)?;
         }
-        self.written = f.t + 1;
         Ok(())
     }
 }
@@ -392,7 +389,7 @@ pub fn track_to_files(
             ));
         }
     }
-    let (files, folders) = listed_outputs(job, frames);
+    let (files, folders) = listed_outputs(job);
     crate::outputs::refuse_clashes(&all_inputs, &files, &folders)?;
     for (_, d) in &folders {
         std::fs::create_dir_all(d).map_err(|source| Error::Io {
@@ -419,7 +416,6 @@ pub fn track_to_files(
         overlay: o.overlay.clone(),
         tails: BTreeMap::new(),
         grays: BTreeMap::new(),
-        written: 0,
     };
     events.started(frames, segmenter.description());
     // segment's checks on the segmentation: each kind said once, counted over the frames
