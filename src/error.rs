@@ -27,6 +27,11 @@ pub enum Error {
     #[error("invalid parameter {name}: {reason}")]
     Parameter { name: &'static str, reason: String },
 
+    /// Flags (or the Python package's keywords) that do not parse: an unknown name, a value
+    /// not among a flag's choices. The message is the command-line parser's.
+    #[error("{0}")]
+    Usage(String),
+
     /// The image exceeds a limit (of the device, of the label type, of memory).
     #[error("limit exceeded: {0}")]
     Limit(String),
@@ -78,7 +83,7 @@ impl Error {
     /// shells report Ctrl-C).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Parameter { .. } => 2,
+            Error::Parameter { .. } | Error::Usage(_) => 2,
             Error::Read { .. }
             | Error::Decode { .. }
             | Error::Unsupported { .. }

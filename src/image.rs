@@ -79,3 +79,63 @@ impl RawImage {
         self.width * self.height
     }
 }
+
+/// Borrowed pixel samples: what a caller holding its own buffer (a NumPy array) gives the
+/// pipeline without copying it first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SampleSlice<'a> {
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    F32(&'a [f32]),
+}
+
+impl SampleSlice<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            SampleSlice::U8(v) => v.len(),
+            SampleSlice::U16(v) => v.len(),
+            SampleSlice::F32(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A borrowed image, laid out as [`RawImage`] (`samples.len()` should be
+/// `width * height * channels`; the pipeline checks it and refuses a mismatch).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ImageView<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub channels: usize,
+    pub samples: SampleSlice<'a>,
+}
+
+impl ImageView<'_> {
+    pub fn pixels(&self) -> usize {
+        self.width * self.height
+    }
+}
+
+impl RawImage {
+    /// This image, borrowed.
+    pub fn view(&self) -> ImageView<'_> {
+        ImageView {
+            width: self.width,
+            height: self.height,
+            channels: self.channels,
+            samples: match &self.samples {
+                Samples::U8(v) => SampleSlice::U8(v),
+                Samples::U16(v) => SampleSlice::U16(v),
+                Samples::F32(v) => SampleSlice::F32(v),
+            },
+        }
+    }
+}
+
+impl<'a> From<&'a RawImage> for ImageView<'a> {
+    fn from(img: &'a RawImage) -> Self {
+        img.view()
+    }
+}

@@ -13,6 +13,7 @@ pub mod cpu;
 pub mod ctc;
 pub mod error;
 pub mod eval;
+pub mod flags;
 pub mod gpu;
 pub mod image;
 pub mod io;

@@ -19,7 +19,7 @@
 
 use crate::cpu::{self, threshold::GrayScale, threshold::Level, Dims};
 use crate::error::{Error, Result};
-use crate::image::{RawImage, Samples};
+use crate::image::{ImageView, SampleSlice};
 use crate::measure;
 use crate::params::{DistanceMode, Flood, Markers, Params, Structure, MAX_SIDE};
 use crate::stages::Keep;
@@ -44,15 +44,16 @@ pub enum SampleKind {
 
 impl ImageHeader {
     /// The header of a decoded image.
-    pub fn of(img: &RawImage) -> ImageHeader {
+    pub fn of<'a>(img: impl Into<ImageView<'a>>) -> ImageHeader {
+        let img = img.into();
         ImageHeader {
             width: img.width,
             height: img.height,
             channels: img.channels,
             sample: match img.samples {
-                Samples::U8(_) => SampleKind::U8,
-                Samples::U16(_) => SampleKind::U16,
-                Samples::F32(_) => SampleKind::F32,
+                SampleSlice::U8(_) => SampleKind::U8,
+                SampleSlice::U16(_) => SampleKind::U16,
+                SampleSlice::F32(_) => SampleKind::F32,
             },
         }
     }
@@ -360,7 +361,12 @@ impl FramePlan {
 
     /// The plan of `img` and its samples widened to one `u32` each (the gray stage's input);
     /// refuses float images holding NaN or ±inf.
-    pub fn of_image(params: &Params, img: &RawImage, keep: Keep) -> Result<(FramePlan, Vec<u32>)> {
+    pub fn of_image<'a>(
+        params: &Params,
+        img: impl Into<ImageView<'a>>,
+        keep: Keep,
+    ) -> Result<(FramePlan, Vec<u32>)> {
+        let img = img.into();
         let plan = FramePlan::new(params, &ImageHeader::of(img), keep)?;
         Ok((plan, widen_samples(img)?))
     }
@@ -426,7 +432,8 @@ impl FramePlan {
 
 /// The samples of `img` widened to one `u32` per sample (float bits for `f32`), the gray
 /// stage's input; a float image holding NaN or ±inf is refused.
-pub fn widen_samples(img: &RawImage) -> Result<Vec<u32>> {
+pub fn widen_samples<'a>(img: impl Into<ImageView<'a>>) -> Result<Vec<u32>> {
+    let img = img.into();
     if img.samples.len() != img.pixels() * img.channels {
         return Err(Error::BadData(format!(
             "{} channels with {} samples for {}×{} pixels",
@@ -436,10 +443,10 @@ pub fn widen_samples(img: &RawImage) -> Result<Vec<u32>> {
             img.height
         )));
     }
-    Ok(match &img.samples {
-        Samples::U8(v) => v.iter().map(|&s| s as u32).collect(),
-        Samples::U16(v) => v.iter().map(|&s| s as u32).collect(),
-        Samples::F32(v) => {
+    Ok(match img.samples {
+        SampleSlice::U8(v) => v.iter().map(|&s| s as u32).collect(),
+        SampleSlice::U16(v) => v.iter().map(|&s| s as u32).collect(),
+        SampleSlice::F32(v) => {
             if let Some(p) = v.iter().step_by(img.channels).position(|s| !s.is_finite()) {
                 return Err(Error::BadData(format!(
                     "float image has a non-finite value (NaN or inf) at row {}, column {}",

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::cpu::{self, threshold::GrayScale, Dims, Rect};
 use crate::error::{Error, Result};
-use crate::image::RawImage;
+use crate::image::{ImageView, RawImage};
 use crate::params::Params;
 use crate::plan::{FloodPlan, FramePlan, Keys, MarkerPlan};
 use crate::stages::{Keep, Stages, ThresholdReport};
@@ -333,7 +333,11 @@ pub fn segment(img: &RawImage, params: &Params) -> Result<Stages> {
 }
 
 /// As [`segment`], keeping the stage images `keep` names.
-pub fn segment_keep(img: &RawImage, params: &Params, keep: Keep) -> Result<Stages> {
+pub fn segment_keep<'a>(
+    img: impl Into<ImageView<'a>>,
+    params: &Params,
+    keep: Keep,
+) -> Result<Stages> {
     let (plan, samples) = FramePlan::of_image(params, img, keep)?;
     Ok(back(&plan, front(&plan, samples)))
 }
@@ -364,7 +368,8 @@ pub fn sweep(
 /// A frame's stages from labels an earlier run wrote (`--resume`): the labels, the gray keys
 /// and the measure sums, exactly what segmenting it again gives the outputs (no threshold
 /// report: nothing was thresholded).
-pub fn stages_from_labels(img: &RawImage, labels: Vec<u32>) -> Result<Stages> {
+pub fn stages_from_labels<'a>(img: impl Into<ImageView<'a>>, labels: Vec<u32>) -> Result<Stages> {
+    let img = img.into();
     let (plan, samples) = FramePlan::of_image(&Params::default(), img, Keep::LabelsAndGray)?;
     if labels.len() != plan.pixels() {
         return Err(Error::BadData(format!(

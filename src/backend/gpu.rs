@@ -13,7 +13,7 @@ use crate::gpu::{
     background, batch, components, distance, filter, gray, maxima, measure, opening, pairs, peaks,
     smooth, threshold, watershed, GpuContext,
 };
-use crate::image::RawImage;
+use crate::image::{ImageView, RawImage};
 use crate::params::Params;
 use crate::plan::{FloodPlan, FramePlan, MarkerPlan, ThresholdPlan};
 use crate::stages::{Keep, Stages, ThresholdReport};
@@ -294,9 +294,9 @@ pub fn segment(ctx: &GpuContext, img: &RawImage, params: &Params) -> Result<Stag
 
 /// As [`segment`], reading back only the stage images `keep` names (the others come back
 /// empty, as [`Keep`] trims them): streams that write labels skip most of the readback.
-pub fn segment_keep(
+pub fn segment_keep<'a>(
     ctx: &GpuContext,
-    img: &RawImage,
+    img: impl Into<ImageView<'a>>,
     params: &Params,
     keep: Keep,
 ) -> Result<Stages> {

@@ -11,7 +11,7 @@ pub mod gpu;
 use crate::cpu::pairs::PairCount;
 use crate::error::Result;
 use crate::gpu::GpuContext;
-use crate::image::RawImage;
+use crate::image::{ImageView, RawImage};
 use crate::params::Params;
 use crate::stages::{Keep, Stages};
 
@@ -149,6 +149,15 @@ impl Segmenter {
     /// As [`Segmenter::segment`] with only the stage images `keep` names (the others empty, as
     /// [`Keep::trim`] leaves them); the GPU then reads back only those.
     pub fn segment_keep(&self, img: &RawImage, params: &Params, keep: Keep) -> Result<Stages> {
+        match &self.engine {
+            Engine::Gpu(ctx) => gpu::segment_keep(ctx, img, params, keep),
+            Engine::Cpu => cpu::segment_keep(img, params, keep),
+        }
+    }
+
+    /// As [`Segmenter::segment_keep`] on borrowed samples (a caller's own buffer, not copied
+    /// first): the same bytes as the [`RawImage`] holding those samples.
+    pub fn segment_view(&self, img: ImageView<'_>, params: &Params, keep: Keep) -> Result<Stages> {
         match &self.engine {
             Engine::Gpu(ctx) => gpu::segment_keep(ctx, img, params, keep),
             Engine::Cpu => cpu::segment_keep(img, params, keep),

@@ -175,7 +175,7 @@ fn stages_plan_and_backends_never_use_the_layers_above_them() {
     ];
     let upper = [
         "run", "stream", "tune", "bench", "outputs", "checks", "eval", "pipeline", "render",
-        "synth",
+        "synth", "flags", "track", "ctc",
     ];
     for l in lower {
         let used = g.get(l).unwrap_or_else(|| panic!("no module {l}"));
