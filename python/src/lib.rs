@@ -261,9 +261,9 @@ fn label_array(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(
         ));
     }
     if arr.len() > 0 {
-        let min: i64 = arr.call_method0("min")?.extract()?;
-        let max: u64 = arr.call_method0("max")?.extract()?;
-        if min < 0 || max > u32::MAX as u64 {
+        let min: i128 = arr.call_method0("min")?.extract()?;
+        let max: i128 = arr.call_method0("max")?.extract()?;
+        if min < 0 || max > u32::MAX as i128 {
             return Err(input_error(
                 py,
                 format!("{what} must lie in 0..=4294967295; they range {min}..={max}"),
