@@ -9,6 +9,9 @@
 # FLOODSEG_REQUIRE_GPU=1 makes the GPU tests fail, not skip, when no adapter can be created, so a
 # missing driver never turns them green; FLOODSEG_REQUIRE_GL=1 (set here on Linux; export
 # FLOODSEG_REQUIRE_GL=0 to allow the skip) does the same for the GL test.
+# Then the Python package: a virtual environment in target/python-venv (made once, reused),
+# `pip install ./python` into it (maturin builds the extension) and its tests with pytest,
+# against the CLI just built. FLOODSEG_PYTHON=0 skips this part (Rust only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null 2>&1; then
@@ -46,3 +49,6 @@ fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 cargo build --release --locked --bin floodseg
 cargo test --locked --all-targets "$@"
+if [ "${FLOODSEG_PYTHON:-1}" != 0 ]; then
+    bash scripts/test-python.sh
+fi

@@ -300,7 +300,6 @@ pub fn backend_of_arg(b: BackendArg) -> Backend {
     }
 }
 
-
 /// The pipeline's flags alone, for [`parse_words`].
 #[derive(Parser)]
 #[command(name = "floodseg", no_binary_name = true, disable_help_flag = true)]

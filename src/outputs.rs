@@ -846,46 +846,6 @@ pub fn normalize(p: &Path) -> PathBuf {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stack_label_type_follows_the_peak_spacing_bound() {
-        // 1024² at min_distance 5: at most 205² = 42 025 objects
-        assert!(stack_label_type(1024, 1024, 5) == LabelType::U16);
-        // min_distance 0 or 1: every pixel may be a peak
-        assert!(stack_label_type(256, 256, 1) == LabelType::U32);
-        assert!(stack_label_type(255, 257, 0) == LabelType::U16);
-        assert!(stack_label_type(4096, 4096, 17) == LabelType::U16); // 241² = 58 081
-        assert!(stack_label_type(4096, 4096, 16) == LabelType::U32); // 256² = 65 536
-        assert!(stack_label_type(4096, 4096, 10) == LabelType::U32);
-        // maxima markers: spacing 2 (plateaus are never 8-adjacent)
-        assert!(stack_label_type(510, 512, 2) == LabelType::U16); // 255·256 = 65 280
-        assert!(stack_label_type(512, 512, 2) == LabelType::U32); // 256² = 65 536
-    }
-
-    #[test]
-    fn partial_names_keep_the_extension() {
-        assert_eq!(
-            partial_name(Path::new("a/labels.tif")),
-            Path::new("a/labels.partial.tif")
-        );
-        assert_eq!(
-            partial_name(Path::new("objects.csv")),
-            Path::new("objects.partial.csv")
-        );
-    }
-
-    #[test]
-    fn normalize_resolves_dots_of_missing_paths() {
-        let here = std::env::current_dir().unwrap();
-        let a = normalize(Path::new("x/../y/./z.tif"));
-        assert_eq!(a, normalize(&here.join("y/z.tif")));
-        assert!(a.is_absolute());
-    }
-}
-
 /// The checks of [`OutputPlan`] for a run whose outputs are listed by the caller (`track`):
 /// refuse ([`Error::Parameter`], nothing written) a file output that is an input (the same
 /// path after resolving `..` and links, or a hard link), two outputs in one file, a file
@@ -987,4 +947,44 @@ pub fn refuse_clashes(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_label_type_follows_the_peak_spacing_bound() {
+        // 1024² at min_distance 5: at most 205² = 42 025 objects
+        assert!(stack_label_type(1024, 1024, 5) == LabelType::U16);
+        // min_distance 0 or 1: every pixel may be a peak
+        assert!(stack_label_type(256, 256, 1) == LabelType::U32);
+        assert!(stack_label_type(255, 257, 0) == LabelType::U16);
+        assert!(stack_label_type(4096, 4096, 17) == LabelType::U16); // 241² = 58 081
+        assert!(stack_label_type(4096, 4096, 16) == LabelType::U32); // 256² = 65 536
+        assert!(stack_label_type(4096, 4096, 10) == LabelType::U32);
+        // maxima markers: spacing 2 (plateaus are never 8-adjacent)
+        assert!(stack_label_type(510, 512, 2) == LabelType::U16); // 255·256 = 65 280
+        assert!(stack_label_type(512, 512, 2) == LabelType::U32); // 256² = 65 536
+    }
+
+    #[test]
+    fn partial_names_keep_the_extension() {
+        assert_eq!(
+            partial_name(Path::new("a/labels.tif")),
+            Path::new("a/labels.partial.tif")
+        );
+        assert_eq!(
+            partial_name(Path::new("objects.csv")),
+            Path::new("objects.partial.csv")
+        );
+    }
+
+    #[test]
+    fn normalize_resolves_dots_of_missing_paths() {
+        let here = std::env::current_dir().unwrap();
+        let a = normalize(Path::new("x/../y/./z.tif"));
+        assert_eq!(a, normalize(&here.join("y/z.tif")));
+        assert!(a.is_absolute());
+    }
 }

@@ -140,7 +140,11 @@ fn layout_of(py: Python<'_>, shape: &[usize], axes: Option<&str>) -> PyResult<La
             py,
             Error::param(
                 "axes",
-                format!("{axes:?} names {} axes; the array has {}", axes.len(), shape.len()),
+                format!(
+                    "{axes:?} names {} axes; the array has {}",
+                    axes.len(),
+                    shape.len()
+                ),
             ),
         ));
     }
@@ -199,7 +203,9 @@ fn image_array<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyUntypedArr
     let np = py.import("numpy")?;
     let arr = match obj.cast::<PyUntypedArray>() {
         Ok(a) => a.clone(),
-        Err(_) => np.call_method1("asarray", (obj,))?.cast_into::<PyUntypedArray>()?,
+        Err(_) => np
+            .call_method1("asarray", (obj,))?
+            .cast_into::<PyUntypedArray>()?,
     };
     let dt = arr.dtype();
     let arr = if dt.is_equiv_to(&dtype::<u8>(py))
@@ -238,20 +244,35 @@ fn with_data<R>(
     let dt = arr.dtype();
     if dt.is_equiv_to(&dtype::<u8>(py)) {
         let a = arr.cast::<PyArrayDyn<u8>>()?.readonly();
-        f(Data::U8(a.as_slice().map_err(|e| PyValueError::new_err(e.to_string()))?))
+        f(Data::U8(
+            a.as_slice()
+                .map_err(|e| PyValueError::new_err(e.to_string()))?,
+        ))
     } else if dt.is_equiv_to(&dtype::<u16>(py)) {
         let a = arr.cast::<PyArrayDyn<u16>>()?.readonly();
-        f(Data::U16(a.as_slice().map_err(|e| PyValueError::new_err(e.to_string()))?))
+        f(Data::U16(
+            a.as_slice()
+                .map_err(|e| PyValueError::new_err(e.to_string()))?,
+        ))
     } else {
         let a = arr.cast::<PyArrayDyn<f32>>()?.readonly();
-        f(Data::F32(a.as_slice().map_err(|e| PyValueError::new_err(e.to_string()))?))
+        f(Data::F32(
+            a.as_slice()
+                .map_err(|e| PyValueError::new_err(e.to_string()))?,
+        ))
     }
 }
 
 /// `obj` as labels: any integer array with no negative value, as `u32`, with its shape.
-fn label_array(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<u32>, Vec<usize>)> {
+fn label_array(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<(Vec<u32>, Vec<usize>)> {
     let np = py.import("numpy")?;
-    let arr = np.call_method1("asarray", (obj,))?.cast_into::<PyUntypedArray>()?;
+    let arr = np
+        .call_method1("asarray", (obj,))?
+        .cast_into::<PyUntypedArray>()?;
     let shape = arr.shape().to_vec();
     let kind: String = arr.dtype().getattr("kind")?.extract()?;
     if kind != "u" && kind != "i" && kind != "b" {
@@ -384,7 +405,12 @@ fn segment_frames(
             .num_threads(threads.min(n))
             .build()
             .map_err(|e| Error::Backend(format!("cannot start {threads} threads: {e}")))?;
-        pool.install(|| (0..n).into_par_iter().map(one).collect::<floodseg::Result<_>>())?
+        pool.install(|| {
+            (0..n)
+                .into_par_iter()
+                .map(one)
+                .collect::<floodseg::Result<_>>()
+        })?
     };
     Ok(frames.concat())
 }
@@ -472,12 +498,14 @@ impl PySegmenter {
         if layout.frames.is_some() {
             return Err(input_error(
                 py,
-                "stages() shows one frame: give an (H, W) or (H, W, 3|4) image (stack[t])"
-                    .into(),
+                "stages() shows one frame: give an (H, W) or (H, W, 3|4) image (stack[t])".into(),
             ));
         }
         if layout.is_empty() {
-            return Err(input_error(py, format!("the image is empty ({}×{})", layout.height, layout.width)));
+            return Err(input_error(
+                py,
+                format!("the image is empty ({}×{})", layout.height, layout.width),
+            ));
         }
         let seg = self.inner.clone();
         let s: Stages = with_data(&arr, |data| {
@@ -504,11 +532,17 @@ impl PySegmenter {
         d.set_item("mask", bool_array(py, &s.mask, &shape)?)?;
         d.set_item("opened", bool_array(py, &s.opened, &shape)?)?;
         let dist: Vec<f32> = s.distance2.iter().map(|&d| (d as f32).sqrt()).collect();
-        d.set_item("distance", PyArray1::from_vec(py, dist).reshape(IxDyn(&shape))?)?;
+        d.set_item(
+            "distance",
+            PyArray1::from_vec(py, dist).reshape(IxDyn(&shape))?,
+        )?;
         d.set_item("distance2", u32_array(py, s.distance2.clone(), &shape)?)?;
         if !s.core_opened.is_empty() {
             d.set_item("core_opened", bool_array(py, &s.core_opened, &shape)?)?;
-            d.set_item("core_distance2", u32_array(py, s.core_distance2.clone(), &shape)?)?;
+            d.set_item(
+                "core_distance2",
+                u32_array(py, s.core_distance2.clone(), &shape)?,
+            )?;
         }
         d.set_item("peaks", bool_array(py, &s.peaks, &shape)?)?;
         d.set_item("markers", u32_array(py, s.markers.clone(), &shape)?)?;
@@ -538,7 +572,13 @@ impl PySegmenter {
         opts.validate().map_err(|e| to_py(py, e))?;
         if let Some(m) = interval {
             if !(m.is_finite() && m > 0.0) {
-                return Err(to_py(py, Error::param("interval", format!("{m} is not a positive number of minutes"))));
+                return Err(to_py(
+                    py,
+                    Error::param(
+                        "interval",
+                        format!("{m} is not a positive number of minutes"),
+                    ),
+                ));
             }
         }
         let (stack, t, h, w) = match (labels, image) {
@@ -580,26 +620,31 @@ impl PySegmenter {
             }
         };
         if t == 0 || h == 0 || w == 0 {
-            return Err(input_error(py, format!("nothing to track: the stack is {t}×{h}×{w}")));
+            return Err(input_error(
+                py,
+                format!("nothing to track: the stack is {t}×{h}×{w}"),
+            ));
         }
         let seg = self.inner.clone();
         let (frames, lineage) = py
-            .detach(|| -> floodseg::Result<(Vec<TrackedFrame>, Vec<TrackSummary>)> {
-                let pairs = |a: &[u32], b: &[u32], w: usize, h: usize, s: (i32, i32)| {
-                    seg.pair_histogram(a, b, w, h, s)
-                };
-                let mut tracker = Tracker::new(w, h, opts)?;
-                let mut done = Vec::with_capacity(t);
-                for (i, frame) in stack.chunks_exact(w * h).enumerate() {
-                    done.extend(tracker.push(frame, &pairs).map_err(|e| match e {
-                        Error::BadData(m) => Error::BadData(format!("frame {i}: {m}")),
-                        other => other,
-                    })?);
-                }
-                let (rest, lineage, _) = tracker.finish();
-                done.extend(rest);
-                Ok((done, lineage))
-            })
+            .detach(
+                || -> floodseg::Result<(Vec<TrackedFrame>, Vec<TrackSummary>)> {
+                    let pairs = |a: &[u32], b: &[u32], w: usize, h: usize, s: (i32, i32)| {
+                        seg.pair_histogram(a, b, w, h, s)
+                    };
+                    let mut tracker = Tracker::new(w, h, opts)?;
+                    let mut done = Vec::with_capacity(t);
+                    for (i, frame) in stack.chunks_exact(w * h).enumerate() {
+                        done.extend(tracker.push(frame, &pairs).map_err(|e| match e {
+                            Error::BadData(m) => Error::BadData(format!("frame {i}: {m}")),
+                            other => other,
+                        })?);
+                    }
+                    let (rest, lineage, _) = tracker.finish();
+                    done.extend(rest);
+                    Ok((done, lineage))
+                },
+            )
             .map_err(|e| to_py(py, e))?;
         tracks_dict(py, frames, &lineage, (t, h, w), interval)
     }
@@ -658,7 +703,10 @@ fn tracks_dict<'py>(
     let complete = |s: &TrackSummary| s.parent != 0 && s.divides();
     lin.set_item("track_id", i64_column(py, col_i(&|s| s.id as i64)))?;
     lin.set_item("parent_id", i64_column(py, col_i(&|s| s.parent as i64)))?;
-    lin.set_item("generation", i64_column(py, col_i(&|s| s.generation as i64)))?;
+    lin.set_item(
+        "generation",
+        i64_column(py, col_i(&|s| s.generation as i64)),
+    )?;
     lin.set_item("start_frame", i64_column(py, col_i(&|s| s.start as i64)))?;
     lin.set_item("end_frame", i64_column(py, col_i(&|s| s.end as i64)))?;
     lin.set_item(
@@ -761,7 +809,9 @@ fn measure<'py>(
     let n = frames.unwrap_or(1);
     let zeros = vec![0u8; if img.is_none() { h * w } else { 0 }];
     let rows = {
-        let run = |data: Option<&Data<'_>>, lay: Option<Layout>| -> floodseg::Result<Vec<(usize, Vec<floodseg::measure::ObjectProps>)>> {
+        let run = |data: Option<&Data<'_>>,
+                   lay: Option<Layout>|
+         -> floodseg::Result<Vec<(usize, Vec<floodseg::measure::ObjectProps>)>> {
             let mut out = Vec::with_capacity(n);
             if h * w == 0 {
                 return Ok(out);
@@ -782,11 +832,15 @@ fn measure<'py>(
                         samples: SampleSlice::U8(&zeros),
                     },
                 };
-                let s = floodseg::backend::cpu::stages_from_labels(view, compact)
-                    .map_err(|e| match e {
-                        Error::BadData(m) if frames.is_some() => Error::BadData(format!("frame {t}: {m}")),
-                        e => e,
-                    })?;
+                let s =
+                    floodseg::backend::cpu::stages_from_labels(view, compact).map_err(
+                        |e| match e {
+                            Error::BadData(m) if frames.is_some() => {
+                                Error::BadData(format!("frame {t}: {m}"))
+                            }
+                            e => e,
+                        },
+                    )?;
                 let mut props = s.measure();
                 for p in &mut props {
                     p.label = original[p.label as usize];
@@ -798,7 +852,8 @@ fn measure<'py>(
         };
         match &img {
             Some((arr, lay)) => with_data(arr, |d| {
-                py.detach(|| run(Some(&d), Some(*lay))).map_err(|e| to_py(py, e))
+                py.detach(|| run(Some(&d), Some(*lay)))
+                    .map_err(|e| to_py(py, e))
             })?,
             None => py.detach(|| run(None, None)).map_err(|e| to_py(py, e))?,
         }
@@ -809,7 +864,10 @@ fn measure<'py>(
         .collect();
     let d = PyDict::new(py);
     if frames.is_some() {
-        d.set_item("frame", i64_column(py, all.iter().map(|(t, _)| *t as i64).collect()))?;
+        d.set_item(
+            "frame",
+            i64_column(py, all.iter().map(|(t, _)| *t as i64).collect()),
+        )?;
     }
     let fi = |f: &dyn Fn(&floodseg::measure::ObjectProps) -> i64| {
         i64_column(py, all.iter().map(|(_, p)| f(p)).collect())
@@ -861,7 +919,10 @@ fn eval<'py>(
     }
     for &t in &thresholds {
         if !(0.0..=1.0).contains(&t) {
-            return Err(to_py(py, Error::param("iou", format!("{t} is not in [0, 1]"))));
+            return Err(to_py(
+                py,
+                Error::param("iou", format!("{t} is not in [0, 1]")),
+            ));
         }
     }
     let (h, w) = (gs[gs.len() - 2], gs[gs.len() - 1]);
@@ -884,8 +945,16 @@ fn eval<'py>(
             match total {
                 Some(t) => Ok(t),
                 None => floodseg::eval::matching(
-                    &floodseg::eval::LabelImage { width: w, height: h, labels: Vec::new() },
-                    &floodseg::eval::LabelImage { width: w, height: h, labels: Vec::new() },
+                    &floodseg::eval::LabelImage {
+                        width: w,
+                        height: h,
+                        labels: Vec::new(),
+                    },
+                    &floodseg::eval::LabelImage {
+                        width: w,
+                        height: h,
+                        labels: Vec::new(),
+                    },
                     &thresholds,
                 ),
             }

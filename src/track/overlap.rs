@@ -55,7 +55,7 @@ mod tests {
             let h = 1 + (rng.next() % 19) as usize;
             let k = 1 + rng.next() % 5;
             // blocky labels so that runs form
-            let mut gen = |rng: &mut SplitMix64| -> Vec<u32> {
+            let gen = |rng: &mut SplitMix64| -> Vec<u32> {
                 let mut v = vec![0u32; w * h];
                 let mut cur = 0u32;
                 for p in v.iter_mut() {

@@ -7,6 +7,7 @@
 //! | `io_stack`       | stacks: `FrameSource` (TIFF pages, hyperstacks, folders), `StackWriter` |
 //! | `ctc`            | `floodseg::ctc::metrics` against py-ctcmetrics on `tests/data/ctc/`     |
 //! | `eval`           | `floodseg::eval` against StarDist's `matching()` / `matching_dataset()` |
+//! | `flags`          | `floodseg::flags` (words → Params, as the CLI) and `ImageView`          |
 //! | `example`        | the README's library example, kept compiling and true                  |
 
 #[path = "../common/mod.rs"]
@@ -15,6 +16,7 @@ mod common;
 mod ctc;
 mod eval;
 mod example;
+mod flags;
 mod io;
 mod io_calibration;
 mod io_stack;
