@@ -24,11 +24,11 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q pytest tifffile imagecodecs pandas pyarrow zarr "dask[array,dataframe]" distributed
+"$VENV/bin/python" -m pip install -q pytest tifffile imagecodecs pandas pyarrow zarr ome-zarr "dask[array,dataframe]" distributed
 # the package itself, built from source like any user's install (maturin comes from PyPI)
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps ./python
 "$VENV/bin/python" -m pip install -q ./python
 export FLOODSEG_CLI=${FLOODSEG_CLI:-$PWD/target/release/floodseg}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
-cd python
-"../$VENV/bin/python" -m pytest -q tests
+# from the repository's root, so that the installed package is tested, not python/floodseg
+"$VENV/bin/python" -m pytest -q python/tests

@@ -41,6 +41,9 @@ pub struct Request {
     pub save_stages: Option<PathBuf>,
     /// `--resume`: label files already in the `-o` folder are the run's own, not inputs.
     pub resume: bool,
+    /// `--label-name`: the name of the labels written into an OME-Zarr input's own
+    /// `labels/` group (`-o` the input's path); `None`: `cells`.
+    pub label_name: Option<String>,
 }
 
 /// Where the label images go.
@@ -52,6 +55,8 @@ pub enum LabelsOut {
     Stack(PathBuf),
     /// One TIFF per frame in a folder.
     Folder(PathBuf),
+    /// An OME-Zarr label image: into the input image's `labels/<name>`, or standalone.
+    Zarr(crate::io::zarr::LabelsTarget),
 }
 
 impl LabelsOut {
@@ -59,6 +64,8 @@ impl LabelsOut {
     pub fn path(&self) -> &Path {
         match self {
             LabelsOut::File(p) | LabelsOut::Stack(p) | LabelsOut::Folder(p) => p,
+            LabelsOut::Zarr(crate::io::zarr::LabelsTarget::IntoImage { image, .. }) => image,
+            LabelsOut::Zarr(crate::io::zarr::LabelsTarget::Standalone(p)) => p,
         }
     }
 }
@@ -257,7 +264,46 @@ impl OutputPlan {
 
         // -o
         let out = &req.labels;
-        let labels = if out.is_dir() {
+        let zarr_in = source.zarr_image().map(|z| z.path().to_path_buf());
+        if req.label_name.is_some() && zarr_in.is_none() {
+            return Err(Error::param(
+                "--label-name",
+                "names the labels written into an OME-Zarr input (-o the input's own path)",
+            ));
+        }
+        let labels = if crate::io::zarr::is_zarr_name(out) {
+            let into = zarr_in
+                .as_ref()
+                .is_some_and(|z| normalize(z) == normalize(out));
+            if into {
+                let name = req.label_name.clone().unwrap_or_else(|| "cells".into());
+                crate::io::zarr::check_label_name(&name)?;
+                LabelsOut::Zarr(crate::io::zarr::LabelsTarget::IntoImage {
+                    image: out.clone(),
+                    name,
+                })
+            } else {
+                if req.label_name.is_some() {
+                    return Err(Error::param(
+                        "--label-name",
+                        "names labels written into the input's own labels/ group: give -o the                          input's path, or leave --label-name out for a standalone label image",
+                    ));
+                }
+                if let Some(z) = &zarr_in {
+                    if normalize(out).starts_with(normalize(z)) {
+                        return Err(Error::param(
+                            "--output",
+                            format!(
+                                "{} is inside the input image {}: give -o the input's own path                                  (labels go into its labels/ group) or a path outside it",
+                                out.display(),
+                                z.display()
+                            ),
+                        ));
+                    }
+                }
+                LabelsOut::Zarr(crate::io::zarr::LabelsTarget::Standalone(out.clone()))
+            }
+        } else if out.is_dir() {
             LabelsOut::Folder(out.clone())
         } else if is_tiff_name(out) {
             if single {
@@ -285,10 +331,11 @@ impl OutputPlan {
         } else {
             LabelsOut::Folder(out.clone())
         };
-        if req.resume && !matches!(labels, LabelsOut::Folder(_)) {
+        if req.resume && !matches!(labels, LabelsOut::Folder(_) | LabelsOut::Zarr(_)) {
             return Err(Error::param(
                 "--resume",
-                "needs per-frame outputs (-o DIR); a stack file is only written complete",
+                "needs per-frame outputs (-o DIR or an OME-Zarr -o); a stack file is only \
+                 written complete",
             ));
         }
 
@@ -444,6 +491,11 @@ impl OutputPlan {
                     v.push(("--output", d.join(format!("{n}.tif"))));
                 }
             }
+            LabelsOut::Zarr(t) => {
+                let g = t.group_dir();
+                v.push(("--output", g.join("zarr.json")));
+                v.push(("--output", g.join("0").join("zarr.json")));
+            }
         }
         for (flag, t) in [("--stats", &self.stats), ("--counts", &self.counts)] {
             if let Some(p) = t {
@@ -481,8 +533,10 @@ impl OutputPlan {
     /// The folders per-frame outputs go into.
     fn folders(&self) -> Vec<(&'static str, PathBuf)> {
         let mut v = Vec::new();
-        if let LabelsOut::Folder(d) = &self.labels {
-            v.push(("--output", d.clone()));
+        match &self.labels {
+            LabelsOut::Folder(d) => v.push(("--output", d.clone())),
+            LabelsOut::Zarr(t) => v.push(("--output", t.group_dir().join("0"))),
+            _ => {}
         }
         match &self.overlay {
             Some(PerFrame::Folder(d)) => v.push(("--overlay", d.clone())),
@@ -573,7 +627,8 @@ impl OutputPlan {
                 }
                 v
             }
-            Origin::File(_) => Vec::new(),
+            // an OME-Zarr input: where its labels may go is checked in `new`
+            Origin::File(_) | Origin::Zarr(_) => Vec::new(),
         };
         for (in_dir, pattern) in &input_dirs {
             for (flag, dir) in self.folders() {

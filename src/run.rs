@@ -132,6 +132,33 @@ pub fn segment_to_files(
     // one file, folders created and proved writable
     let mut plan = OutputPlan::new(&source, &job.outputs)?;
     let resume = job.outputs.resume;
+    // an OME-Zarr output: its shape (the frames, the first frame's size) and metadata before
+    // any work, so that workers can find the frames an interrupted run already wrote
+    let zarr = match &plan.labels {
+        LabelsOut::Zarr(target) => {
+            let layout = match source.zarr_image() {
+                Some(z) => z.labels_layout(),
+                None => {
+                    let n = frames.ok_or_else(|| {
+                        Error::param(
+                            "--output",
+                            "an OME-Zarr output needs an input whose frame count is known",
+                        )
+                    })?;
+                    let first = FrameSource::open_all(&job.inputs, job.channel)?
+                        .next()
+                        .ok_or_else(|| Error::BadData("the input has no frame".into()))??;
+                    crate::io::zarr::LabelsLayout::plain(
+                        (n > 1).then_some(n),
+                        first.width,
+                        first.height,
+                    )
+                }
+            };
+            Some(crate::io::zarr::ZarrLabels::create(target.clone(), layout, resume)?)
+        }
+        _ => None,
+    };
     // physical units: given, else what the input declares
     let declared = source.declared_calibration()?;
     let calibration = job.calibration.or(declared.calibration);
@@ -210,6 +237,12 @@ pub fn segment_to_files(
     // frames whose every output is written (the tables hold exactly their rows)
     let mut written = 0usize;
     let work = |t: usize, img: &RawImage| {
+        if let (true, Some(z)) = (resume, &zarr) {
+            if let Some(labels) = z.written(t)? {
+                resumed.fetch_add(1, Ordering::Relaxed);
+                return crate::backend::cpu::stages_from_labels(img, labels);
+            }
+        }
         if let Some(done) = resume.then(|| plan.labels_file(t)).flatten() {
             if done.exists() {
                 resumed.fetch_add(1, Ordering::Relaxed);
@@ -248,6 +281,14 @@ pub fn segment_to_files(
                 }
             }
             LabelsOut::Stack(_) => {}
+            LabelsOut::Zarr(_) => {
+                // a resumed frame's labels were read from this very chunk
+                if stages.threshold.is_some() || !resume {
+                    zarr.as_ref()
+                        .expect("made with the plan")
+                        .write(t, &stages.labels)?;
+                }
+            }
         }
         if let Some(dir) = plan.stages_dir(t) {
             outputs::write_stages(&dir, &stages)?;
@@ -352,6 +393,12 @@ pub fn segment_to_files(
                         }
                     ),
                     LabelsOut::Folder(_) => "no frame was finished".to_string(),
+                    LabelsOut::Zarr(t) if done > 0 => format!(
+                        "the labels of frames 0–{} are in {} (not yet listed as an OME-Zarr \
+                         label image); rerun with --resume to go on",
+                        done - 1,
+                        t.group_dir().display()
+                    ),
                     LabelsOut::Stack(_) if done > 0 => {
                         format!("they are in {} (the stack is not written)", kept.join(", "))
                     }
@@ -369,6 +416,9 @@ pub fn segment_to_files(
     let seconds = t0.elapsed().as_secs_f64();
     if let Some(writer) = stack {
         writer.finish()?;
+    }
+    if let Some(z) = zarr {
+        z.finish()?;
     }
     for t in [stats, counts].into_iter().flatten() {
         t.finish()?;

@@ -31,6 +31,7 @@ from ._floodseg import __version__, check_words as _check_words
 from ._floodseg import eval as _eval
 from ._floodseg import flag_names as _flag_names
 from ._floodseg import measure as _measure
+from ._floodseg import segment_files as _segment_files
 from .errors import Error, ParameterError
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "measure",
     "eval",
     "track",
+    "segment_file",
     "parameters",
     "Error",
     "errors",
@@ -245,6 +247,38 @@ def track(
     stage drift between frames searched for, in pixels."""
     return _segmenter(backend).track(image, labels=labels, max_gap=max_gap, max_drift=max_drift,
                                      interval=interval, axes=axes, **params)
+
+
+def segment_file(
+    input: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+    output: Union[str, "os.PathLike[str]"],
+    *,
+    backend: str = "auto",
+    stats: Optional[Union[str, "os.PathLike[str]"]] = None,
+    counts: Optional[Union[str, "os.PathLike[str]"]] = None,
+    overlay: Optional[Union[str, "os.PathLike[str]"]] = None,
+    label_name: Optional[str] = None,
+    resume: bool = False,
+    channel: Optional[int] = None,
+    **params: Any,
+) -> Dict[str, Any]:
+    """``floodseg segment INPUT -o OUTPUT`` from Python: files in, files out, with the CLI's
+    outputs and safety rules (never over an input; partial results never under final names).
+
+    ``input``: an image, a TIFF stack, a folder, a glob, a list of files, or an OME-Zarr image
+    (``.zarr``). ``output``: ``X.tif`` (a stack for several frames), a folder, or ``X.zarr`` —
+    an OME-Zarr label image; with an OME-Zarr input, ``output`` naming the input itself writes
+    into its ``labels/<label_name>`` group (default ``cells``), readable by ome-zarr-py and
+    napari. ``resume=True`` continues an interrupted per-frame or Zarr run. ``stats``,
+    ``counts``, ``overlay``: the CLI's tables and pictures. Returns ``{"frames", "objects",
+    "seconds", "resumed"}``."""
+    import os
+
+    inputs = [os.fspath(p) for p in ([input] if isinstance(input, (str, os.PathLike)) else input)]
+    words = _words(params)
+    f = lambda p: None if p is None else os.fspath(p)  # noqa: E731
+    return _segment_files(inputs, os.fspath(output), words, backend, f(stats), f(counts),
+                          f(overlay), label_name, bool(resume), channel)
 
 
 def _check(params: Mapping[str, Any]) -> List[str]:

@@ -979,6 +979,61 @@ fn eval<'py>(
     Ok(out)
 }
 
+// ---------------------------------------------------------------------------------------------
+// files: a whole `segment` run
+
+/// A whole `floodseg segment` run on files (TIFF, PNG, folders, OME-Zarr): the CLI's outputs,
+/// checks and safety rules (never over an input). Returns the run's summary.
+#[pyfunction]
+#[pyo3(signature = (inputs, output, words, backend, stats = None, counts = None, overlay = None, label_name = None, resume = false, channel = None))]
+#[allow(clippy::too_many_arguments)]
+fn segment_files<'py>(
+    py: Python<'py>,
+    inputs: Vec<std::path::PathBuf>,
+    output: std::path::PathBuf,
+    words: Vec<String>,
+    backend: &str,
+    stats: Option<std::path::PathBuf>,
+    counts: Option<std::path::PathBuf>,
+    overlay: Option<std::path::PathBuf>,
+    label_name: Option<String>,
+    resume: bool,
+    channel: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (params, threads) = params_of_words(&words).map_err(|e| to_py(py, e))?;
+    let b = backend_of(backend).map_err(|e| to_py(py, e))?;
+    let job = floodseg::run::SegmentJob {
+        inputs,
+        channel,
+        params,
+        outputs: floodseg::outputs::Request {
+            labels: output,
+            stats,
+            counts,
+            overlay,
+            save_stages: None,
+            resume,
+            label_name,
+        },
+        calibration: Default::default(),
+        workers: threads,
+        strict: false,
+    };
+    let summary = py
+        .detach(|| -> floodseg::Result<floodseg::run::Summary> {
+            let seg = floodseg::Segmenter::new(b)?;
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            floodseg::run::segment_to_files(&job, &seg, &cancel, &mut floodseg::run::Quiet)
+        })
+        .map_err(|e| to_py(py, e))?;
+    let d = PyDict::new(py);
+    d.set_item("frames", summary.frames)?;
+    d.set_item("objects", summary.objects)?;
+    d.set_item("seconds", summary.seconds)?;
+    d.set_item("resumed", summary.resumed)?;
+    Ok(d)
+}
+
 #[pymodule]
 fn _floodseg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySegmenter>()?;
@@ -986,6 +1041,7 @@ fn _floodseg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_words, m)?)?;
     m.add_function(wrap_pyfunction!(measure, m)?)?;
     m.add_function(wrap_pyfunction!(eval, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_files, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -58,6 +58,7 @@ pub mod labels;
 mod read_png;
 mod read_tiff;
 mod stack;
+pub mod zarr;
 mod write;
 
 pub use calibration::{

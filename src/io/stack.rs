@@ -58,6 +58,8 @@ pub enum Origin {
     List,
     /// One file: a TIFF's pages, or one PNG.
     File(PathBuf),
+    /// An OME-Zarr image (its root folder).
+    Zarr(PathBuf),
 }
 
 enum SourceKind {
@@ -72,6 +74,8 @@ enum SourceKind {
     },
     /// One image file per frame (a folder, a glob, or a single PNG).
     Files(Vec<PathBuf>),
+    /// The frames of an OME-Zarr image.
+    Zarr(Box<super::zarr::ZarrImage>),
 }
 
 /// The ImageJ hyperstack layout read from a TIFF's `ImageDescription`.
@@ -126,6 +130,9 @@ impl FrameSource {
     /// sample of each pixel of an RGB(A) or gray + alpha image (0 red, 1 green, 2 blue, 3
     /// alpha); a multichannel hyperstack without it is a parameter error. Z-stacks are refused.
     pub fn open(input: &Path, channel: Option<usize>) -> Result<Self> {
+        if super::zarr::is_zarr(input) {
+            return Self::zarr(input, channel);
+        }
         let source = if input.is_dir() {
             Self::folder(input)?
         } else if input
@@ -206,6 +213,8 @@ impl FrameSource {
         match &self.kind {
             SourceKind::Files(files) => files.clone(),
             SourceKind::Tiff { path, .. } => vec![path.clone()],
+            // the array read: an output must never be written into it
+            SourceKind::Zarr(z) => vec![z.array_dir()],
         }
     }
 
@@ -393,6 +402,28 @@ impl FrameSource {
         })
     }
 
+    /// The frames of the OME-Zarr image at `path` (`channel`: of its `c` axis).
+    pub fn zarr(path: &Path, channel: Option<usize>) -> Result<Self> {
+        let img = super::zarr::ZarrImage::open(path, channel)?;
+        Ok(FrameSource {
+            len: Some(img.frames),
+            kind: SourceKind::Zarr(Box::new(img)),
+            next_frame: 0,
+            first: None,
+            done: false,
+            origin: Origin::Zarr(path.to_path_buf()),
+            pick: None,
+        })
+    }
+
+    /// The OME-Zarr image read, if the input is one.
+    pub fn zarr_image(&self) -> Option<&super::zarr::ZarrImage> {
+        match &self.kind {
+            SourceKind::Zarr(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// The number of frames, when known without decoding them (folders, globs, single files,
     /// ImageJ stacks, plain multi-page TIFFs whose page list reads cleanly).
     pub fn len(&self) -> Option<usize> {
@@ -410,7 +441,7 @@ impl FrameSource {
     pub fn files(&self) -> Option<&[PathBuf]> {
         match &self.kind {
             SourceKind::Files(files) => Some(files),
-            SourceKind::Tiff { .. } => None,
+            SourceKind::Tiff { .. } | SourceKind::Zarr(_) => None,
         }
     }
 
@@ -429,6 +460,7 @@ impl FrameSource {
                 Some(p) => p,
                 None => return Ok(DeclaredCalibration::default()),
             },
+            SourceKind::Zarr(_) => return Ok(DeclaredCalibration::default()),
         };
         super::read_calibration(path)
     }
@@ -441,6 +473,12 @@ impl FrameSource {
     fn read_next(&mut self) -> Option<Result<RawImage>> {
         let frame = self.next_frame;
         let (result, path) = match &mut self.kind {
+            SourceKind::Zarr(z) => {
+                if frame >= z.frames {
+                    return None;
+                }
+                (z.read(frame), z.path().to_path_buf())
+            }
             SourceKind::Files(files) => {
                 let path = files.get(frame)?.clone();
                 let several = files.len() > 1;
@@ -512,7 +550,7 @@ impl FrameSource {
         };
         let page = match &self.kind {
             SourceKind::Tiff { page, .. } => Some(*page),
-            SourceKind::Files(_) => None,
+            SourceKind::Files(_) | SourceKind::Zarr(_) => None,
         };
         let pick = self.pick;
         let result = result

@@ -21,9 +21,16 @@ pub(crate) struct SegmentArgs {
     #[arg(required = true, num_args = 1.., value_name = "INPUT")]
     pub(crate) input: Vec<PathBuf>,
     /// Output labels: `X.tif` writes one TIFF (a multi-page ImageJ stack for several frames);
-    /// a folder (existing, or a path without .tif) gets one label TIFF per frame.
-    #[arg(short, long, value_name = "LABELS.tif|DIR")]
+    /// a folder (existing, or a path without .tif) gets one label TIFF per frame; `X.zarr` an
+    /// OME-Zarr label image (NGFF 0.5), written frame by frame. With an OME-Zarr INPUT, `-o`
+    /// naming the input itself writes into its `labels/<--label-name>` group (the image's
+    /// arrays are never touched).
+    #[arg(short, long, value_name = "LABELS.tif|DIR|X.zarr")]
     pub(crate) output: PathBuf,
+    /// Name of the labels written into an OME-Zarr input's own `labels/` group (`-o` the
+    /// input's path) [default: cells].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) label_name: Option<String>,
     #[command(flatten)]
     pub(crate) pipeline: PipelineArgs,
     /// Write every stage (smoothed with --smooth, flattened with --background, mask, opened,
@@ -49,8 +56,9 @@ pub(crate) struct SegmentArgs {
     /// No progress bar and no details on stderr (errors and warnings are still printed).
     #[arg(short, long)]
     pub(crate) quiet: bool,
-    /// Continue an interrupted per-frame run (`-o DIR`): frames whose label file exists are
-    /// not segmented again; their labels are read back for --stats/--counts/--overlay.
+    /// Continue an interrupted per-frame run (`-o DIR`, or an OME-Zarr `-o`): frames whose
+    /// labels exist are not segmented again; their labels are read back for
+    /// --stats/--counts/--overlay.
     #[arg(long)]
     pub(crate) resume: bool,
     /// Make every warning an error (exit 7): no objects, a mask that covers most of the
@@ -159,6 +167,7 @@ pub(crate) fn run(a: SegmentArgs) -> Result<()> {
             overlay: a.overlay.clone(),
             save_stages: a.save_stages.clone(),
             resume: a.resume,
+            label_name: a.label_name.clone(),
         },
         calibration,
         workers: a.pipeline.threads,
