@@ -155,7 +155,11 @@ pub fn segment_to_files(
                     )
                 }
             };
-            Some(crate::io::zarr::ZarrLabels::create(target.clone(), layout, resume)?)
+            Some(crate::io::zarr::ZarrLabels::create(
+                target.clone(),
+                layout,
+                resume,
+            )?)
         }
         _ => None,
     };

@@ -180,7 +180,10 @@ pub fn components_runs(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32
         let mut x = 0usize;
         while x < w {
             // skip background quickly, 32 pixels at a time
-            if x % 32 == 0 && x + 32 <= w && row[x..x + 32].iter().fold(0, |a, &v| a | v) == 0 {
+            if x.is_multiple_of(32)
+                && x + 32 <= w
+                && row[x..x + 32].iter().fold(0, |a, &v| a | v) == 0
+            {
                 x += 32;
                 continue;
             }

@@ -166,7 +166,7 @@ fn converge<'a>(
             for s in 0..k {
                 match &flags {
                     Some((a, b, reset)) => {
-                        let (args, out) = if (sweeps + s as u64) % 2 == 0 {
+                        let (args, out) = if (sweeps + s as u64).is_multiple_of(2) {
                             (a, b)
                         } else {
                             (b, a)

@@ -201,7 +201,7 @@ pub fn pair_histogram_pass(
 /// overflowed table, a half-written slot or a key in two slots is an [`Error::Backend`] (none
 /// can come from a table the pass finished without overflow).
 pub fn pairs_from_table(words: &[u32]) -> Result<Vec<PairCount>> {
-    if words.len() < HEADER || (words.len() - HEADER) % SLOT_WORDS != 0 {
+    if words.len() < HEADER || !(words.len() - HEADER).is_multiple_of(SLOT_WORDS) {
         return Err(Error::Backend(format!(
             "pairs: a table of {} words",
             words.len()

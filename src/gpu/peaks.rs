@@ -412,7 +412,7 @@ pub(crate) fn peaks_in(
             for r in 0..batch {
                 match &flags {
                     Some((a, b, reset)) => {
-                        let (args, f) = if (rounds + r as u64) % 2 == 0 {
+                        let (args, f) = if (rounds + r as u64).is_multiple_of(2) {
                             (a, b)
                         } else {
                             (b, a)

@@ -58,8 +58,8 @@ pub mod labels;
 mod read_png;
 mod read_tiff;
 mod stack;
-pub mod zarr;
 mod write;
+pub mod zarr;
 
 pub use calibration::{
     parse_pixel_size, read_calibration, Calibration, DeclaredCalibration, MAX_PIXEL_SIZE_UM,

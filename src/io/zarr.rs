@@ -151,7 +151,10 @@ impl ZarrImage {
                         .or_else(|| ax.as_str())
                         .unwrap_or("?");
                     let unit = ax.get("unit").and_then(Value::as_str).map(str::to_string);
-                    (name.chars().next().unwrap_or('?').to_ascii_lowercase(), unit)
+                    (
+                        name.chars().next().unwrap_or('?').to_ascii_lowercase(),
+                        unit,
+                    )
                 })
                 .collect(),
             _ => return Err(bad(path, "its multiscales metadata has no axes")),
@@ -183,7 +186,10 @@ impl ZarrImage {
         let (Some(y), Some(x)) = (y, x) else {
             return Err(bad(path, format!("axes {names:?}: floodseg needs y and x")));
         };
-        if y + 2 != shape.len() || x + 1 != shape.len() || axes.len() != 2 + [t, c, z].iter().flatten().count() {
+        if y + 2 != shape.len()
+            || x + 1 != shape.len()
+            || axes.len() != 2 + [t, c, z].iter().flatten().count()
+        {
             return Err(bad(
                 path,
                 format!("axes {names:?}: floodseg reads yx, tyx, cyx, tcyx (and z of length 1)"),
@@ -202,7 +208,10 @@ impl ZarrImage {
             (None, Some(ch)) if ch > 0 => {
                 return Err(Error::param(
                     "channel",
-                    format!("{} has no channel axis; channel {ch} does not exist", path.display()),
+                    format!(
+                        "{} has no channel axis; channel {ch} does not exist",
+                        path.display()
+                    ),
                 ))
             }
             (_, Some(ch)) if ch >= channels => {
@@ -294,7 +303,8 @@ impl ZarrImage {
 
     /// The folder of the array read (what an output must never write into).
     pub fn array_dir(&self) -> PathBuf {
-        self.path.join(self.array.path().as_str().trim_start_matches('/'))
+        self.path
+            .join(self.array.path().as_str().trim_start_matches('/'))
     }
 
     /// Frame `t`, one channel.
@@ -315,13 +325,21 @@ impl ZarrImage {
         }
         let err = |e: zarrs::array::ArrayError| store_error(&self.path, format!("frame {t}: {e}"));
         let samples = match self.kind {
-            Kind::U8 => Samples::U8(self.array.retrieve_array_subset::<Vec<u8>>(&ranges).map_err(err)?),
-            Kind::U16 => {
-                Samples::U16(self.array.retrieve_array_subset::<Vec<u16>>(&ranges).map_err(err)?)
-            }
-            Kind::F32 => {
-                Samples::F32(self.array.retrieve_array_subset::<Vec<f32>>(&ranges).map_err(err)?)
-            }
+            Kind::U8 => Samples::U8(
+                self.array
+                    .retrieve_array_subset::<Vec<u8>>(&ranges)
+                    .map_err(err)?,
+            ),
+            Kind::U16 => Samples::U16(
+                self.array
+                    .retrieve_array_subset::<Vec<u16>>(&ranges)
+                    .map_err(err)?,
+            ),
+            Kind::F32 => Samples::F32(
+                self.array
+                    .retrieve_array_subset::<Vec<f32>>(&ranges)
+                    .map_err(err)?,
+            ),
             Kind::F64 => Samples::F32(
                 self.array
                     .retrieve_array_subset::<Vec<f64>>(&ranges)
@@ -347,7 +365,8 @@ impl ZarrImage {
             if *a == 't' && self.t.is_none() {
                 continue;
             }
-            let mut ax = json!({"name": a.to_string(), "type": if *a == 't' { "time" } else { "space" }});
+            let mut ax =
+                json!({"name": a.to_string(), "type": if *a == 't' { "time" } else { "space" }});
             if let Some(u) = unit {
                 ax["unit"] = json!(u);
             }
@@ -482,7 +501,10 @@ impl ZarrLabels {
             ));
         }
         if let LabelsTarget::Standalone(p) = &target {
-            if p.exists() && !exists && std::fs::read_dir(p).map_or(true, |mut d| d.next().is_some()) {
+            if p.exists()
+                && !exists
+                && std::fs::read_dir(p).map_or(true, |mut d| d.next().is_some())
+            {
                 return Err(Error::param(
                     "--output",
                     format!("{} exists and is not a floodseg label image", p.display()),
@@ -531,7 +553,14 @@ impl ZarrLabels {
                         .into_iter()
                         .collect(),
                 )
-                .build(store.clone(), if group_path.is_empty() { "/" } else { &group_path })
+                .build(
+                    store.clone(),
+                    if group_path.is_empty() {
+                        "/"
+                    } else {
+                        &group_path
+                    },
+                )
                 .map_err(|e| write_error(&dir, e))?;
             g.store_metadata().map_err(|e| write_error(&dir, e))?;
             let dims: Vec<String> = if layout.frames.is_some() {
@@ -540,9 +569,9 @@ impl ZarrLabels {
                 vec!["y".into(), "x".into()]
             };
             let a = ArrayBuilder::new(shape.clone(), chunk, data_type::uint32(), 0u32)
-                .bytes_to_bytes_codecs(vec![Arc::new(
-                    zarrs::array::codec::ZstdCodec::new(3, false),
-                )])
+                .bytes_to_bytes_codecs(vec![Arc::new(zarrs::array::codec::ZstdCodec::new(
+                    3, false,
+                ))])
                 .dimension_names(Some(dims))
                 .build(store.clone(), &array_path)
                 .map_err(|e| write_error(&dir, e))?;
@@ -609,7 +638,10 @@ impl ZarrLabels {
             LabelsTarget::Standalone(_) => "/".to_string(),
         };
         let mut attrs = ome_attrs(label_meta);
-        attrs.insert("floodseg".into(), json!({"complete": true, "version": env!("CARGO_PKG_VERSION")}));
+        attrs.insert(
+            "floodseg".into(),
+            json!({"complete": true, "version": env!("CARGO_PKG_VERSION")}),
+        );
         let g = GroupBuilder::new()
             .attributes(attrs)
             .build(self.store.clone(), &group_path)
@@ -636,7 +668,11 @@ impl ZarrLabels {
             ome.insert("version".into(), json!("0.5"));
             ome.insert("labels".into(), Value::Array(list));
             let g = GroupBuilder::new()
-                .attributes([("ome".to_string(), Value::Object(ome))].into_iter().collect())
+                .attributes(
+                    [("ome".to_string(), Value::Object(ome))]
+                        .into_iter()
+                        .collect(),
+                )
                 .build(self.store.clone(), "/labels")
                 .map_err(|e| werr(&e))?;
             g.store_metadata().map_err(|e| werr(&e))?;

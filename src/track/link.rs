@@ -1452,7 +1452,7 @@ mod tests {
         let mut t = Tracker::new(W, H, TrackOptions::default()).unwrap();
         t.push(&vec![0; W * H], &cpu_pairs).unwrap();
         assert!(matches!(
-            t.push(&vec![0; 10], &cpu_pairs),
+            t.push(&[0; 10], &cpu_pairs),
             Err(Error::BadData(_))
         ));
         assert!(Tracker::new(

@@ -59,7 +59,7 @@ mod tests {
                 let mut v = vec![0u32; w * h];
                 let mut cur = 0u32;
                 for p in v.iter_mut() {
-                    if rng.next() % 4 == 0 {
+                    if rng.next().is_multiple_of(4) {
                         cur = (rng.next() % (k + 1)) as u32;
                     }
                     *p = cur;

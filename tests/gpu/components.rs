@@ -60,7 +60,7 @@ fn blobs(w: usize, h: usize, rng: &mut Rng) -> Vec<u32> {
 
 fn checkerboard(w: usize, h: usize) -> Vec<u32> {
     (0..w * h)
-        .map(|i| ((i / w + i % w) % 2 == 0) as u32)
+        .map(|i| (i / w + i % w).is_multiple_of(2) as u32)
         .collect()
 }
 
@@ -179,7 +179,7 @@ fn col_snake_reversed(w: usize, h: usize) -> Vec<u32> {
 /// Isolated single pixels on a grid of pitch 2 (no two touch, even diagonally).
 fn single_pixels(w: usize, h: usize) -> Vec<u32> {
     (0..w * h)
-        .map(|i| ((i / w) % 2 == 0 && (i % w) % 2 == 0) as u32)
+        .map(|i| ((i / w).is_multiple_of(2) && (i % w).is_multiple_of(2)) as u32)
         .collect()
 }
 

@@ -127,7 +127,7 @@ fn pipeline_gpu_equals_cpu_on_random_shapes() {
             (3, Structure::Square, 1, Some(2)),
         ] {
             k += 1;
-            let sixteen = k % 2 == 0;
+            let sixteen = k.is_multiple_of(2);
             let img = shapes(k, w, h, sixteen);
             let t = if sixteen { "26000" } else { "130" };
             let p = Params {

@@ -154,7 +154,7 @@ fn keys(kind: Keys, w: usize, h: usize, rng: &mut Rng) -> Vec<u32> {
                 }
             }
             Keys::Extremes => {
-                if ((i % w) / 3 + (i / w) / 2) % 2 == 0 {
+                if ((i % w) / 3 + (i / w) / 2).is_multiple_of(2) {
                     MAX_INTEGER_KEY
                 } else {
                     0
