@@ -31,7 +31,6 @@ from ._floodseg import __version__, check_words as _check_words
 from ._floodseg import eval as _eval
 from ._floodseg import flag_names as _flag_names
 from ._floodseg import measure as _measure
-from ._floodseg import segment_files as _segment_files
 from .errors import Error, ParameterError
 
 __all__ = [
@@ -277,8 +276,9 @@ def segment_file(
     inputs = [os.fspath(p) for p in ([input] if isinstance(input, (str, os.PathLike)) else input)]
     words = _words(params)
     f = lambda p: None if p is None else os.fspath(p)  # noqa: E731
-    return _segment_files(inputs, os.fspath(output), words, backend, f(stats), f(counts),
-                          f(overlay), label_name, bool(resume), channel)
+    return _segmenter(backend)._inner.segment_files(
+        inputs, os.fspath(output), words, f(stats), f(counts), f(overlay), label_name,
+        bool(resume), channel)
 
 
 def _check(params: Mapping[str, Any]) -> List[str]:

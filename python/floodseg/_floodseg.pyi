@@ -16,6 +16,18 @@ class Segmenter:
     def last_core_seconds(self) -> float: ...
     def segment(self, image: Any, words: List[str], axes: Optional[str] = None) -> np.ndarray: ...
     def stages(self, image: Any, words: List[str], axes: Optional[str] = None) -> Dict[str, Any]: ...
+    def segment_files(
+        self,
+        inputs: List[str],
+        output: str,
+        words: List[str],
+        stats: Optional[str] = None,
+        counts: Optional[str] = None,
+        overlay: Optional[str] = None,
+        label_name: Optional[str] = None,
+        resume: bool = False,
+        channel: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
     def track(
         self,
         image: Any,
@@ -31,15 +43,3 @@ def flag_names() -> List[Tuple[str, bool]]: ...
 def check_words(words: List[str]) -> str: ...
 def measure(labels: Any, image: Any = None, axes: Optional[str] = None) -> Dict[str, np.ndarray]: ...
 def eval(gt: Any, pred: Any, thresholds: List[float]) -> List[Dict[str, Any]]: ...
-def segment_files(
-    inputs: List[str],
-    output: str,
-    words: List[str],
-    backend: str,
-    stats: Optional[str] = None,
-    counts: Optional[str] = None,
-    overlay: Optional[str] = None,
-    label_name: Optional[str] = None,
-    resume: bool = False,
-    channel: Optional[int] = None,
-) -> Dict[str, Any]: ...

@@ -43,13 +43,18 @@ fn error_class(e: &Error) -> &'static str {
     }
 }
 
-fn to_py(py: Python<'_>, e: Error) -> PyErr {
-    let message = e.to_string();
+/// An exception of the `floodseg.errors` class `class` (or `fallback` if the package cannot be
+/// imported, which only a broken install causes).
+fn raise_as(py: Python<'_>, class: &str, message: String, fallback: fn(String) -> PyErr) -> PyErr {
     let made = (|| -> PyResult<PyErr> {
-        let class = py.import("floodseg.errors")?.getattr(error_class(&e))?;
+        let class = py.import("floodseg.errors")?.getattr(class)?;
         Ok(PyErr::from_value(class.call1((message.clone(),))?))
     })();
-    made.unwrap_or_else(|_| PyValueError::new_err(message))
+    made.unwrap_or_else(|_| fallback(message))
+}
+
+fn to_py(py: Python<'_>, e: Error) -> PyErr {
+    raise_as(py, error_class(&e), e.to_string(), PyValueError::new_err)
 }
 
 /// A bad input array: the `floodseg.errors.InputError` (also a `ValueError`), or, for a wrong
@@ -59,11 +64,7 @@ fn input_error(py: Python<'_>, message: String) -> PyErr {
 }
 
 fn dtype_error(py: Python<'_>, message: String) -> PyErr {
-    let made = (|| -> PyResult<PyErr> {
-        let class = py.import("floodseg.errors")?.getattr("DtypeError")?;
-        Ok(PyErr::from_value(class.call1((message.clone(),))?))
-    })();
-    made.unwrap_or_else(|_| PyTypeError::new_err(message))
+    raise_as(py, "DtypeError", message, PyTypeError::new_err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,11 +496,58 @@ impl PySegmenter {
         axes: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (labels, layout) = self.labels_of(py, image, &words, axes)?;
-        let shape = layout.label_shape();
-        if layout.is_empty() {
-            return u32_array(py, vec![0; 0], &shape);
-        }
-        u32_array(py, labels, &shape)
+        u32_array(py, labels, &layout.label_shape())
+    }
+
+    /// A whole `floodseg segment` run on files (TIFF, PNG, folders, OME-Zarr) on this
+    /// segmenter: the CLI's outputs, checks and safety rules (never over an input). Returns
+    /// the run's summary.
+    #[pyo3(signature = (inputs, output, words, stats = None, counts = None, overlay = None, label_name = None, resume = false, channel = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn segment_files<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: Vec<std::path::PathBuf>,
+        output: std::path::PathBuf,
+        words: Vec<String>,
+        stats: Option<std::path::PathBuf>,
+        counts: Option<std::path::PathBuf>,
+        overlay: Option<std::path::PathBuf>,
+        label_name: Option<String>,
+        resume: bool,
+        channel: Option<usize>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (params, threads) = params_of_words(&words).map_err(|e| to_py(py, e))?;
+        let job = floodseg::run::SegmentJob {
+            inputs,
+            channel,
+            params,
+            outputs: floodseg::outputs::Request {
+                labels: output,
+                stats,
+                counts,
+                overlay,
+                save_stages: None,
+                resume,
+                label_name,
+            },
+            calibration: Default::default(),
+            workers: threads,
+            strict: false,
+        };
+        let seg = self.inner.clone();
+        let summary = py
+            .detach(|| {
+                let cancel = std::sync::atomic::AtomicBool::new(false);
+                floodseg::run::segment_to_files(&job, &seg, &cancel, &mut floodseg::run::Quiet)
+            })
+            .map_err(|e| to_py(py, e))?;
+        let d = PyDict::new(py);
+        d.set_item("frames", summary.frames)?;
+        d.set_item("objects", summary.objects)?;
+        d.set_item("seconds", summary.seconds)?;
+        d.set_item("resumed", summary.resumed)?;
+        Ok(d)
     }
 
     /// Every stage image of one frame, as a dict of arrays.
@@ -998,61 +1046,6 @@ fn eval<'py>(
     Ok(out)
 }
 
-// ---------------------------------------------------------------------------------------------
-// files: a whole `segment` run
-
-/// A whole `floodseg segment` run on files (TIFF, PNG, folders, OME-Zarr): the CLI's outputs,
-/// checks and safety rules (never over an input). Returns the run's summary.
-#[pyfunction]
-#[pyo3(signature = (inputs, output, words, backend, stats = None, counts = None, overlay = None, label_name = None, resume = false, channel = None))]
-#[allow(clippy::too_many_arguments)]
-fn segment_files<'py>(
-    py: Python<'py>,
-    inputs: Vec<std::path::PathBuf>,
-    output: std::path::PathBuf,
-    words: Vec<String>,
-    backend: &str,
-    stats: Option<std::path::PathBuf>,
-    counts: Option<std::path::PathBuf>,
-    overlay: Option<std::path::PathBuf>,
-    label_name: Option<String>,
-    resume: bool,
-    channel: Option<usize>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let (params, threads) = params_of_words(&words).map_err(|e| to_py(py, e))?;
-    let b = backend_of(backend).map_err(|e| to_py(py, e))?;
-    let job = floodseg::run::SegmentJob {
-        inputs,
-        channel,
-        params,
-        outputs: floodseg::outputs::Request {
-            labels: output,
-            stats,
-            counts,
-            overlay,
-            save_stages: None,
-            resume,
-            label_name,
-        },
-        calibration: Default::default(),
-        workers: threads,
-        strict: false,
-    };
-    let summary = py
-        .detach(|| -> floodseg::Result<floodseg::run::Summary> {
-            let seg = floodseg::Segmenter::new(b)?;
-            let cancel = std::sync::atomic::AtomicBool::new(false);
-            floodseg::run::segment_to_files(&job, &seg, &cancel, &mut floodseg::run::Quiet)
-        })
-        .map_err(|e| to_py(py, e))?;
-    let d = PyDict::new(py);
-    d.set_item("frames", summary.frames)?;
-    d.set_item("objects", summary.objects)?;
-    d.set_item("seconds", summary.seconds)?;
-    d.set_item("resumed", summary.resumed)?;
-    Ok(d)
-}
-
 #[pymodule]
 fn _floodseg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySegmenter>()?;
@@ -1060,7 +1053,6 @@ fn _floodseg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_words, m)?)?;
     m.add_function(wrap_pyfunction!(measure, m)?)?;
     m.add_function(wrap_pyfunction!(eval, m)?)?;
-    m.add_function(wrap_pyfunction!(segment_files, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

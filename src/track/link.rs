@@ -1161,6 +1161,24 @@ mod tests {
     const H: usize = 64;
 
     /// Draw capsules (cy, cx, angle, length, width) as labels 1, 2, … in a W×H frame.
+    /// The tracks of `out` and `lineage` obey the CTC rules over `frames` frames.
+    fn assert_ctc_valid(out: &[TrackedFrame], lineage: &[TrackSummary], frames: usize) {
+        let present: Vec<std::collections::BTreeSet<u32>> = out
+            .iter()
+            .map(|f| f.cells.iter().map(|c| c.id).collect())
+            .collect();
+        let rows: Vec<crate::ctc::CtcTrack> = lineage
+            .iter()
+            .map(|s| crate::ctc::CtcTrack {
+                label: s.id,
+                begin: s.start,
+                end: s.end,
+                parent: s.parent,
+            })
+            .collect();
+        assert!(crate::ctc::validate(&rows, &present, frames).is_empty());
+    }
+
     fn frame(rods: &[(f64, f64, f64, f64, f64)]) -> Vec<u32> {
         let mut out = vec![0u32; W * H];
         for (k, &(cy, cx, angle, length, width)) in rods.iter().enumerate() {
@@ -1245,21 +1263,7 @@ mod tests {
         // the mother grows at 0.1/frame; the estimate from 5 frames of pixels is close
         let g = mother.growth_rate.unwrap();
         assert!((g - 0.1).abs() < 0.015, "growth {g}");
-        // the CTC rules hold
-        let present: Vec<std::collections::BTreeSet<u32>> = out
-            .iter()
-            .map(|f| f.cells.iter().map(|c| c.id).collect())
-            .collect();
-        let rows: Vec<crate::ctc::CtcTrack> = lineage
-            .iter()
-            .map(|s| crate::ctc::CtcTrack {
-                label: s.id,
-                begin: s.start,
-                end: s.end,
-                parent: s.parent,
-            })
-            .collect();
-        assert!(crate::ctc::validate(&rows, &present, 10).is_empty());
+        assert_ctc_valid(&out, &lineage, 10);
         // the drift was found
         assert!(
             out[1..].iter().all(|f| f.shift == (1, -2)),
@@ -1373,21 +1377,7 @@ mod tests {
         assert!(mother.divides());
         let d = lineage.iter().find(|s| s.id == mother.children[0]).unwrap();
         assert_eq!((d.parent, d.start, d.end), (mother.id, 5, 8));
-        // the CTC rules hold
-        let present: Vec<std::collections::BTreeSet<u32>> = out
-            .iter()
-            .map(|f| f.cells.iter().map(|c| c.id).collect())
-            .collect();
-        let rows: Vec<crate::ctc::CtcTrack> = lineage
-            .iter()
-            .map(|s| crate::ctc::CtcTrack {
-                label: s.id,
-                begin: s.start,
-                end: s.end,
-                parent: s.parent,
-            })
-            .collect();
-        assert!(crate::ctc::validate(&rows, &present, 9).is_empty());
+        assert_ctc_valid(&out, &lineage, 9);
         // a pole that comes back in the next frame was no division
         let (out, lineage, stats) = run(&edge_division_movie(true), TrackOptions::default());
         assert_eq!(stats.edge_divisions, 0, "{:?}", ids(&out));
