@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Python package's tests (part of scripts/test.sh): a virtual environment in
 # target/python-venv, `pip install ./python` into it (a fresh build of the extension by maturin,
-# as a user would install it), then pytest over python/tests, comparing with the CLI in
-# target/release (built by scripts/test.sh first). Needs python3 ≥ 3.9 with venv; on Debian
-# without it, python3-venv is installed when we may.
+# as a user would install it, but with the test command's `ci` profile, so it reuses what
+# scripts/test.sh built), then pytest over python/tests, comparing with the CLI in target/ci
+# (built by scripts/test.sh first; FLOODSEG_CLI to choose another). Needs python3 ≥ 3.9 with
+# venv; on Debian without it, python3-venv is installed when we may.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -26,9 +27,14 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q pytest tifffile imagecodecs pandas pyarrow zarr ome-zarr "dask[array,dataframe]" distributed
 # the package itself, built from source like any user's install (maturin comes from PyPI)
+export MATURIN_PEP517_ARGS=${MATURIN_PEP517_ARGS:---profile ci}
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps ./python
 "$VENV/bin/python" -m pip install -q ./python
-export FLOODSEG_CLI=${FLOODSEG_CLI:-$PWD/target/release/floodseg}
+export FLOODSEG_CLI=${FLOODSEG_CLI:-$PWD/target/ci/floodseg}
+if [ ! -x "$FLOODSEG_CLI" ]; then
+    echo "scripts/test-python.sh: $FLOODSEG_CLI not found: run scripts/test.sh (or cargo test --profile ci), or set FLOODSEG_CLI" >&2
+    exit 1
+fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 # from the repository's root, so that the installed package is tested, not python/floodseg
 "$VENV/bin/python" -m pytest -q python/tests

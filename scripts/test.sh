@@ -12,6 +12,9 @@
 # Then the Python package: a virtual environment in target/python-venv (made once, reused),
 # `pip install ./python` into it (maturin builds the extension) and its tests with pytest,
 # against the CLI just built. FLOODSEG_PYTHON=0 skips this part (Rust only).
+# Everything is built once, with the `ci` profile (Cargo.toml): optimised like a release, with
+# debug assertions and overflow checks in floodseg's own code; the CLI the Python tests run is
+# the one `cargo test` builds for the CLI tests (target/ci/floodseg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null 2>&1; then
@@ -47,8 +50,7 @@ if [ "$(uname -s)" = Linux ]; then
     export FLOODSEG_REQUIRE_GL=${FLOODSEG_REQUIRE_GL:-1}
 fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
-cargo build --release --locked --bin floodseg
-cargo test --locked --all-targets "$@"
+cargo test --profile ci --locked --all-targets "$@"
 if [ "${FLOODSEG_PYTHON:-1}" != 0 ]; then
     bash scripts/test-python.sh
 fi
