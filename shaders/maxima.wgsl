@@ -28,6 +28,11 @@ struct MaximaParams {
     h_half: u32,
     // --exclude-border width B.
     border: u32,
+    // The sweep's phase in its loop (0, 1, 2; GPU schedule only, see `sweep_runs`).
+    phase: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: MaximaParams;
@@ -61,7 +66,24 @@ struct MaximaParams {
 @group(0) @binding(4) var<storage, read_write> flag_out: array<u32>;
 
 // maxima_reconstruct, maxima_flag_spread
-@group(0) @binding(5) var<storage, read_write> changed: atomic<u32>;
+@group(0) @binding(5) var<storage, read_write> changed: array<atomic<u32>, 4>;
+
+// A loop's schedule (host: `src/gpu/sweeps.rs`; the same in every shader with a convergence
+// loop). `changed` holds four words: three rotating "changed" flags and the count of sweeps
+// that ran. A sweep of phase `ph` runs only when the sweep before it changed something (word
+// `ph`), reports its own changes into word `(ph + 1) % 3` and clears word `(ph + 2) % 3` for
+// the sweep after next; once a sweep changes nothing, every later one of the batch returns at
+// once (both ping-pong buffers then hold the fixed point).
+fn sweep_runs(first: bool) -> bool {
+    let go = atomicLoad(&changed[params.phase]) != 0u;
+    if (first) {
+        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
+        if (go) {
+            atomicAdd(&changed[3], 1u);
+        }
+    }
+    return go;
+}
 
 fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.y * nwg.x * 64u + gid.x;
@@ -120,7 +142,7 @@ fn maxima_height(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 fn maxima_reconstruct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
     let w = params.width;
-    if (i >= w * params.height) {
+    if (!sweep_runs(i == 0u) || i >= w * params.height) {
         return;
     }
     if (fg[i] == 0u) {
@@ -146,7 +168,7 @@ fn maxima_reconstruct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     let r = min(m, cap);
     r_out[i] = r;
     if (r != r_in[i]) {
-        atomicOr(&changed, 1u);
+        atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
     }
 }
 
@@ -184,7 +206,7 @@ fn maxima_flag_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn maxima_flag_spread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
     let w = params.width;
-    if (i >= w * params.height) {
+    if (!sweep_runs(i == 0u) || i >= w * params.height) {
         return;
     }
     if (fg[i] == 0u) {
@@ -208,7 +230,7 @@ fn maxima_flag_spread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     }
     flag_out[i] = s;
     if (s != flag_in[i]) {
-        atomicOr(&changed, 1u);
+        atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
     }
 }
 

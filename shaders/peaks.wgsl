@@ -38,7 +38,8 @@ struct PeaksParams {
     footprint: u32,
     // exclude_border B: the ROI is rows B..H-B, columns B..W-B.
     border: u32,
-    _pad0: u32,
+    // The spacing round's phase in its loop (0, 1, 2; GPU schedule only, see `sweep_runs`).
+    phase: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -87,7 +88,24 @@ struct PeaksParams {
 // peaks_candidates, peaks_isolated
 @group(0) @binding(4) var<storage, read> bounds: array<u32>;
 // peaks_space
-@group(0) @binding(4) var<storage, read_write> changed: atomic<u32>;
+@group(0) @binding(4) var<storage, read_write> changed: array<atomic<u32>, 4>;
+
+// A loop's schedule (host: `src/gpu/sweeps.rs`; the same in every shader with a convergence
+// loop). `changed` holds four words: three rotating "changed" flags and the count of sweeps
+// that ran. A sweep of phase `ph` runs only when the sweep before it changed something (word
+// `ph`), reports its own changes into word `(ph + 1) % 3` and clears word `(ph + 2) % 3` for
+// the sweep after next; once a sweep changes nothing, every later one of the batch returns at
+// once (both ping-pong buffers then hold the fixed point).
+fn sweep_runs(first: bool) -> bool {
+    let go = atomicLoad(&changed[params.phase]) != 0u;
+    if (first) {
+        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
+        if (go) {
+            atomicAdd(&changed[3], 1u);
+        }
+    }
+    return go;
+}
 
 // peaks_candidates, peaks_isolated
 @group(0) @binding(5) var<storage, read_write> state: array<u32>;
@@ -338,7 +356,7 @@ fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let i = flat_id(gid, nwg);
     let w = params.width;
     let h = params.height;
-    if (i >= w * h) {
+    if (!sweep_runs(i == 0u) || i >= w * h) {
         return;
     }
     let s = state_in[i];
@@ -383,7 +401,7 @@ fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     state_out[i] = out;
     if (out != STATE_UNDECIDED) {
-        atomicOr(&changed, 1u);
+        atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
     }
 }
 

@@ -34,6 +34,11 @@ struct WsParams {
     // ws_altitude only (twin: `AltitudeParams`): 1 for dark objects, and the scale's largest key.
     alt_dark: u32,
     alt_key_max: u32,
+    // The sweep's phase in its loop (0, 1, 2; GPU schedule only, see `sweep_runs`).
+    phase: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: WsParams;
@@ -68,11 +73,39 @@ struct WsParams {
 // ws_label
 @group(0) @binding(4) var<storage, read> cost: array<vec2<u32>>;
 // ws_cost
-@group(0) @binding(5) var<storage, read_write> changed_c: atomic<u32>;
+@group(0) @binding(5) var<storage, read_write> changed_c: array<atomic<u32>, 4>;
 // ws_label
 @group(0) @binding(5) var<storage, read> lp_in: array<vec2<u32>>;
 @group(0) @binding(6) var<storage, read_write> lp_out: array<vec2<u32>>;
-@group(0) @binding(7) var<storage, read_write> changed: atomic<u32>;
+@group(0) @binding(7) var<storage, read_write> changed: array<atomic<u32>, 4>;
+
+// A loop's schedule (host: `src/gpu/sweeps.rs`). The sweeps' `changed` binding holds four
+// words: three rotating "changed" flags and the count of sweeps that ran. A sweep of phase
+// `ph` runs only when the sweep before it changed something (word `ph`), reports its own changes
+// into word `(ph + 1) % 3`, and clears word `(ph + 2) % 3` for the sweep after next; once a
+// sweep changes nothing every later one of the batch returns at once (both ping-pong buffers
+// then hold the fixed point). Each sweep is one dispatch, with no copy or clear between them.
+fn cost_sweep_runs(first: bool) -> bool {
+    let go = atomicLoad(&changed_c[params.phase]) != 0u;
+    if (first) {
+        atomicStore(&changed_c[(params.phase + 2u) % 3u], 0u);
+        if (go) {
+            atomicAdd(&changed_c[3], 1u);
+        }
+    }
+    return go;
+}
+
+fn label_sweep_runs(first: bool) -> bool {
+    let go = atomicLoad(&changed[params.phase]) != 0u;
+    if (first) {
+        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
+        if (go) {
+            atomicAdd(&changed[3], 1u);
+        }
+    }
+    return go;
+}
 
 fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.y * nwg.x * 64u + gid.x;
@@ -169,7 +202,7 @@ fn relax_cost(i: u32) -> vec2<u32> {
 @compute @workgroup_size(64)
 fn ws_cost(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
-    if (i >= params.width * params.height) {
+    if (!cost_sweep_runs(i == 0u) || i >= params.width * params.height) {
         return;
     }
     let old = c_in[i];
@@ -178,7 +211,7 @@ fn ws_cost(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         c = relax_cost(i);
     }
     if (any(c != old)) {
-        atomicOr(&changed_c, 1u);
+        atomicOr(&changed_c[(params.phase + 1u) % 3u], 1u);
     }
     c_out[i] = c;
 }
@@ -194,18 +227,27 @@ const TILE_ITERS: u32 = 32u;
 var<workgroup> t_cost: array<vec2<u32>, 324>;
 var<workgroup> t_flag: atomic<u32>;
 var<workgroup> t_more: u32;
+// Whether the sweep runs (`cost_sweep_runs`, `label_sweep_runs`), made uniform.
+var<workgroup> t_go: u32;
 
 // Entry point `ws_cost_tile` (twin: `ws_cost_tile`): one sweep in tiles. A TILE × TILE
 // workgroup loads its tile and one-pixel halo from `c_in` into workgroup memory, runs Jacobi
 // iterations on the tile (halo fixed) until one changes nothing or TILE_ITERS have run, writes
 // the tile to `c_out`; `changed |= 1` when any output differs from the input. Dispatched as
-// (1 or the previous sweep's flag, tiles across, tiles down): the tile is (wid.y, wid.z).
+// (1, tiles across, tiles down): the tile is (wid.y, wid.z); every workgroup returns at once
+// when the sweep does not run (`t_go`).
 @compute @workgroup_size(16, 16)
 fn ws_cost_tile(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
+    if (li == 0u) {
+        t_go = select(0u, 1u, cost_sweep_runs(wid.y == 0u && wid.z == 0u));
+    }
+    if (workgroupUniformLoad(&t_go) == 0u) {
+        return;
+    }
     let w = params.width;
     let h = params.height;
     let x0 = wid.y * TILE;
@@ -272,7 +314,7 @@ fn ws_cost_tile(
     if (inside) {
         let c = t_cost[own];
         if (any(c != start)) {
-            atomicOr(&changed_c, 1u);
+            atomicOr(&changed_c[(params.phase + 1u) % 3u], 1u);
         }
         c_out[i] = c;
     }
@@ -407,7 +449,7 @@ fn relax_pred(i: u32) -> u32 {
 @compute @workgroup_size(64)
 fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
-    if (i >= params.width * params.height) {
+    if (!label_sweep_runs(i == 0u) || i >= params.width * params.height) {
         return;
     }
     tile_x0 = NONE;
@@ -427,7 +469,7 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         }
     }
     if (any(lp != old)) {
-        atomicOr(&changed, 1u);
+        atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
     }
     lp_out[i] = lp;
 }
@@ -444,6 +486,12 @@ fn ws_label_tile(
     @builtin(local_invocation_index) li: u32,
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
+    if (li == 0u) {
+        t_go = select(0u, 1u, label_sweep_runs(wid.y == 0u && wid.z == 0u));
+    }
+    if (workgroupUniformLoad(&t_go) == 0u) {
+        return;
+    }
     tile_x0 = wid.y * TILE;
     tile_y0 = wid.z * TILE;
     let x = tile_x0 + lid.x;
@@ -495,7 +543,7 @@ fn ws_label_tile(
     if (inside) {
         let lp = t_lp[li];
         if (any(lp != start)) {
-            atomicOr(&changed, 1u);
+            atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
         }
         lp_out[i] = lp;
     }

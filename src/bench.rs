@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::backend::Segmenter;
+use crate::backend::{GpuCounters, Segmenter};
 use crate::error::{Error, Result};
 use crate::image::RawImage;
 use crate::params::Params;
@@ -40,6 +40,10 @@ pub struct BenchReport {
     /// stacked watershed, `gpu::batch`) and the frames in them; 0 on the CPU.
     pub batches: u64,
     pub batched_frames: u64,
+    /// GPU: what one frame asks of the device, counted on one more run of the first frame
+    /// after the measured ones (warm context, profiling off; [`Segmenter::count_frame`]);
+    /// `None` on the CPU.
+    pub gpu_counters: Option<GpuCounters>,
 }
 
 impl BenchReport {
@@ -69,7 +73,7 @@ impl BenchReport {
             "{{\"backend\":{},\"adapter\":{},\"width\":{},\"height\":{},\"frames\":{},\
              \"threads\":{},\"total_s\":{},\"ms_per_frame\":{},\"mp_per_s\":{},\
              \"frames_per_s\":{},\"objects\":{},\"peak_rss_mib\":{},\"timing_source\":{},\
-             \"stages_ms\":{{{}}},\"batches\":{},\"batched_frames\":{}}}",
+             \"stages_ms\":{{{}}},\"batches\":{},\"batched_frames\":{},\"gpu_counters\":{}}}",
             json_str(&self.backend),
             json_str(&self.adapter),
             self.width,
@@ -85,7 +89,8 @@ impl BenchReport {
             json_str(&self.timing_source),
             stages.join(","),
             self.batches,
-            self.batched_frames
+            self.batched_frames,
+            self.gpu_counters.map_or("null".into(), |c| c.to_json())
         )
     }
 }
@@ -115,6 +120,20 @@ impl fmt::Display for BenchReport {
                 f,
                 "batching     {} frames shared {} watersheds",
                 self.batched_frames, self.batches
+            )?;
+        }
+        if let Some(c) = &self.gpu_counters {
+            writeln!(
+                f,
+                "gpu steps    {} per frame ({} passes, {} copies, {} clears, {} writes); {} \
+                 submissions, {} host waits",
+                c.steps(),
+                c.passes,
+                c.copies,
+                c.clears,
+                c.writes,
+                c.submissions,
+                c.host_waits
             )?;
         }
         writeln!(f, "stages ({}, mean per frame):", self.timing_source)?;
@@ -176,6 +195,7 @@ where
     let mut objects = 0u64;
     let mut stages: Vec<(String, f64)> = Vec::new();
     let mut timing_source = String::from("wall-clock");
+    let mut first: Option<RawImage> = None;
     let batch0 = segmenter.batch_stats();
     let t0 = Instant::now();
     let keep = crate::stream::Keep::Labels;
@@ -189,6 +209,9 @@ where
                 )))
             }
             Some(_) => {}
+        }
+        if first.is_none() {
+            first = Some(img.clone());
         }
         objects += u64::from(s.count());
         timing_source = s.timing_source.to_string();
@@ -209,6 +232,10 @@ where
         e.1 /= n as f64;
     }
     let batch1 = segmenter.batch_stats();
+    let gpu_counters = match &first {
+        Some(img) => segmenter.count_frame(img, params)?,
+        None => None,
+    };
     Ok(BenchReport {
         backend: segmenter.kind().into(),
         adapter: segmenter.description().to_string(),
@@ -223,5 +250,6 @@ where
         stages_ms: stages,
         batches: batch1.batches - batch0.batches,
         batched_frames: batch1.frames - batch0.frames,
+        gpu_counters,
     })
 }

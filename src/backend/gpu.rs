@@ -172,7 +172,7 @@ pub fn front_in(
         distance::distance(ctx, enc, dims, plan.distance, src, &dscratch, dst);
     };
     let span = frame.timer.begin(ctx, &mut enc, "opening");
-    enc.copy_buffer_to_buffer(&mask, 0, &opened, 0, 4 * n as u64);
+    ctx.copy(&mut enc, &mask, 0, &opened, 0, 4 * n as u64);
     open(&mut enc, &opened);
     frame.timer.end(ctx, &mut enc, span);
     if frame.timer.is_on() {

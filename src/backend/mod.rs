@@ -42,6 +42,8 @@ pub struct Segmenter {
 
 /// What a GPU's watershed batching did ([`Segmenter::batch_stats`]).
 pub use crate::gpu::batch::BatchStats;
+/// What a frame asks of the GPU ([`Segmenter::count_frame`]).
+pub use crate::gpu::counters::GpuCounters;
 
 impl Segmenter {
     /// Prepare `backend`. `Gpu` fails with [`crate::Error::Backend`] (listing the adapters
@@ -162,6 +164,25 @@ impl Segmenter {
             Engine::Gpu(ctx) => gpu::segment_keep(ctx, img, params, keep),
             Engine::Cpu => cpu::segment_keep(img, params, keep),
         }
+    }
+
+    /// What one frame of `img` asks of the GPU ([`GpuCounters`]: submissions, host waits,
+    /// passes, copies, clears, writes, steps, sweeps per loop), counted on one run of it with
+    /// profiling off and only the labels read back, as a stack streams it; `None` on the CPU.
+    /// On a context that has segmented a frame of this size before, this is a stack's
+    /// steady state; the first frame also creates the context's uniforms and buffers. The
+    /// labels are not returned; frames segmented on other threads meanwhile are not counted.
+    pub fn count_frame(&self, img: &RawImage, params: &Params) -> Result<Option<GpuCounters>> {
+        let Engine::Gpu(ctx) = &self.engine else {
+            return Ok(None);
+        };
+        let profiling = ctx.profiling();
+        ctx.set_profiling(false);
+        let before = crate::gpu::counters::snapshot();
+        let run = gpu::segment_keep(ctx, img, params, Keep::Labels);
+        let counted = crate::gpu::counters::snapshot() - before;
+        ctx.set_profiling(profiling);
+        run.map(|_| Some(counted))
     }
 
     /// The pair histogram of two consecutive label images (`width × height` each, row-major,

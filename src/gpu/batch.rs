@@ -291,15 +291,22 @@ fn run_batch(ctx: &GpuContext, frame: &mut Frame, jobs: &[Job]) -> Result<()> {
     let markers = frame.storage("floodseg.batch.markers", n, &mut enc);
     for (j, &off) in jobs.iter().zip(&offsets) {
         let bytes = 4 * j.dims.len() as u64;
-        enc.copy_buffer_to_buffer(&j.mask, 0, &mask, off, bytes);
-        enc.copy_buffer_to_buffer(&j.d2, 0, &d2, off, bytes);
-        enc.copy_buffer_to_buffer(&j.markers, 0, &markers, off, bytes);
+        ctx.copy(&mut enc, &j.mask, 0, &mask, off, bytes);
+        ctx.copy(&mut enc, &j.d2, 0, &d2, off, bytes);
+        ctx.copy(&mut enc, &j.markers, 0, &markers, off, bytes);
     }
     ctx.submit("floodseg.batch.stack", enc)?;
     let ws = watershed::watershed_in(ctx, frame, dims, &mask, &d2, &markers)?;
     let mut enc = ctx.encoder("floodseg.batch.unstack");
     for (j, &off) in jobs.iter().zip(&offsets) {
-        enc.copy_buffer_to_buffer(&ws.labels, off, &j.labels, 0, 4 * j.dims.len() as u64);
+        ctx.copy(
+            &mut enc,
+            &ws.labels,
+            off,
+            &j.labels,
+            0,
+            4 * j.dims.len() as u64,
+        );
     }
     ctx.submit("floodseg.batch.unstack", enc)?;
     frame.release(&[&mask, &d2, &markers, &ws.cost, &ws.lp, &ws.labels]);

@@ -254,8 +254,8 @@ pub fn run_components(
         let (label, count) = record_components(ctx, enc, dims, diagonal, &f);
         // Labels and count in one buffer, so one readback brings both home.
         let both = ctx.storage("floodseg.components.result", n + 1);
-        enc.copy_buffer_to_buffer(&label, 0, &both, 0, 4 * n as u64);
-        enc.copy_buffer_to_buffer(&count, 0, &both, 4 * n as u64, 4);
+        ctx.copy(enc, &label, 0, &both, 0, 4 * n as u64);
+        ctx.copy(enc, &count, 0, &both, 4 * n as u64, 4);
         Ok(both)
     })?;
     let count = out.pop().unwrap_or(0);

@@ -97,7 +97,7 @@ pub fn relabel_record(
     let p = FilterParams::new(dims, table);
     let t = frame.storage_init("floodseg.filter.table", table);
     let out = frame.storage("floodseg.filter.labels", n, encoder);
-    encoder.copy_buffer_to_buffer(labels, 0, &out, 0, 4 * n as u64);
+    ctx.copy(encoder, labels, 0, &out, 0, 4 * n as u64);
     filter_relabel(ctx, encoder, &p, &t, &out);
     Ok(out)
 }

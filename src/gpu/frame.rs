@@ -20,8 +20,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use wgpu::util::DeviceExt;
-
 use super::timing::StageTimer;
 use super::{GpuContext, PoolKey};
 
@@ -86,7 +84,7 @@ impl<'a> Frame<'a> {
         }
         let (b, reused) = self.take(label, (4 * len.max(1) as u64, STORAGE));
         if reused {
-            encoder.clear_buffer(&b, 0, None);
+            self.ctx.clear(encoder, &b);
         }
         b
     }
@@ -98,30 +96,7 @@ impl<'a> Frame<'a> {
         }
         let data = if data.is_empty() { &[0u32][..] } else { data };
         let (b, _) = self.take(label, (4 * data.len() as u64, STORAGE));
-        self.ctx
-            .queue()
-            .write_buffer(&b, 0, bytemuck::cast_slice(data));
-        b
-    }
-
-    /// A buffer holding `data` that is both an indirect-dispatch argument buffer and a storage
-    /// buffer (a convergence loop's `changed` flag doubling as the next sweep's workgroup count).
-    pub fn flag_init(&mut self, label: &str, data: &[u32]) -> wgpu::Buffer {
-        let usage = STORAGE | wgpu::BufferUsages::INDIRECT;
-        if !self.pooled {
-            return self
-                .ctx
-                .device()
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(label),
-                    contents: bytemuck::cast_slice(data),
-                    usage,
-                });
-        }
-        let (b, _) = self.take(label, (4 * data.len() as u64, usage));
-        self.ctx
-            .queue()
-            .write_buffer(&b, 0, bytemuck::cast_slice(data));
+        self.ctx.write(&b, data);
         b
     }
 
@@ -263,24 +238,27 @@ mod tests {
         assert_eq!(ctx.pooled_bytes(), 0);
     }
 
-    /// The convergence loops' direct path (taken by images too large for the indirect one)
-    /// gives the same frames.
+    /// The convergence loops give the same frames whatever their batch sizes: one sweep per
+    /// batch (every loop continues across many submissions, its phase carried over) and two.
     #[test]
-    fn frame_loops_without_indirect_dispatch_stay_exact() {
+    fn frame_loops_stay_exact_whatever_the_batch_sizes() {
         let Some(ctx) = ctx() else { return };
-        ctx.set_indirect_loops(false);
         let p = Params {
             dark: true,
             min_distance: 2,
             ..Params::default()
         };
-        for (i, (w, h)) in [(41, 23), (1, 9), (30, 17)].into_iter().enumerate() {
-            let img = frame(i as u64 + 3, w, h);
-            let cpu = segment_cpu(&img, &p).unwrap();
-            let gpu = segment_gpu(&ctx, &img, &p).unwrap();
-            assert_eq!(gpu.peaks, cpu.peaks, "frame {i}: peaks");
-            assert_eq!(gpu.labels, cpu.labels, "frame {i}: labels");
-            assert_eq!(gpu.sums, cpu.sums, "frame {i}: sums");
+        for k in [1, 2] {
+            ctx.set_loop_batch(Some(k));
+            for (i, (w, h)) in [(41, 23), (1, 9), (30, 17)].into_iter().enumerate() {
+                let img = frame(i as u64 + 3, w, h);
+                let cpu = segment_cpu(&img, &p).unwrap();
+                let gpu = segment_gpu(&ctx, &img, &p).unwrap();
+                assert_eq!(gpu.peaks, cpu.peaks, "batches of {k}, frame {i}: peaks");
+                assert_eq!(gpu.labels, cpu.labels, "batches of {k}, frame {i}: labels");
+                assert_eq!(gpu.sums, cpu.sums, "batches of {k}, frame {i}: sums");
+            }
         }
+        ctx.set_loop_batch(None);
     }
 }

@@ -11,19 +11,14 @@
 //!   `maxima_flag_spread` sweeps (*Jacobi*, ping-pong flag buffers) to the fixed point, and
 //!   `maxima_output` (*map*) into the marker buffer.
 //!
-//! **Convergence loops** (as the peaks' spacing rounds and the watershed's sweeps): sweeps are
-//! recorded [`FIRST_BATCH`] per submission, the batch size doubling up to [`MAX_BATCH`], and a
-//! one-`u32` `changed` flag is read back once per batch; a zero flag means the batch's last
-//! sweep changed nothing, i.e. the fixed point is reached (the twin's stopping rule; a sweep at
-//! the fixed point rewrites its input unchanged, so extra sweeps are no-ops). Where the device
-//! allows ([`GpuContext::flag_groups`]) each sweep is an indirect dispatch whose workgroup count
-//! is the previous sweep's `changed` flag, so the sweeps after the first one that changes nothing
-//! run no workgroup (both ping-pong buffers then hold the fixed point). Otherwise `changed` is
-//! cleared before each batch's last sweep and every sweep runs. The first batch of each loop
-//! shares its submission with the passes before it (and the first one with the clears of the
-//! frame's reused buffers); every batch of the flag loop ends with `maxima_output`, so the marker
-//! buffer is complete when the loop stops. Batches are timed as stage `maxima` (see
-//! [`crate::gpu::timing::STAGES`]).
+//! **Convergence loops** ([`super::sweeps`], as the peaks' spacing rounds and the watershed's
+//! sweeps): batches of sweeps, one dispatch each, the loop's flag buffer read back after each;
+//! the sweeps after the first that changes nothing return at once (a sweep at the fixed point
+//! rewrites its input unchanged: the twin's stopping rule). The first batch of each loop shares
+//! its submission with the passes before it (and the first one with the clears of the frame's
+//! reused buffers); every batch of the flag loop ends with `maxima_output`, so the marker buffer
+//! is complete when the loop stops. Batches double up to [`MAX_BATCH`] and are timed as stage
+//! `maxima` (see [`crate::gpu::timing::STAGES`]).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -41,6 +36,11 @@ pub struct MaximaUniforms {
     pub height: u32,
     pub h_half: u32,
     pub border: u32,
+    /// The sweep's phase in its loop ([`super::sweeps`]; 0 in the other passes).
+    pub phase: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 impl From<&MaximaParams> for MaximaUniforms {
@@ -50,12 +50,14 @@ impl From<&MaximaParams> for MaximaUniforms {
             height: p.dims.height,
             h_half: p.h_half,
             border: p.border,
+            phase: 0,
+            _pad0: 0,
+            _pad1: 0,
+            _pad2: 0,
         }
     }
 }
 
-/// Sweeps in the first batch of a convergence loop.
-pub const FIRST_BATCH: u32 = 8;
 /// Most sweeps in one batch (the batch size doubles up to this).
 pub const MAX_BATCH: u32 = 256;
 
@@ -105,7 +107,16 @@ impl Kernels {
 
 /// The uniform buffer of the maxima passes.
 pub fn params_buffer(ctx: &GpuContext, p: &MaximaParams) -> wgpu::Buffer {
-    ctx.uniform("floodseg.maxima.params", &MaximaUniforms::from(p))
+    phase_buffer(ctx, p, 0)
+}
+
+/// The uniforms of a sweep of phase `phase` ([`super::sweeps`]).
+fn phase_buffer(ctx: &GpuContext, p: &MaximaParams, phase: u32) -> wgpu::Buffer {
+    let u = MaximaUniforms {
+        phase,
+        ..MaximaUniforms::from(p)
+    };
+    ctx.uniform("floodseg.maxima.params", &u)
 }
 
 /// How much work a marker image took: sweeps recorded and batches submitted (one flag readback
@@ -118,20 +129,8 @@ pub struct MaximaStats {
     pub flag_batches: u32,
 }
 
-/// One sweep of a loop: `(encoder, input, output, changed flag, indirect arguments)`.
-type Sweep<'s> = dyn Fn(
-        &mut wgpu::CommandEncoder,
-        &wgpu::Buffer,
-        &wgpu::Buffer,
-        &wgpu::Buffer,
-        Option<&wgpu::Buffer>,
-    ) + 's;
-/// Recorded at the end of every batch, with the buffer holding the batch's last iterate.
-type Finish<'s> = dyn Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer) + 's;
-
-/// Run one convergence loop from `cur` (see the module doc). `first` is the encoder of the
-/// first batch (holding the passes before the loop). Returns the buffer holding the fixed point
-/// and `(sweeps, batches)`.
+/// Run one of the stage's loops (see the module doc); `first` is the first batch's encoder.
+/// Returns the buffer holding the fixed point and `(sweeps, batches)`.
 #[allow(clippy::too_many_arguments)]
 fn converge<'a>(
     ctx: &GpuContext,
@@ -139,69 +138,23 @@ fn converge<'a>(
     what: &str,
     n: usize,
     first: wgpu::CommandEncoder,
-    mut cur: &'a wgpu::Buffer,
-    mut next: &'a wgpu::Buffer,
-    changed: &wgpu::Buffer,
-    sweep: &Sweep,
-    finish: Option<&Finish>,
+    cur: &'a wgpu::Buffer,
+    next: &'a wgpu::Buffer,
+    sweep: &super::sweeps::Sweep,
+    finish: Option<&super::sweeps::Finish>,
 ) -> Result<(&'a wgpu::Buffer, u32, u32)> {
     let label = format!("floodseg.maxima.{what}");
     // Both loops settle within n sweeps (R values only grow along paths, flags only spread);
     // the cap only turns a broken device into an error instead of an endless loop.
-    let cap = n as u64 + 2;
-    let flags = ctx.flag_groups(n as u32).map(|groups| {
-        (
-            frame.flag_init(&format!("{label}.args_a"), &[1, groups, 1]),
-            frame.flag_init(&format!("{label}.args_b"), &[0, groups, 1]),
-            frame.storage_init(&format!("{label}.args_reset"), &[0, groups, 1]),
-        )
-    });
-    let mut first = Some(first);
-    let (mut sweeps, mut batches, mut k) = (0u64, 0u32, FIRST_BATCH);
-    loop {
-        let encoder = first.take().unwrap_or_else(|| ctx.encoder(&label));
-        let c = ctx.run_and_read_in(frame, &label, 1, encoder, |enc, frame| {
-            let span = frame.timer.begin(ctx, enc, "maxima");
-            let mut flag = changed;
-            for s in 0..k {
-                match &flags {
-                    Some((a, b, reset)) => {
-                        let (args, out) = if (sweeps + s as u64).is_multiple_of(2) {
-                            (a, b)
-                        } else {
-                            (b, a)
-                        };
-                        enc.copy_buffer_to_buffer(reset, 0, out, 0, 12);
-                        sweep(enc, cur, next, out, Some(args));
-                        flag = out;
-                    }
-                    None => {
-                        if s + 1 == k {
-                            enc.clear_buffer(changed, 0, None);
-                        }
-                        sweep(enc, cur, next, changed, None);
-                    }
-                }
-                std::mem::swap(&mut cur, &mut next);
-            }
-            if let Some(f) = finish {
-                f(enc, cur);
-            }
-            frame.timer.end(ctx, enc, span);
-            Ok(flag.clone())
-        })?;
-        sweeps += k as u64;
-        batches += 1;
-        if c.first().copied().unwrap_or(1) == 0 {
-            return Ok((cur, sweeps.min(u32::MAX as u64) as u32, batches));
-        }
-        if sweeps > cap {
-            return Err(Error::Backend(format!(
-                "{label}: the loop did not converge in {sweeps} sweeps"
-            )));
-        }
-        k = (2 * k).min(MAX_BATCH);
-    }
+    let spec = super::sweeps::LoopSpec {
+        counter: super::counters::Loop::Maxima,
+        label: &label,
+        stage: "maxima",
+        max_batch: MAX_BATCH,
+        cap: n as u64 + 2,
+    };
+    let (fixed, run) = super::sweeps::converge(ctx, frame, &spec, first, cur, next, sweep, finish)?;
+    Ok((fixed, run.recorded, run.batches))
 }
 
 /// Check the image fits the device (it must not be empty).
@@ -236,7 +189,6 @@ fn markers_in(
     let mut enc = ctx.encoder("floodseg.maxima");
     let flag_a = frame.storage("floodseg.maxima.flag_a", n, &mut enc);
     let flag_b = frame.storage("floodseg.maxima.flag_b", n, &mut enc);
-    let changed = frame.storage("floodseg.maxima.changed", 1, &mut enc);
     let out = frame.storage("floodseg.maxima.markers", n, &mut enc);
     let r_bufs;
     let v: &wgpu::Buffer = match mode {
@@ -247,31 +199,17 @@ fn markers_in(
             let r_b = frame.storage("floodseg.maxima.r_b", n, &mut enc);
             let span = frame.timer.begin(ctx, &mut enc, "maxima");
             ctx.dispatch(&mut enc, &ks.height, &[&u, fg, d2, &f], n32);
-            enc.copy_buffer_to_buffer(&f, 0, &r_a, 0, 4 * n as u64);
+            ctx.copy(&mut enc, &f, 0, &r_a, 0, 4 * n as u64);
             frame.timer.end(ctx, &mut enc, span);
             let sweep = |e: &mut wgpu::CommandEncoder,
                          rin: &wgpu::Buffer,
                          rout: &wgpu::Buffer,
-                         flag: &wgpu::Buffer,
-                         args: Option<&wgpu::Buffer>| {
-                let b = [&u, fg, &f, rin, rout, flag];
-                match args {
-                    None => ctx.dispatch(e, &ks.reconstruct, &b, n32),
-                    Some(a) => ctx.dispatch_indirect(e, &ks.reconstruct, &b, a),
-                }
+                         flags: &wgpu::Buffer,
+                         phase: u32| {
+                let up = phase_buffer(ctx, p, phase);
+                ctx.dispatch(e, &ks.reconstruct, &[&up, fg, &f, rin, rout, flags], n32);
             };
-            let (r, s, b) = converge(
-                ctx,
-                frame,
-                "reconstruct",
-                n,
-                enc,
-                &r_a,
-                &r_b,
-                &changed,
-                &sweep,
-                None,
-            )?;
+            let (r, s, b) = converge(ctx, frame, "reconstruct", n, enc, &r_a, &r_b, &sweep, None)?;
             stats.reconstruct_sweeps = s;
             stats.reconstruct_batches = b;
             enc = ctx.encoder("floodseg.maxima");
@@ -286,13 +224,10 @@ fn markers_in(
     let sweep = |e: &mut wgpu::CommandEncoder,
                  fin: &wgpu::Buffer,
                  fout: &wgpu::Buffer,
-                 flag: &wgpu::Buffer,
-                 args: Option<&wgpu::Buffer>| {
-        let b = [&u, fg, v, fin, fout, flag];
-        match args {
-            None => ctx.dispatch(e, &ks.flag_spread, &b, n32),
-            Some(a) => ctx.dispatch_indirect(e, &ks.flag_spread, &b, a),
-        }
+                 flags: &wgpu::Buffer,
+                 phase: u32| {
+        let up = phase_buffer(ctx, p, phase);
+        ctx.dispatch(e, &ks.flag_spread, &[&up, fg, v, fin, fout, flags], n32);
     };
     let finish = |e: &mut wgpu::CommandEncoder, flag: &wgpu::Buffer| {
         ctx.dispatch(e, &ks.output, &[&u, fg, flag, &out], n32);
@@ -305,7 +240,6 @@ fn markers_in(
         enc,
         &flag_a,
         &flag_b,
-        &changed,
         &sweep,
         Some(&finish),
     )?;

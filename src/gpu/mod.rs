@@ -33,34 +33,38 @@
 //!   histogram (256 or 65536 `u32`); with a fixed level, or Otsu on RGB/float (host histogram),
 //!   nothing of its own;
 //! - `threshold` pass + `opening` + `distance`: 1 submission together;
-//! - `peaks`: `B_p` submissions, each with a 4-byte readback of the `changed` flag (batches of
-//!   8, 16, … up to 256 spacing rounds; the rounds after the first one that decides nothing are
-//!   indirect dispatches of zero workgroups, see [`GpuContext::flag_groups`]);
+//! - `peaks`: `B_p` submissions, each with a 16-byte readback of the loop's flag words (the
+//!   setup passes ride in the first, the output pass ends each; the first batch is as long as
+//!   the last frame's loop needed plus one, else 8, then doubling up to 256 spacing rounds);
 //!   or, with `--markers regional|hmax`, `maxima`: its reconstruction (hmax) and plateau loops
-//!   in the same batched way (8, 16, … up to 256 sweeps per 4-byte flag readback);
+//!   in the same batched way;
 //! - `components`: 1 submission, nothing read back;
-//! - `watershed`: 3 submissions (init, label init, output) + `B_c + B_l` submissions, each with a
-//!   4-byte flag readback (batches of 8, 16, … up to 64 sweeps of the cost and label loops;
-//!   as for the peaks, only the sweeps up to the first that changes nothing do any work); when
-//!   frames in flight on several threads reach it together, one of them runs all their
-//!   watersheds as one stacked image (2 more submissions: stacking and unstacking copies) and
-//!   the others wait for it instead ([`batch`]);
+//! - `watershed`: `B_c + B_l` submissions, each with a 16-byte flag readback (batches as for
+//!   the peaks, up to 64 sweeps; `ws_init` rides in the cost loop's first batch, `ws_label_init`
+//!   in the label loop's, `ws_output` ends every label batch); when frames in flight on several
+//!   threads reach it together, one of them runs all their watersheds as one stacked image (2
+//!   more submissions: stacking and unstacking copies) and the others wait for it instead
+//!   ([`batch`]);
 //! - the object count: 1 submission + 1 readback of 4 bytes (it sizes the measure buffer);
 //! - `measure`: 1 submission;
 //! - `filter` (`--min-area` and the other object filters): 1 readback of the measure's sums
 //!   (the host makes the renumbering table from them) + 1 submission (table upload, one pass);
 //! - the result: 1 submission + 1 readback of what the caller keeps ([`crate::stages::Keep`]:
 //!   the labels, the gray image too for overlays, every stage image for `--save-stages`) and the
-//!   sums (one wait).
+//!   sums (one wait for all of them).
 //!
-//! Every pass is its own compute pass; a sweep skipped by indirect dispatch still records its
-//! pass and a 12-byte copy (resetting the next sweep's arguments).
+//! Every pass is its own compute pass holding one direct dispatch (no indirect dispatch, so
+//! wgpu adds no validation dispatches). A convergence sweep is one pass and nothing else: its
+//! shader returns at once when the sweep before it changed nothing ([`sweeps`]).
 //!
-//! That is `9 + B_p + B_c + B_l` submissions (10 with Otsu on integer images) and
-//! `2 + B_p + B_c + B_l` host waits (3 with that Otsu); a typical 256² frame has `B_p` = 1–2
-//! and `B_c`, `B_l` = 2–4. Profiling ([`GpuContext::set_profiling`], see [`timing`]) adds, with
-//! timestamps, 2 submissions (the threshold and opening get their own) and one readback of the
-//! resolved queries; without, a device wait after every stage.
+//! That is `6 + B_p + B_c + B_l` submissions (7 with Otsu on integer images) and
+//! `2 + B_p + B_c + B_l` host waits (3 with that Otsu); in a stack each loop's batch is
+//! predicted from the frame before, so `B_p = B_c = B_l = 1` on same-looking frames. The
+//! counts are measured, not only read off the code: [`counters`] counts every submission,
+//! wait, pass, copy, clear and staged write of a frame (`floodseg bench --json`,
+//! `gpu_counters`; held by `tests/gpu/counters.rs`). Profiling ([`GpuContext::set_profiling`],
+//! see [`timing`]) adds, with timestamps, 2 submissions (the threshold and opening get their
+//! own) and one readback of the resolved queries; without, a device wait after every stage.
 //!
 //! Errors: validation and out-of-memory errors are captured with error scopes around pipeline
 //! creation and around every submission and returned as [`Error::Backend`]; anything that
@@ -81,6 +85,7 @@ use crate::error::{Error, Result};
 pub mod background;
 pub mod batch;
 pub mod components;
+pub mod counters;
 pub mod distance;
 pub mod filter;
 pub mod frame;
@@ -92,6 +97,7 @@ pub mod pairs;
 pub mod peaks;
 pub mod scan;
 pub mod smooth;
+pub mod sweeps;
 pub mod threshold;
 pub mod timing;
 pub mod watershed;
@@ -250,9 +256,8 @@ pub struct GpuContext {
     profiling: AtomicBool,
     /// Objects reused across frames (see [`frame`]).
     caches: Mutex<Caches>,
-    /// Convergence loops may skip sweeps by indirect dispatch ([`GpuContext::flag_groups`]);
-    /// off only to test the direct fallback.
-    indirect_loops: AtomicBool,
+    /// The convergence loops' batch sizes ([`sweeps`]).
+    pub(crate) predictions: sweeps::Predictions,
     /// Frames in flight together may share one watershed ([`batch`]); on by default.
     batching: AtomicBool,
     /// The watershed batcher ([`batch`]).
@@ -383,9 +388,6 @@ impl GpuContext {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = selection.backends;
         let backends = desc.backends;
-        let validates_indirect = desc
-            .flags
-            .contains(wgpu::InstanceFlags::VALIDATION_INDIRECT_CALL);
         let instance = wgpu::Instance::new(desc);
         let adapters = pollster::block_on(instance.enumerate_adapters(backends));
         let want_name = selection.name.as_ref().map(|s| s.to_lowercase());
@@ -484,7 +486,6 @@ impl GpuContext {
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
-        let indirect_ok = validates_indirect || info.backend != wgpu::Backend::Dx12;
         let ctx = GpuContext {
             device,
             queue,
@@ -498,10 +499,7 @@ impl GpuContext {
             ),
             profiling: AtomicBool::new(false),
             caches: Mutex::new(Caches::default()),
-            // wgpu documents `num_workgroups` as 0 in indirect dispatches on D3D12 without its
-            // indirect-call validation (`WGPU_VALIDATION_INDIRECT_CALL=0`); the shaders' flat
-            // index needs it, so the loops then dispatch directly.
-            indirect_loops: AtomicBool::new(indirect_ok),
+            predictions: sweeps::Predictions::default(),
             batching: AtomicBool::new(true),
             batcher: batch::Batcher::default(),
             id: CONTEXTS.fetch_add(1, Ordering::Relaxed),
@@ -647,6 +645,10 @@ impl GpuContext {
         dispatch: impl FnOnce(&mut wgpu::ComputePass),
     ) {
         let bind_group = self.bind_group(kernel, buffers);
+        counters::count(|c| {
+            c.passes += 1;
+            c.dispatches += 1;
+        });
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some(&kernel.label),
             timestamp_writes: None,
@@ -719,24 +721,6 @@ impl GpuContext {
         }
     }
 
-    /// The workgroup rows of an *indirect* dispatch over `n` invocations in the shape
-    /// `(flag, groups, 1)`: with `flag` = 1 it covers `n` exactly as [`GpuContext::workgroups`]
-    /// does (`num_workgroups.x` = 1, so the shaders' flat index is `gid.y * 64 + gid.x`), with
-    /// `flag` = 0 it runs nothing. `None` when `ceil(n / 64)` exceeds
-    /// `max_compute_workgroups_per_dimension` (callers then dispatch directly).
-    pub fn flag_groups(&self, n: u32) -> Option<u32> {
-        let groups = n.div_ceil(WORKGROUP_SIZE).max(1);
-        let fits = groups <= self.limits.max_compute_workgroups_per_dimension;
-        (fits && self.indirect_loops.load(Ordering::Relaxed)).then_some(groups)
-    }
-
-    /// Let the convergence loops use indirect dispatch (the default) or not (tests of the
-    /// direct path that images too large for it take).
-    #[doc(hidden)]
-    pub fn set_indirect_loops(&self, on: bool) {
-        self.indirect_loops.store(on, Ordering::Relaxed);
-    }
-
     /// Let frames segmented at the same time on several threads share one watershed (the
     /// default; see [`batch`]) or not. Outputs do not depend on it.
     pub fn set_batching(&self, on: bool) {
@@ -762,25 +746,18 @@ impl GpuContext {
         self.batcher.hold()
     }
 
+    /// Tests: record every batch of every convergence loop `k` sweeps long (`None`, the
+    /// default: the first batch as long as the last frame's loop needed, then doubling). Outputs
+    /// do not depend on it.
+    #[doc(hidden)]
+    pub fn set_loop_batch(&self, k: Option<u32>) {
+        self.predictions.set_fixed(k.map(|k| k.max(1)));
+    }
+
     /// Tests: frames queued for the next watershed batch ([`GpuContext::hold_batches`]).
     #[doc(hidden)]
     pub fn queued_frames(&self) -> usize {
         self.batcher.queued()
-    }
-
-    /// Record one indirect dispatch of `kernel`, its workgroup counts read from the first 12
-    /// bytes of `args` (see [`GpuContext::flag_groups`]).
-    pub fn dispatch_indirect(
-        &self,
-        encoder: &mut wgpu::CommandEncoder,
-        kernel: &Kernel,
-        buffers: &[&wgpu::Buffer],
-        args: &wgpu::Buffer,
-    ) {
-        debug_assert_eq!(buffers.len(), kernel.bindings.len(), "{}", kernel.name);
-        self.pass(encoder, kernel, buffers, |p| {
-            p.dispatch_workgroups_indirect(args, 0)
-        });
     }
 
     /// A uniform buffer holding `value` (label `floodseg.<stage>.<buffer>`). Uniform buffers
@@ -795,6 +772,7 @@ impl GpuContext {
         if c.uniforms.len() >= MAX_UNIFORMS {
             c.clear_uniforms();
         }
+        counters::count(|c| c.writes += 1);
         let u = self
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -892,6 +870,7 @@ impl GpuContext {
         if data.is_empty() {
             return self.storage(label, 1);
         }
+        counters::count(|c| c.writes += 1);
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
@@ -905,6 +884,35 @@ impl GpuContext {
     pub fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
         self.device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// Record a copy of `bytes` bytes from `src` (at `src_offset`) to `dst` (at `dst_offset`).
+    /// Every copy of the stages goes through here, so that it is counted ([`counters`]).
+    pub fn copy(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &wgpu::Buffer,
+        src_offset: u64,
+        dst: &wgpu::Buffer,
+        dst_offset: u64,
+        bytes: u64,
+    ) {
+        counters::count(|c| c.copies += 1);
+        encoder.copy_buffer_to_buffer(src, src_offset, dst, dst_offset, bytes);
+    }
+
+    /// Record zeroing all of `buffer` (counted, [`counters`]).
+    pub fn clear(&self, encoder: &mut wgpu::CommandEncoder, buffer: &wgpu::Buffer) {
+        counters::count(|c| c.clears += 1);
+        encoder.clear_buffer(buffer, 0, None);
+    }
+
+    /// Write `data` into `buffer` at the start of the next submission (a staged write,
+    /// counted, [`counters`]).
+    pub fn write(&self, buffer: &wgpu::Buffer, data: &[u32]) {
+        counters::count(|c| c.writes += 1);
+        self.queue
+            .write_buffer(buffer, 0, bytemuck::cast_slice(data));
     }
 
     /// Record the passes with `record`, copy `len` `u32`s of `buffer(…)` into a readback
@@ -937,7 +945,7 @@ impl GpuContext {
             let bytes = 4 * len as u64;
             let readback = frame.readback(&format!("{label}.readback"), bytes);
             if bytes > 0 {
-                encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
+                self.copy(&mut encoder, &result, 0, &readback, 0, bytes);
             }
             self.queue_submit(encoder.finish());
             Ok(readback)
@@ -953,6 +961,7 @@ impl GpuContext {
     /// this context (see [`LAST_SUBMISSION`]). Every submission goes through here.
     pub(crate) fn queue_submit(&self, commands: wgpu::CommandBuffer) {
         let index = self.queue.submit([commands]);
+        counters::count(|c| c.submissions += 1);
         LAST_SUBMISSION.with(|l| {
             let mut l = l.borrow_mut();
             match l.iter_mut().find(|(c, _)| *c == self.id) {
@@ -971,6 +980,7 @@ impl GpuContext {
                 .find(|(c, _)| *c == self.id)
                 .map(|(_, i)| i.clone())
         });
+        counters::count(|c| c.host_waits += 1);
         let poll = match own {
             Some(index) => wgpu::PollType::Wait {
                 submission_index: Some(index),
@@ -984,30 +994,47 @@ impl GpuContext {
             .map_err(|e| Error::Backend(format!("waiting for the device: {e}")))
     }
 
-    /// Map a `MAP_READ` buffer and copy its first `len` `u32`s out.
+    /// Map a `MAP_READ` buffer and copy its first `len` `u32`s out (one host wait).
     pub fn read_u32(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u32>> {
-        if len == 0 {
-            return Ok(Vec::new());
+        Ok(self.read_many(&[(buffer, len)])?.pop().unwrap_or_default())
+    }
+
+    /// Map several `MAP_READ` buffers and copy each one's first `len` `u32`s out, with one host
+    /// wait for all of them.
+    fn read_many(&self, parts: &[(&wgpu::Buffer, usize)]) -> Result<Vec<Vec<u32>>> {
+        let mut pending = Vec::new();
+        for (i, (buffer, len)) in parts.iter().enumerate() {
+            if *len == 0 {
+                continue;
+            }
+            let slice = buffer.slice(..4 * *len as u64);
+            let (tx, rx) = mpsc::channel();
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            pending.push((i, slice, rx));
         }
-        let bytes = 4 * len as u64;
-        let slice = buffer.slice(..bytes);
-        let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        let mut out = vec![Vec::new(); parts.len()];
+        if pending.is_empty() {
+            return Ok(out);
+        }
         self.wait_own_submissions()?;
-        match rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::Backend(format!("mapping the readback buffer: {e}"))),
-            Err(_) => return Err(Error::Backend("the readback was never mapped".into())),
+        for (i, slice, rx) in pending {
+            match rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    return Err(Error::Backend(format!("mapping the readback buffer: {e}")))
+                }
+                Err(_) => return Err(Error::Backend("the readback was never mapped".into())),
+            }
+            out[i] = {
+                let view = slice
+                    .get_mapped_range()
+                    .map_err(|e| Error::Backend(format!("reading the readback buffer: {e}")))?;
+                bytemuck::cast_slice::<u8, u32>(&view).to_vec()
+            };
+            parts[i].0.unmap();
         }
-        let out = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| Error::Backend(format!("reading the readback buffer: {e}")))?;
-            bytemuck::cast_slice::<u8, u32>(&view).to_vec()
-        };
-        buffer.unmap();
         Ok(out)
     }
 
@@ -1083,7 +1110,7 @@ impl GpuContext {
                     let bytes = 4 * *n as u64;
                     let readback = frame.readback(&format!("{label}.readback"), bytes);
                     if bytes > 0 {
-                        encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
+                        self.copy(&mut encoder, buffer, 0, &readback, 0, bytes);
                     }
                     readback
                 })
@@ -1093,10 +1120,12 @@ impl GpuContext {
         })
         .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
         self.take_uncaptured()?;
-        let mut out = Vec::with_capacity(parts.len());
-        for (readback, (_, n)) in readbacks.iter().zip(parts) {
-            out.push(self.read_u32(readback, *n)?);
-        }
+        let maps: Vec<(&wgpu::Buffer, usize)> = readbacks
+            .iter()
+            .zip(parts)
+            .map(|(r, (_, n))| (r, *n))
+            .collect();
+        let out = self.read_many(&maps)?;
         self.take_uncaptured()?;
         Ok(out)
     }

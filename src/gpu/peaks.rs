@@ -21,16 +21,11 @@
 //! `peaks_roi_dilate` are those passes with `rect` read from `bounds` (bindings: uniform,
 //! `bounds`, `src`, `dst`).
 //!
-//! Spacing rounds: recorded [`ROUNDS_FIRST_BATCH`] per submission, the batch size doubling up to
-//! [`ROUNDS_MAX_BATCH`]. The `changed` flag is cleared just before the *last* round of each batch
-//! and read back once per batch: a round that decides nothing leaves the state fixed forever, so
-//! the batch ends converged exactly when its last round changed nothing (the twin's stopping
-//! rule; extra rounds are no-ops). Each batch ends with `peaks_output`, so the output buffer holds
-//! the result once the loop stops. Where the device allows, the rounds are indirect dispatches
-//! whose workgroup count is the previous round's `changed` flag (see
-//! [`GpuContext::flag_groups`]): each round writes its flag into the next round's arguments, so
-//! the rounds after the first one that decides nothing run no workgroup (both state buffers then
-//! hold the fixed point, so skipping them changes nothing).
+//! Spacing rounds: a convergence loop ([`super::sweeps`]): batches of rounds, one dispatch each,
+//! the loop's flag buffer read back after each; the rounds after the first that decides nothing
+//! return at once (a round that decides nothing leaves the state fixed forever: the twin's
+//! stopping rule). Each batch ends with `peaks_output`, so the output buffer holds the result
+//! once the loop stops. Batches double up to [`ROUNDS_MAX_BATCH`].
 
 use bytemuck::{Pod, Zeroable};
 
@@ -50,7 +45,8 @@ pub struct PeaksUniforms {
     pub footprint: u32,
     /// `exclude_border` B (the ROI's border; `min_distance` is the spacing only).
     pub border: u32,
-    pub _pad0: u32,
+    /// The spacing round's phase in its loop ([`super::sweeps`]; 0 in the other passes).
+    pub phase: u32,
     pub _pad1: u32,
     pub _pad2: u32,
 }
@@ -63,15 +59,13 @@ impl From<&PeaksParams> for PeaksUniforms {
             min_distance: p.min_distance,
             footprint: p.footprint,
             border: p.border,
-            _pad0: 0,
+            phase: 0,
             _pad1: 0,
             _pad2: 0,
         }
     }
 }
 
-/// Spacing rounds in the first submission.
-pub const ROUNDS_FIRST_BATCH: u32 = 8;
 /// Largest number of spacing rounds per submission (the batch size doubles up to it).
 pub const ROUNDS_MAX_BATCH: u32 = 256;
 
@@ -128,7 +122,16 @@ impl Kernels {
 
 /// The uniform buffer of the peaks passes.
 pub fn params_buffer(ctx: &GpuContext, p: &PeaksParams) -> wgpu::Buffer {
-    ctx.uniform("floodseg.peaks.params", &PeaksUniforms::from(p))
+    phase_buffer(ctx, p, 0)
+}
+
+/// The uniforms of a spacing round of phase `phase` ([`super::sweeps`]).
+fn phase_buffer(ctx: &GpuContext, p: &PeaksParams, phase: u32) -> wgpu::Buffer {
+    let u = PeaksUniforms {
+        phase,
+        ..PeaksUniforms::from(p)
+    };
+    ctx.uniform("floodseg.peaks.params", &u)
 }
 
 /// A bounds buffer holding [`BOUNDS_INIT`] (ready for `peaks_bounds`).
@@ -263,8 +266,9 @@ pub fn peaks_isolated(
     );
 }
 
-/// Entry point `peaks_space` (twin [`crate::cpu::peaks::peaks_space`]): one round; ORs 1 into
-/// `changed` when it decides some candidate.
+/// Entry point `peaks_space` (twin [`crate::cpu::peaks::peaks_space`]): one round. `changed`
+/// is a standalone sweep's flag buffer ([`super::sweeps::standalone_flags`]): the round runs
+/// and ORs 1 into its word 1 when it decides some candidate.
 pub fn peaks_space(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
@@ -275,22 +279,8 @@ pub fn peaks_space(
     changed: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
-    space_with(ctx, encoder, &u, p, d2, state_in, state_out, changed);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn space_with(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    u: &wgpu::Buffer,
-    p: &PeaksParams,
-    d2: &wgpu::Buffer,
-    state_in: &wgpu::Buffer,
-    state_out: &wgpu::Buffer,
-    changed: &wgpu::Buffer,
-) {
     let k = &ctx.kernels.peaks.space;
-    ctx.dispatch(encoder, k, &[u, d2, state_in, state_out, changed], n_of(p));
+    ctx.dispatch(encoder, k, &[&u, d2, state_in, state_out, changed], n_of(p));
 }
 
 /// Entry point `peaks_output` (twin [`crate::cpu::peaks::peaks_output`]).
@@ -360,95 +350,55 @@ pub(crate) fn peaks_in(
     let n = p.dims.len();
     let u = params_buffer(ctx, p);
     // The first batch's encoder also clears the frame's reused buffers.
-    let mut first_encoder = Some(ctx.encoder("floodseg.peaks"));
-    let e0 = first_encoder.as_mut().expect("just set");
+    let mut enc = ctx.encoder("floodseg.peaks");
+    let e0 = &mut enc;
     let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
     let hmax = frame.storage("floodseg.peaks.hmax", n, e0);
     let wmax = frame.storage("floodseg.peaks.wmax", n, e0);
     let state_a = frame.storage("floodseg.peaks.state_a", n, e0);
     let state_b = frame.storage("floodseg.peaks.state_b", n, e0);
     let flag = frame.storage("floodseg.peaks.flag", 1, e0);
-    let changed = frame.storage("floodseg.peaks.changed", 1, e0);
     let out = frame.storage("floodseg.peaks.peaks", n, e0);
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
     let max_rounds = n as u64 + 2;
-    // Indirect rounds where the device allows (as the watershed's sweeps, see
-    // `watershed::converge`): round `r` dispatches `(changed by round r - 1, groups, 1)`
-    // workgroups, so the rounds after the first that decides nothing run no workgroup.
-    let flags = ctx.flag_groups(n as u32).map(|groups| {
-        (
-            frame.flag_init("floodseg.peaks.args_a", &[1, groups, 1]),
-            frame.flag_init("floodseg.peaks.args_b", &[0, groups, 1]),
-            frame.storage_init("floodseg.peaks.args_reset", &[0, groups, 1]),
-        )
-    });
-    let (mut cur, mut next) = (&state_a, &state_b);
-    let mut rounds = 0u64;
-    let mut batch = ROUNDS_FIRST_BATCH;
-    let mut batches = 0u32;
-    loop {
-        let first = batches == 0;
-        let encoder = first_encoder
-            .take()
-            .unwrap_or_else(|| ctx.encoder("floodseg.peaks"));
-        let c = ctx.run_and_read_in(frame, "floodseg.peaks", 1, encoder, |enc, frame| {
-            let span = frame.timer.begin(ctx, enc, "peaks");
-            if first {
-                let ks = &ctx.kernels.peaks;
-                let np = n_of(p);
-                ctx.dispatch(enc, &ks.bounds, &[&u, mask, d2, &bounds], np);
-                ctx.dispatch(enc, &ks.max_rows, &[&u, mask, d2, &bounds, &hmax], np);
-                ctx.dispatch(enc, &ks.max_cols, &[&u, &hmax, &bounds, &wmax], np);
-                let cand = [&u, mask, d2, &wmax, &bounds, cur, &flag];
-                ctx.dispatch(enc, &ks.candidates, &cand, np);
-                // trivial-image opening (hmax, wmax are free scratch by now)
-                ctx.dispatch(enc, &ks.roi_erode, &[&u, &bounds, mask, &hmax], np);
-                ctx.dispatch(enc, &ks.roi_dilate, &[&u, &bounds, &hmax, &wmax], np);
-                let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag];
-                ctx.dispatch(enc, &ks.isolated, &iso, np);
-            }
-            let mut flag = &changed;
-            for r in 0..batch {
-                match &flags {
-                    Some((a, b, reset)) => {
-                        let (args, f) = if (rounds + r as u64).is_multiple_of(2) {
-                            (a, b)
-                        } else {
-                            (b, a)
-                        };
-                        enc.copy_buffer_to_buffer(reset, 0, f, 0, 12);
-                        let k = &ctx.kernels.peaks.space;
-                        ctx.dispatch_indirect(enc, k, &[&u, d2, cur, next, f], args);
-                        flag = f;
-                    }
-                    None => {
-                        if r + 1 == batch {
-                            enc.clear_buffer(&changed, 0, None);
-                        }
-                        space_with(ctx, enc, &u, p, d2, cur, next, &changed);
-                    }
-                }
-                std::mem::swap(&mut cur, &mut next);
-            }
-            output_with(ctx, enc, &u, p, cur, &out);
-            frame.timer.end(ctx, enc, span);
-            Ok(flag.clone())
-        })?;
-        batches += 1;
-        rounds += batch as u64;
-        if c.first().copied().unwrap_or(1) == 0 {
-            return Ok((out, batches));
-        }
-        if rounds > max_rounds {
-            return Err(Error::Backend(format!(
-                "peaks: the spacing rounds did not converge after {rounds} rounds \
-                 ({}×{} image)",
-                p.dims.width, p.dims.height
-            )));
-        }
-        batch = (batch * 2).min(ROUNDS_MAX_BATCH);
-    }
+    let ks = &ctx.kernels.peaks;
+    let np = n_of(p);
+    let (cur, next) = (&state_a, &state_b);
+    let span = frame.timer.begin(ctx, &mut enc, "peaks");
+    ctx.dispatch(&mut enc, &ks.bounds, &[&u, mask, d2, &bounds], np);
+    ctx.dispatch(&mut enc, &ks.max_rows, &[&u, mask, d2, &bounds, &hmax], np);
+    ctx.dispatch(&mut enc, &ks.max_cols, &[&u, &hmax, &bounds, &wmax], np);
+    let cand = [&u, mask, d2, &wmax, &bounds, cur, &flag];
+    ctx.dispatch(&mut enc, &ks.candidates, &cand, np);
+    // trivial-image opening (hmax, wmax are free scratch by now)
+    ctx.dispatch(&mut enc, &ks.roi_erode, &[&u, &bounds, mask, &hmax], np);
+    ctx.dispatch(&mut enc, &ks.roi_dilate, &[&u, &bounds, &hmax, &wmax], np);
+    let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag];
+    ctx.dispatch(&mut enc, &ks.isolated, &iso, np);
+    frame.timer.end(ctx, &mut enc, span);
+    let round = |enc: &mut wgpu::CommandEncoder,
+                 sin: &wgpu::Buffer,
+                 sout: &wgpu::Buffer,
+                 flags: &wgpu::Buffer,
+                 phase: u32| {
+        let up = phase_buffer(ctx, p, phase);
+        ctx.dispatch(enc, &ks.space, &[&up, d2, sin, sout, flags], np);
+    };
+    // Every batch ends with peaks_output, so `out` holds the result once the loop stops.
+    let output = |enc: &mut wgpu::CommandEncoder, state: &wgpu::Buffer| {
+        output_with(ctx, enc, &u, p, state, &out);
+    };
+    let spec = super::sweeps::LoopSpec {
+        counter: super::counters::Loop::Peaks,
+        label: "floodseg.peaks",
+        stage: "peaks",
+        max_batch: ROUNDS_MAX_BATCH,
+        cap: max_rounds,
+    };
+    let (_, run) =
+        super::sweeps::converge(ctx, frame, &spec, enc, cur, next, &round, Some(&output))?;
+    Ok((out, run.batches))
 }
 
 fn check_len(what: &str, got: usize, p: &PeaksParams) -> Result<()> {

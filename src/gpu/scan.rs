@@ -147,8 +147,8 @@ pub fn run_scan(ctx: &GpuContext, src: &[u32]) -> Result<(Vec<u32>, u32)> {
         let total = scan_exclusive(ctx, enc, n as u32, &s, &d);
         // Prefix sums and total in one buffer, so one readback brings both home.
         let both = ctx.storage("floodseg.scan.result", n + 1);
-        enc.copy_buffer_to_buffer(&d, 0, &both, 0, 4 * n as u64);
-        enc.copy_buffer_to_buffer(&total, 0, &both, 4 * n as u64, 4);
+        ctx.copy(enc, &d, 0, &both, 0, 4 * n as u64);
+        ctx.copy(enc, &total, 0, &both, 4 * n as u64, 4);
         Ok(both)
     })?;
     let total = out.pop().unwrap_or(0);

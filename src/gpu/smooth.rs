@@ -97,7 +97,7 @@ pub fn smooth(
     let n = p.dims.len() as u64;
     if p.passes == 0 {
         if n > 0 {
-            encoder.copy_buffer_to_buffer(src, 0, dst, 0, 4 * n);
+            ctx.copy(encoder, src, 0, dst, 0, 4 * n);
         }
         return;
     }

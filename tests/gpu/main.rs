@@ -22,6 +22,7 @@
 //! | `modes`         | the accuracy modes and presets, GPU vs twin, and what each mode promises |
 //! | `batch`         | watershed batching: stacked frames, held batcher, several threads       |
 //! | `context`       | adapter and limits, validation errors; the front stages on the GL backend |
+//! | `counters`      | the ratchet: a 1024² frame's GPU steps, submissions and host waits      |
 //!
 //! A few CPU-only checks live here because they share a module's input generators (the
 //! background window vs a naive scan and vs SciPy, smooth's rounding and schedules, filter's
@@ -40,6 +41,7 @@ mod background;
 mod batch;
 mod components;
 mod context;
+mod counters;
 mod distance;
 mod filter;
 mod front;

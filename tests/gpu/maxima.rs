@@ -3,7 +3,7 @@
 //! `regional` / `hmax`, tests/stages/maxima.rs) byte for byte, for both modes: on seeded random and
 //! blobby masks with their exact distance at sizes that break index arithmetic (1×1, 1×N, N×1,
 //! 257×131, …), all-foreground and empty masks, arbitrary small `d2` values (many plateaus),
-//! H = 0, 1, 2, 5 (and a huge H), border 0 and 3; the direct (non-indirect) loop path too; and
+//! H = 0, 1, 2, 5 (and a huge H), border 0 and 3; whatever the loops' batch sizes; and
 //! on the scikit-image fixtures.
 
 use crate::common;
@@ -93,7 +93,7 @@ fn maxima_gpu_equals_cpu_plateaus() {
 }
 
 /// A long snake: the flag and the reconstruction travel far, so the loops take several batches
-/// (the batch doubling and the indirect early-out across submissions).
+/// (the batch doubling and the sweeps' early exit across submissions).
 #[test]
 fn maxima_gpu_long_paths() {
     let Some(ctx) = common::gpu() else { return };
@@ -133,22 +133,25 @@ fn maxima_gpu_long_paths() {
     assert_eq!(rs.flag_batches, 1, "a flat image has nothing to spread");
 }
 
-/// The loops' direct path (taken when the indirect one does not fit the device).
+/// The loops give the same markers whatever their batch sizes: one sweep per batch (each loop
+/// continues across many submissions, its phase carried over) and three.
 #[test]
-fn maxima_gpu_without_indirect_dispatch() {
+fn maxima_gpu_whatever_the_batch_sizes() {
     if common::gpu().is_none() {
         return;
     }
     // A context of its own: the switch would affect the other tests' shared context.
     let own = GpuContext::new().expect("a second context");
-    own.set_indirect_loops(false);
     let mut rng = Rng::new(13);
-    for &(w, h) in &[(1usize, 1usize), (1, 29), (45, 37)] {
-        let fg = random_mask(MaskKind::Blobs, w, h, &mut rng);
-        let d2 = distance(Dims::new(w, h), DistanceMode::Exact, &fg);
-        for (h_half, border) in [(0, 0), (5, 3)] {
-            let p = params(w, h, h_half, border);
-            check(&own, &format!("direct_{w}x{h}_H{h_half}"), &p, &fg, &d2);
+    for k in [1, 3] {
+        own.set_loop_batch(Some(k));
+        for &(w, h) in &[(1usize, 1usize), (1, 29), (45, 37)] {
+            let fg = random_mask(MaskKind::Blobs, w, h, &mut rng);
+            let d2 = distance(Dims::new(w, h), DistanceMode::Exact, &fg);
+            for (h_half, border) in [(0, 0), (5, 3)] {
+                let p = params(w, h, h_half, border);
+                check(&own, &format!("batch{k}_{w}x{h}_H{h_half}"), &p, &fg, &d2);
+            }
         }
     }
 }

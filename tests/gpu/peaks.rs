@@ -342,7 +342,7 @@ fn peaks_passes_equal_twin_functions() {
                 let ge = ctx.storage("test.eroded", n);
                 let gdl = ctx.storage("test.dilated", n);
                 let gn = ctx.storage("test.next", n);
-                let gc = ctx.storage("test.changed", 1);
+                let gc = gpu::sweeps::standalone_flags(ctx);
                 let go = ctx.storage("test.out", n);
                 let mut enc = ctx.encoder("test.peaks");
                 use gpu::peaks as g;
@@ -368,7 +368,8 @@ fn peaks_passes_equal_twin_functions() {
                 common::assert_same(&case, "peaks_roi_dilate", w, &read(ctx, &gdl, n), &td);
                 common::assert_same(&case, "peaks_isolated", w, &read(ctx, &gs, n), &tiso);
                 common::assert_same(&case, "peaks_space", w, &read(ctx, &gn, n), &tnext);
-                assert_eq!(read(ctx, &gc, 1), vec![tchanged], "{case}: space changed");
+                let flags = read(ctx, &gc, gpu::sweeps::FLAG_WORDS);
+                assert_eq!(flags[1], tchanged, "{case}: space changed");
                 common::assert_same(&case, "peaks_output", w, &read(ctx, &go, n), &tout);
             }
         }

@@ -14,7 +14,7 @@ use floodseg::cpu::distance::DistanceMode;
 use floodseg::cpu::watershed::{self as cws, WsParams};
 use floodseg::cpu::{self, Dims, NONE};
 use floodseg::gpu::watershed::{self as gws, WsState};
-use floodseg::gpu::GpuContext;
+use floodseg::gpu::{self, GpuContext};
 
 /// The twin's Jacobi fixed point: final costs, label states before `ws_output`, and labels.
 struct Twin {
@@ -415,7 +415,7 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
             let bd = ctx.storage_init("test.d2", &d2);
             let bin = ctx.storage_init("test.cost_in", &packed);
             let bout = ctx.storage("test.cost_out", 2 * n);
-            let bch = ctx.storage("test.changed", 1);
+            let bch = gpu::sweeps::standalone_flags(ctx);
             let out = ctx
                 .run_and_read("test.cost_tile", 2 * n, |enc| {
                     gws::ws_cost_tile(ctx, enc, &p, &bm, &bd, &bin, &bout, &bch);
@@ -423,14 +423,18 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
                 })
                 .unwrap();
             let flag = ctx
-                .run_and_read("test.changed", 1, |_| Ok(bch.clone()))
+                .run_and_read("test.changed", gpu::sweeps::FLAG_WORDS, |_| Ok(bch.clone()))
                 .unwrap();
             let case = format!("{w}×{h} sweep {sweep}");
             let gm: Vec<u32> = out.iter().step_by(2).copied().collect();
             let gh: Vec<u32> = out.iter().skip(1).step_by(2).copied().collect();
             common::assert_same(&case, "ws_cost_tile.m", w, &gm, &m1);
             common::assert_same(&case, "ws_cost_tile.hops", w, &gh, &h1);
-            assert_eq!(flag[0] != 0, changed != 0, "{case}: changed flag");
+            assert_eq!(
+                gpu::sweeps::standalone_changed(&flag),
+                changed != 0,
+                "{case}: changed flag"
+            );
             (m, hp) = (m1, h1);
         }
     }
@@ -474,7 +478,7 @@ fn label_tile_sweeps_gpu_equal_cpu() {
             );
             let bin = ctx.storage_init("test.lp_in", &pack(&l, &pr));
             let bout = ctx.storage("test.lp_out", 2 * n);
-            let bch = ctx.storage("test.changed", 1);
+            let bch = gpu::sweeps::standalone_flags(ctx);
             let out = ctx
                 .run_and_read("test.label_tile", 2 * n, |enc| {
                     gws::ws_label_tile(ctx, enc, &p, &bk, &bm, &bd, &bc, &bin, &bout, &bch);
@@ -482,14 +486,18 @@ fn label_tile_sweeps_gpu_equal_cpu() {
                 })
                 .unwrap();
             let flag = ctx
-                .run_and_read("test.changed", 1, |_| Ok(bch.clone()))
+                .run_and_read("test.changed", gpu::sweeps::FLAG_WORDS, |_| Ok(bch.clone()))
                 .unwrap();
             let case = format!("{w}×{h} label sweep {sweep}");
             let gl: Vec<u32> = out.iter().step_by(2).copied().collect();
             let gp: Vec<u32> = out.iter().skip(1).step_by(2).copied().collect();
             common::assert_same(&case, "ws_label_tile.label", w, &gl, &l1);
             common::assert_same(&case, "ws_label_tile.pred", w, &gp, &p1);
-            assert_eq!(flag[0] != 0, changed != 0, "{case}: changed flag");
+            assert_eq!(
+                gpu::sweeps::standalone_changed(&flag),
+                changed != 0,
+                "{case}: changed flag"
+            );
             (l, pr) = (l1, p1);
         }
     }

@@ -1,0 +1,165 @@
+//! Convergence loops (peak spacing rounds, the maxima's reconstruction and plateau loops, the
+//! watershed's cost and label relaxations): sweeps recorded in batches, one GPU step each.
+//!
+//! Every sweep shader takes a *flag buffer* of [`FLAG_WORDS`] words — three rotating
+//! "changed" flags and the count of sweeps that ran — and a `phase` (0, 1, 2) in its uniforms.
+//! A sweep of phase `ph` runs only when the sweep before it changed something (word `ph`),
+//! reports its own changes into word `(ph + 1) % 3` and clears word `(ph + 2) % 3` for the sweep
+//! after next (the shaders' `sweep_runs`). So a batch is a plain list of dispatches, with no
+//! copy, clear or indirect-argument validation between them; once a sweep changes nothing,
+//! every later sweep of the batch returns at once. Exact: a sweep that changed nothing wrote
+//! its input into its output, so both ping-pong buffers hold the fixed point and the skipped
+//! sweeps change neither; the sweeps that run are the twin's iterates.
+//!
+//! After each batch the host reads the flag buffer back (one submission, one wait): the word
+//! of the next phase says whether the last sweep changed something. The first batch is as long
+//! as the last frame's loop needed plus one (the context remembers the sweeps that ran, per
+//! loop), else [`FIRST_BATCH`]; later batches double up to the loop's largest. Outputs never
+//! depend on the batch sizes.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::counters::{self, Loop};
+use super::frame::Frame;
+use super::GpuContext;
+use crate::error::{Error, Result};
+
+/// Words of a loop's flag buffer: three rotating "changed" flags, then the sweeps that ran.
+pub const FLAG_WORDS: usize = 4;
+
+/// The flag buffer's contents before a loop's first sweep (phase 0 runs).
+pub const FLAGS_INIT: [u32; FLAG_WORDS] = [1, 0, 0, 0];
+
+/// Sweeps in a loop's first batch when the context has no earlier frame to go by.
+pub const FIRST_BATCH: u32 = 8;
+
+/// One sweep: `(encoder, input, output, flag buffer, phase)`.
+pub(crate) type Sweep<'s> =
+    dyn Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer, u32) + 's;
+
+/// Passes recorded at the end of every batch, given the buffer holding the batch's last iterate.
+pub(crate) type Finish<'s> = dyn Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer) + 's;
+
+/// How a loop ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoopRun {
+    /// Sweeps recorded (each one GPU step).
+    pub recorded: u32,
+    /// Sweeps that did work: up to and including the first that changed nothing.
+    pub ran: u32,
+    /// Batches submitted (each one host wait).
+    pub batches: u32,
+}
+
+/// What a loop is, for [`converge`].
+pub(crate) struct LoopSpec<'s> {
+    pub counter: Loop,
+    /// Label of its encoders and readbacks (`floodseg.<stage>.<loop>`).
+    pub label: &'s str,
+    /// The timer's stage name.
+    pub stage: &'static str,
+    pub max_batch: u32,
+    /// Most sweeps before the loop is called broken (it converges long before).
+    pub cap: u64,
+}
+
+/// The sweeps the last frame's loops needed, per [`Loop`] (0: none yet), and a fixed batch
+/// size set by tests (0: none); kept by the context.
+#[derive(Debug, Default)]
+pub(crate) struct Predictions {
+    ran: [AtomicU32; 4],
+    fixed: AtomicU32,
+}
+
+impl Predictions {
+    fn first_batch(&self, l: Loop, max_batch: u32) -> u32 {
+        let fixed = self.fixed.load(Ordering::Relaxed);
+        if fixed > 0 {
+            return fixed;
+        }
+        match self.ran[l as usize].load(Ordering::Relaxed) {
+            0 => FIRST_BATCH.min(max_batch),
+            ran => (ran + 1).clamp(2, max_batch),
+        }
+    }
+
+    /// Tests: every batch of every loop `k` sweeps long (`None`: as predicted).
+    pub(crate) fn set_fixed(&self, k: Option<u32>) {
+        self.fixed.store(k.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    fn remember(&self, l: Loop, ran: u32) {
+        self.ran[l as usize].store(ran, Ordering::Relaxed);
+    }
+
+    fn next_batch(&self, k: u32, max_batch: u32) -> u32 {
+        if self.fixed.load(Ordering::Relaxed) > 0 {
+            k
+        } else {
+            (2 * k).min(max_batch)
+        }
+    }
+}
+
+/// A standalone sweep's flag buffer (for the single-sweep entry points and their tests): the
+/// sweep runs at phase 0 and reports into word 1.
+pub fn standalone_flags(ctx: &GpuContext) -> wgpu::Buffer {
+    ctx.storage_init("floodseg.sweeps.flags", &FLAGS_INIT)
+}
+
+/// Whether a standalone sweep (phase 0) changed something, from its flag buffer's words.
+pub fn standalone_changed(words: &[u32]) -> bool {
+    words.get(1).copied().unwrap_or(0) != 0
+}
+
+/// Run one loop from `cur` (see the module doc): `first` is the first batch's encoder (it may
+/// already hold passes, such as the loop's setup and the frame buffers' clears). Returns the
+/// buffer holding the fixed point and how the loop ran.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn converge<'a>(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    spec: &LoopSpec,
+    first: wgpu::CommandEncoder,
+    mut cur: &'a wgpu::Buffer,
+    mut next: &'a wgpu::Buffer,
+    sweep: &Sweep,
+    finish: Option<&Finish>,
+) -> Result<(&'a wgpu::Buffer, LoopRun)> {
+    let flags = frame.storage_init(&format!("{}.flags", spec.label), &FLAGS_INIT);
+    let mut first = Some(first);
+    let mut k = ctx.predictions.first_batch(spec.counter, spec.max_batch);
+    let mut run = LoopRun::default();
+    let mut phase = 0u32;
+    loop {
+        let encoder = first.take().unwrap_or_else(|| ctx.encoder(spec.label));
+        let words = ctx.run_and_read_in(frame, spec.label, FLAG_WORDS, encoder, |enc, frame| {
+            let span = frame.timer.begin(ctx, enc, spec.stage);
+            for _ in 0..k {
+                sweep(enc, cur, next, &flags, phase);
+                phase = (phase + 1) % 3;
+                std::mem::swap(&mut cur, &mut next);
+            }
+            if let Some(f) = finish {
+                f(enc, cur);
+            }
+            frame.timer.end(ctx, enc, span);
+            Ok(flags.clone())
+        })?;
+        counters::count_batch(spec.counter, k);
+        run.recorded += k;
+        run.batches += 1;
+        run.ran = words[3];
+        if words[phase as usize] == 0 {
+            ctx.predictions.remember(spec.counter, run.ran);
+            return Ok((cur, run));
+        }
+        if u64::from(run.recorded) > spec.cap {
+            return Err(Error::Backend(format!(
+                "{}: the loop did not converge in {} sweeps",
+                spec.label, run.recorded
+            )));
+        }
+        k = ctx.predictions.next_batch(k, spec.max_batch);
+    }
+}
