@@ -40,6 +40,11 @@ pub enum Error {
     #[error("backend unavailable: {0}")]
     Backend(String),
 
+    /// The device did not finish a frame's work within the wait's time limit (a hung or
+    /// overloaded GPU, a driver watchdog); the context should not be used again.
+    #[error("the GPU did not finish within {seconds} s (waiting for {what}); set FLOODSEG_GPU_TIMEOUT=SECONDS to wait longer")]
+    DeviceTimeout { what: String, seconds: f64 },
+
     /// An input file cannot be read (missing, a directory, no permission).
     #[error("{path}: cannot read: {source}")]
     Read {
@@ -89,7 +94,7 @@ impl Error {
             | Error::Unsupported { .. }
             | Error::BadData(_) => 3,
             Error::Limit(_) => 4,
-            Error::Backend(_) => 5,
+            Error::Backend(_) | Error::DeviceTimeout { .. } => 5,
             Error::Io { .. } | Error::Encode { .. } => 6,
             Error::Strict(_) => 7,
             Error::Interrupted(_) => 130,

@@ -36,7 +36,7 @@ fn error_class(e: &Error) -> &'static str {
         Error::Parameter { .. } | Error::Usage(_) => "ParameterError",
         Error::Decode { .. } | Error::Unsupported { .. } | Error::BadData(_) => "InputError",
         Error::Limit(_) => "LimitError",
-        Error::Backend(_) => "BackendError",
+        Error::Backend(_) | Error::DeviceTimeout { .. } => "BackendError",
         Error::Read { .. } | Error::Io { .. } | Error::Encode { .. } => "FileError",
         Error::Interrupted(_) => "InterruptedError",
         Error::Strict(_) => "CheckError",

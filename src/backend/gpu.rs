@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use crate::cpu::{threshold::GrayScale, Dims, Rect};
 use crate::error::Result;
+use crate::gpu::counters;
 use crate::gpu::frame::Frame;
 use crate::gpu::timing::SOURCE_WALL;
 use crate::gpu::{
     background, batch, components, distance, filter, gray, maxima, measure, opening, pairs, peaks,
-    smooth, threshold, watershed, GpuContext,
+    smooth, sweeps, threshold, watershed, GpuContext,
 };
 use crate::image::{ImageView, RawImage};
 use crate::params::Params;
@@ -80,7 +81,7 @@ pub fn front_in(
     frame.timer.restart();
     let samples_buf = frame.storage_init("floodseg.gray.samples", &samples);
     let mut enc = ctx.encoder("floodseg.pipeline.gray");
-    let keys = frame.storage("floodseg.gray.keys", n, &mut enc);
+    let keys = frame.scratch("floodseg.gray.keys", n);
     let span = frame.timer.begin(ctx, &mut enc, "gray");
     gray::gray(ctx, &mut enc, &plan.gray, &samples_buf, &keys);
     frame.timer.end(ctx, &mut enc, span);
@@ -89,8 +90,8 @@ pub fn front_in(
 
     let smoothed = if let Some(sp) = &plan.smooth {
         let mut enc = ctx.encoder("floodseg.pipeline.smooth");
-        let out = frame.storage("floodseg.smooth.out", n, &mut enc);
-        let scratch = frame.storage("floodseg.smooth.scratch", n, &mut enc);
+        let out = frame.scratch("floodseg.smooth.out", n);
+        let scratch = frame.scratch("floodseg.smooth.scratch", n);
         let span = frame.timer.begin(ctx, &mut enc, "smooth");
         smooth::smooth(ctx, &mut enc, sp, &keys, &scratch, &out);
         frame.timer.end(ctx, &mut enc, span);
@@ -104,9 +105,9 @@ pub fn front_in(
     let flattened = match &plan.background {
         Some(bp) => {
             let mut enc = ctx.encoder("floodseg.pipeline.background");
-            let out = frame.storage("floodseg.background.out", n, &mut enc);
-            let a = frame.storage("floodseg.background.a", n, &mut enc);
-            let b = frame.storage("floodseg.background.b", n, &mut enc);
+            let out = frame.scratch("floodseg.background.out", n);
+            let a = frame.scratch("floodseg.background.a", n);
+            let b = frame.scratch("floodseg.background.b", n);
             let span = frame.timer.begin(ctx, &mut enc, "background");
             background::flatten(
                 ctx,
@@ -147,12 +148,12 @@ pub fn front_in(
     frame.release(&[&samples_buf]);
 
     let mut enc = ctx.encoder("floodseg.pipeline");
-    let mask = frame.storage("floodseg.threshold.mask", n, &mut enc);
-    let opened = frame.storage("floodseg.opening.opened", n, &mut enc);
-    let scratch = frame.storage("floodseg.opening.scratch", n, &mut enc);
-    let d2 = frame.storage("floodseg.distance.d2", n, &mut enc);
+    let mask = frame.scratch("floodseg.threshold.mask", n);
+    let opened = frame.scratch("floodseg.opening.opened", n);
+    let scratch = frame.scratch("floodseg.opening.scratch", n);
+    let d2 = frame.scratch("floodseg.distance.d2", n);
     let mask_count = frame.storage("floodseg.threshold.count", 1, &mut enc);
-    let dscratch = distance::DistanceScratch::in_frame(frame, dims, &mut enc);
+    let dscratch = distance::DistanceScratch::in_frame(frame, dims);
     let span = frame.timer.begin(ctx, &mut enc, "threshold");
     threshold::threshold(ctx, &mut enc, &tp, tkeys, &mask, &mask_count);
     frame.timer.end(ctx, &mut enc, span);
@@ -190,8 +191,8 @@ pub fn front_in(
     let core = match &resolved.core {
         Some(cp) => {
             let mut enc = ctx.encoder("floodseg.pipeline.core");
-            let core_opened = frame.storage("floodseg.core.opened", n, &mut enc);
-            let core_d2 = frame.storage("floodseg.core.d2", n, &mut enc);
+            let core_opened = frame.scratch("floodseg.core.opened", n);
+            let core_d2 = frame.scratch("floodseg.core.d2", n);
             let core_count = frame.storage("floodseg.core.count", 1, &mut enc);
             let span = frame.timer.begin(ctx, &mut enc, "core");
             threshold::threshold(ctx, &mut enc, cp, tkeys, &core_opened, &core_count);
@@ -261,7 +262,7 @@ pub fn back_in(
         }
         FloodPlan::Intensity(ap) => {
             let mut enc = ctx.encoder("floodseg.pipeline.altitude");
-            let alt = frame.storage("floodseg.watershed.altitude", dims.len(), &mut enc);
+            let alt = frame.scratch("floodseg.watershed.altitude", dims.len());
             watershed::ws_altitude(
                 ctx,
                 &mut enc,
@@ -313,14 +314,30 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
     let dims = front.dims;
     let n = dims.len();
     let scale = front.scale;
-    let back = back_in(ctx, &mut frame, &front, plan)?;
+    // The loops' predicted first batches are submitted without waiting (`gpu::sweeps`,
+    // "Speculation") and checked with the object count's readback below.
+    frame.set_speculate(true);
+    let mut back = back_in(ctx, &mut frame, &front, plan)?;
     // The measure stage sizes its sums by the object count: one readback of 4-byte counts
-    // (with the threshold's mask size, for the report).
-    let mut parts = vec![(&back.count, 1), (&front.mask_count, 1)];
-    if let Some(c) = &front.core_count {
-        parts.push((c, 1));
-    }
-    let counts = ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &parts)?;
+    // (with the threshold's mask size, for the report, and the speculated loops' flags).
+    let counts = loop {
+        let pending = frame.take_pending();
+        let mut parts = vec![(&back.count, 1), (&front.mask_count, 1)];
+        if let Some(c) = &front.core_count {
+            parts.push((c, 1));
+        }
+        let n_counts = parts.len();
+        parts.extend(pending.iter().map(|p| (&p.flags, sweeps::FLAG_WORDS)));
+        let mut counts = ctx.read_buffers_in(&mut frame, "floodseg.pipeline.count", &parts)?;
+        let flags = counts.split_off(n_counts);
+        if sweeps::settle(ctx, &pending, &flags) {
+            break counts;
+        }
+        // A loop needed more sweeps than predicted: the back stages again, each batch checked.
+        counters::count(|c| c.reruns += 1);
+        frame.set_speculate(false);
+        back = back_in(ctx, &mut frame, &front, plan)?;
+    };
     let n_markers = counts[0][0];
     let threshold = ThresholdReport {
         level: front.level,

@@ -194,7 +194,12 @@ pub(crate) fn watershed_in(
             }
             drop(st);
             let lead = Lead::new(b, jobs);
+            // other frames' labels: every loop waits for its flags here (no speculation, which
+            // only this frame's own readback could check)
+            let speculating = frame.speculating();
+            frame.set_speculate(false);
             let r = run_batch(ctx, frame, &lead.jobs).map_err(|e| e.to_string());
+            frame.set_speculate(speculating);
             lead.finish(r);
             st = b.state.lock().unwrap_or_else(|e| e.into_inner());
             continue;

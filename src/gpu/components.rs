@@ -171,15 +171,15 @@ pub(crate) fn record_components_in(
         diagonal: diagonal as u32,
     };
     let n = dims.len();
-    let parent = frame.storage("floodseg.components.parent", n, encoder);
+    let parent = frame.scratch("floodseg.components.parent", n);
     cc_init(ctx, encoder, &p, fg, &parent);
     cc_merge(ctx, encoder, &p, fg, &parent);
     cc_flatten(ctx, encoder, &p, &parent);
-    let flag = frame.storage("floodseg.components.flag", n, encoder);
+    let flag = frame.scratch("floodseg.components.flag", n);
     cc_roots(ctx, encoder, &p, &parent, &flag);
-    let rank = frame.storage("floodseg.components.rank", n, encoder);
+    let rank = frame.scratch("floodseg.components.rank", n);
     let count = scan::scan_exclusive_in(ctx, frame, encoder, n as u32, &flag, &rank);
-    let label = frame.storage("floodseg.components.label", n, encoder);
+    let label = frame.scratch("floodseg.components.label", n);
     cc_renumber(ctx, encoder, &p, &parent, &rank, &label);
     (label, count)
 }

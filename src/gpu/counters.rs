@@ -70,6 +70,9 @@ pub struct GpuCounters {
     pub writes: u64,
     /// Per loop, in [`Loop::ALL`] order.
     pub loops: [LoopCount; 4],
+    /// Back stages run again because a speculated loop needed more sweeps than predicted
+    /// ([`super::sweeps`], "Speculation").
+    pub reruns: u64,
 }
 
 impl GpuCounters {
@@ -99,7 +102,8 @@ impl GpuCounters {
             .collect();
         format!(
             "{{\"submissions\":{},\"host_waits\":{},\"passes\":{},\"dispatches\":{},\
-             \"copies\":{},\"clears\":{},\"writes\":{},\"steps\":{},\"sweeps\":{{{}}}}}",
+             \"copies\":{},\"clears\":{},\"writes\":{},\"steps\":{},\"reruns\":{},\
+             \"sweeps\":{{{}}}}}",
             self.submissions,
             self.host_waits,
             self.passes,
@@ -108,6 +112,7 @@ impl GpuCounters {
             self.clears,
             self.writes,
             self.steps(),
+            self.reruns,
             loops.join(",")
         )
     }
@@ -130,6 +135,7 @@ impl Sub for GpuCounters {
             clears: self.clears - o.clears,
             writes: self.writes - o.writes,
             loops,
+            reruns: self.reruns - o.reruns,
         }
     }
 }
@@ -145,6 +151,7 @@ thread_local! {
             clears: 0,
             writes: 0,
             loops: [LoopCount { sweeps: 0, batches: 0 }; 4],
+            reruns: 0,
         })
     };
 }

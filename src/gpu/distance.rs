@@ -166,17 +166,15 @@ impl DistanceScratch {
         }
     }
 
-    /// As [`DistanceScratch::new`], with `frame`'s buffers (reused ones cleared in `encoder`).
-    pub(crate) fn in_frame(
-        frame: &mut Frame,
-        dims: Dims,
-        encoder: &mut wgpu::CommandEncoder,
-    ) -> Self {
+    /// As [`DistanceScratch::new`], with `frame`'s scratch buffers (not cleared: both modes
+    /// write every element of `a` (and of `b` for JFA) before reading it, and the exact mode's
+    /// envelope arrays `b`, `c` are read only where written).
+    pub(crate) fn in_frame(frame: &mut Frame, dims: Dims) -> Self {
         let n = dims.len();
         DistanceScratch {
-            a: frame.storage("floodseg.distance.scratch_a", n, encoder),
-            b: frame.storage("floodseg.distance.scratch_b", n, encoder),
-            c: frame.storage("floodseg.distance.scratch_c", n, encoder),
+            a: frame.scratch("floodseg.distance.scratch_a", n),
+            b: frame.scratch("floodseg.distance.scratch_b", n),
+            c: frame.scratch("floodseg.distance.scratch_c", n),
         }
     }
 }

@@ -96,7 +96,7 @@ pub fn relabel_record(
     let n = dims.len();
     let p = FilterParams::new(dims, table);
     let t = frame.storage_init("floodseg.filter.table", table);
-    let out = frame.storage("floodseg.filter.labels", n, encoder);
+    let out = frame.scratch("floodseg.filter.labels", n);
     ctx.copy(encoder, labels, 0, &out, 0, 4 * n as u64);
     filter_relabel(ctx, encoder, &p, &t, &out);
     Ok(out)

@@ -9,7 +9,11 @@
 //! Exactness does not depend on the pool: a reused storage buffer is cleared (zeroed) in the
 //! command buffer before its first use, so every stage sees what a newly created buffer — which
 //! wgpu zero-initialises — would hold; initialised buffers are written in full by
-//! `Queue::write_buffer` before any command that uses them.
+//! `Queue::write_buffer` before any command that uses them. A *scratch* buffer
+//! ([`Frame::scratch`]) is not cleared: its first pass writes every element (a map pass, a
+//! copy, a Jacobi sweep's output), so what a reused one held cannot reach a result. That saves
+//! a clear, a barrier-separated GPU step, per buffer and frame; tests fill every scratch buffer
+//! with [`POISON`] ([`GpuContext::set_poison_scratch`]) and still get the twin's bytes.
 //!
 //! A *detached* frame ([`Frame::detached`], used by the stages' public entry points) makes new
 //! buffers and times nothing, since those entry points hand their buffers to the caller.
@@ -18,6 +22,7 @@
 //! cached in the context as well (see [`GpuContext::uniform`]).
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::timing::StageTimer;
@@ -26,6 +31,10 @@ use super::{GpuContext, PoolKey};
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
+/// What [`GpuContext::set_poison_scratch`] fills scratch buffers with: no valid mask, key,
+/// cost, label or state of any stage (and not a small number that could pass for one).
+pub const POISON: u32 = 0xA5A5_5A5A;
+
 const READBACK: wgpu::BufferUsages =
     wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
@@ -37,6 +46,11 @@ pub struct Frame<'a> {
     /// Pooled buffers this frame holds (given back when it ends).
     held: Vec<Arc<wgpu::Buffer>>,
     keys: HashSet<PoolKey>,
+    /// Whether the convergence loops may submit their first batch without waiting
+    /// ([`super::sweeps`], "Speculation").
+    speculate: bool,
+    /// The loops' batches submitted so, not yet checked.
+    pub(crate) pending: Vec<super::sweeps::Pending>,
 }
 
 impl<'a> Frame<'a> {
@@ -48,6 +62,8 @@ impl<'a> Frame<'a> {
             pooled: true,
             held: Vec::new(),
             keys: HashSet::new(),
+            speculate: false,
+            pending: Vec::new(),
         }
     }
 
@@ -59,6 +75,8 @@ impl<'a> Frame<'a> {
             pooled: false,
             held: Vec::new(),
             keys: HashSet::new(),
+            speculate: false,
+            pending: Vec::new(),
         }
     }
 
@@ -85,6 +103,21 @@ impl<'a> Frame<'a> {
         let (b, reused) = self.take(label, (4 * len.max(1) as u64, STORAGE));
         if reused {
             self.ctx.clear(encoder, &b);
+        }
+        b
+    }
+
+    /// A storage buffer of `len` `u32`s (at least one) whose contents are undefined: only for
+    /// buffers whose first pass writes every element before anything reads one (see the
+    /// module doc). A reused pooled buffer keeps an earlier frame's data; nothing is recorded.
+    pub fn scratch(&mut self, label: &str, len: usize) -> wgpu::Buffer {
+        let b = if self.pooled {
+            self.take(label, (4 * len.max(1) as u64, STORAGE)).0
+        } else {
+            self.ctx.storage(label, len)
+        };
+        if self.ctx.poison_scratch.load(Ordering::Relaxed) {
+            self.ctx.write(&b, &vec![POISON; len.max(1)]);
         }
         b
     }
@@ -118,6 +151,25 @@ impl<'a> Frame<'a> {
     /// even within this frame). Only once every command buffer using them has been submitted.
     pub fn release(&mut self, buffers: &[&wgpu::Buffer]) {
         self.held.retain(|b| !buffers.contains(&&**b));
+    }
+
+    /// Whether the convergence loops may submit a predicted first batch without waiting for
+    /// its flags (off unless [`Frame::set_speculate`] turned it on, for a pooled frame): the
+    /// caller then checks [`Frame::take_pending`] with its next readback
+    /// ([`super::sweeps::settle`]).
+    pub fn speculating(&self) -> bool {
+        self.speculate
+    }
+
+    /// Let the loops speculate (`backend::gpu::run`, which checks them) or not (its rerun after
+    /// a misprediction; a stacked watershed run for other frames).
+    pub fn set_speculate(&mut self, on: bool) {
+        self.speculate = on && self.pooled;
+    }
+
+    /// The speculated loops not yet checked (see [`Frame::speculating`]).
+    pub(crate) fn take_pending(&mut self) -> Vec<super::sweeps::Pending> {
+        std::mem::take(&mut self.pending)
     }
 
     /// The frame's timer, replaced by one that is off (to finish it).

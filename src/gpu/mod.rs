@@ -57,14 +57,21 @@
 //! wgpu adds no validation dispatches). A convergence sweep is one pass and nothing else: its
 //! shader returns at once when the sweep before it changed nothing ([`sweeps`]).
 //!
-//! That is `6 + B_p + B_c + B_l` submissions (7 with Otsu on integer images) and
-//! `2 + B_p + B_c + B_l` host waits (3 with that Otsu); in a stack each loop's batch is
-//! predicted from the frame before, so `B_p = B_c = B_l = 1` on same-looking frames. The
-//! counts are measured, not only read off the code: [`counters`] counts every submission,
-//! wait, pass, copy, clear and staged write of a frame (`floodseg bench --json`,
-//! `gpu_counters`; held by `tests/gpu/counters.rs`). Profiling ([`GpuContext::set_profiling`],
-//! see [`timing`]) adds, with timestamps, 2 submissions (the threshold and opening get their
-//! own) and one readback of the resolved queries; without, a device wait after every stage.
+//! That is `6 + B_p + B_c + B_l` submissions (7 with Otsu on integer images). Host waits:
+//! `2 + B_p + B_c + B_l` on a context's first frame (3 with that Otsu, 1 more with a filter);
+//! after it, each loop's first batch is predicted from the frame before and submitted without a
+//! wait, its flags read with the object count ([`sweeps`], "Speculation"), so a frame in a
+//! stack waits twice (the count, the result) and its loops take one batch each; a
+//! misprediction reruns the back stages with a wait per batch (`reruns` in the counts).
+//! Scratch buffers, whose first pass writes every element, are not cleared
+//! ([`frame::Frame::scratch`]); only accumulators (the mask count, the peaks' flag, the
+//! measure's sums) are. The counts are measured, not only read off the code: [`counters`]
+//! counts every submission, wait, pass, copy, clear and staged write of a frame
+//! (`floodseg bench --json`, `gpu_counters`; held by `tests/gpu/counters.rs`). Every host wait
+//! has a time limit ([`GpuContext::set_wait_timeout`], [`Error::DeviceTimeout`]). Profiling
+//! ([`GpuContext::set_profiling`], see [`timing`]) adds, with timestamps, 2 submissions (the
+//! threshold and opening get their own) and one readback of the resolved queries; without, a
+//! device wait after every stage.
 //!
 //! Errors: validation and out-of-memory errors are captured with error scopes around pipeline
 //! creation and around every submission and returned as [`Error::Backend`]; anything that
@@ -81,6 +88,20 @@ use bytemuck::Pod;
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
+
+/// How long a host wait for the device may take by default before it becomes
+/// [`Error::DeviceTimeout`]: far beyond any frame's work (a 4096² frame takes seconds on
+/// lavapipe), so only a hung device or driver reaches it.
+pub const DEFAULT_WAIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// [`DEFAULT_WAIT_TIMEOUT`], or `FLOODSEG_GPU_TIMEOUT` seconds (0: no limit) when set.
+fn default_wait_timeout() -> std::time::Duration {
+    std::env::var("FLOODSEG_GPU_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(DEFAULT_WAIT_TIMEOUT, std::time::Duration::from_secs_f64)
+}
 
 pub mod background;
 pub mod batch;
@@ -258,6 +279,12 @@ pub struct GpuContext {
     caches: Mutex<Caches>,
     /// The convergence loops' batch sizes ([`sweeps`]).
     pub(crate) predictions: sweeps::Predictions,
+    /// Tests: fill every scratch buffer ([`frame::Frame::scratch`]) with [`frame::POISON`]
+    /// before use, so a pass that does not write every element shows in its output.
+    pub(crate) poison_scratch: AtomicBool,
+    /// The longest a host wait for the device may take, in milliseconds (0: no limit); see
+    /// [`GpuContext::set_wait_timeout`].
+    wait_timeout_ms: AtomicU64,
     /// Frames in flight together may share one watershed ([`batch`]); on by default.
     batching: AtomicBool,
     /// The watershed batcher ([`batch`]).
@@ -500,6 +527,8 @@ impl GpuContext {
             profiling: AtomicBool::new(false),
             caches: Mutex::new(Caches::default()),
             predictions: sweeps::Predictions::default(),
+            poison_scratch: AtomicBool::new(false),
+            wait_timeout_ms: AtomicU64::new(default_wait_timeout().as_millis() as u64),
             batching: AtomicBool::new(true),
             batcher: batch::Batcher::default(),
             id: CONTEXTS.fetch_add(1, Ordering::Relaxed),
@@ -754,6 +783,29 @@ impl GpuContext {
         self.predictions.set_fixed(k.map(|k| k.max(1)));
     }
 
+    /// The longest a host wait for the device may take before it fails with
+    /// [`Error::DeviceTimeout`] (`None`: no limit). The default is
+    /// [`DEFAULT_WAIT_TIMEOUT`], or `FLOODSEG_GPU_TIMEOUT` seconds when that is set (0: none).
+    pub fn set_wait_timeout(&self, limit: Option<std::time::Duration>) {
+        let ms = limit.map_or(0, |d| (d.as_millis() as u64).max(1));
+        self.wait_timeout_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The wait limit ([`GpuContext::set_wait_timeout`]).
+    pub fn wait_timeout(&self) -> Option<std::time::Duration> {
+        match self.wait_timeout_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(std::time::Duration::from_millis(ms)),
+        }
+    }
+
+    /// Tests: fill every frame's scratch buffers (new or reused) with a poison value before
+    /// their first pass, which must then overwrite every element; outputs must not change.
+    #[doc(hidden)]
+    pub fn set_poison_scratch(&self, on: bool) {
+        self.poison_scratch.store(on, Ordering::Relaxed);
+    }
+
     /// Tests: frames queued for the next watershed batch ([`GpuContext::hold_batches`]).
     #[doc(hidden)]
     pub fn queued_frames(&self) -> usize {
@@ -981,17 +1033,19 @@ impl GpuContext {
                 .map(|(_, i)| i.clone())
         });
         counters::count(|c| c.host_waits += 1);
-        let poll = match own {
-            Some(index) => wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            },
-            None => wgpu::PollType::wait_indefinitely(),
+        let timeout = self.wait_timeout();
+        let poll = wgpu::PollType::Wait {
+            submission_index: own,
+            timeout,
         };
-        self.device
-            .poll(poll)
-            .map(|_| ())
-            .map_err(|e| Error::Backend(format!("waiting for the device: {e}")))
+        match self.device.poll(poll) {
+            Ok(_) => Ok(()),
+            Err(wgpu::PollError::Timeout) => Err(Error::DeviceTimeout {
+                what: "a frame's submissions".into(),
+                seconds: timeout.map_or(0.0, |d| d.as_secs_f64()),
+            }),
+            Err(e) => Err(Error::Backend(format!("waiting for the device: {e}"))),
+        }
     }
 
     /// Map a `MAP_READ` buffer and copy its first `len` `u32`s out (one host wait).

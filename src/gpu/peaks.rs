@@ -353,12 +353,12 @@ pub(crate) fn peaks_in(
     let mut enc = ctx.encoder("floodseg.peaks");
     let e0 = &mut enc;
     let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
-    let hmax = frame.storage("floodseg.peaks.hmax", n, e0);
-    let wmax = frame.storage("floodseg.peaks.wmax", n, e0);
-    let state_a = frame.storage("floodseg.peaks.state_a", n, e0);
-    let state_b = frame.storage("floodseg.peaks.state_b", n, e0);
+    let hmax = frame.scratch("floodseg.peaks.hmax", n);
+    let wmax = frame.scratch("floodseg.peaks.wmax", n);
+    let state_a = frame.scratch("floodseg.peaks.state_a", n);
+    let state_b = frame.scratch("floodseg.peaks.state_b", n);
     let flag = frame.storage("floodseg.peaks.flag", 1, e0);
-    let out = frame.storage("floodseg.peaks.peaks", n, e0);
+    let out = frame.scratch("floodseg.peaks.peaks", n);
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
     let max_rounds = n as u64 + 2;

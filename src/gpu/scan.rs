@@ -122,13 +122,13 @@ pub(crate) fn scan_exclusive_in(
     dst: &wgpu::Buffer,
 ) -> wgpu::Buffer {
     let nb = blocks(len.max(1));
-    let sums = frame.storage("floodseg.scan.sums", nb as usize, encoder);
+    let sums = frame.scratch("floodseg.scan.sums", nb as usize);
     scan_blocks(ctx, encoder, len, src, dst, &sums);
     if nb == 1 {
         // One block: its total is the grand total.
         return sums;
     }
-    let offsets = frame.storage("floodseg.scan.offsets", nb as usize, encoder);
+    let offsets = frame.scratch("floodseg.scan.offsets", nb as usize);
     let total = scan_exclusive_in(ctx, frame, encoder, nb, &sums, &offsets);
     scan_add(ctx, encoder, len, &offsets, dst);
     total

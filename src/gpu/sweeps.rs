@@ -16,6 +16,15 @@
 //! as the last frame's loop needed plus one (the context remembers the sweeps that ran, per
 //! loop), else [`FIRST_BATCH`]; later batches double up to the loop's largest. Outputs never
 //! depend on the batch sizes.
+//!
+//! **Speculation.** In a stack, a loop's predicted first batch usually suffices, so waiting for
+//! its flags only to learn that costs a host round trip per loop. A frame that speculates
+//! ([`Frame::speculating`]: pooled frames, when every loop has a prediction) submits each loop's
+//! first batch without waiting and leaves its flag buffer as [`Pending`]; the frame's next
+//! readback (the object count's) brings all of them home with it, and [`settle`] checks that
+//! every loop's last sweep changed nothing. When one did not, the frame's marker, components and
+//! watershed stages run again without speculating (`backend::gpu::run`), so a misprediction
+//! costs time, never a byte.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -32,6 +41,29 @@ pub const FLAGS_INIT: [u32; FLAG_WORDS] = [1, 0, 0, 0];
 
 /// Sweeps in a loop's first batch when the context has no earlier frame to go by.
 pub const FIRST_BATCH: u32 = 8;
+
+/// A loop's first batch, submitted without a wait (see the module doc): its flag buffer, the
+/// phase of the sweep after its last and the loop.
+pub(crate) struct Pending {
+    pub flags: wgpu::Buffer,
+    pub phase: u32,
+    pub counter: Loop,
+}
+
+/// Check the speculated loops from their flag words (`words[i]` read from `pending[i].flags`):
+/// true when each converged within its batch (its last sweep changed nothing). Remembers the
+/// sweeps that ran for the next frame's predictions.
+pub(crate) fn settle(ctx: &GpuContext, pending: &[Pending], words: &[Vec<u32>]) -> bool {
+    let mut all = true;
+    for (p, w) in pending.iter().zip(words) {
+        let converged = w.get(p.phase as usize).is_some_and(|&f| f == 0);
+        if converged {
+            ctx.predictions.remember(p.counter, w[3]);
+        }
+        all &= converged;
+    }
+    all
+}
 
 /// One sweep: `(encoder, input, output, flag buffer, phase)`.
 pub(crate) type Sweep<'s> =
@@ -88,6 +120,11 @@ impl Predictions {
         self.fixed.store(k.unwrap_or(0), Ordering::Relaxed);
     }
 
+    /// Whether loop `l` has a prediction from an earlier frame (and no fixed batch size is set).
+    fn predicted(&self, l: Loop) -> bool {
+        self.fixed.load(Ordering::Relaxed) == 0 && self.ran[l as usize].load(Ordering::Relaxed) > 0
+    }
+
     fn remember(&self, l: Loop, ran: u32) {
         self.ran[l as usize].store(ran, Ordering::Relaxed);
     }
@@ -127,10 +164,34 @@ pub(crate) fn converge<'a>(
     finish: Option<&Finish>,
 ) -> Result<(&'a wgpu::Buffer, LoopRun)> {
     let flags = frame.storage_init(&format!("{}.flags", spec.label), &FLAGS_INIT);
-    let mut first = Some(first);
     let mut k = ctx.predictions.first_batch(spec.counter, spec.max_batch);
     let mut run = LoopRun::default();
     let mut phase = 0u32;
+    if frame.speculating() && ctx.predictions.predicted(spec.counter) {
+        let mut enc = first;
+        let span = frame.timer.begin(ctx, &mut enc, spec.stage);
+        for _ in 0..k {
+            sweep(&mut enc, cur, next, &flags, phase);
+            phase = (phase + 1) % 3;
+            std::mem::swap(&mut cur, &mut next);
+        }
+        if let Some(f) = finish {
+            f(&mut enc, cur);
+        }
+        frame.timer.end(ctx, &mut enc, span);
+        ctx.submit(spec.label, enc)?;
+        counters::count_batch(spec.counter, k);
+        frame.pending.push(Pending {
+            flags,
+            phase,
+            counter: spec.counter,
+        });
+        // `ran` is known once the frame's readback has settled the loop
+        run.recorded = k;
+        run.batches = 1;
+        return Ok((cur, run));
+    }
+    let mut first = Some(first);
     loop {
         let encoder = first.take().unwrap_or_else(|| ctx.encoder(spec.label));
         let words = ctx.run_and_read_in(frame, spec.label, FLAG_WORDS, encoder, |enc, frame| {

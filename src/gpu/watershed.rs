@@ -359,11 +359,11 @@ pub(crate) fn watershed_in(
     let n32 = n as u32;
     // The cost loop's first encoder also clears the frame's reused buffers and holds ws_init.
     let mut enc = ctx.encoder("floodseg.watershed.init");
-    let cost_a = frame.storage("floodseg.watershed.cost_a", 2 * n, &mut enc);
-    let cost_b = frame.storage("floodseg.watershed.cost_b", 2 * n, &mut enc);
-    let lp_a = frame.storage("floodseg.watershed.lp_a", 2 * n, &mut enc);
-    let lp_b = frame.storage("floodseg.watershed.lp_b", 2 * n, &mut enc);
-    let labels = frame.storage("floodseg.watershed.labels", n, &mut enc);
+    let cost_a = frame.scratch("floodseg.watershed.cost_a", 2 * n);
+    let cost_b = frame.scratch("floodseg.watershed.cost_b", 2 * n);
+    let lp_a = frame.scratch("floodseg.watershed.lp_a", 2 * n);
+    let lp_b = frame.scratch("floodseg.watershed.lp_b", 2 * n);
+    let labels = frame.scratch("floodseg.watershed.labels", n);
 
     let span = frame.timer.begin(ctx, &mut enc, "watershed");
     ctx.dispatch(&mut enc, &kk.ws_init, &[&u, markers, d2, &cost_a], n32);

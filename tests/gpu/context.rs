@@ -115,3 +115,48 @@ fn stages_gpu_equal_cpu_on_gl_backend() {
     crate::distance::check_distance_passes_gpu_equal_cpu(&ctx);
     crate::threshold::check_threshold_histogram_gpu_equals_cpu(&ctx);
 }
+
+/// A device wait past the context's limit is `Error::DeviceTimeout` (exit code 5), not a hang:
+/// with a limit of 1 ms, a 1024² frame's first loop batch on lavapipe is still running. The
+/// default limit is generous (`DEFAULT_WAIT_TIMEOUT`) and can be lifted.
+#[test]
+fn a_device_wait_past_its_limit_is_a_typed_error() {
+    use floodseg::pipeline::Params;
+    if ctx().is_none() {
+        return;
+    }
+    let own = GpuContext::new().expect("a second context");
+    if std::env::var_os("FLOODSEG_GPU_TIMEOUT").is_none() {
+        assert_eq!(own.wait_timeout(), Some(gpu::DEFAULT_WAIT_TIMEOUT));
+    }
+    own.set_wait_timeout(None);
+    assert_eq!(own.wait_timeout(), None);
+    own.set_wait_timeout(Some(std::time::Duration::from_millis(1)));
+    let (w, h) = (1024, 1024);
+    let px: Vec<u8> = (0..w * h)
+        .map(|i| {
+            if (i / w / 9 + i % w / 9) % 2 == 0 {
+                40
+            } else {
+                220
+            }
+        })
+        .collect();
+    let img = floodseg::image::RawImage::gray_u8(w, h, px);
+    // a fixed level: the first wait is the peak loop's, after the front stages and 8 rounds
+    let p = Params {
+        level: floodseg::cpu::threshold::parse_level("128").unwrap(),
+        dark: true,
+        ..Params::default()
+    };
+    match floodseg::backend::gpu::segment(&own, &img, &p) {
+        Err(e @ floodseg::Error::DeviceTimeout { .. }) => {
+            assert_eq!(e.exit_code(), 5);
+            assert!(e.to_string().contains("FLOODSEG_GPU_TIMEOUT"), "{e}");
+        }
+        other => panic!(
+            "expected a device timeout, got {:?}",
+            other.map(|s| s.labels.len())
+        ),
+    }
+}

@@ -334,3 +334,87 @@ fn pipeline_gpu_equals_cpu_past_65535_workgroups() {
         cpu.count()
     );
 }
+
+/// Scratch buffers (`Frame::scratch`: pooled, not cleared, since their first pass writes every
+/// element) hold no earlier data that could reach a result: with every scratch buffer filled
+/// with a poison value before use (`GpuContext::set_poison_scratch`), each stage still equals
+/// the twin, frame after frame on one context (so buffers are reused across stages' roles),
+/// through every optional stage: smoothing, background, both distance modes, the core level,
+/// the intensity flood, h-maxima markers, the object filters, and an opening of 0–2.
+#[test]
+fn pipeline_gpu_overwrites_every_scratch_buffer() {
+    use floodseg::pipeline::{Flood, Markers};
+    if gpu().is_none() {
+        return;
+    }
+    // a context of its own: the poison setting is this test's
+    let ctx = floodseg::gpu::GpuContext::new().unwrap();
+    ctx.set_poison_scratch(true);
+    let dec = |s: &str| floodseg::cpu::threshold::Decimal::parse(s);
+    let base = Params {
+        level: parse_level("130").unwrap(),
+        dark: true,
+        open: 1,
+        min_distance: 3,
+        ..Params::default()
+    };
+    let cases = [
+        ("plain", base.clone()),
+        (
+            "open 0, jfa",
+            Params {
+                open: 0,
+                distance: DistanceMode::Jfa(JfaVariant::Plus2),
+                ..base.clone()
+            },
+        ),
+        (
+            "open 2, smooth, background",
+            Params {
+                open: 2,
+                smooth: 2,
+                background: Some(6),
+                ..base.clone()
+            },
+        ),
+        (
+            "core, intensity flood",
+            Params {
+                core: dec("100"),
+                flood: Flood::Intensity,
+                ..base.clone()
+            },
+        ),
+        (
+            "hmax markers, filters",
+            Params {
+                markers: Markers::Hmax { h_half: 2 },
+                min_area: 6,
+                min_eccentricity: 0.3,
+                clear_border: Some(0),
+                ..base.clone()
+            },
+        ),
+        (
+            "exclude border, footprint",
+            Params {
+                exclude_border: Some(2),
+                footprint: Some(4),
+                ..base.clone()
+            },
+        ),
+    ];
+    let mut k = 900u64;
+    for round in 0..2 {
+        for (name, p) in &cases {
+            for (w, h) in [(57usize, 41usize), (23, 64)] {
+                k += 1;
+                let img = shapes(k, w, h, false);
+                let case = format!("poisoned scratch, round {round}, {name}, {w}×{h}");
+                let cpu = segment_cpu(&img, p).unwrap_or_else(|e| panic!("{case}: cpu: {e}"));
+                let gpu = segment_gpu(&ctx, &img, p).unwrap_or_else(|e| panic!("{case}: gpu: {e}"));
+                assert_stages_equal(&case, &gpu, &cpu);
+            }
+        }
+    }
+}
