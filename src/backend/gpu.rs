@@ -173,8 +173,8 @@ pub fn front_in(
         distance::distance(ctx, enc, dims, plan.distance, src, &dscratch, dst);
     };
     let span = frame.timer.begin(ctx, &mut enc, "opening");
-    ctx.copy(&mut enc, &mask, 0, &opened, 0, 4 * n as u64);
-    open(&mut enc, &opened);
+    let (rect, s, k) = (Rect::full(dims), plan.structure, plan.open);
+    opening::opening_from(ctx, &mut enc, dims, rect, s, k, &mask, &opened, &scratch);
     frame.timer.end(ctx, &mut enc, span);
     if frame.timer.is_on() {
         ctx.submit("floodseg.pipeline.opening", enc)?;

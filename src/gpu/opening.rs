@@ -115,6 +115,39 @@ pub fn opening(
     }
 }
 
+/// The opening of `src` into `dst` (twin [`crate::cpu::opening::opening`]), `src` left as it
+/// is: the `2k` passes alternate between `scratch` and `dst` so that the first reads `src` and
+/// the last writes `dst` (no copy of `src` first); `k = 0` is one copy.
+#[allow(clippy::too_many_arguments)]
+pub fn opening_from(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    dims: Dims,
+    rect: Rect,
+    structure: Structure,
+    k: u32,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+    scratch: &wgpu::Buffer,
+) {
+    if k == 0 {
+        ctx.copy(encoder, src, 0, dst, 0, 4 * dims.len() as u64);
+        return;
+    }
+    let p = MorphParams::new(dims, rect, structure);
+    // pass j (1-based) writes scratch when j is odd, dst when even: pass 2k lands in dst
+    let mut from = src;
+    for j in 1..=2 * k {
+        let to = if j % 2 == 1 { scratch } else { dst };
+        if j <= k {
+            erode(ctx, encoder, &p, from, to);
+        } else {
+            dilate(ctx, encoder, &p, from, to);
+        }
+        from = to;
+    }
+}
+
 /// Upload `mask`, open it and read the result back.
 pub fn run_opening(
     ctx: &GpuContext,
