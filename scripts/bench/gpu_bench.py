@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--rustc", default=None, help="the compiler that built --floodseg")
     ap.add_argument("--command", default="bash scripts/bench/run_gpu_benchmarks.sh")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--tests-log", default=None,
+                    help="the test suite's output on this machine (its result lines go in the report)")
     ap.add_argument("--trial", action="store_true",
                     help="a quick check of this script: 1 round, few frames, software adapters allowed")
     a = ap.parse_args()
@@ -90,6 +92,11 @@ def main():
     if a.rustc:
         m["rustc"] = a.rustc
     R = {"machine": m, "params": " ".join(PARAMS), "cores": cores, "frames": {}, "stack": {}}
+    if a.tests_log and os.path.exists(a.tests_log):
+        with open(a.tests_log, errors="replace") as fh:
+            R["tests"] = [l.rstrip() for l in fh
+                          if l.startswith(("test result:", "     Running", "failures:"))
+                          or "FAILED" in l or "panicked" in l][:200]
 
     probe = bench.fs_bench(fs, os.path.join(a.data, f"cells_{sizes[0]}.tif"), "gpu", 1, 1, env)
     adapter = probe["adapter"]
@@ -152,6 +159,8 @@ def main():
             f[k]["x_opencv"] = statistics.median(
                 x / y for x, y in zip(f["opencv"]["all_ms"], f[k]["all_ms"]))
         f["gpu_frames"] = ng
+        # what one frame asks of the GPU (the same on every device; src/gpu/counters.rs)
+        f["gpu_counters"] = runs["fs_gpu_1"][0].get("gpu_counters")
         save()
 
     stack = os.path.join(a.data, "stack_1024x100.tif")
@@ -235,6 +244,29 @@ def report(R, a):
           f"the CPU backend's ({f['fs_segment_cpu_objects']:,} objects); GPU bench runs "
           f"{f['gpu_frames']} frames.")
     w("")
+    if any(R["frames"][side].get("gpu_counters") for side in R["frames"]):
+        w("## GPU steps per frame\n")
+        w("What one frame in a stack's steady state asks of the GPU (`bench --json`, "
+          "`gpu_counters`; counted where commands are recorded, so the same on every device): "
+          "barrier-separated steps (passes + copies + clears + staged writes), submissions, "
+          "blocking host waits, and the convergence loops' sweeps.\n")
+        w("| image | steps | passes | copies | clears | writes | submissions | host waits | sweeps (peaks / cost / label) |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for side in sorted(R["frames"]):
+            c = R["frames"][side].get("gpu_counters")
+            if not c:
+                continue
+            sw = c.get("sweeps", {})
+            w(f"| {side}² | {c['steps']} | {c['passes']} | {c['copies']} | {c['clears']} | "
+              f"{c['writes']} | {c['submissions']} | {c['host_waits']} | "
+              f"{sw.get('peaks', {}).get('sweeps')} / {sw.get('ws_cost', {}).get('sweeps')} / "
+              f"{sw.get('ws_label', {}).get('sweeps')} |")
+        w("")
+    if R.get("tests"):
+        w("## The test suite on this GPU\n")
+        w("`cargo test --profile ci --all-targets` with `FLOODSEG_REQUIRE_GPU=1` (every GPU test "
+          "on this adapter), run by the same script before the benchmarks:\n")
+        w("```\n" + "\n".join(R["tests"]) + "\n```\n")
     w("## Where the GPU's time goes\n")
     w("Mean ms per frame of each stage, 1 worker (GPU timestamp queries where the adapter has them; "
       "*upload*/*readback* and host work are wall clock).\n")
