@@ -617,10 +617,39 @@ struct Px {
     label: u32,
 }
 
+/// [`watershed_packed`]'s best predecessor of a pixel as the direction of the neighbour (0 up,
+/// 1 left, 2 right, 3 down), one byte a pixel so that the array stays in the cache.
+type Dir = u8;
+/// The chain ends here: a marker (or an unreached pixel).
+const CHAIN_END: Dir = 4;
+/// Not decided yet (the flood tells undecided pixels by their label, `NONE`).
+const UNDECIDED: Dir = 5;
+
+/// How far ahead in the queue [`watershed_packed`] asks the cache for a pixel's records (the
+/// queue is known in advance; a miss costs more than the work on several pixels).
+const PREFETCH_AHEAD: usize = 8;
+
+/// Ask the cache for the line of `px[j]` (a hint; nothing happens on other architectures).
+/// Measured on the 1024² bench frame: the flood's time falls from about 0.7 to about 0.5 of the
+/// previous flood's, the one `unsafe` of the stage.
+#[inline(always)]
+fn prefetch(px: &[Px], j: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 has; a prefetch is a hint that
+        // never faults and changes no memory (and `wrapping_add` keeps the address defined).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(px.as_ptr().wrapping_add(j).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (px, j);
+}
+
 /// [`watershed_levels`]' flood with the state laid out for the cache: the image padded by a
 /// one-pixel ring outside the mask (no bounds checks, no division for the neighbours), each
-/// pixel's cost, `d²` and label in one [`Px`] record, the predecessors apart (only the arrival
-/// walks read them). Same rules, same settle order, same bytes (tested).
+/// pixel's cost, `d²` and label in one [`Px`] record, the best predecessors apart as one
+/// direction byte (only the arrival walks follow them), and the records of the pixels next in
+/// the queue prefetched. Same rules, same settle order, same bytes (tested).
 ///
 /// Two facts of the flood replace the `settled` flags and the mask tests: a pixel that a higher
 /// level reached with a level drop is at its best cost `(d², 0)` at once, so it enters its
@@ -636,14 +665,15 @@ pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
     }
     let pw = w + 2;
+    // neighbour offsets in the padded grid: up, left, right, down (the index order)
+    let steps = [pw.wrapping_neg(), 1usize.wrapping_neg(), 1, pw];
     let unreached = Px {
         key: u64::MAX,
         alt: 0,
         label: NONE,
     };
     let mut px = vec![unreached; pw * (h + 2)];
-    // Best predecessor (padded index); `NONE` for markers, `PENDING` until decided.
-    let mut pred = vec![PENDING; px.len()];
+    let mut pred: Vec<Dir> = vec![UNDECIDED; px.len()];
     let mut max_m = 0;
     for y in 0..h {
         let row = &mut px[(y + 1) * pw + 1..][..w];
@@ -664,10 +694,14 @@ pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         Levels::Sparse(Default::default())
     };
     for (i, &l) in markers.iter().enumerate().take(n) {
+        if l == NONE {
+            // a marker labelled NONE would look undecided below
+            return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
+        }
         if l != 0 {
             let j = (i / w + 1) * pw + i % w + 1;
             px[j].label = l;
-            pred[j] = NONE;
+            pred[j] = CHAIN_END;
             if px[j].alt != 0 {
                 px[j].key = pack(px[j].alt, 0);
                 levels.push(px[j].alt, j as u32);
@@ -675,24 +709,24 @@ pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         }
     }
     // arrival_order on the packed state
-    let arrival = |px: &[Px], pred: &[u32], mut a: u32, mut b: u32| -> i32 {
+    let arrival = |px: &[Px], pred: &[Dir], mut a: usize, mut b: usize| -> i32 {
         loop {
             if a == b {
                 return 0;
             }
-            let (ka, kb) = (px[a as usize].key, px[b as usize].key);
+            let (ka, kb) = (px[a].key, px[b].key);
             if ka != kb {
                 return if ka < kb { -1 } else { 1 };
             }
-            let (na, nb) = (pred[a as usize], pred[b as usize]);
-            match (na == NONE, nb == NONE) {
+            let (da, db) = (pred[a], pred[b]);
+            match (da == CHAIN_END, db == CHAIN_END) {
                 (true, true) => return 0,
                 (true, false) => return -1,
                 (false, true) => return 1,
                 _ => {}
             }
-            a = na;
-            b = nb;
+            a = a.wrapping_add(steps[da as usize]);
+            b = b.wrapping_add(steps[db as usize]);
         }
     };
     let mut order: Vec<u32> = Vec::new();
@@ -703,26 +737,33 @@ pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         order.extend_from_slice(&seeds);
         let mut head = 0;
         while head < order.len() {
+            if let Some(&j) = order.get(head + PREFETCH_AHEAD) {
+                let j = j as usize;
+                prefetch(&px, j - pw);
+                prefetch(&px, j);
+                prefetch(&px, j + pw);
+            }
             let i = order[head] as usize;
             head += 1;
             let own = px[i].key;
-            let nbrs = [i - pw, i - 1, i + 1, i + pw];
-            if pred[i] == PENDING {
+            let nbrs = steps.map(|s| i.wrapping_add(s));
+            if px[i].label == NONE {
+                // (markers have their label; a pixel leaves the queue once)
                 // relax_pred: the predecessors all left the queue before `i`. A seed `(d², 0)`
                 // extends from every neighbour of a higher level, a later hop only from the
                 // hop before it on its level.
                 let seed = own as u32 == 0;
-                let mut best = NONE;
-                for q in nbrs {
+                let mut best: Option<(Dir, usize)> = None;
+                for (d, q) in nbrs.into_iter().enumerate() {
                     let kq = px[q].key;
                     if !(if seed { kq < own } else { kq == own - 1 }) {
                         continue;
                     }
-                    if best == NONE {
-                        best = q as u32;
+                    let Some((_, b)) = best else {
+                        best = Some((d as Dir, q));
                         continue;
-                    }
-                    let kb = px[best as usize].key;
+                    };
+                    let kb = px[b].key;
                     let o = if kq != kb {
                         if kq < kb {
                             -1
@@ -730,24 +771,22 @@ pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
                             1
                         }
                     } else {
-                        arrival(&px, &pred, q as u32, best)
+                        arrival(&px, &pred, q, b)
                     };
-                    if o < 0
-                        || (o == 0 && (px[q].label, q as u32) < (px[best as usize].label, best))
-                    {
-                        best = q as u32;
+                    if o < 0 || (o == 0 && (px[q].label, q) < (px[b].label, b)) {
+                        best = Some((d as Dir, q));
                     }
                 }
-                pred[i] = best;
-                px[i].label = if best == NONE {
-                    NONE
-                } else {
-                    px[best as usize].label
+                (pred[i], px[i].label) = match best {
+                    Some((d, b)) => (d, px[b].label),
+                    None => (CHAIN_END, NONE),
                 };
             }
             let next_hop = own + 1; // (m, hops + 1)
             for q in nbrs {
-                let Px { key: kq, alt: dq, .. } = px[q];
+                let Px {
+                    key: kq, alt: dq, ..
+                } = px[q];
                 if dq == 0 || kq < settled_below {
                     continue; // outside the mask, or settled or queued at this level or above
                 }
