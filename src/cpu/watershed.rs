@@ -599,11 +599,6 @@ fn pack(m: u32, hops: u32) -> u64 {
     (u64::from(!m) << 32) | u64::from(hops)
 }
 
-#[inline]
-fn m_of(key: u64) -> u32 {
-    !((key >> 32) as u32)
-}
-
 /// One pixel of [`watershed_packed`]'s padded grid: what a visit from a neighbour reads and
 /// writes, in one 16-byte record (one cache line holds four; the flood's accesses jump between
 /// the rings of many cells, so the number of lines a pixel touches is what costs).
