@@ -655,11 +655,12 @@ pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
     let n = dims.len();
     let w = dims.width as usize;
     let h = dims.height as usize;
-    // The distance stage gives every mask pixel d² ≥ 1; anything else takes the plain path.
-    if (0..n).any(|i| mask[i] != 0 && d2[i] == 0) {
+    let pw = w + 2;
+    // The distance stage gives every mask pixel d² ≥ 1, and the queues hold padded indices as
+    // u32; anything else takes the plain path.
+    if (0..n).any(|i| mask[i] != 0 && d2[i] == 0) || pw * (h + 2) > u32::MAX as usize {
         return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
     }
-    let pw = w + 2;
     // neighbour offsets in the padded grid: up, left, right, down (the index order)
     let steps = [pw.wrapping_neg(), 1usize.wrapping_neg(), 1, pw];
     let unreached = Px {
