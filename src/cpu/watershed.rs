@@ -599,158 +599,212 @@ fn pack(m: u32, hops: u32) -> u64 {
     (u64::from(!m) << 32) | u64::from(hops)
 }
 
-#[inline]
-fn m_of(key: u64) -> u32 {
-    !((key >> 32) as u32)
+/// One pixel of [`watershed_packed`]'s padded grid: what a visit from a neighbour reads and
+/// writes, in one 16-byte record (one cache line holds four; the flood's accesses jump between
+/// the rings of many cells, so the number of lines a pixel touches is what costs).
+#[derive(Clone, Copy)]
+struct Px {
+    /// The cost as [`pack`]ed; `u64::MAX` unreached (and always outside the mask).
+    key: u64,
+    /// `d²` on the mask, 0 outside it and on the padding ring.
+    alt: u32,
+    /// The label (`NONE` while undecided or unreached).
+    label: u32,
 }
 
-/// [`watershed_levels`] with the per-pixel state packed for the cache: the cost as one `u64`
-/// key, label and predecessor as one `u64`, the mask folded into the distance (0 outside), and
-/// row/column known without division. Same rules, same settle order, same bytes (tested).
+/// [`watershed_packed`]'s best predecessor of a pixel as the direction of the neighbour (0 up,
+/// 1 left, 2 right, 3 down), one byte a pixel so that the array stays in the cache.
+type Dir = u8;
+/// The chain ends here: a marker (or an unreached pixel).
+const CHAIN_END: Dir = 4;
+/// Not decided yet (the flood tells undecided pixels by their label, `NONE`).
+const UNDECIDED: Dir = 5;
+
+/// How far ahead in the queue [`watershed_packed`] asks the cache for a pixel's records (the
+/// queue is known in advance; a miss costs more than the work on several pixels).
+const PREFETCH_AHEAD: usize = 8;
+
+/// Ask the cache for the line of `px[j]` (a hint; nothing happens on other architectures).
+/// Measured on the 1024² bench frame: the flood's time falls from about 0.7 to about 0.5 of the
+/// previous flood's, the one `unsafe` of the stage.
+#[inline(always)]
+fn prefetch(px: &[Px], j: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 has; a prefetch is a hint that
+        // never faults and changes no memory (and `wrapping_add` keeps the address defined).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(px.as_ptr().wrapping_add(j).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (px, j);
+}
+
+/// [`watershed_levels`]' flood with the state laid out for the cache: the image padded by a
+/// one-pixel ring outside the mask (no bounds checks, no division for the neighbours), each
+/// pixel's cost, `d²` and label in one [`Px`] record, the best predecessors apart as one
+/// direction byte (only the arrival walks follow them), and the records of the pixels next in
+/// the queue prefetched. Same rules, same settle order, same bytes (tested).
+///
+/// Two facts of the flood replace the `settled` flags and the mask tests: a pixel that a higher
+/// level reached with a level drop is at its best cost `(d², 0)` at once, so it enters its
+/// level's bucket once and is a seed there; and at level `m` a pixel is settled or queued
+/// exactly when its cost's level is at least `m`. Outside the mask the key stays `u64::MAX`,
+/// which is never a predecessor's.
 pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
     let n = dims.len();
     let w = dims.width as usize;
     let h = dims.height as usize;
-    // The distance stage gives every mask pixel d² ≥ 1; anything else takes the plain path.
-    if (0..n).any(|i| mask[i] != 0 && d2[i] == 0) {
+    let pw = w + 2;
+    // The distance stage gives every mask pixel d² ≥ 1, and the queues hold padded indices as
+    // u32; anything else takes the plain path.
+    if (0..n).any(|i| mask[i] != 0 && d2[i] == 0) || pw * (h + 2) > u32::MAX as usize {
         return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
     }
-    let alt: Vec<u32> = mask
-        .iter()
-        .zip(d2)
-        .map(|(&b, &d)| if b != 0 { d } else { 0 })
-        .collect();
-    let max_m = alt.iter().copied().max().unwrap_or(0) as usize;
-    let mut levels = if max_m <= n.saturating_mul(DENSE_LEVELS_PER_PIXEL) {
+    // neighbour offsets in the padded grid: up, left, right, down (the index order)
+    let steps = [pw.wrapping_neg(), 1usize.wrapping_neg(), 1, pw];
+    let unreached = Px {
+        key: u64::MAX,
+        alt: 0,
+        label: NONE,
+    };
+    let mut px = vec![unreached; pw * (h + 2)];
+    let mut pred: Vec<Dir> = vec![UNDECIDED; px.len()];
+    let mut max_m = 0;
+    for y in 0..h {
+        let row = &mut px[(y + 1) * pw + 1..][..w];
+        for (x, p) in row.iter_mut().enumerate() {
+            let i = y * w + x;
+            if mask[i] != 0 {
+                p.alt = d2[i];
+                max_m = max_m.max(d2[i]);
+            }
+        }
+    }
+    let mut levels = if max_m as usize <= n.saturating_mul(DENSE_LEVELS_PER_PIXEL) {
         Levels::Dense {
-            buckets: vec![Vec::new(); max_m + 1],
+            buckets: vec![Vec::new(); max_m as usize + 1],
             top: 0,
         }
     } else {
         Levels::Sparse(Default::default())
     };
-    let mut key = vec![u64::MAX; n];
-    // label << 32 | pred
-    let mut lp = vec![(u64::from(NONE) << 32) | u64::from(PENDING); n];
-    for i in 0..n {
-        if markers[i] != 0 {
-            lp[i] = (u64::from(markers[i]) << 32) | u64::from(NONE);
-            if alt[i] != 0 {
-                key[i] = pack(alt[i], 0);
-                levels.push(alt[i], i as u32);
+    for (i, &l) in markers.iter().enumerate().take(n) {
+        if l == NONE {
+            // a marker labelled NONE would look undecided below
+            return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
+        }
+        if l != 0 {
+            let j = (i / w + 1) * pw + i % w + 1;
+            px[j].label = l;
+            pred[j] = CHAIN_END;
+            if px[j].alt != 0 {
+                px[j].key = pack(px[j].alt, 0);
+                levels.push(px[j].alt, j as u32);
             }
         }
     }
-    let pred_of = |lp: &[u64], i: usize| lp[i] as u32;
-    let label_of = |lp: &[u64], i: usize| (lp[i] >> 32) as u32;
-    // arrival_order on packed state
-    let arrival = |key: &[u64], lp: &[u64], mut a: u32, mut b: u32| -> i32 {
+    // arrival_order on the packed state
+    let arrival = |px: &[Px], pred: &[Dir], mut a: usize, mut b: usize| -> i32 {
         loop {
             if a == b {
                 return 0;
             }
-            let (ka, kb) = (key[a as usize], key[b as usize]);
+            let (ka, kb) = (px[a].key, px[b].key);
             if ka != kb {
                 return if ka < kb { -1 } else { 1 };
             }
-            let (na, nb) = (pred_of(lp, a as usize), pred_of(lp, b as usize));
-            match (na == NONE, nb == NONE) {
+            let (da, db) = (pred[a], pred[b]);
+            match (da == CHAIN_END, db == CHAIN_END) {
                 (true, true) => return 0,
                 (true, false) => return -1,
                 (false, true) => return 1,
                 _ => {}
             }
-            a = na;
-            b = nb;
+            a = a.wrapping_add(steps[da as usize]);
+            b = b.wrapping_add(steps[db as usize]);
         }
     };
-    let mut settled = vec![false; n];
     let mut order: Vec<u32> = Vec::new();
     while let Some((m, seeds)) = levels.pop_highest() {
+        // m ≥ 1: keys below this have level ≥ m (settled, or queued at this level)
+        let settled_below = pack(m - 1, 0);
         order.clear();
-        let seed_key = pack(m, 0);
-        for i in seeds {
-            let iu = i as usize;
-            if !settled[iu] && key[iu] == seed_key {
-                settled[iu] = true;
-                order.push(i);
-            }
-        }
+        order.extend_from_slice(&seeds);
         let mut head = 0;
         while head < order.len() {
+            if let Some(&j) = order.get(head + PREFETCH_AHEAD) {
+                let j = j as usize;
+                prefetch(&px, j - pw);
+                prefetch(&px, j);
+                prefetch(&px, j + pw);
+            }
             let i = order[head] as usize;
             head += 1;
-            let (y, x) = (i / w, i % w);
-            let nbrs = [
-                (y > 0).then(|| i - w),
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y + 1 < h).then(|| i + w),
-            ];
-            let own = key[i];
-            if pred_of(&lp, i) == PENDING {
-                // relax_pred: the predecessors all left the queue before `i`
-                let di = alt[i];
-                let mut best = NONE;
-                for q in nbrs.into_iter().flatten() {
-                    let kq = key[q];
-                    if alt[q] == 0 || kq == u64::MAX {
+            let own = px[i].key;
+            let nbrs = steps.map(|s| i.wrapping_add(s));
+            if px[i].label == NONE {
+                // (markers have their label; a pixel leaves the queue once)
+                // relax_pred: the predecessors all left the queue before `i`. A seed `(d², 0)`
+                // extends from every neighbour of a higher level, a later hop only from the
+                // hop before it on its level.
+                let seed = own as u32 == 0;
+                let mut best: Option<(Dir, usize)> = None;
+                for (d, q) in nbrs.into_iter().enumerate() {
+                    let kq = px[q].key;
+                    if !(if seed { kq < own } else { kq == own - 1 }) {
                         continue;
                     }
-                    let mq = m_of(kq);
-                    let ext = if di < mq { pack(di, 0) } else { kq + 1 };
-                    if ext != own {
+                    let Some((_, b)) = best else {
+                        best = Some((d as Dir, q));
                         continue;
-                    }
-                    if best == NONE {
-                        best = q as u32;
-                        continue;
-                    }
-                    let o = arrival(&key, &lp, q as u32, best);
-                    if o < 0
-                        || (o == 0
-                            && (label_of(&lp, q), q as u32) < (label_of(&lp, best as usize), best))
-                    {
-                        best = q as u32;
+                    };
+                    let kb = px[b].key;
+                    let o = if kq != kb {
+                        if kq < kb {
+                            -1
+                        } else {
+                            1
+                        }
+                    } else {
+                        arrival(&px, &pred, q, b)
+                    };
+                    if o < 0 || (o == 0 && (px[q].label, q) < (px[b].label, b)) {
+                        best = Some((d as Dir, q));
                     }
                 }
-                let label = if best == NONE {
-                    NONE
-                } else {
-                    label_of(&lp, best as usize)
+                (pred[i], px[i].label) = match best {
+                    Some((d, b)) => (d, px[b].label),
+                    None => (CHAIN_END, NONE),
                 };
-                lp[i] = (u64::from(label) << 32) | u64::from(best);
             }
             let next_hop = own + 1; // (m, hops + 1)
-            for q in nbrs.into_iter().flatten() {
-                let dq = alt[q];
-                if dq == 0 || settled[q] {
-                    continue;
+            for q in nbrs {
+                let Px {
+                    key: kq, alt: dq, ..
+                } = px[q];
+                if dq == 0 || kq < settled_below {
+                    continue; // outside the mask, or settled or queued at this level or above
                 }
                 if dq >= m {
-                    settled[q] = true;
-                    key[q] = next_hop;
+                    px[q].key = next_hop;
                     order.push(q as u32);
-                } else {
-                    let e = pack(dq, 0);
-                    if e < key[q] {
-                        key[q] = e;
-                        levels.push(dq, q as u32);
-                    }
+                } else if kq == u64::MAX {
+                    // first reached: its best cost (dq, 0), a seed of level dq
+                    px[q].key = pack(dq, 0);
+                    levels.push(dq, q as u32);
                 }
             }
         }
     }
-    lp.iter()
-        .map(|&v| {
-            let l = (v >> 32) as u32;
-            if l == NONE {
-                0
-            } else {
-                l
-            }
-        })
-        .collect()
+    let mut out = vec![0u32; n];
+    for y in 0..h {
+        let row = &px[(y + 1) * pw + 1..][..w];
+        for (o, p) in out[y * w..][..w].iter_mut().zip(row) {
+            *o = if p.label == NONE { 0 } else { p.label };
+        }
+    }
+    out
 }
 
 /// Levels are kept in one bucket per `m` value when the largest `d²` is at most this many times

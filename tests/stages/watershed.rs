@@ -117,6 +117,39 @@ proptest! {
     }
 }
 
+/// Markers anywhere (outside the mask too) with labels 1..=5 or `u32::MAX` (which the packed
+/// flood hands to its plain path, as it would look undecided there).
+fn markers_anywhere(n: usize, picks: &[(prop::sample::Index, bool, u32)]) -> Vec<u32> {
+    let mut markers = vec![0u32; n];
+    if n > 0 {
+        for (index, top, label) in picks {
+            markers[index.index(n)] = if *top { u32::MAX } else { *label };
+        }
+    }
+    markers
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// The packed flood (`watershed`) equals the shader's schedule and the plain bucket flood
+    /// with markers outside the mask and markers labelled `u32::MAX`, on plateaus.
+    #[test]
+    fn watershed_fast_equals_jacobi_with_odd_markers(
+        (mask, heights) in masks_with_heights(4),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), prop::bool::weighted(0.2), 1u32..=5), 0..=8),
+    ) {
+        let dims = mask.dims();
+        let d2: Vec<u32> = mask.px.iter().zip(&heights).map(|(&b, &v)| if b != 0 { v } else { 0 }).collect();
+        let markers = markers_anywhere(mask.px.len(), &picks);
+        let got = watershed(dims, &mask.px, &d2, &markers);
+        let jacobi = floodseg::cpu::watershed::watershed_jacobi(dims, &mask.px, &d2, &markers);
+        prop_assert!(got == jacobi, "{}", watershed_message(&mask, &d2, &markers, &got, &jacobi));
+        let levels = floodseg::cpu::watershed::watershed_levels(dims, &mask.px, &d2, &markers, 4);
+        prop_assert!(got == levels, "{}", watershed_message(&mask, &d2, &markers, &got, &levels));
+    }
+}
+
 /// Heights across the whole `u32` range, as `--flood intensity` feeds the watershed
 /// (`ws_altitude` of 16-bit, RGB and float keys reaches `u32::MAX`): per pixel a mix of uniform
 /// values in `1..=u32::MAX`, the top and bottom few values and values around 2^31 (neighbours
