@@ -24,17 +24,17 @@ const MAX_HOST_WAITS: u64 = 2;
 /// A `side`² frame with the benchmark frame's make-up: background 200 ± 12, one disk of radius
 /// 6–15 per 600 px² at 60 ± 12 (so many touch), 0.05 % pepper pixels at 0.
 fn bench_like_frame(side: usize, seed: u64) -> RawImage {
-    let mut rng = Rng::new(seed);
     // a sum of four uniforms, scaled to σ = 12: close enough to the benchmark's Gaussian noise
-    let mut noise = |mean: f64| -> u8 {
+    fn noise(rng: &mut Rng, mean: f64) -> u8 {
         let s: f64 = (0..4)
             .map(|_| rng.below(1 << 20) as f64 / f64::from(1 << 20))
             .sum();
         (mean + (s - 2.0) * 12.0 * 3f64.sqrt())
             .round()
             .clamp(0.0, 255.0) as u8
-    };
-    let mut px: Vec<u8> = (0..side * side).map(|_| noise(200.0)).collect();
+    }
+    let mut rng = Rng::new(seed);
+    let mut px: Vec<u8> = (0..side * side).map(|_| noise(&mut rng, 200.0)).collect();
     let mut rng = Rng::new(seed ^ 0x5eed);
     for _ in 0..side * side / 600 {
         let (cy, cx) = (rng.below(side as u64) as i64, rng.below(side as u64) as i64);
@@ -48,17 +48,9 @@ fn bench_like_frame(side: usize, seed: u64) -> RawImage {
         }
     }
     let mut rng = Rng::new(seed ^ 0xce11);
-    let mut cell_noise = |mean: f64| -> u8 {
-        let s: f64 = (0..4)
-            .map(|_| rng.below(1 << 20) as f64 / f64::from(1 << 20))
-            .sum();
-        (mean + (s - 2.0) * 12.0 * 3f64.sqrt())
-            .round()
-            .clamp(0.0, 255.0) as u8
-    };
     for v in px.iter_mut() {
         if *v == 1 {
-            *v = cell_noise(60.0).max(2);
+            *v = noise(&mut rng, 60.0).max(2);
         }
     }
     let mut rng = Rng::new(seed ^ 0xbebbe7);
