@@ -103,15 +103,9 @@ pub fn opening(
     mask: &wgpu::Buffer,
     scratch: &wgpu::Buffer,
 ) {
-    let p = MorphParams::new(dims, rect, structure);
-    let (mut a, mut b) = (mask, scratch);
-    for _ in 0..k {
-        erode(ctx, encoder, &p, a, b);
-        std::mem::swap(&mut a, &mut b);
-    }
-    for _ in 0..k {
-        dilate(ctx, encoder, &p, a, b);
-        std::mem::swap(&mut a, &mut b);
+    // in place: the same ping-pong, `mask` read by the first pass and written by the last
+    if k > 0 {
+        opening_from(ctx, encoder, dims, rect, structure, k, mask, mask, scratch);
     }
 }
 
