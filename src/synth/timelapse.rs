@@ -43,7 +43,13 @@
 //! an edge is background). A track is one cell's unbroken run of present frames: a cell that
 //! leaves the field (or shrinks below `min_visible` at an edge) ends its track, and one that
 //! comes back starts a new track with no parent; a daughter whose mother was present in the
-//! frame before her birth has that mother as parent. So every track is present in every frame
+//! frame before her birth has that mother as parent. A division is in the truth only when the
+//! images show it, with both daughters present in their frame of birth: when only one of them
+//! is (the other outside the field, the septum often too), that daughter goes on in her
+//! mother's track — nothing in the images tells her from her mother, who just lost the part
+//! beyond the edge — and the track's rate and lengths are hers from then on
+//! ([`TimelapseOptions::hidden_divisions`] records such divisions instead, the simulation's
+//! whole lineage). So every track is present in every frame
 //! from its first to its last, and the truth passes [`ctc::validate`]. Labels are track ids
 //! `1, 2, …` in order of appearance, at most 65 535 (u16 masks).
 //!
@@ -51,7 +57,7 @@
 //! are rendered with a blur of `defocus_blur` px and contrast (and halo) scaled by
 //! `defocus_contrast`; their truth is that of any frame.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::f64::consts::{LN_2, PI};
 use std::path::{Path, PathBuf};
 
@@ -109,6 +115,11 @@ pub struct TimelapseOptions {
     pub defocus_contrast: f64,
     /// Smallest piece of a cell (px, one 8-connected component) that counts as present.
     pub min_visible: usize,
+    /// Record every simulated division, also one whose second daughter is never present in
+    /// its frame of birth (outside the field, or a piece under `min_visible`): the mother's
+    /// track ends and the one daughter begins a track with her as parent. Off (the default),
+    /// the truth shows what the images show: that daughter goes on in her mother's track.
+    pub hidden_divisions: bool,
     /// Rendering, as in [`RodsOptions`](super::RodsOptions): background level, cell darkness,
     /// halo (fraction of contrast), uneven illumination, point-spread σ, noise σ (gray levels),
     /// debris specks per 10 000 px² of the pad; plus `flicker`, the σ of a per-frame relative
@@ -148,6 +159,7 @@ impl Default for TimelapseOptions {
             defocus_blur: 4.0,
             defocus_contrast: 0.5,
             min_visible: 30,
+            hidden_divisions: false,
             background: 190.0,
             contrast: 100.0,
             halo: 0.2,
@@ -648,15 +660,40 @@ impl Timelapse {
         // the truth: each cell's largest 8-connected piece, when big enough
         let mut labels = vec![0u32; w * h];
         let mut present = Vec::new();
-        for (k, bb) in boxes.iter().enumerate() {
-            let piece = match bb {
+        let pieces: Vec<Vec<usize>> = boxes
+            .iter()
+            .enumerate()
+            .map(|(k, bb)| match bb {
                 Some(bb) => self.largest_piece(k as u32 + 1, *bb),
                 None => Vec::new(),
-            };
+            })
+            .collect();
+        // daughters present in their frame of birth, per mother: a division seen with one
+        // daughter only (the other outside the field) is that daughter going on as her mother
+        let mut born: BTreeMap<u32, usize> = BTreeMap::new();
+        for (c, piece) in self.cells.iter().zip(&pieces) {
+            if c.track == 0 && c.parent != 0 && piece.len() >= self.opts.min_visible {
+                *born.entry(c.parent).or_default() += 1;
+            }
+        }
+        for (k, piece) in pieces.into_iter().enumerate() {
             let c = &mut self.cells[k];
             if piece.len() < self.opts.min_visible {
                 c.track = 0;
                 continue;
+            }
+            if c.track == 0
+                && c.parent != 0
+                && !self.opts.hidden_divisions
+                && born.get(&c.parent) == Some(&1)
+            {
+                // the mother's track goes on: it did not divide as far as the images show,
+                // and from here on its rate and lengths are this cell's
+                let tr = &mut self.tracks[c.parent as usize - 1];
+                tr.divides = false;
+                tr.growth_rate = c.rate;
+                c.track = c.parent;
+                c.parent = 0;
             }
             let (ry, rx) = c.reach();
             let (cy, cx) = (c.y - oy, c.x - ox);
@@ -1291,6 +1328,58 @@ mod tests {
         }
     }
 
+    /// A division is in the truth only with both daughters seen: by default every mother has
+    /// two daughter tracks; with `hidden_divisions` the same movie (same images, same cells)
+    /// also has mothers with one, and each of those is one track of the default truth, the
+    /// mother's, going on through the division.
+    #[test]
+    fn synth_timelapse_records_a_division_only_when_both_daughters_are_seen() {
+        let opts = TimelapseOptions {
+            drift: 3.0,
+            cells: 20,
+            seed: 11,
+            frames: 40,
+            ..small()
+        };
+        let kids = |tracks: &[Track]| {
+            let mut n: BTreeMap<u32, usize> = BTreeMap::new();
+            for t in tracks.iter().filter(|t| t.parent != 0) {
+                *n.entry(t.parent).or_default() += 1;
+            }
+            n
+        };
+        let (seen, seen_tracks) = run(&opts);
+        assert!(kids(&seen_tracks).values().all(|&n| n == 2));
+        let hidden_opts = TimelapseOptions {
+            hidden_divisions: true,
+            ..opts
+        };
+        let (all, all_tracks) = run(&hidden_opts);
+        let one_child: Vec<u32> = kids(&all_tracks)
+            .into_iter()
+            .filter(|&(_, n)| n == 1)
+            .map(|(m, _)| m)
+            .collect();
+        assert!(!one_child.is_empty(), "no division with one daughter seen");
+        assert_eq!(all_tracks.len(), seen_tracks.len() + one_child.len());
+        for (a, b) in all.iter().zip(&seen) {
+            assert_eq!(a.image, b.image);
+            // the same objects, only named differently
+            let fg = |f: &Frame| f.labels.iter().map(|&l| l != 0).collect::<Vec<_>>();
+            assert_eq!(fg(a), fg(b));
+        }
+        // the mother's pixels and her one daughter's are one track in the default truth
+        for &m in &one_child {
+            let d = all_tracks.iter().find(|t| t.parent == m).unwrap();
+            let (tm, td) = (all_tracks[m as usize - 1].end_frame, d.start_frame);
+            let label_in = |frames: &[Frame], t: usize, id: u32| {
+                let i = frames[t].labels.iter().position(|&l| l == id).unwrap();
+                seen[t].labels[i]
+            };
+            assert_eq!(label_in(&all, tm, m), label_in(&all, td, d.id));
+        }
+    }
+
     /// A cell's length grows by exactly `exp(r)` a frame, and the drawn label matches it within
     /// rasterisation: its extent along the axis is the length within 2 px for cells inside the
     /// field.
@@ -1301,6 +1390,10 @@ mod tests {
         for pair in frames.windows(2) {
             for c in &pair[1].cells {
                 if let Some(p) = pair[0].cells.iter().find(|p| p.track == c.track) {
+                    if c.length < 0.7 * p.length {
+                        // a daughter going on in her mother's track (her sister unseen)
+                        continue;
+                    }
                     let want = p.length * c.growth_rate.exp();
                     assert!((c.length - want).abs() < 1e-9 * want, "track {}", c.track);
                     checked += 1;

@@ -33,8 +33,8 @@ pub struct TrackSummary {
     /// First and last frame (0-based, inclusive).
     pub start: usize,
     pub end: usize,
-    /// The daughters' ids: two when the cell divides, one when it divides at the frame's edge
-    /// and the other daughter is outside the frame (the CTC's one-child division), else none.
+    /// The daughters' ids: two when the cell divides, else none (a cell at the frame's edge
+    /// whose other daughter is outside goes on in her track: the images show no division).
     pub children: Vec<u32>,
     /// Whether the cell touches the frame's edge in any of its frames.
     pub touches_border: bool,
@@ -47,7 +47,7 @@ pub struct TrackSummary {
 }
 
 impl TrackSummary {
-    /// Whether the cell divides in the movie (also with one daughter outside the frame).
+    /// Whether the cell divides in the movie.
     pub fn divides(&self) -> bool {
         !self.children.is_empty()
     }

@@ -102,6 +102,12 @@ fn synth_timelapse_writes_a_movie_and_valid_ctc_truth() {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect();
     assert_eq!(rows.len(), tracks.len());
+    // a division is in the truth with both daughters seen
+    for t in tracks.iter().filter(|t| t.parent != 0) {
+        let sisters = tracks.iter().filter(|s| s.parent == t.parent).count();
+        assert_eq!(sisters, 2, "track {} has {sisters} daughters", t.parent);
+    }
+    let mut shrunk = 0; // tracks that go on through a division with one daughter seen
     for (row, t) in rows.iter().zip(&tracks) {
         let n = |k: usize| row[k].parse::<usize>().unwrap();
         assert_eq!(
@@ -112,7 +118,8 @@ fn synth_timelapse_writes_a_movie_and_valid_ctc_truth() {
         // doubling 8 frames ± 20 %
         assert!((0.69 / 9.7..=0.70 / 6.3).contains(&r), "rate {r}");
         let (lb, ld): (f64, f64) = (row[7].parse().unwrap(), row[8].parse().unwrap());
-        assert!(lb >= 8.0 && ld >= lb, "lengths {lb} {ld}");
+        assert!(lb >= 8.0 && ld >= 8.0, "lengths {lb} {ld}");
+        shrunk += usize::from(ld < lb);
     }
 
     // the same command makes the same files (over the first run's, which it may replace)
@@ -127,6 +134,27 @@ fn synth_timelapse_writes_a_movie_and_valid_ctc_truth() {
         tracks
     );
     assert_eq!(std::fs::read_to_string(gt.join("cells.csv")).unwrap(), csv);
+
+    // --hidden-divisions: the same movie, every simulated division in the truth (one-child
+    // parents too), so every track is one cell's life and grows from its first frame to its last
+    let (hidden_stack, hidden_gt) = (d.join("hidden.tif"), d.join("gt-hidden"));
+    let mut hidden_args = args.to_vec();
+    hidden_args.push("--hidden-divisions");
+    ok(synth(&hidden_args, &hidden_stack, &hidden_gt));
+    assert_eq!(
+        std::fs::read(&stack).unwrap(),
+        std::fs::read(&hidden_stack).unwrap()
+    );
+    let all = ctc::read_tracks(&hidden_gt.join("TRA/man_track.txt")).unwrap();
+    let hidden = all.len() - tracks.len();
+    assert!(hidden > 0, "no division with one daughter seen in this movie");
+    assert!(shrunk <= hidden, "{shrunk} tracks shrink, {hidden} hidden divisions");
+    let csv = std::fs::read_to_string(hidden_gt.join("cells.csv")).unwrap();
+    for row in csv.lines().skip(1) {
+        let v: Vec<&str> = row.split(',').collect();
+        let (lb, ld): (f64, f64) = (v[7].parse().unwrap(), v[8].parse().unwrap());
+        assert!(ld >= lb, "lengths {lb} {ld}");
+    }
 }
 
 #[test]

@@ -55,6 +55,11 @@ pub(crate) struct SynthArgs {
     /// `timelapse`: mean doubling time in frames (each cell's within ±20 %) [default: 25].
     #[arg(long, value_name = "FRAMES")]
     pub(crate) doubling: Option<f64>,
+    /// `timelapse`: put every simulated division in the truth, also one whose second
+    /// daughter is never in the field (by default the one daughter seen goes on in her
+    /// mother's track, as the images show it).
+    #[arg(long)]
+    pub(crate) hidden_divisions: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,6 +92,7 @@ pub(crate) fn run(a: SynthArgs) -> Result<()> {
         ("--blur-frames", a.blur_frames.is_some()),
         ("--noise", a.noise.is_some()),
         ("--doubling", a.doubling.is_some()),
+        ("--hidden-divisions", a.hidden_divisions),
     ];
     if let Some((flag, _)) = only_timelapse.iter().find(|(_, given)| *given) {
         return Err(Error::param(flag, "only `timelapse` takes it"));
@@ -233,6 +239,7 @@ fn timelapse(a: SynthArgs) -> Result<()> {
         out_of_focus,
         noise: a.noise.unwrap_or(d.noise),
         doubling: a.doubling.unwrap_or(d.doubling),
+        hidden_divisions: a.hidden_divisions,
         ..d
     };
     opts.check().map_err(|e| {

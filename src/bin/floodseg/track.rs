@@ -139,14 +139,13 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
     let s = r.stats;
     if !a.quiet {
         eprintln!(
-            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} blurred frames replaced by the frame before, {} divisions at the edge with one daughter in the frame",
+            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} blurred frames replaced by the frame before",
             s.frames,
             r.seconds,
             r.tracking_seconds,
             1e3 * r.tracking_seconds / s.frames.max(1) as f64,
             s.gaps_closed,
-            s.frames_repaired,
-            s.edge_divisions
+            s.frames_repaired
         );
         if let Some((g, n)) = r.median_growth_rate {
             let per_hour = a
