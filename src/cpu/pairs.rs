@@ -47,29 +47,44 @@ pub fn pair_histogram(
         }
         let x0 = dx.max(0);
         let x1 = (width as i64 + dx).min(width as i64);
+        if x0 >= x1 {
+            continue;
+        }
         let row = (y as usize) * width;
         let prow = (py as usize) * width;
-        let mut key = 0u64;
-        let mut n = 0u32;
-        for x in x0..x1 {
-            let b = cur[row + x as usize];
-            let a = prev[prow + (x - dx) as usize];
-            let k = if a != 0 && b != 0 {
-                (u64::from(a) << 32) | u64::from(b)
-            } else {
-                0
-            };
-            if k != key {
-                if key != 0 {
-                    runs.push((key, n));
+        let c_row = &cur[row + x0 as usize..row + x1 as usize];
+        let p_row = &prev[prow + (x0 - dx) as usize..prow + (x1 - dx) as usize];
+        // runs of one label in `cur`, and within each the runs of one label in `prev`,
+        // skipping background 16 pixels at a time
+        let n = c_row.len();
+        let mut x = 0;
+        while x < n {
+            let b = c_row[x];
+            if b == 0 {
+                while x + 16 <= n && c_row[x..x + 16].iter().fold(0, |a, &v| a | v) == 0 {
+                    x += 16;
                 }
-                key = k;
-                n = 0;
+                while x < n && c_row[x] == 0 {
+                    x += 1;
+                }
+                continue;
             }
-            n += 1;
-        }
-        if key != 0 {
-            runs.push((key, n));
+            let start = x;
+            while x < n && c_row[x] == b {
+                x += 1;
+            }
+            let seg = &p_row[start..x];
+            let mut i = 0;
+            while i < seg.len() {
+                let a = seg[i];
+                let i0 = i;
+                while i < seg.len() && seg[i] == a {
+                    i += 1;
+                }
+                if a != 0 {
+                    runs.push(((u64::from(a) << 32) | u64::from(b), (i - i0) as u32));
+                }
+            }
         }
     }
     runs.sort_unstable_by_key(|r| r.0);

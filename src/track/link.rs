@@ -137,6 +137,9 @@ struct Frame {
     /// Index → drawn by gap closing.
     interpolated: Vec<bool>,
     cells: Vec<Features>,
+    /// The foreground of `labels`, one bit per pixel ([`foreground_bits`]; kept in step with
+    /// `labels`), for the drift's overlap counts.
+    fg: Vec<u64>,
     shift: (i32, i32),
     drift: (i64, i64),
     /// Consecutive frames replaced by the one before (this one included; 0: a real frame).
@@ -212,6 +215,11 @@ impl Tracker {
     /// A tracker for frames of `width × height`.
     pub fn new(width: usize, height: usize, opts: TrackOptions) -> Result<Tracker> {
         opts.validate()?;
+        if width == 0 || height == 0 {
+            return Err(Error::BadData(format!(
+                "frames of {width}×{height} pixels: nothing to track"
+            )));
+        }
         Ok(Tracker {
             opts,
             width,
@@ -244,15 +252,17 @@ impl Tracker {
             )));
         }
         let t = self.stats.frames;
-        let (compact, _) = features::compact(labels);
-        let n = compact.iter().copied().max().unwrap_or(0) as usize;
-        let cells = features::measure(&compact, w, h, n);
+        let (compact, original, runs) = features::compact_runs(labels, w);
+        let n = original.len() - 1;
+        let cells = features::measure_runs(&runs, w, h, n);
+        let fg = run_bits(&runs, w, h);
         let mut cur = Frame {
             t,
             labels: compact,
             ids: vec![0; n + 1],
             interpolated: vec![false; n + 1],
             cells,
+            fg,
             shift: (0, 0),
             drift: (0, 0),
             repaired: 0,
@@ -393,6 +403,7 @@ impl Tracker {
             }
             let n = prev.ids.len() - 1;
             cur.cells = features::measure(&labels, w, h, n);
+            cur.fg = foreground_bits(&labels, w, h);
             cur.labels = labels;
             cur.ids = prev.ids.clone();
             cur.interpolated = vec![true; n + 1];
@@ -452,13 +463,27 @@ impl Tracker {
                 .copied()
                 .unwrap_or(0.0)
         };
-        // each previous object's pixels that stay inside the frame once moved by the drift
-        let mut inside = vec![0u32; np + 1];
+        // each previous object's pixels that stay inside the frame once moved by the drift:
+        // its area less its pixels in the rows and columns the drift moves out
+        let mut inside: Vec<u32> = prev.cells.iter().map(|c| c.area).collect();
         {
-            let d = (i64::from(shift.0), i64::from(shift.1));
-            for (q, &l) in prev.labels.iter().enumerate() {
-                if l != 0 && moved(q, d, self.width, self.height).is_some() {
-                    inside[l as usize] += 1;
+            let (dy, dx) = (i64::from(shift.0), i64::from(shift.1));
+            let (wi, hi) = (w as i64, h as i64);
+            // columns x with x + dx outside 0..w
+            let (cut_lo, cut_hi) = ((-dx).clamp(0, wi) as usize, (wi - dx).clamp(0, wi) as usize);
+            for (y, row) in prev.labels.chunks_exact(w).enumerate() {
+                let out_row = !(0..hi).contains(&(y as i64 + dy));
+                let ranges = if out_row {
+                    [0..w, 0..0]
+                } else {
+                    [0..cut_lo, cut_hi..w]
+                };
+                for r in ranges {
+                    for &l in &row[r] {
+                        if l != 0 {
+                            inside[l as usize] -= 1;
+                        }
+                    }
                 }
             }
         }
@@ -662,10 +687,13 @@ impl Tracker {
             if dry {
                 continue;
             }
+            let words = w.div_ceil(64);
             for &p in &targets {
                 let v = f.labels[p];
                 if v == 0 || Some(v) == host {
                     f.labels[p] = k_new;
+                    let (y, x) = (p / w, p % w);
+                    f.fg[y * words + x / 64] |= 1 << (x % 64);
                 }
             }
             f.ids.push(l.id);
@@ -681,7 +709,11 @@ impl Tracker {
 
     /// Turn a frame that left the window into its output and record its points.
     fn finish_frame(&mut self, f: Frame) -> TrackedFrame {
-        let ids: Vec<u32> = f.labels.iter().map(|&k| f.ids[k as usize]).collect();
+        let w = self.width;
+        let mut ids = vec![0u32; f.labels.len()];
+        for (y, k, x0, x1) in features::runs(&f.labels, w) {
+            ids[y * w + x0..y * w + x1].fill(f.ids[k as usize]);
+        }
         // one object per id (a split host keeps its index, a drawn cell gets its own)
         let mut cells: Vec<TrackedCell> = Vec::new();
         for k in 1..f.ids.len() {
@@ -856,11 +888,9 @@ fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usiz
     cands.push((0, 0));
     let mut seen = std::collections::BTreeSet::new();
     cands.retain(|c| seen.insert(*c));
-    let fp: Vec<u8> = prev.labels.iter().map(|&l| u8::from(l != 0)).collect();
-    let fc: Vec<u8> = cur.labels.iter().map(|&l| u8::from(l != 0)).collect();
     let key = |d: (i64, i64)| {
         (
-            foreground_overlap(&fp, &fc, w, h, d),
+            foreground_overlap(&prev.fg, &cur.fg, w, h, d),
             -(d.0 * d.0 + d.1 * d.1),
             (-d.0, -d.1),
         )
@@ -892,33 +922,78 @@ fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usiz
     (best.0 as i32, best.1 as i32)
 }
 
-/// Pixels that are foreground (1) in `cur` and in `prev` moved by `d` (0/1 masks).
-fn foreground_overlap(prev: &[u8], cur: &[u8], w: usize, h: usize, d: (i64, i64)) -> u64 {
-    let (dy, dx) = d;
-    let x0 = dx.max(0) as usize;
-    let x1 = (w as i64 + dx.min(0)).max(0) as usize;
-    if x0 >= x1 {
-        return 0;
+/// The foreground (label ≠ 0) of a `w`×`h` label image, one bit per pixel: row `y` is the
+/// `w.div_ceil(64)` words from `y · w.div_ceil(64)`, pixel `x` bit `x % 64` of word `x / 64`;
+/// the bits past a row's end are 0.
+fn foreground_bits(labels: &[u32], w: usize, h: usize) -> Vec<u64> {
+    let words = w.div_ceil(64);
+    let mut out = vec![0u64; words * h];
+    for (row, bits) in labels.chunks_exact(w).zip(out.chunks_exact_mut(words)) {
+        for (chunk, word) in row.chunks(64).zip(bits.iter_mut()) {
+            if chunk.iter().all(|&l| l == 0) {
+                continue;
+            }
+            *word = chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
+        }
     }
+    out
+}
+
+/// [`foreground_bits`] of a frame's runs ([`features::runs`]).
+fn run_bits(runs: &[features::Run], w: usize, h: usize) -> Vec<u64> {
+    let words = w.div_ceil(64);
+    let mut out = vec![0u64; words * h];
+    for &(y, _, x0, x1) in runs {
+        let row = &mut out[y * words..(y + 1) * words];
+        let (mut x, end) = (x0, x1);
+        while x < end {
+            let (k, b) = (x / 64, x % 64);
+            let take = (64 - b).min(end - x);
+            let mask = if take == 64 { u64::MAX } else { ((1u64 << take) - 1) << b };
+            row[k] |= mask;
+            x += take;
+        }
+    }
+    out
+}
+
+/// Bits `start .. start + 64` of a row of [`foreground_bits`] (0 outside the row).
+fn row_bits(row: &[u64], start: i64) -> u64 {
+    let word = |i: i64| {
+        if i >= 0 && (i as usize) < row.len() {
+            row[i as usize]
+        } else {
+            0
+        }
+    };
+    let (q, r) = (start.div_euclid(64), start.rem_euclid(64) as u32);
+    if r == 0 {
+        word(q)
+    } else {
+        (word(q) >> r) | (word(q + 1) << (64 - r))
+    }
+}
+
+/// Pixels that are foreground in `cur` and in `prev` moved by `d` = (rows, columns):
+/// `cur(y, x)` against `prev(y − d.0, x − d.1)`, on [`foreground_bits`] masks, 64 pixels a word.
+fn foreground_overlap(prev: &[u64], cur: &[u64], w: usize, h: usize, d: (i64, i64)) -> u64 {
+    let (dy, dx) = d;
+    let words = w.div_ceil(64);
     let mut n = 0u64;
     for y in 0..h as i64 {
         let py = y - dy;
         if py < 0 || py >= h as i64 {
             continue;
         }
-        let row = &cur[y as usize * w + x0..y as usize * w + x1];
-        let p0 = (x0 as i64 - dx) as usize;
-        let prow = &prev[py as usize * w + p0..py as usize * w + p0 + (x1 - x0)];
-        // 0/1 bytes, eight at a time: the bits of a & b are the pixels both cover
-        let mut a8 = row.chunks_exact(8);
-        let mut b8 = prow.chunks_exact(8);
-        for (a, b) in (&mut a8).zip(&mut b8) {
-            let a = u64::from_le_bytes(a.try_into().expect("8 bytes"));
-            let b = u64::from_le_bytes(b.try_into().expect("8 bytes"));
-            n += u64::from((a & b).count_ones());
-        }
-        for (&a, &b) in a8.remainder().iter().zip(b8.remainder()) {
-            n += u64::from(a & b);
+        let row = &cur[y as usize * words..(y as usize + 1) * words];
+        let prow = &prev[py as usize * words..(py as usize + 1) * words];
+        for (k, &c) in row.iter().enumerate() {
+            if c != 0 {
+                n += u64::from((c & row_bits(prow, 64 * k as i64 - dx)).count_ones());
+            }
         }
     }
     n
@@ -1188,6 +1263,49 @@ mod tests {
             run(&frames, TrackOptions::default()).0,
             run(&renumbered, TrackOptions::default()).0
         );
+    }
+
+    /// The bit-packed overlap equals a pixel-by-pixel count on random masks, for widths on
+    /// and off a word's boundary and shifts inside, across and beyond the frame.
+    #[test]
+    fn foreground_overlap_counts_what_a_pixel_loop_counts() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for (w, h) in [(1usize, 1usize), (64, 3), (65, 7), (130, 5), (200, 9)] {
+            let mut masks = Vec::new();
+            for _ in 0..2 {
+                let labels: Vec<u32> = (0..w * h).map(|_| (next() % 3 == 0) as u32 * 7).collect();
+                masks.push(labels);
+            }
+            let (a, b) = (&masks[0], &masks[1]);
+            let (fa, fb) = (foreground_bits(a, w, h), foreground_bits(b, w, h));
+            assert_eq!(run_bits(&features::runs(a, w), w, h), fa);
+            for dy in [-(h as i64) - 1, -2, -1, 0, 1, 3, h as i64] {
+                for dx in [-(w as i64) - 3, -65, -64, -63, -1, 0, 1, 5, 63, 64, 70, w as i64] {
+                    let mut want = 0u64;
+                    for y in 0..h as i64 {
+                        for x in 0..w as i64 {
+                            let (py, px) = (y - dy, x - dx);
+                            if (0..h as i64).contains(&py) && (0..w as i64).contains(&px) {
+                                let on = b[(y * w as i64 + x) as usize] != 0
+                                    && a[(py * w as i64 + px) as usize] != 0;
+                                want += u64::from(on);
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        foreground_overlap(&fa, &fb, w, h, (dy, dx)),
+                        want,
+                        "{w}×{h} shift ({dy}, {dx})"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
