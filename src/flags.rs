@@ -19,7 +19,7 @@ pub struct PipelineArgs {
     /// --flood distance --min-area 0 --min-eccentricity 0) or
     /// `rods` (rod-shaped bacteria, dark on a brighter background: --threshold otsu --dark
     /// --open 1 --markers hmax --h 1 --exclude-border 0 --flood intensity --min-area 50
-    /// --min-eccentricity 0.8; calibrate its levels with `tune --preset rods`).
+    /// --min-edge-area 30 --min-eccentricity 0.8; calibrate its levels with `tune --preset rods`).
     /// Flags given override its values.
     #[arg(long, value_enum, value_name = "NAME")]
     pub preset: Option<PresetArg>,
@@ -86,6 +86,11 @@ pub struct PipelineArgs {
     /// Drop objects of fewer than A pixels after the watershed (debris) [default: 0].
     #[arg(long, value_name = "A", allow_hyphen_values = true)]
     pub min_area: Option<u64>,
+    /// Keep objects touching the image edge from A pixels when A is below --min-area: a cell
+    /// cut by the edge is smaller than a whole one [default: --min-area; with --preset rods:
+    /// 30].
+    #[arg(long, value_name = "A", allow_hyphen_values = true)]
+    pub min_edge_area: Option<u64>,
     /// Drop objects of more than A pixels after the watershed (clumps, lens rings).
     #[arg(long, value_name = "A", allow_hyphen_values = true)]
     pub max_area: Option<u64>,
@@ -262,6 +267,9 @@ pub fn params_of(a: &PipelineArgs) -> Result<Params> {
     }
     if let Some(m) = a.min_area {
         p.min_area = m;
+    }
+    if let Some(m) = a.min_edge_area {
+        p.min_edge_area = Some(m);
     }
     if let Some(m) = a.max_area {
         p.max_area = Some(m);

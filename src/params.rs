@@ -104,6 +104,10 @@ pub struct Params {
     pub flood: Flood,
     /// Objects with fewer pixels are dropped after the watershed (0: keep all).
     pub min_area: u64,
+    /// `--min-edge-area A`: objects touching the image edge are dropped below `A` pixels
+    /// instead of `min_area` when `A` is the lower (a cell cut by the edge is smaller than a
+    /// whole one). `None`: `min_area` for every object.
+    pub min_edge_area: Option<u64>,
     /// Objects with more pixels are dropped after the watershed.
     pub max_area: Option<u64>,
     /// Objects less elongated than this are dropped (regionprops `eccentricity`, 0 = a disk,
@@ -134,6 +138,7 @@ impl Default for Params {
             core: None,
             flood: Flood::Distance,
             min_area: 0,
+            min_edge_area: None,
             max_area: None,
             min_eccentricity: 0.0,
             max_width: None,
@@ -178,6 +183,7 @@ impl Preset {
                 markers: Markers::Hmax { h_half: 2 },
                 flood: Flood::Intensity,
                 min_area: 50,
+                min_edge_area: Some(30),
                 min_eccentricity: 0.8,
                 ..Params::default()
             },
@@ -247,6 +253,9 @@ impl Params {
         }
         v.push(format!("--flood {}", self.flood.name()));
         v.push(format!("--min-area {}", self.min_area));
+        if let Some(m) = self.min_edge_area {
+            v.push(format!("--min-edge-area {m}"));
+        }
         if let Some(m) = self.max_area {
             v.push(format!("--max-area {m}"));
         }
@@ -309,6 +318,7 @@ impl Params {
     pub fn without_object_filter(&self) -> Params {
         Params {
             min_area: 0,
+            min_edge_area: None,
             max_area: None,
             min_eccentricity: 0.0,
             max_width: None,

@@ -123,6 +123,7 @@ pub enum FloodPlan {
 pub struct ObjectFilter {
     pub dims: Dims,
     pub min_area: u64,
+    pub min_edge_area: Option<u64>,
     pub max_area: Option<u64>,
     pub min_eccentricity: f64,
     pub max_width: Option<f64>,
@@ -143,6 +144,7 @@ impl ObjectFilter {
         ObjectFilter {
             dims,
             min_area: params.min_area,
+            min_edge_area: params.min_edge_area,
             max_area: params.max_area,
             min_eccentricity: params.min_eccentricity,
             max_width: params.max_width,
@@ -152,7 +154,8 @@ impl ObjectFilter {
 
     /// The filter stage's renumbering table (`cpu::filter`'s: `table[l]` = the new label of
     /// object `l` or 0) and the number of objects kept, from the measure sums: objects outside
-    /// the area range, less elongated than `min_eccentricity` or wider than `max_width` (unless
+    /// the area range (from `min_edge_area` instead of `min_area` for an object touching the
+    /// frame's edge, when it is the lower), less elongated than `min_eccentricity` or wider than `max_width` (unless
     /// they touch the frame's edge: a cut object's shape is not its own) or (with
     /// `clear_border` B) with a pixel within B of the edge go. The shape values are
     /// regionprops' (from the integer sums by [`measure::props`], the same `f64` operations on
@@ -161,6 +164,18 @@ impl ObjectFilter {
     pub fn table(&self, sums: &[cpu::measure::ObjectSums]) -> (Vec<u32>, u32) {
         let areas: Vec<u64> = sums.iter().map(|s| s.count).collect();
         let (mut table, mut kept) = cpu::filter::keep_table(&areas, self.min_area, self.max_area);
+        // an edge bound stricter than the interior's is no bound (`--clear-border` drops cut
+        // objects)
+        let edge_area = self.min_edge_area.filter(|&e| e < self.min_area);
+        if let Some(e) = edge_area {
+            // a cut object's area is not its own either: its own lower bound
+            for (l, s) in sums.iter().enumerate() {
+                if cpu::filter::touches_border(self.dims, 0, s) {
+                    let inside = s.count >= e && self.max_area.is_none_or(|m| s.count <= m);
+                    table[l + 1] = u32::from(inside);
+                }
+            }
+        }
         let shape = self.min_eccentricity > 0.0 || self.max_width.is_some();
         if shape {
             // the shape does not depend on the intensity scale
@@ -184,7 +199,7 @@ impl ObjectFilter {
                 }
             }
         }
-        if shape || self.clear_border.is_some() {
+        if edge_area.is_some() || shape || self.clear_border.is_some() {
             // renumber what is left, in label order
             kept = 0;
             for t in table.iter_mut().skip(1) {

@@ -3,6 +3,7 @@
 on every set of scripts/eval/sets.txt plus synthetic rods, all with floodseg itself.
 
     python3 scripts/eval/f1_table.py [--out scripts/eval/F1_TABLE.md] [--backend cpu|gpu]
+        [--bin target/release/floodseg]
 
 Columns (every search is `floodseg tune`, StarDist's matching as `floodseg eval`):
 - lecture, best: the lecture pipeline (peak_local_max markers, no smoothing or filters) with
@@ -69,11 +70,14 @@ def eval_f1(gt, pred):
 
 
 def main():
+    global BIN
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "scripts" / "eval" / "F1_TABLE.md"))
     ap.add_argument("--backend", default="cpu")
+    ap.add_argument("--bin", default=str(BIN), help="the floodseg binary (default: the release build)")
     a = ap.parse_args()
+    BIN = Path(a.bin)
     if not BIN.exists():
         sys.exit(f"{BIN} is missing: run `cargo build --release` first")
     tmp = Path(tempfile.mkdtemp(prefix="floodseg-f1-"))

@@ -408,7 +408,7 @@ def run_ecoli(args, root):
         shutil.rmtree(d)
     d.mkdir(parents=True)
     F = args.bin
-    seg_flags = ["--preset", "rods", "--background", "5", "--threshold", "223.1", "--backend", "cpu"]
+    seg_flags = ["--preset", "rods", "--background", "5", "--threshold", "221.5", "--backend", "cpu"]
     sh([F, "segment"] + files + seg_flags + ["-o", d / "seg.tif", "-q"])
     out = {"frames": len(files), "flags": seg_flags}
     _, err, wall = sh([F, "track", "--labels", d / "seg.tif", "--ctc", d / "RES_fs",

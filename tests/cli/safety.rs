@@ -805,7 +805,7 @@ fn the_readme_commands_run_quietly_on_the_bundled_data() {
             .lines()
             .next()
             .unwrap()
-            .contains("--background 5 --threshold 223.1"),
+            .contains("--background 5 --threshold 221.5"),
         "{}",
         tune.1
     );

@@ -23,13 +23,21 @@ fn check_cpu_invariants(case: &str, s: &Stages, p: &Params) {
     // labels are 1..=count, every one present, areas within the filter's bounds
     let n = s.count() as usize;
     let mut area = vec![0u64; n + 1];
-    for &l in &s.labels {
+    let mut at_edge = vec![false; n + 1];
+    for (i, &l) in s.labels.iter().enumerate() {
         assert!((l as usize) <= n, "{case}: label {l} > count {n}");
         area[l as usize] += 1;
+        let (y, x) = (i / w, i % w);
+        at_edge[l as usize] |= y == 0 || x == 0 || y + 1 == h || x + 1 == w;
     }
     for (l, &a) in area.iter().enumerate().skip(1) {
         assert!(a > 0, "{case}: label {l} has no pixel");
-        assert!(a >= p.min_area, "{case}: label {l} has {a} < min area");
+        // an object cut by the frame's edge has its own lower bound (--min-edge-area)
+        let min = match p.min_edge_area {
+            Some(e) if at_edge[l] => e.min(p.min_area),
+            _ => p.min_area,
+        };
+        assert!(a >= min, "{case}: label {l} has {a} < min area {min}");
         assert!(
             p.max_area.is_none_or(|m| a <= m),
             "{case}: label {l} too big"

@@ -396,6 +396,14 @@ fn pipeline_gpu_overwrites_every_scratch_buffer() {
             },
         ),
         (
+            "area filter with its own bound at the edge",
+            Params {
+                min_area: 12,
+                min_edge_area: Some(3),
+                ..base.clone()
+            },
+        ),
+        (
             "exclude border, footprint",
             Params {
                 exclude_border: Some(2),

@@ -2,7 +2,8 @@
 //! `--max-width`) keep exactly the objects regionprops keeps (`tests/fixtures/shape_filters/`),
 //! and `--clear-border B` equals `clear_border` + `relabel_sequential`
 //! (`tests/fixtures/clear_border/`); both made by `scripts/reference/make_mode_fixtures.py` and
-//! `make_clear_border_fixtures.py`. The GPU and `keep_table`: `tests/gpu/filter.rs`.
+//! `make_clear_border_fixtures.py`. `--min-edge-area` against a naive count of each object's
+//! pixels and edge contact. The GPU and `keep_table`: `tests/gpu/filter.rs`.
 
 use crate::common::{assert_same, read_tiff_u32, repo};
 
@@ -172,4 +173,88 @@ fn clear_border_matches_skimage() {
         checked += 1;
     }
     assert!(checked >= 40, "only {checked} clear_border fixtures found");
+}
+
+/// `--min-edge-area A`: an object with a pixel on the frame's edge is kept from `A` pixels (up
+/// to `--max-area`) when `A` is below `--min-area`, every other object from `--min-area`; the survivors are renumbered in
+/// label order. Rectangles of every area from 1 to 40, in the interior and at each edge and
+/// corner, against a naive count of each label's pixels and edge contact.
+#[test]
+fn min_edge_area_gives_objects_at_the_edge_their_own_bound() {
+    use floodseg::cpu::measure;
+    use floodseg::pipeline::object_table;
+    let (w, h) = (64usize, 48usize);
+    let dims = Dims::new(w, h);
+    let mut labels = vec![0u32; w * h];
+    let mut n = 0u32;
+    // (x, y, width, height): a rectangle of each size at a place picked by its number
+    let mut rng = 7u64;
+    let mut next = || {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (rng >> 33) as usize
+    };
+    for _ in 0..200 {
+        let (rw, rh) = (1 + next() % 7, 1 + next() % 6);
+        let (x, y) = match next() % 5 {
+            0 => (0, next() % (h - rh)),
+            1 => (w - rw, next() % (h - rh)),
+            2 => (next() % (w - rw), 0),
+            3 => (next() % (w - rw), h - rh),
+            _ => (next() % (w - rw), next() % (h - rh)),
+        };
+        let free = (y..y + rh).all(|yy| (x..x + rw).all(|xx| labels[yy * w + xx] == 0));
+        if free {
+            n += 1;
+            for yy in y..y + rh {
+                for xx in x..x + rw {
+                    labels[yy * w + xx] = n;
+                }
+            }
+        }
+    }
+    assert!(n > 40, "{n} rectangles");
+    let area = |l: u32| labels.iter().filter(|&&v| v == l).count() as u64;
+    let edge = |l: u32| {
+        (0..h).any(|y| {
+            (0..w).any(|x| labels[y * w + x] == l && (x == 0 || y == 0 || x + 1 == w || y + 1 == h))
+        })
+    };
+    assert!((1..=n).any(edge) && (1..=n).any(|l| !edge(l)));
+    let zeros = vec![0u32; labels.len()];
+    let sums = measure::measure_sums(dims, &labels, &zeros, false, n);
+    let mut decisions = 0;
+    for (min_area, min_edge_area, max_area) in [
+        (10, Some(3), None),
+        (10, Some(20), None),
+        (0, Some(8), Some(30)),
+        (25, Some(0), Some(30)),
+        (12, None, None),
+        (12, Some(12), None),
+    ] {
+        let p = Params {
+            min_area,
+            min_edge_area,
+            max_area,
+            ..Params::default()
+        };
+        let (table, kept) = object_table(&p, dims, &sums);
+        let want: Vec<u32> = (1..=n)
+            .filter(|&l| {
+                // the edge's own bound only when it is the lower
+                let lo = match min_edge_area {
+                    Some(e) if edge(l) => e.min(min_area),
+                    _ => min_area,
+                };
+                area(l) >= lo && max_area.is_none_or(|m| area(l) <= m)
+            })
+            .collect();
+        let got: Vec<u32> = (1..=n).filter(|&l| table[l as usize] != 0).collect();
+        assert_eq!(got, want, "--min-area {min_area} --min-edge-area {min_edge_area:?}");
+        assert_eq!(kept as usize, want.len());
+        for (k, &l) in want.iter().enumerate() {
+            assert_eq!(table[l as usize], k as u32 + 1, "renumbered in label order");
+        }
+        decisions += (n as usize - want.len()).min(want.len());
+    }
+    assert!(decisions > 20, "the bounds both keep and drop");
 }

@@ -73,6 +73,7 @@ pub fn case(data: &[u8]) -> Option<(RawImage, Params)> {
             b => Some(u32::from(b)),
         },
         min_area: u64::from(h[11] % 16),
+        min_edge_area: (h[8] & 0x04 != 0).then(|| u64::from(h[8] >> 3) % 24),
         max_area: (h[11] & 0x40 != 0).then_some(40),
         min_eccentricity: if h[11] & 0x10 != 0 { 0.7 } else { 0.0 },
         max_width: (h[11] & 0x20 != 0).then_some(3.5),
