@@ -56,24 +56,8 @@ pub fn pair_histogram(
         let p_row = &prev[prow + (x0 - dx) as usize..prow + (x1 - dx) as usize];
         // runs of one label in `cur`, and within each the runs of one label in `prev`,
         // skipping background 16 pixels at a time
-        let n = c_row.len();
-        let mut x = 0;
-        while x < n {
-            let b = c_row[x];
-            if b == 0 {
-                while x + 16 <= n && c_row[x..x + 16].iter().fold(0, |a, &v| a | v) == 0 {
-                    x += 16;
-                }
-                while x < n && c_row[x] == 0 {
-                    x += 1;
-                }
-                continue;
-            }
-            let start = x;
-            while x < n && c_row[x] == b {
-                x += 1;
-            }
-            let seg = &p_row[start..x];
+        row_runs(c_row, |b, start, end| {
+            let seg = &p_row[start..end];
             let mut i = 0;
             while i < seg.len() {
                 let a = seg[i];
@@ -85,7 +69,7 @@ pub fn pair_histogram(
                     runs.push(((u64::from(a) << 32) | u64::from(b), (i - i0) as u32));
                 }
             }
-        }
+        });
     }
     runs.sort_unstable_by_key(|r| r.0);
     let mut out: Vec<PairCount> = Vec::new();
@@ -101,4 +85,28 @@ pub fn pair_histogram(
         }
     }
     out
+}
+
+/// Calls `f(label, first, one past the last)` for each run of one nonzero label along `row`, in
+/// order, skipping background 16 pixels at a time (the tracker's features use it too).
+pub fn row_runs(row: &[u32], mut f: impl FnMut(u32, usize, usize)) {
+    let n = row.len();
+    let mut x = 0;
+    while x < n {
+        let l = row[x];
+        if l == 0 {
+            while x + 16 <= n && row[x..x + 16].iter().fold(0, |a, &v| a | v) == 0 {
+                x += 16;
+            }
+            while x < n && row[x] == 0 {
+                x += 1;
+            }
+            continue;
+        }
+        let x0 = x;
+        while x < n && row[x] == l {
+            x += 1;
+        }
+        f(l, x0, x);
+    }
 }

@@ -87,25 +87,7 @@ pub type Run = (usize, u32, usize, usize);
 pub fn runs(labels: &[u32], width: usize) -> Vec<Run> {
     let mut out = Vec::new();
     for (y, row) in labels.chunks_exact(width).enumerate() {
-        let n = row.len();
-        let mut x = 0;
-        while x < n {
-            let l = row[x];
-            if l == 0 {
-                while x + 16 <= n && row[x..x + 16].iter().fold(0, |a, &v| a | v) == 0 {
-                    x += 16;
-                }
-                while x < n && row[x] == 0 {
-                    x += 1;
-                }
-                continue;
-            }
-            let x0 = x;
-            while x < n && row[x] == l {
-                x += 1;
-            }
-            out.push((y, l, x0, x));
-        }
+        crate::cpu::pairs::row_runs(row, |l, x0, x1| out.push((y, l, x0, x1)));
     }
     out
 }
