@@ -95,7 +95,11 @@ pub fn runs(labels: &[u32], width: usize) -> Vec<Run> {
 /// The features of objects 1..=n of a compact label image (`labels[p] ≤ n`); index 0 of the
 /// result is unused (zero). An index with no pixel has area 0.
 pub fn measure(labels: &[u32], width: usize, height: usize, n: usize) -> Vec<Features> {
-    let runs = if width == 0 { Vec::new() } else { runs(labels, width) };
+    let runs = if width == 0 {
+        Vec::new()
+    } else {
+        runs(labels, width)
+    };
     measure_runs(&runs, width, height, n)
 }
 
@@ -267,14 +271,21 @@ mod tests {
                     for (k, v) in [1, y, x, y * y, x * x, y * x].into_iter().enumerate() {
                         e[k] += v;
                     }
-                    border[l as usize] |= y == 0 || x == 0 || y + 1 == h as u64 || x + 1 == w as u64;
+                    border[l as usize] |=
+                        y == 0 || x == 0 || y + 1 == h as u64 || x + 1 == w as u64;
                 }
             }
             (0..=n)
                 .map(|k| {
                     let [c, sy, sx, syy, sxx, sxy] = s[k];
                     if c == 0 {
-                        return Features { area: 0, y: 0.0, x: 0.0, length: 0.0, touches_border: false };
+                        return Features {
+                            area: 0,
+                            y: 0.0,
+                            x: 0.0,
+                            length: 0.0,
+                            touches_border: false,
+                        };
                     }
                     let (nf, m) = (c as f64, c as i128);
                     let myy = (m * syy as i128 - (sy as i128) * (sy as i128)) as f64 / (nf * nf);
@@ -302,7 +313,9 @@ mod tests {
         }
         let mut rng = 12345u64;
         let mut next = move || {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (rng >> 33) as usize
         };
         for (w, h) in [(1usize, 1usize), (16, 3), (17, 5), (50, 20), (97, 31)] {
@@ -310,7 +323,11 @@ mod tests {
                 // runs of random labels (0 included) and random lengths
                 let mut raw = Vec::with_capacity(w * h);
                 while raw.len() < w * h {
-                    let l = if next() % 2 == 0 { 0 } else { 1000 + (next() % 9) as u32 };
+                    let l = if next() % 2 == 0 {
+                        0
+                    } else {
+                        1000 + (next() % 9) as u32
+                    };
                     let len = 1 + next() % 40;
                     raw.extend(std::iter::repeat_n(l, len.min(w * h - raw.len())));
                 }

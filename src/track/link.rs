@@ -952,7 +952,11 @@ fn run_bits(runs: &[features::Run], w: usize, h: usize) -> Vec<u64> {
         while x < end {
             let (k, b) = (x / 64, x % 64);
             let take = (64 - b).min(end - x);
-            let mask = if take == 64 { u64::MAX } else { ((1u64 << take) - 1) << b };
+            let mask = if take == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << take) - 1) << b
+            };
             row[k] |= mask;
             x += take;
         }
@@ -1212,7 +1216,9 @@ mod tests {
     fn a_cell_dividing_at_the_edge_with_the_other_daughter_outside_goes_on() {
         let (out, lineage, stats) = run(&edge_division_movie(), TrackOptions::default());
         assert_eq!((stats.divisions, stats.tracks), (0, 2), "{:?}", ids(&out));
-        assert!(lineage.iter().all(|s| s.children.is_empty() && s.parent == 0));
+        assert!(lineage
+            .iter()
+            .all(|s| s.children.is_empty() && s.parent == 0));
         assert!(lineage.iter().all(|s| (s.start, s.end) == (0, 8)));
         assert_ctc_valid(&out, &lineage, 9);
     }
@@ -1286,7 +1292,20 @@ mod tests {
             let (fa, fb) = (foreground_bits(a, w, h), foreground_bits(b, w, h));
             assert_eq!(run_bits(&features::runs(a, w), w, h), fa);
             for dy in [-(h as i64) - 1, -2, -1, 0, 1, 3, h as i64] {
-                for dx in [-(w as i64) - 3, -65, -64, -63, -1, 0, 1, 5, 63, 64, 70, w as i64] {
+                for dx in [
+                    -(w as i64) - 3,
+                    -65,
+                    -64,
+                    -63,
+                    -1,
+                    0,
+                    1,
+                    5,
+                    63,
+                    64,
+                    70,
+                    w as i64,
+                ] {
                     let mut want = 0u64;
                     for y in 0..h as i64 {
                         for x in 0..w as i64 {

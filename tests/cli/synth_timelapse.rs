@@ -147,8 +147,14 @@ fn synth_timelapse_writes_a_movie_and_valid_ctc_truth() {
     );
     let all = ctc::read_tracks(&hidden_gt.join("TRA/man_track.txt")).unwrap();
     let hidden = all.len() - tracks.len();
-    assert!(hidden > 0, "no division with one daughter seen in this movie");
-    assert!(shrunk <= hidden, "{shrunk} tracks shrink, {hidden} hidden divisions");
+    assert!(
+        hidden > 0,
+        "no division with one daughter seen in this movie"
+    );
+    assert!(
+        shrunk <= hidden,
+        "{shrunk} tracks shrink, {hidden} hidden divisions"
+    );
     let csv = std::fs::read_to_string(hidden_gt.join("cells.csv")).unwrap();
     for row in csv.lines().skip(1) {
         let v: Vec<&str> = row.split(',').collect();

@@ -190,7 +190,9 @@ fn min_edge_area_gives_objects_at_the_edge_their_own_bound() {
     // (x, y, width, height): a rectangle of each size at a place picked by its number
     let mut rng = 7u64;
     let mut next = || {
-        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (rng >> 33) as usize
     };
     for _ in 0..200 {
@@ -249,7 +251,10 @@ fn min_edge_area_gives_objects_at_the_edge_their_own_bound() {
             })
             .collect();
         let got: Vec<u32> = (1..=n).filter(|&l| table[l as usize] != 0).collect();
-        assert_eq!(got, want, "--min-area {min_area} --min-edge-area {min_edge_area:?}");
+        assert_eq!(
+            got, want,
+            "--min-area {min_area} --min-edge-area {min_edge_area:?}"
+        );
         assert_eq!(kept as usize, want.len());
         for (k, &l) in want.iter().enumerate() {
             assert_eq!(table[l as usize], k as u32 + 1, "renumbered in label order");
