@@ -155,8 +155,9 @@ impl ObjectFilter {
     /// The filter stage's renumbering table (`cpu::filter`'s: `table[l]` = the new label of
     /// object `l` or 0) and the number of objects kept, from the measure sums: objects outside
     /// the area range (from `min_edge_area` instead of `min_area` for an object touching the
-    /// frame's edge, when it is the lower), less elongated than `min_eccentricity` or wider than `max_width` (unless
-    /// they touch the frame's edge: a cut object's shape is not its own) or (with
+    /// frame's edge, when it is the lower), less elongated than `min_eccentricity` or wider
+    /// than `max_width` (unless they touch the frame's edge: a cut object's shape is not its
+    /// own) or (with
     /// `clear_border` B) with a pixel within B of the edge go. The shape values are
     /// regionprops' (from the integer sums by [`measure::props`], the same `f64` operations on
     /// either backend, since the sums are identical), the edge test reads the integer bounding

@@ -137,7 +137,7 @@ struct Frame {
     /// Index → drawn by gap closing.
     interpolated: Vec<bool>,
     cells: Vec<Features>,
-    /// The foreground of `labels`, one bit per pixel ([`foreground_bits`]; kept in step with
+    /// The foreground of `labels`, one bit per pixel ([`run_bits`]; kept in step with
     /// `labels`), for the drift's overlap counts.
     fg: Vec<u64>,
     shift: (i32, i32),
@@ -402,8 +402,9 @@ impl Tracker {
                 }
             }
             let n = prev.ids.len() - 1;
-            cur.cells = features::measure(&labels, w, h, n);
-            cur.fg = foreground_bits(&labels, w, h);
+            let runs = features::runs(&labels, w);
+            cur.cells = features::measure_runs(&runs, w, h, n);
+            cur.fg = run_bits(&runs, w, h);
             cur.labels = labels;
             cur.ids = prev.ids.clone();
             cur.interpolated = vec![true; n + 1];
@@ -922,27 +923,9 @@ fn estimate_drift(prev: &Frame, cur: &Frame, w: usize, h: usize, max_drift: usiz
     (best.0 as i32, best.1 as i32)
 }
 
-/// The foreground (label ≠ 0) of a `w`×`h` label image, one bit per pixel: row `y` is the
-/// `w.div_ceil(64)` words from `y · w.div_ceil(64)`, pixel `x` bit `x % 64` of word `x / 64`;
-/// the bits past a row's end are 0.
-fn foreground_bits(labels: &[u32], w: usize, h: usize) -> Vec<u64> {
-    let words = w.div_ceil(64);
-    let mut out = vec![0u64; words * h];
-    for (row, bits) in labels.chunks_exact(w).zip(out.chunks_exact_mut(words)) {
-        for (chunk, word) in row.chunks(64).zip(bits.iter_mut()) {
-            if chunk.iter().all(|&l| l == 0) {
-                continue;
-            }
-            *word = chunk
-                .iter()
-                .enumerate()
-                .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
-        }
-    }
-    out
-}
-
-/// [`foreground_bits`] of a frame's runs ([`features::runs`]).
+/// The foreground (label ≠ 0) of a `w`×`h` frame from its runs ([`features::runs`]), one bit
+/// per pixel: row `y` is the `w.div_ceil(64)` words from `y · w.div_ceil(64)`, pixel `x` bit
+/// `x % 64` of word `x / 64`; the bits past a row's end are 0.
 fn run_bits(runs: &[features::Run], w: usize, h: usize) -> Vec<u64> {
     let words = w.div_ceil(64);
     let mut out = vec![0u64; words * h];
@@ -964,7 +947,7 @@ fn run_bits(runs: &[features::Run], w: usize, h: usize) -> Vec<u64> {
     out
 }
 
-/// Bits `start .. start + 64` of a row of [`foreground_bits`] (0 outside the row).
+/// Bits `start .. start + 64` of a row of [`run_bits`] (0 outside the row).
 fn row_bits(row: &[u64], start: i64) -> u64 {
     let word = |i: i64| {
         if i >= 0 && (i as usize) < row.len() {
@@ -982,7 +965,7 @@ fn row_bits(row: &[u64], start: i64) -> u64 {
 }
 
 /// Pixels that are foreground in `cur` and in `prev` moved by `d` = (rows, columns):
-/// `cur(y, x)` against `prev(y − d.0, x − d.1)`, on [`foreground_bits`] masks, 64 pixels a word.
+/// `cur(y, x)` against `prev(y − d.0, x − d.1)`, on [`run_bits`] masks, 64 pixels a word.
 fn foreground_overlap(prev: &[u64], cur: &[u64], w: usize, h: usize, d: (i64, i64)) -> u64 {
     let (dy, dx) = d;
     let words = w.div_ceil(64);
@@ -1269,6 +1252,24 @@ mod tests {
             run(&frames, TrackOptions::default()).0,
             run(&renumbered, TrackOptions::default()).0
         );
+    }
+
+    /// [`run_bits`] pixel by pixel: the reference the tests hold it to.
+    fn foreground_bits(labels: &[u32], w: usize, h: usize) -> Vec<u64> {
+        let words = w.div_ceil(64);
+        let mut out = vec![0u64; words * h];
+        for (row, bits) in labels.chunks_exact(w).zip(out.chunks_exact_mut(words)) {
+            for (chunk, word) in row.chunks(64).zip(bits.iter_mut()) {
+                if chunk.iter().all(|&l| l == 0) {
+                    continue;
+                }
+                *word = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
+            }
+        }
+        out
     }
 
     /// The bit-packed overlap equals a pixel-by-pixel count on random masks, for widths on
