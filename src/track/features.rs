@@ -25,8 +25,8 @@
 
 use std::collections::HashMap;
 
-/// One object of a frame.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One object of a frame (the default: an index with no pixel).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Features {
     /// Pixels.
     pub area: u32,
@@ -169,13 +169,7 @@ pub fn measure_runs(runs: &[Run], width: usize, height: usize, n: usize) -> Vec<
         .map(|k| {
             let e = &s[k];
             if e.n == 0 {
-                return Features {
-                    area: 0,
-                    y: 0.0,
-                    x: 0.0,
-                    length: 0.0,
-                    touches_border: false,
-                };
+                return Features::default();
             }
             let (uy, ux) = axis[k];
             let footprint = uy.abs() + ux.abs();
@@ -279,13 +273,7 @@ mod tests {
                 .map(|k| {
                     let [c, sy, sx, syy, sxx, sxy] = s[k];
                     if c == 0 {
-                        return Features {
-                            area: 0,
-                            y: 0.0,
-                            x: 0.0,
-                            length: 0.0,
-                            touches_border: false,
-                        };
+                        return Features::default();
                     }
                     let (nf, m) = (c as f64, c as i128);
                     let myy = (m * syy as i128 - (sy as i128) * (sy as i128)) as f64 / (nf * nf);
