@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod eval;
+mod memory;
 mod report;
 mod segment;
 mod synth;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
+    memory::keep_freed_buffers();
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Segment(a) => segment::run(a),
