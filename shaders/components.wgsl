@@ -1,8 +1,8 @@
 // Stage **components**: connected-component labelling of a 0/1 image, 4- or 8-connectivity,
 // numbered 1..=n in raster order of each component's first pixel (as `scipy.ndimage.label`).
 // CPU twin: src/cpu/components.rs (one function per entry point, same names and argument order);
-// host side: src/gpu/components.rs. The exclusive prefix sum between `cc_roots` and
-// `cc_renumber` (twin `scan_exclusive`) lives in shaders/scan.wgsl.
+// host side: src/gpu/components.rs. The exclusive prefix sum between `cc_flatten` and
+// `cc_renumber` (twin `scan_blocks` + `scan_exclusive`) lives in shaders/scan.wgsl.
 //
 // - `cc_init` (*map*): parent[i] = i on foreground, NONE on background.
 // - `cc_merge` (*monotone relaxation*): union-find over earlier neighbours, the larger root
@@ -10,9 +10,11 @@
 //   Parents only decrease and always point at a smaller index, so whatever the order every
 //   component ends as one tree rooted at its smallest pixel index.
 // - `cc_flatten` (*monotone relaxation*): parent[i] = root(i) (`atomicMin`: the root is never
-//   larger than the current parent, and every value read lies on the path to the same root).
-// - `cc_roots` (*map*): flag[i] = (parent[i] == i).
-// - `cc_renumber` (*map*): label[i] = rank[parent[i]] + 1, 0 on background.
+//   larger than the current parent, and every value read lies on the path to the same root),
+//   and flag[i] = (parent[i] == i): a root is its own parent throughout, any other pixel's
+//   parent is a smaller index, so the flag does not depend on the order either.
+// - `cc_renumber` (*map*): label[i] = rank[r] + offsets[r / SCAN_BLOCK] + 1 for the root
+//   r = parent[i] (its place in its scan block plus the block's offset), 0 on background.
 //
 // Binding i of an entry point is parameter i of its twin; variables sharing a binding number
 // belong to different entry points.
@@ -38,13 +40,15 @@ struct CcParams {
 @group(0) @binding(2) var<storage, read_write> parent_merge: array<atomic<u32>>;
 // cc_flatten
 @group(0) @binding(1) var<storage, read_write> parent_flat: array<atomic<u32>>;
-// cc_roots, cc_renumber
-@group(0) @binding(1) var<storage, read> parent: array<u32>;
-// cc_roots
 @group(0) @binding(2) var<storage, read_write> flag: array<u32>;
 // cc_renumber
+@group(0) @binding(1) var<storage, read> parent: array<u32>;
 @group(0) @binding(2) var<storage, read> rank: array<u32>;
-@group(0) @binding(3) var<storage, read_write> label: array<u32>;
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;
+@group(0) @binding(4) var<storage, read_write> label: array<u32>;
+
+// Elements per block of the scan (shaders/scan.wgsl `BLOCK`; twin `cpu::components::SCAN_BLOCK`).
+const SCAN_BLOCK: u32 = 1024u;
 
 fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.y * nwg.x * 64u + gid.x;
@@ -118,7 +122,7 @@ fn cc_merge(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     }
 }
 
-// Entry point `cc_flatten`: every foreground pixel points at its root.
+// Entry point `cc_flatten`: every foreground pixel points at its root; roots are flagged.
 @compute @workgroup_size(64)
 fn cc_flatten(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
@@ -126,7 +130,8 @@ fn cc_flatten(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
         return;
     }
     var r = atomicLoad(&parent_flat[i]);
-    if (r == NONE) {
+    flag[i] = select(0u, 1u, r == i);
+    if (r == NONE || r == i) {
         return;
     }
     var p = atomicLoad(&parent_flat[r]);
@@ -137,17 +142,7 @@ fn cc_flatten(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     atomicMin(&parent_flat[i], r);
 }
 
-// Entry point `cc_roots`: flag[i] = 1 for roots.
-@compute @workgroup_size(64)
-fn cc_roots(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= params.width * params.height) {
-        return;
-    }
-    flag[i] = select(0u, 1u, parent[i] == i);
-}
-
-// Entry point `cc_renumber`: label[i] = rank[root(i)] + 1, 0 on background.
+// Entry point `cc_renumber`: label[i] = rank of root(i) + 1, 0 on background.
 @compute @workgroup_size(64)
 fn cc_renumber(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
@@ -158,6 +153,6 @@ fn cc_renumber(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     if (p == NONE) {
         label[i] = 0u;
     } else {
-        label[i] = rank[p] + 1u;
+        label[i] = rank[p] + offsets[p / SCAN_BLOCK] + 1u;
     }
 }

@@ -1,12 +1,15 @@
 // Exclusive prefix sum of u32s: the passes of `cpu::components::scan_exclusive` (used by stage
 // components to rank the roots; any stage may use it). Host side: src/gpu/scan.rs.
 //
-// - `scan_blocks`: each workgroup takes one block of 64 consecutive elements (block b =
-//   elements 64b .. 64b+63), scans it in workgroup memory (Hillis–Steele, no subgroup ops) and
-//   writes the block's exclusive prefix sums to `dst` and its total to `sums[b]`.
+// - `scan_blocks`: each workgroup of 256 invocations takes one block of 1024 consecutive
+//   elements (block b = elements 1024b .. 1024b+1023, four consecutive ones per invocation),
+//   scans it (each invocation its four, then Hillis–Steele over the 256 totals in workgroup
+//   memory, no subgroup ops) and writes the block's exclusive prefix sums to `dst` and its
+//   total to `sums[b]` (twin `scan_blocks`).
 // - the host scans `sums` the same way (recursively, until one block is left: its single sum is
 //   the grand total), giving each block's offset;
-// - `scan_add`: dst[i] += offsets[i / 64].
+// - `scan_add`: dst[i] += offsets[i / 1024] (stage components adds the offsets in its own
+//   `cc_renumber` instead).
 // Class: *map* per pass (each invocation writes only its own elements; the workgroup scan
 // synchronises with barriers only). Sums wrap like the twin's u32 additions would overflow:
 // callers keep totals below 2^32 (ranks of pixels).
@@ -14,7 +17,10 @@
 // Binding i of an entry point is parameter i of its pass; variables sharing a binding number
 // belong to different entry points.
 
-const BLOCK: u32 = 64u;
+const BLOCK: u32 = 1024u;
+// Invocations per workgroup of `scan_blocks`, each scanning BLOCK / GROUP consecutive elements.
+const GROUP: u32 = 256u;
+const PER: u32 = 4u;
 
 // Keep in sync with `ScanUniforms` in src/gpu/scan.rs.
 struct ScanParams {
@@ -34,29 +40,32 @@ struct ScanParams {
 @group(0) @binding(1) var<storage, read> offsets: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst_add: array<u32>;
 
-var<workgroup> tmp: array<u32, 64>;
+var<workgroup> tmp: array<u32, 256>;
 
-// Entry point `scan_blocks` (pass 1 of `scan_exclusive` per level).
-@compute @workgroup_size(64)
+// Entry point `scan_blocks` (pass 1 of `scan_exclusive` per level; one workgroup per block,
+// the block index folded as `workgroup_id.y * num_workgroups.x + workgroup_id.x`).
+@compute @workgroup_size(256)
 fn scan_blocks(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) l: u32,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    // Flat block index; the element index equals the stages' flat invocation index
-    // `gid.y * num_workgroups.x * 64 + gid.x`.
     let b = wid.y * nwg.x + wid.x;
-    let i = b * BLOCK + l;
+    let base = b * BLOCK + l * PER;
     let n = params.len;
     // No early return: every invocation must reach the barriers.
-    var v = 0u;
-    if (i < n) {
-        v = src[i];
+    var own = array<u32, 4>(0u, 0u, 0u, 0u);
+    var total = 0u;
+    for (var k = 0u; k < PER; k = k + 1u) {
+        own[k] = total;
+        if (base + k < n) {
+            total = total + src[base + k];
+        }
     }
-    tmp[l] = v;
+    tmp[l] = total;
     workgroupBarrier();
-    // Inclusive Hillis–Steele scan of the 64 values.
-    for (var off = 1u; off < BLOCK; off = off * 2u) {
+    // Inclusive Hillis–Steele scan of the 256 invocations' totals.
+    for (var off = 1u; off < GROUP; off = off * 2u) {
         var t = 0u;
         if (l >= off) {
             t = tmp[l - off];
@@ -65,10 +74,13 @@ fn scan_blocks(
         tmp[l] = tmp[l] + t;
         workgroupBarrier();
     }
-    if (i < n) {
-        dst[i] = tmp[l] - v;
+    let before = tmp[l] - total;
+    for (var k = 0u; k < PER; k = k + 1u) {
+        if (base + k < n) {
+            dst[base + k] = before + own[k];
+        }
     }
-    if (l == BLOCK - 1u && b * BLOCK < n) {
+    if (l == GROUP - 1u && b * BLOCK < n) {
         sums[b] = tmp[l];
     }
 }

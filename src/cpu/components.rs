@@ -9,10 +9,12 @@
 //!    (left, up, and with 8-connectivity up-left, up-right), union the two trees, always hooking
 //!    the larger root under the smaller one (the shader uses `atomicMin`). Whatever the order,
 //!    every component ends as one tree whose root is its smallest pixel index.
-//! 3. `cc_flatten` (*map*): `parent[i] = find(i)`, the root.
-//! 4. `cc_roots` (*map*) + `scan` + `cc_renumber` (*map*): roots are flagged, an exclusive prefix
-//!    sum gives each root its rank, and `label[i] = rank(root(i)) + 1`. The root is the smallest
-//!    index, so this is raster order of first pixels — no atomic slot allocation.
+//! 3. `cc_flatten` (*map*): `parent[i] = find(i)`, the root, and `flag[i] = 1` at the roots.
+//! 4. `scan_blocks` + `scan` + `cc_renumber` (*map*): an exclusive prefix sum of the flags within
+//!    each block of [`SCAN_BLOCK`] pixels, the blocks' totals scanned into their offsets, and
+//!    `label[i] = rank(root(i)) + 1` with a root's rank its block's offset plus its place in the
+//!    block (the GPU adds the offsets here instead of in a pass of its own). The root is the
+//!    smallest index, so this is raster order of first pixels — no atomic slot allocation.
 
 use super::{Dims, NONE};
 
@@ -86,21 +88,20 @@ pub fn cc_merge(p: &CcParams, fg: &[u32], parent: &mut [u32]) {
     }
 }
 
-/// Entry point `cc_flatten`: every pixel points at its root.
-pub fn cc_flatten(p: &CcParams, parent: &mut [u32]) {
+/// Entry point `cc_flatten`: every pixel points at its root; `flag[i] = 1` at the roots (a root
+/// is its own parent before and after, every other pixel's parent is a smaller index).
+pub fn cc_flatten(p: &CcParams, parent: &mut [u32], flag: &mut [u32]) {
     for i in 0..p.dims.len() {
+        flag[i] = (parent[i] == i as u32) as u32;
         if parent[i] != NONE {
             parent[i] = find(parent, i as u32);
         }
     }
 }
 
-/// Entry point `cc_roots`: `flag[i] = 1` for roots.
-pub fn cc_roots(p: &CcParams, parent: &[u32], flag: &mut [u32]) {
-    for i in 0..p.dims.len() {
-        flag[i] = (parent[i] == i as u32) as u32;
-    }
-}
+/// Elements per block of the GPU's exclusive scan (`BLOCK` in `shaders/scan.wgsl`): part of
+/// [`cc_renumber`]'s contract, which adds each block's offset.
+pub const SCAN_BLOCK: usize = 1024;
 
 /// Stage `scan`'s twin: exclusive prefix sum; returns the total.
 pub fn scan_exclusive(src: &[u32], dst: &mut [u32]) -> u32 {
@@ -112,13 +113,25 @@ pub fn scan_exclusive(src: &[u32], dst: &mut [u32]) -> u32 {
     acc
 }
 
-/// Entry point `cc_renumber`: `label[i] = rank[root(i)] + 1`, 0 on background.
-pub fn cc_renumber(p: &CcParams, parent: &[u32], rank: &[u32], label: &mut [u32]) {
+/// The scan's first pass (`scan_blocks`): the exclusive prefix sum of `src` within each block
+/// of [`SCAN_BLOCK`] elements into `dst`; returns the blocks' totals.
+pub fn scan_blocks(src: &[u32], dst: &mut [u32]) -> Vec<u32> {
+    src.chunks(SCAN_BLOCK)
+        .zip(dst.chunks_mut(SCAN_BLOCK))
+        .map(|(s, d)| scan_exclusive(s, d))
+        .collect()
+}
+
+/// Entry point `cc_renumber`: `label[i] = rank(root(i)) + 1`, 0 on background, where a root
+/// `r`'s rank is `rank[r] + offsets[r / SCAN_BLOCK]` (its place in its block, [`scan_blocks`],
+/// plus the block's offset, the exclusive scan of the blocks' totals).
+pub fn cc_renumber(p: &CcParams, parent: &[u32], rank: &[u32], offsets: &[u32], label: &mut [u32]) {
     for i in 0..p.dims.len() {
-        label[i] = if parent[i] == NONE {
+        let r = parent[i];
+        label[i] = if r == NONE {
             0
         } else {
-            rank[parent[i] as usize] + 1
+            rank[r as usize] + offsets[r as usize / SCAN_BLOCK] + 1
         };
     }
 }
@@ -129,8 +142,8 @@ pub fn components(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     components_runs(dims, diagonal, fg)
 }
 
-/// The whole stage with the shader's passes (`cc_init`, `cc_merge`, `cc_flatten`, `cc_roots`,
-/// `scan`, `cc_renumber`): labels and their count.
+/// The whole stage with the shader's passes (`cc_init`, `cc_merge`, `cc_flatten`,
+/// `scan_blocks`, the scan of the blocks' totals, `cc_renumber`): labels and their count.
 pub fn components_passes(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     let p = CcParams {
         dims,
@@ -140,13 +153,14 @@ pub fn components_passes(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u
     let mut parent = vec![0u32; n];
     cc_init(&p, fg, &mut parent);
     cc_merge(&p, fg, &mut parent);
-    cc_flatten(&p, &mut parent);
     let mut flag = vec![0u32; n];
-    cc_roots(&p, &parent, &mut flag);
+    cc_flatten(&p, &mut parent, &mut flag);
     let mut rank = vec![0u32; n];
-    let count = scan_exclusive(&flag, &mut rank);
+    let totals = scan_blocks(&flag, &mut rank);
+    let mut offsets = vec![0u32; totals.len()];
+    let count = scan_exclusive(&totals, &mut offsets);
     let mut label = vec![0u32; n];
-    cc_renumber(&p, &parent, &rank, &mut label);
+    cc_renumber(&p, &parent, &rank, &offsets, &mut label);
     (label, count)
 }
 

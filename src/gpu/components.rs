@@ -5,9 +5,10 @@
 //! Passes, all recorded into one encoder (no convergence loop, nothing read back):
 //! `cc_init` (*map*), `cc_merge` (*monotone relaxation*: `atomicMin` union-find, every
 //! component ends as one tree rooted at its smallest index whatever the order), `cc_flatten`
-//! (*monotone relaxation*: every pixel points at its root), `cc_roots` (*map*), the exclusive
-//! scan of the root flags ([`super::scan`], twin `scan_exclusive`; its total is the count) and
-//! `cc_renumber` (*map*).
+//! (*monotone relaxation*: every pixel points at its root; roots flagged), the exclusive scan
+//! of the root flags without its last pass ([`super::scan`], twin `scan_blocks` and the scan of
+//! the blocks' totals, whose total is the count) and `cc_renumber` (*map*; it adds the blocks'
+//! offsets). A 1024² frame: 6 passes.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -45,9 +46,8 @@ impl From<&CcParams> for CcUniforms {
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("cc_init", &[Uniform, Read, ReadWrite]),
     ("cc_merge", &[Uniform, Read, ReadWrite]),
-    ("cc_flatten", &[Uniform, ReadWrite]),
-    ("cc_roots", &[Uniform, Read, ReadWrite]),
-    ("cc_renumber", &[Uniform, Read, Read, ReadWrite]),
+    ("cc_flatten", &[Uniform, ReadWrite, ReadWrite]),
+    ("cc_renumber", &[Uniform, Read, Read, Read, ReadWrite]),
 ];
 
 /// The stage's compiled entry points.
@@ -55,7 +55,6 @@ pub(crate) struct Kernels {
     pub cc_init: Kernel,
     pub cc_merge: Kernel,
     pub cc_flatten: Kernel,
-    pub cc_roots: Kernel,
     pub cc_renumber: Kernel,
 }
 
@@ -67,7 +66,6 @@ impl Kernels {
             cc_init: k("cc_init"),
             cc_merge: k("cc_merge"),
             cc_flatten: k("cc_flatten"),
-            cc_roots: k("cc_roots"),
             cc_renumber: k("cc_renumber"),
         }
     }
@@ -110,22 +108,10 @@ pub fn cc_flatten(
     encoder: &mut wgpu::CommandEncoder,
     p: &CcParams,
     parent: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.components.cc_flatten;
-    ctx.dispatch(encoder, k, &[&u, parent], p.dims.len() as u32);
-}
-
-/// Entry point `cc_roots` (twin [`crate::cpu::components::cc_roots`]).
-pub fn cc_roots(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &CcParams,
-    parent: &wgpu::Buffer,
     flag: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.components.cc_roots;
+    let k = &ctx.kernels.components.cc_flatten;
     ctx.dispatch(encoder, k, &[&u, parent, flag], p.dims.len() as u32);
 }
 
@@ -136,11 +122,17 @@ pub fn cc_renumber(
     p: &CcParams,
     parent: &wgpu::Buffer,
     rank: &wgpu::Buffer,
+    offsets: &wgpu::Buffer,
     label: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
     let k = &ctx.kernels.components.cc_renumber;
-    ctx.dispatch(encoder, k, &[&u, parent, rank, label], p.dims.len() as u32);
+    ctx.dispatch(
+        encoder,
+        k,
+        &[&u, parent, rank, offsets, label],
+        p.dims.len() as u32,
+    );
 }
 
 /// Record every pass of the stage into `encoder` (twin
@@ -174,13 +166,15 @@ pub(crate) fn record_components_in(
     let parent = frame.scratch("floodseg.components.parent", n);
     cc_init(ctx, encoder, &p, fg, &parent);
     cc_merge(ctx, encoder, &p, fg, &parent);
-    cc_flatten(ctx, encoder, &p, &parent);
     let flag = frame.scratch("floodseg.components.flag", n);
-    cc_roots(ctx, encoder, &p, &parent, &flag);
+    cc_flatten(ctx, encoder, &p, &parent, &flag);
     let rank = frame.scratch("floodseg.components.rank", n);
-    let count = scan::scan_exclusive_in(ctx, frame, encoder, n as u32, &flag, &rank);
+    let (offsets, count) = scan::scan_blocks_in(ctx, frame, encoder, n as u32, &flag, &rank);
+    // one block: its offset is 0
+    let offsets =
+        offsets.unwrap_or_else(|| frame.storage("floodseg.components.offsets", 1, encoder));
     let label = frame.scratch("floodseg.components.label", n);
-    cc_renumber(ctx, encoder, &p, &parent, &rank, &label);
+    cc_renumber(ctx, encoder, &p, &parent, &rank, &offsets, &label);
     (label, count)
 }
 

@@ -641,7 +641,14 @@ impl GpuContext {
     /// rows of at most `max_compute_workgroups_per_dimension`; shaders take the flat index
     /// `gid.y * num_workgroups.x * 64 + gid.x` and skip indices ≥ n).
     pub fn workgroups(&self, n: u32) -> (u32, u32) {
-        let groups = n.div_ceil(WORKGROUP_SIZE).max(1);
+        self.fold_groups(n.div_ceil(WORKGROUP_SIZE))
+    }
+
+    /// `groups` workgroups (at least one) folded into rows of at most
+    /// `max_compute_workgroups_per_dimension`: shaders take the flat workgroup index
+    /// `workgroup_id.y * num_workgroups.x + workgroup_id.x` and skip those past the last.
+    pub fn fold_groups(&self, groups: u32) -> (u32, u32) {
+        let groups = groups.max(1);
         let max = self.limits.max_compute_workgroups_per_dimension.max(1);
         let x = groups.min(max);
         (x, groups.div_ceil(x))

@@ -5,8 +5,8 @@
 //! [`scan_blocks`] (each workgroup scans a block of [`SCAN_BLOCK`] elements in workgroup memory
 //! and writes the block's total) and, once the block totals are scanned the same way
 //! (recursively, until a single block remains — its one total is the grand total),
-//! [`scan_add`] (each element adds its block's offset). Any length from 1 up: 64 elements need
-//! one level, 4096 two, 262 144 three, 16 777 216 four. Class: *map* per pass; no subgroup
+//! [`scan_add`] (each element adds its block's offset). Any length from 1 up: 1024 elements
+//! need one level, 1 048 576 two (a 1024² frame: three passes), 2^30 three. Class: *map* per pass; no subgroup
 //! operations, no atomics.
 
 use bytemuck::{Pod, Zeroable};
@@ -15,8 +15,9 @@ use super::frame::Frame;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::error::{Error, Result};
 
-/// Elements per block of [`scan_blocks`] (`BLOCK` in `shaders/scan.wgsl`; one per invocation).
-pub const SCAN_BLOCK: u32 = 64;
+/// Elements per block of [`scan_blocks`] (`BLOCK` in `shaders/scan.wgsl`; a workgroup of 256
+/// invocations, four elements each; twin [`crate::cpu::components::SCAN_BLOCK`]).
+pub const SCAN_BLOCK: u32 = crate::cpu::components::SCAN_BLOCK as u32;
 
 /// Uniforms of the scan passes. Keep in sync with `struct ScanParams` in `shaders/scan.wgsl`.
 #[repr(C)]
@@ -81,8 +82,9 @@ pub fn scan_blocks(
 ) {
     let u = ctx.uniform("floodseg.scan.params", &ScanUniforms::new(len));
     let k = &ctx.kernels.scan.scan_blocks;
-    // One invocation per element: exactly `blocks(len)` workgroups.
-    ctx.dispatch(encoder, k, &[&u, src, dst, sums], len);
+    // One workgroup per block.
+    let (x, y) = ctx.fold_groups(blocks(len));
+    ctx.dispatch_groups(encoder, k, &[&u, src, dst, sums], [x, y, 1]);
 }
 
 /// Entry point `scan_add`: `dst[i] += offsets[i / SCAN_BLOCK]`.
@@ -121,17 +123,36 @@ pub(crate) fn scan_exclusive_in(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> wgpu::Buffer {
+    let (offsets, total) = scan_blocks_in(ctx, frame, encoder, len, src, dst);
+    if let Some(offsets) = offsets {
+        scan_add(ctx, encoder, len, &offsets, dst);
+    }
+    total
+}
+
+/// The scan without its last [`scan_add`] (twin [`crate::cpu::components::scan_blocks`] and
+/// the scan of its totals): `dst` gets the exclusive prefix sums within each block of
+/// [`SCAN_BLOCK`] elements; returns the blocks' offsets (the exclusive scan of their totals;
+/// `None` when there is one block, whose offset is 0) and a one-`u32` buffer that will hold
+/// the grand total. For a consumer that adds `offsets[i / SCAN_BLOCK]` itself, one pass less.
+pub(crate) fn scan_blocks_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    encoder: &mut wgpu::CommandEncoder,
+    len: u32,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+) -> (Option<wgpu::Buffer>, wgpu::Buffer) {
     let nb = blocks(len.max(1));
     let sums = frame.scratch("floodseg.scan.sums", nb as usize);
     scan_blocks(ctx, encoder, len, src, dst, &sums);
     if nb == 1 {
         // One block: its total is the grand total.
-        return sums;
+        return (None, sums);
     }
     let offsets = frame.scratch("floodseg.scan.offsets", nb as usize);
     let total = scan_exclusive_in(ctx, frame, encoder, nb, &sums, &offsets);
-    scan_add(ctx, encoder, len, &offsets, dst);
-    total
+    (Some(offsets), total)
 }
 
 /// Upload `src`, scan it on the device and read back the exclusive prefix sums and the total.

@@ -2,7 +2,7 @@
 //! and count — on every fixture and on seeded random and adversarial masks (4- and
 //! 8-connectivity), whatever order the GPU runs the union-find in; and the exclusive scan
 //! (`gpu::scan`, the twin's `scan_exclusive`) equals the twin at lengths around its block
-//! boundaries (64, 4096, 262 144 elements).
+//! and level boundaries (4 elements an invocation, 1024 a block, 1 048 576 two levels).
 //!
 //! GPU availability: `common::gpu()` (fails under `FLOODSEG_REQUIRE_GPU=1`, skips otherwise).
 
@@ -187,9 +187,10 @@ fn single_pixels(w: usize, h: usize) -> Vec<u32> {
 fn scan_gpu_equals_cpu_at_block_boundaries() {
     let Some(ctx) = common::gpu() else { return };
     let mut rng = Rng::new(7);
+    // blocks of 1024: one level up to 1024 elements, two up to 1 048 576, three beyond
     let lens = [
-        1usize, 2, 3, 63, 64, 65, 127, 128, 129, 1000, 4095, 4096, 4097, 8193, 262_143, 262_144,
-        262_145,
+        1usize, 2, 3, 4, 5, 255, 256, 257, 1023, 1024, 1025, 2047, 2048, 4097, 65_537, 1_048_575,
+        1_048_576, 1_048_577,
     ];
     for &n in &lens {
         for max in [2u64, 1000] {
@@ -210,9 +211,11 @@ fn scan_gpu_equals_cpu_at_block_boundaries() {
     assert_eq!(total, 4097);
 }
 
-/// A scan longer than one row of workgroups (`max_compute_workgroups_per_dimension × 64`
-/// elements): the 2-D folded dispatch, where `scan_blocks` takes its block index from
-/// `workgroup_id.y * num_workgroups.x + workgroup_id.x` and the last row has idle workgroups.
+/// A scan longer than one row of 64-invocation workgroups
+/// (`max_compute_workgroups_per_dimension × 64` elements): `scan_add`'s 2-D folded dispatch,
+/// where the last row has idle workgroups. (`scan_blocks` folds the same way, from
+/// `workgroup_id.y * num_workgroups.x + workgroup_id.x`, but only past 67 M elements, more
+/// than WebGPU's default 128 MiB storage binding holds.)
 #[test]
 fn scan_gpu_equals_cpu_folded_dispatch() {
     let Some(ctx) = common::gpu() else { return };

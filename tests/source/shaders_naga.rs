@@ -107,13 +107,7 @@ fn expectations() -> Vec<Expect> {
         Expect {
             stage: "components",
             table: gpu::components::ENTRY_POINTS,
-            twin_functions: &[
-                "cc_init",
-                "cc_merge",
-                "cc_flatten",
-                "cc_roots",
-                "cc_renumber",
-            ],
+            twin_functions: &["cc_init", "cc_merge", "cc_flatten", "cc_renumber"],
             uniform: "CcParams",
             members: vec![
                 ("width", offset_of!(C, width)),
@@ -344,11 +338,14 @@ fn shaders_entry_points_are_the_twin_functions() {
         for p in &module.entry_points {
             assert_eq!(p.stage, naga::ShaderStage::Compute, "{stage}.{}", p.name);
             // The two-dimensional kernels: the watershed's tiles (its host dispatches a grid
-            // of tiles, `gpu::watershed::tile_groups`).
+            // of tiles, `gpu::watershed::tile_groups`); the scan's blocks (one workgroup of
+            // 256 per block of `SCAN_BLOCK`, dispatched by `gpu::scan::scan_blocks`).
             let tile = floodseg::cpu::watershed::TILE as u32;
             let tiled = ["ws_cost_tile", "ws_label_tile"];
             let want = if *stage == "watershed" && tiled.contains(&p.name.as_str()) {
                 [tile, tile, 1]
+            } else if *stage == "scan" && p.name == "scan_blocks" {
+                [gpu::scan::SCAN_BLOCK / 4, 1, 1]
             } else {
                 [gpu::WORKGROUP_SIZE, 1, 1]
             };
