@@ -7,16 +7,17 @@
 // (`ws_cost_tile`; `ws_cost` is the plain Jacobi sweep with the same fixed point), labels by
 // Jacobi sweeps (double-buffered; identical iterates to `cpu::watershed::watershed_jacobi`).
 //
-// Entry points: `ws_altitude` (`--flood intensity`), `ws_init`, `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in tiles), `ws_label_init`, `ws_label_tile`, `ws_label` (one
-// best-predecessor sweep), `ws_output`.
+// Entry points: `ws_altitude` (`--flood intensity`), `ws_start` (costs, label states and both
+// loops' flags at their start), `ws_cost` (one cost sweep), `ws_cost_tile` (one sweep in
+// tiles), `ws_label_tile`, `ws_label` (one best-predecessor sweep), `ws_output`.
 //
 // Packing (8 storage buffers per stage at most; the twin's `ws_label` takes 10): a cost is one
 // `vec2<u32>` (x = m, y = hops; twin: `cost_m[i]`, `cost_h[i]`) and a pixel's label state is one
 // `vec2<u32>` (x = label, y = pred; twin: `label[i]`, `pred[i]`). So the bindings follow the
 // twin's parameters with each (m, hops) pair and each (label, pred) pair folded into one
-// binding: `ws_init(params, markers, d2, cost)`, `ws_cost(params, mask, d2, c_in, c_out,
-// changed)`, `ws_label_init(params, markers, lp)`, `ws_label(params, markers, mask, d2, cost,
-// lp_in, lp_out, changed)`. `ws_output(params, lp, label)` unpacks the labels into a plain
+// binding: `ws_start(params, markers, d2, cost, lp, cost_flags, label_flags)`, `ws_cost(params,
+// mask, d2, c_in, c_out, changed)`, `ws_label(params, markers, mask, d2, cost, lp_in, lp_out,
+// changed)`. `ws_output(params, lp, label)` unpacks the labels into a plain
 // `u32` buffer (the twin rewrites `label` in place).
 //
 // Binding i of an entry point is parameter i of its twin (after the packing); variables sharing
@@ -42,7 +43,7 @@ struct WsParams {
 }
 
 @group(0) @binding(0) var<uniform> params: WsParams;
-// ws_init, ws_label_init, ws_label
+// ws_start, ws_label
 @group(0) @binding(1) var<storage, read> markers: array<u32>;
 // ws_altitude
 @group(0) @binding(1) var<storage, read> mask_a: array<u32>;
@@ -52,18 +53,19 @@ struct WsParams {
 @group(0) @binding(1) var<storage, read> mask_c: array<u32>;
 // ws_output
 @group(0) @binding(1) var<storage, read> lp_final: array<vec2<u32>>;
-// ws_init
+// ws_start
 @group(0) @binding(2) var<storage, read> d2_i: array<u32>;
 // ws_cost
 @group(0) @binding(2) var<storage, read> d2_c: array<u32>;
 // ws_label
 @group(0) @binding(2) var<storage, read> mask: array<u32>;
-// ws_label_init
-@group(0) @binding(2) var<storage, read_write> lp_init: array<vec2<u32>>;
 // ws_output
 @group(0) @binding(2) var<storage, read_write> label_out: array<u32>;
-// ws_init
+// ws_start
 @group(0) @binding(3) var<storage, read_write> cost_init: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read_write> lp_start: array<vec2<u32>>;
+@group(0) @binding(5) var<storage, read_write> start_cost_flags: array<u32, 4>;
+@group(0) @binding(6) var<storage, read_write> start_label_flags: array<u32, 4>;
 // ws_cost
 @group(0) @binding(3) var<storage, read> c_in: array<vec2<u32>>;
 // ws_label
@@ -167,17 +169,26 @@ fn ws_altitude(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     alt_out[i] = a;
 }
 
-// Entry point `ws_init`: markers start at (d², 0), other pixels unreached.
+// Entry point `ws_start` (twin `ws_start`): markers start at (d², 0), other pixels unreached
+// (twin `ws_init`); markers keep their label, everything else starts at NONE with no best
+// predecessor yet (twin `ws_label_init`); both loops' flag buffers start with their first
+// sweep to run (`gpu::sweeps::FLAGS_INIT`).
 @compute @workgroup_size(64)
-fn ws_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn ws_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
+    if (i == 0u) {
+        start_cost_flags = array<u32, 4>(1u, 0u, 0u, 0u);
+        start_label_flags = array<u32, 4>(1u, 0u, 0u, 0u);
+    }
     if (i >= params.width * params.height) {
         return;
     }
     if (markers[i] != 0u) {
         cost_init[i] = vec2<u32>(d2_i[i], 0u);
+        lp_start[i] = vec2<u32>(markers[i], NONE);
     } else {
         cost_init[i] = vec2<u32>(0u, NONE);
+        lp_start[i] = vec2<u32>(NONE, PENDING);
     }
 }
 
@@ -317,21 +328,6 @@ fn ws_cost_tile(
             atomicOr(&changed_c[(params.phase + 1u) % 3u], 1u);
         }
         c_out[i] = c;
-    }
-}
-
-// Entry point `ws_label_init`: markers keep their label, everything else starts at NONE;
-// no pixel has a best predecessor yet.
-@compute @workgroup_size(64)
-fn ws_label_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= params.width * params.height) {
-        return;
-    }
-    if (markers[i] != 0u) {
-        lp_init[i] = vec2<u32>(markers[i], NONE);
-    } else {
-        lp_init[i] = vec2<u32>(NONE, PENDING);
     }
 }
 

@@ -312,6 +312,28 @@ pub fn ws_label_init(p: &WsParams, markers: &[u32], label: &mut [u32], pred: &mu
     }
 }
 
+/// Entry point `ws_start` (the GPU's one setup pass of the stage): [`ws_init`]'s costs,
+/// [`ws_label_init`]'s label states and both convergence loops' flag buffers at their start
+/// (`gpu::sweeps::FLAGS_INIT`: the first sweep runs), so that neither loop needs a write of
+/// its own.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_start(
+    p: &WsParams,
+    markers: &[u32],
+    d2: &[u32],
+    cost_m: &mut [u32],
+    cost_h: &mut [u32],
+    label: &mut [u32],
+    pred: &mut [u32],
+    cost_flags: &mut [u32; 4],
+    label_flags: &mut [u32; 4],
+) {
+    ws_init(p, markers, d2, cost_m, cost_h);
+    ws_label_init(p, markers, label, pred);
+    *cost_flags = [1, 0, 0, 0];
+    *label_flags = [1, 0, 0, 0];
+}
+
 /// Compare the arrival of two equal-cost predecessors `a` and `b` by walking their chains of
 /// best predecessors in lockstep: the first pair of different costs decides (the smaller cost
 /// arrived first), a chain that reaches its marker first arrived first, and chains that meet

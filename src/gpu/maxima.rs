@@ -152,6 +152,7 @@ fn converge<'a>(
         stage: "maxima",
         max_batch: MAX_BATCH,
         cap: n as u64 + 2,
+        flags: None,
     };
     let (fixed, run) = super::sweeps::converge(ctx, frame, &spec, first, cur, next, sweep, finish)?;
     Ok((fixed, run.recorded, run.batches))

@@ -40,8 +40,8 @@
 //!   in the same batched way;
 //! - `components`: 1 submission, nothing read back;
 //! - `watershed`: `B_c + B_l` submissions, each with a 16-byte flag readback (batches as for
-//!   the peaks, up to 64 sweeps; `ws_init` rides in the cost loop's first batch, `ws_label_init`
-//!   in the label loop's, `ws_output` ends every label batch); when frames in flight on several
+//!   the peaks, up to 64 sweeps; `ws_start` rides in the cost loop's first batch and sets both
+//!   loops' flags, `ws_output` ends every label batch); when frames in flight on several
 //!   threads reach it together, one of them runs all their watersheds as one stacked image (2
 //!   more submissions: stacking and unstacking copies) and the others wait for it instead
 //!   ([`batch`]);

@@ -395,6 +395,7 @@ pub(crate) fn peaks_in(
         stage: "peaks",
         max_batch: ROUNDS_MAX_BATCH,
         cap: max_rounds,
+        flags: None,
     };
     let (_, run) =
         super::sweeps::converge(ctx, frame, &spec, enc, cur, next, &round, Some(&output))?;

@@ -93,6 +93,9 @@ pub(crate) struct LoopSpec<'s> {
     pub max_batch: u32,
     /// Most sweeps before the loop is called broken (it converges long before).
     pub cap: u64,
+    /// A flag buffer that the loop's setup pass sets to [`FLAGS_INIT`] before the first sweep
+    /// (saving the loop's own staged write); `None`: the loop writes one.
+    pub flags: Option<&'s wgpu::Buffer>,
 }
 
 /// The sweeps the last frame's loops needed, per [`Loop`] (0: none yet), and a fixed batch
@@ -163,7 +166,10 @@ pub(crate) fn converge<'a>(
     sweep: &Sweep,
     finish: Option<&Finish>,
 ) -> Result<(&'a wgpu::Buffer, LoopRun)> {
-    let flags = frame.storage_init(&format!("{}.flags", spec.label), &FLAGS_INIT);
+    let flags = match spec.flags {
+        Some(f) => f.clone(),
+        None => frame.storage_init(&format!("{}.flags", spec.label), &FLAGS_INIT),
+    };
     let mut k = ctx.predictions.first_batch(spec.counter, spec.max_batch);
     let mut run = LoopRun::default();
     let mut phase = 0u32;

@@ -1,11 +1,12 @@
 //! Host side of stage **watershed** (`shaders/watershed.wgsl`; twin [`crate::cpu::watershed`]).
 //! Class: *monotone relaxation* — the same iterates as
-//! [`crate::cpu::watershed::watershed_jacobi`]: [`ws_init`], then [`ws_cost_tile`] sweeps until
+//! [`crate::cpu::watershed::watershed_jacobi`]: [`ws_start`], then [`ws_cost_tile`] sweeps until
 //! no cost changes (each 16 × 16 tile iterated in workgroup memory, so a flood crosses a tile per
 //! sweep: on an H100 a sweep costs tens of µs whatever the image's size, so fewer sweeps is what
 //! counts; the fixed point is the same unique smallest cost as [`ws_cost`]'s Jacobi sweeps,
-//! docs/design.md, stage 7), then [`ws_label_init`], [`ws_label_tile`] sweeps (the same tiles for
-//! [`ws_label`]'s rule) until no label or predecessor changes, then [`ws_output`].
+//! docs/design.md, stage 7), then [`ws_label_tile`] sweeps (the same tiles for [`ws_label`]'s
+//! rule) until no label or predecessor changes, then [`ws_output`]. [`ws_start`] sets the costs,
+//! the label states and both loops' flag buffers in one pass (twin `ws_init`, `ws_label_init`).
 //!
 //! **Packing.** A stage may bind at most 8 storage buffers and the twin's `ws_label` takes 10,
 //! so a cost `(m, hops)` is stored as one `vec2<u32>` per pixel (buffers of `2 × pixels` `u32`:
@@ -22,6 +23,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::counters::Loop;
 use super::frame::Frame;
+use super::sweeps::FLAG_WORDS;
 use super::{kernel, shader_module, Access::*, EntryPoint, GpuContext, Kernel};
 use crate::cpu::watershed::{AltitudeParams, WsParams};
 use crate::cpu::Dims;
@@ -81,8 +83,13 @@ impl From<&AltitudeParams> for WsUniforms {
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     // params, mask, keys, alt
     ("ws_altitude", &[Uniform, Read, Read, ReadWrite]),
-    // params, markers, d2, cost
-    ("ws_init", &[Uniform, Read, Read, ReadWrite]),
+    // params, markers, d2, cost, lp, cost_flags, label_flags
+    (
+        "ws_start",
+        &[
+            Uniform, Read, Read, ReadWrite, ReadWrite, ReadWrite, ReadWrite,
+        ],
+    ),
     // params, mask, d2, cost_in, cost_out, changed
     (
         "ws_cost",
@@ -93,8 +100,6 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
         "ws_cost_tile",
         &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
     ),
-    // params, markers, lp
-    ("ws_label_init", &[Uniform, Read, ReadWrite]),
     // params, markers, mask, d2, cost, lp_in, lp_out, changed
     (
         "ws_label",
@@ -115,10 +120,9 @@ pub const MAX_BATCH: u32 = 64;
 /// The stage's compiled entry points.
 pub(crate) struct Kernels {
     pub ws_altitude: Kernel,
-    pub ws_init: Kernel,
+    pub ws_start: Kernel,
     pub ws_cost: Kernel,
     pub ws_cost_tile: Kernel,
-    pub ws_label_init: Kernel,
     pub ws_label: Kernel,
     pub ws_label_tile: Kernel,
     pub ws_output: Kernel,
@@ -130,10 +134,9 @@ impl Kernels {
         let k = |entry: &str| kernel(device, &m, "watershed", ENTRY_POINTS, entry);
         Kernels {
             ws_altitude: k("ws_altitude"),
-            ws_init: k("ws_init"),
+            ws_start: k("ws_start"),
             ws_cost: k("ws_cost"),
             ws_cost_tile: k("ws_cost_tile"),
-            ws_label_init: k("ws_label_init"),
             ws_label: k("ws_label"),
             ws_label_tile: k("ws_label_tile"),
             ws_output: k("ws_output"),
@@ -169,19 +172,25 @@ pub fn ws_altitude(
     ctx.dispatch(encoder, k, &[&u, mask, keys, alt], p.dims.len() as u32);
 }
 
-/// Entry point `ws_init` (twin [`crate::cpu::watershed::ws_init`]); `cost` holds `2 × pixels`
-/// `u32` (packed `(m, hops)`).
-pub fn ws_init(
+/// Entry point `ws_start` (twin [`crate::cpu::watershed::ws_start`]); `cost` and `lp` hold
+/// `2 × pixels` `u32` (packed `(m, hops)` and `(label, pred)`), the flag buffers
+/// [`super::sweeps::FLAG_WORDS`] each.
+#[allow(clippy::too_many_arguments)]
+pub fn ws_start(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
     p: &WsParams,
     markers: &wgpu::Buffer,
     d2: &wgpu::Buffer,
     cost: &wgpu::Buffer,
+    lp: &wgpu::Buffer,
+    cost_flags: &wgpu::Buffer,
+    label_flags: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.watershed.ws_init;
-    ctx.dispatch(encoder, k, &[&u, markers, d2, cost], p.dims.len() as u32);
+    let k = &ctx.kernels.watershed.ws_start;
+    let b = [&u, markers, d2, cost, lp, cost_flags, label_flags];
+    ctx.dispatch(encoder, k, &b, p.dims.len() as u32);
 }
 
 /// Entry point `ws_cost` (twin [`crate::cpu::watershed::ws_cost`]): one Jacobi sweep from `cost_in`
@@ -229,20 +238,6 @@ pub fn ws_cost_tile(
     let k = &ctx.kernels.watershed.ws_cost_tile;
     let b = [&u, mask, d2, cost_in, cost_out, changed];
     ctx.dispatch_groups(encoder, k, &b, tile_groups(p.dims));
-}
-
-/// Entry point `ws_label_init` (twin [`crate::cpu::watershed::ws_label_init`]); `lp` holds
-/// `2 × pixels` `u32` (packed `(label, pred)`).
-pub fn ws_label_init(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &WsParams,
-    markers: &wgpu::Buffer,
-    lp: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.watershed.ws_label_init;
-    ctx.dispatch(encoder, k, &[&u, markers, lp], p.dims.len() as u32);
 }
 
 /// Entry point `ws_label` (twin [`crate::cpu::watershed::ws_label`]): one Jacobi sweep of the
@@ -357,27 +352,31 @@ pub(crate) fn watershed_in(
     let u = params_buffer(ctx, &p);
     let kk = &ctx.kernels.watershed;
     let n32 = n as u32;
-    // The cost loop's first encoder also clears the frame's reused buffers and holds ws_init.
+    // The cost loop's first encoder holds ws_start, which also sets both loops' flags.
     let mut enc = ctx.encoder("floodseg.watershed.init");
     let cost_a = frame.scratch("floodseg.watershed.cost_a", 2 * n);
     let cost_b = frame.scratch("floodseg.watershed.cost_b", 2 * n);
     let lp_a = frame.scratch("floodseg.watershed.lp_a", 2 * n);
     let lp_b = frame.scratch("floodseg.watershed.lp_b", 2 * n);
     let labels = frame.scratch("floodseg.watershed.labels", n);
+    let cost_flags = frame.scratch("floodseg.watershed.cost.flags", FLAG_WORDS);
+    let label_flags = frame.scratch("floodseg.watershed.label.flags", FLAG_WORDS);
 
     let span = frame.timer.begin(ctx, &mut enc, "watershed");
-    ctx.dispatch(&mut enc, &kk.ws_init, &[&u, markers, d2, &cost_a], n32);
+    let b = [&u, markers, d2, &cost_a, &lp_a, &cost_flags, &label_flags];
+    ctx.dispatch(&mut enc, &kk.ws_start, &b, n32);
     frame.timer.end(ctx, &mut enc, span);
     // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
     // the cap only turns a broken device into an error instead of an endless loop.
     let cap = 2 * n as u64 + 2 * MAX_BATCH as u64;
     let groups = tile_groups(dims);
-    let spec = |counter, label| super::sweeps::LoopSpec {
+    let spec = |counter, label, flags| super::sweeps::LoopSpec {
         counter,
         label,
         stage: "watershed",
         max_batch: MAX_BATCH,
         cap,
+        flags: Some(flags),
     };
     let cost_sweep = |enc: &mut wgpu::CommandEncoder,
                       cin: &wgpu::Buffer,
@@ -391,7 +390,7 @@ pub(crate) fn watershed_in(
     let (cost, cost_run) = super::sweeps::converge(
         ctx,
         frame,
-        &spec(Loop::WsCost, "floodseg.watershed.cost"),
+        &spec(Loop::WsCost, "floodseg.watershed.cost", &cost_flags),
         enc,
         &cost_a,
         &cost_b,
@@ -399,10 +398,7 @@ pub(crate) fn watershed_in(
         None,
     )?;
 
-    let mut enc = ctx.encoder("floodseg.watershed.label_init");
-    let span = frame.timer.begin(ctx, &mut enc, "watershed");
-    ctx.dispatch(&mut enc, &kk.ws_label_init, &[&u, markers, &lp_a], n32);
-    frame.timer.end(ctx, &mut enc, span);
+    let enc = ctx.encoder("floodseg.watershed.label");
     let label_sweep = |enc: &mut wgpu::CommandEncoder,
                        lin: &wgpu::Buffer,
                        lout: &wgpu::Buffer,
@@ -419,7 +415,7 @@ pub(crate) fn watershed_in(
     let (lp, label_run) = super::sweeps::converge(
         ctx,
         frame,
-        &spec(Loop::WsLabel, "floodseg.watershed.label"),
+        &spec(Loop::WsLabel, "floodseg.watershed.label", &label_flags),
         enc,
         &lp_a,
         &lp_b,

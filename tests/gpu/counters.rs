@@ -17,7 +17,7 @@ use floodseg::pipeline::Params;
 use floodseg::Segmenter;
 
 /// Upper bounds, measured on this file's frame when they were last lowered.
-const MAX_STEPS: u64 = 59;
+const MAX_STEPS: u64 = 56;
 const MAX_SUBMISSIONS: u64 = 9;
 const MAX_HOST_WAITS: u64 = 2;
 

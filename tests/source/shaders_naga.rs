@@ -136,10 +136,9 @@ fn expectations() -> Vec<Expect> {
             table: gpu::watershed::ENTRY_POINTS,
             twin_functions: &[
                 "ws_altitude",
-                "ws_init",
+                "ws_start",
                 "ws_cost",
                 "ws_cost_tile",
-                "ws_label_init",
                 "ws_label",
                 "ws_label_tile",
                 "ws_output",
