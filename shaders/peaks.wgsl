@@ -14,7 +14,8 @@
 //   cross and `rect` = the ROI read from `bounds` (the twin's "trivial image" opening).
 // - `peaks_isolated` (*map*): always dispatched; it overwrites `state` only when `flag == 0` and
 //   not `all_are_candidates` (the twin's host-side condition, decided here on the device). Its
-//   extra last binding is `flag`.
+//   extra bindings are `flag` and the spacing loop's flag buffer, which its first invocation
+//   sets to the loop's start (`gpu::sweeps::FLAGS_INIT`), so the loop needs no staged write.
 // - `peaks_space` (*Jacobi*, + atomicOr on `changed`): one round of the spacing walk.
 //
 // Binding i of an entry point is parameter i of its twin; variables sharing a binding number
@@ -114,6 +115,8 @@ fn sweep_runs(first: bool) -> bool {
 @group(0) @binding(6) var<storage, read_write> flag: atomic<u32>;
 // peaks_isolated (read only: the host-side condition of the twin)
 @group(0) @binding(6) var<storage, read> flag_in: u32;
+// peaks_isolated: the spacing loop's flags, set to their start
+@group(0) @binding(7) var<storage, read_write> loop_flags: array<u32, 4>;
 
 // Partial bounds of one workgroup (peaks_bounds).
 var<workgroup> wg_bounds: array<atomic<u32>, 5>;
@@ -331,6 +334,9 @@ fn peaks_roi_dilate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn peaks_isolated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
     let w = params.width;
+    if (i == 0u) {
+        loop_flags = array<u32, 4>(1u, 0u, 0u, 0u);
+    }
     if (i >= w * params.height) {
         return;
     }

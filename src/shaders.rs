@@ -34,6 +34,8 @@ pub const BACKGROUND: &str = include_str!("../shaders/background.wgsl");
 pub const FILTER: &str = include_str!("../shaders/filter.wgsl");
 /// `shaders/pairs.wgsl` (twin: `cpu::pairs`).
 pub const PAIRS: &str = include_str!("../shaders/pairs.wgsl");
+/// `shaders/gather.wgsl` (twin: `cpu::gather`; readback plumbing, not a stage).
+pub const GATHER: &str = include_str!("../shaders/gather.wgsl");
 
 /// `(stage, source)` for every shader.
 pub const ALL: &[(&str, &str)] = &[
@@ -51,4 +53,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("background", BACKGROUND),
     ("filter", FILTER),
     ("pairs", PAIRS),
+    ("gather", GATHER),
 ];

@@ -80,13 +80,20 @@ pub fn front_in(
 
     frame.timer.restart();
     let samples_buf = frame.storage_init("floodseg.gray.samples", &samples);
-    let mut enc = ctx.encoder("floodseg.pipeline.gray");
     let keys = frame.scratch("floodseg.gray.keys", n);
-    let span = frame.timer.begin(ctx, &mut enc, "gray");
-    gray::gray(ctx, &mut enc, &plan.gray, &samples_buf, &keys);
-    frame.timer.end(ctx, &mut enc, span);
-    ctx.submit("floodseg.pipeline.gray", enc)?;
-    frame.timer.lap(ctx, "gray")?;
+    // A fixed threshold on the gray keys themselves (no --smooth, no --background): gray and
+    // threshold are one pass (`gray_threshold`) in the front's main submission.
+    let fused = plan.smooth.is_none()
+        && plan.background.is_none()
+        && matches!(plan.threshold, ThresholdPlan::Fixed { .. });
+    if !fused {
+        let mut enc = ctx.encoder("floodseg.pipeline.gray");
+        let span = frame.timer.begin(ctx, &mut enc, "gray");
+        gray::gray(ctx, &mut enc, &plan.gray, &samples_buf, &keys);
+        frame.timer.end(ctx, &mut enc, span);
+        ctx.submit("floodseg.pipeline.gray", enc)?;
+        frame.timer.lap(ctx, "gray")?;
+    }
 
     let smoothed = if let Some(sp) = &plan.smooth {
         let mut enc = ctx.encoder("floodseg.pipeline.smooth");
@@ -144,8 +151,10 @@ pub fn front_in(
     };
     let tp = resolved.threshold;
     drop(samples);
-    // Submitted: the pool may hand it out again.
-    frame.release(&[&samples_buf]);
+    if !fused {
+        // Submitted: the pool may hand it out again.
+        frame.release(&[&samples_buf]);
+    }
 
     let mut enc = ctx.encoder("floodseg.pipeline");
     let mask = frame.scratch("floodseg.threshold.mask", n);
@@ -155,7 +164,12 @@ pub fn front_in(
     let mask_count = frame.storage("floodseg.threshold.count", 1, &mut enc);
     let dscratch = distance::DistanceScratch::in_frame(frame, dims);
     let span = frame.timer.begin(ctx, &mut enc, "threshold");
-    threshold::threshold(ctx, &mut enc, &tp, tkeys, &mask, &mask_count);
+    if fused {
+        let (gp, sb) = (&plan.gray, &samples_buf);
+        gray::gray_threshold(ctx, &mut enc, gp, &tp, sb, &keys, &mask, &mask_count);
+    } else {
+        threshold::threshold(ctx, &mut enc, &tp, tkeys, &mask, &mask_count);
+    }
     frame.timer.end(ctx, &mut enc, span);
     if frame.timer.is_on() {
         // Synchronised wall clock: the threshold's own submission, so each stage's lap waits
@@ -210,6 +224,10 @@ pub fn front_in(
         None => (None, None),
     };
     frame.release(&[&dscratch.a, &dscratch.b, &dscratch.c, &scratch]);
+    if fused {
+        // the gray_threshold pass's input, submitted by now
+        frame.release(&[&samples_buf]);
+    }
     Ok(FrontBuffers {
         dims,
         scale,

@@ -58,6 +58,20 @@ pub fn gray(params: &GrayParams, samples: &[u32], keys: &mut [u32]) {
     }
 }
 
+/// Entry point `gray_threshold` (the GPU's gray and threshold passes in one): [`gray`]'s keys,
+/// then [`crate::cpu::threshold::threshold`]'s mask and count of them.
+pub fn gray_threshold(
+    params: &GrayParams,
+    threshold: &crate::cpu::threshold::ThresholdParams,
+    samples: &[u32],
+    keys: &mut [u32],
+    mask: &mut [u32],
+    count: &mut [u32],
+) {
+    gray(params, samples, keys);
+    crate::cpu::threshold::threshold(threshold, keys, mask, count);
+}
+
 /// The whole gray stage on the CPU: the keys of [`gray`], computed per channel layout in
 /// parallel chunks of pixels (a *map*: each key depends on its own samples only).
 pub fn gray_image(params: &GrayParams, samples: &[u32], keys: &mut [u32]) {

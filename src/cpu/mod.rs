@@ -12,6 +12,7 @@ pub mod background;
 pub mod components;
 pub mod distance;
 pub mod filter;
+pub mod gather;
 pub mod gray;
 pub mod maxima;
 pub mod measure;

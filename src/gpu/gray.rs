@@ -15,6 +15,11 @@ pub struct GrayUniforms {
     pub height: u32,
     pub channels: u32,
     pub is_float: u32,
+    /// `gray_threshold` only: the threshold's mode and bound (0 in `gray`).
+    pub mode: u32,
+    pub bound: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 impl From<&GrayParams> for GrayUniforms {
@@ -24,17 +29,28 @@ impl From<&GrayParams> for GrayUniforms {
             height: p.dims.height,
             channels: p.channels,
             is_float: p.is_float,
+            mode: 0,
+            bound: 0,
+            _pad0: 0,
+            _pad1: 0,
         }
     }
 }
 
 /// The shader's entry points and their bindings (checked against the WGSL by
 /// `tests/source/shaders_naga.rs`).
-pub const ENTRY_POINTS: &[EntryPoint] = &[("gray", &[Uniform, Read, ReadWrite])];
+pub const ENTRY_POINTS: &[EntryPoint] = &[
+    ("gray", &[Uniform, Read, ReadWrite]),
+    (
+        "gray_threshold",
+        &[Uniform, Read, ReadWrite, ReadWrite, ReadWrite],
+    ),
+];
 
 /// The stage's compiled entry points.
 pub(crate) struct Kernels {
     pub gray: Kernel,
+    pub gray_threshold: Kernel,
 }
 
 impl Kernels {
@@ -42,6 +58,7 @@ impl Kernels {
         let m = shader_module(device, "gray", crate::shaders::GRAY);
         Kernels {
             gray: kernel(device, &m, "gray", ENTRY_POINTS, "gray"),
+            gray_threshold: kernel(device, &m, "gray", ENTRY_POINTS, "gray_threshold"),
         }
     }
 }
@@ -60,6 +77,34 @@ pub fn gray(
         encoder,
         &ctx.kernels.gray.gray,
         &[&u, samples, keys],
+        params.dims.len() as u32,
+    );
+}
+
+/// Entry point `gray_threshold` (twin [`crate::cpu::gray::gray_threshold`]): the keys of
+/// [`gray`] and the mask of stage threshold's `threshold` on them in one pass; `count[0]` grows
+/// by the mask's pixels (the caller zeroes it). Records one pass.
+#[allow(clippy::too_many_arguments)]
+pub fn gray_threshold(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    params: &GrayParams,
+    threshold: &crate::cpu::threshold::ThresholdParams,
+    samples: &wgpu::Buffer,
+    keys: &wgpu::Buffer,
+    mask: &wgpu::Buffer,
+    count: &wgpu::Buffer,
+) {
+    let u = GrayUniforms {
+        mode: threshold.mode,
+        bound: threshold.bound,
+        ..GrayUniforms::from(params)
+    };
+    let u = ctx.uniform("floodseg.gray.params", &u);
+    ctx.dispatch(
+        encoder,
+        &ctx.kernels.gray.gray_threshold,
+        &[&u, samples, keys, mask, count],
         params.dims.len() as u32,
     );
 }

@@ -26,15 +26,18 @@
 //!
 //! **What a frame costs** (`backend::gpu::run`, profiling off): one upload of the samples
 //! (`Queue::write_buffer`), then
-//! - `gray`: 1 submission;
+//! - `gray`: 1 submission; with a fixed threshold on the gray keys themselves (no `--smooth`,
+//!   no `--background`), nothing of its own: `gray_threshold` does gray and threshold in one
+//!   pass of the front's main submission;
 //! - `smooth` (`--smooth N`): 1 submission (2N passes);
 //! - `background` (`--background R`): 1 submission (5 passes);
 //! - `threshold`: with Otsu on an integer gray image, 1 submission + 1 readback of the
 //!   histogram (256 or 65536 `u32`); with a fixed level, or Otsu on RGB/float (host histogram),
 //!   nothing of its own;
-//! - `threshold` pass + `opening` + `distance`: 1 submission together;
+//! - `threshold` pass (or `gray_threshold`) + `opening` + `distance`: 1 submission together;
 //! - `peaks`: `B_p` submissions, each with a 16-byte readback of the loop's flag words (the
-//!   setup passes ride in the first, the output pass ends each; the first batch is as long as
+//!   setup passes ride in the first, the last of them setting the loop's flags, the output
+//!   pass ends each; the first batch is as long as
 //!   the last frame's loop needed plus one, else 8, then doubling up to 256 spacing rounds);
 //!   or, with `--markers regional|hmax`, `maxima`: its reconstruction (hmax) and plateau loops
 //!   in the same batched way;
@@ -57,7 +60,9 @@
 //! wgpu adds no validation dispatches). A convergence sweep is one pass and nothing else: its
 //! shader returns at once when the sweep before it changed nothing ([`sweeps`]).
 //!
-//! That is `6 + B_p + B_c + B_l` submissions (7 with Otsu on integer images). Host waits:
+//! That is `5 + B_p + B_c + B_l` submissions with the fused gray and threshold, else one more
+//! (and one more with Otsu on integer images); the readbacks gather their small parts (counts,
+//! flags) into one copy ([`gather`]). Host waits:
 //! `2 + B_p + B_c + B_l` on a context's first frame (3 with that Otsu, 1 more with a filter);
 //! after it, each loop's first batch is predicted from the frame before and submitted without a
 //! wait, its flags read with the object count ([`sweeps`], "Speculation"), so a frame in a
@@ -110,6 +115,7 @@ pub mod counters;
 pub mod distance;
 pub mod filter;
 pub mod frame;
+pub mod gather;
 pub mod gray;
 pub mod maxima;
 pub mod measure;
@@ -258,6 +264,7 @@ pub(crate) struct Kernels {
     pub background: background::Kernels,
     pub filter: filter::Kernels,
     pub pairs: pairs::Kernels,
+    pub gather: gather::Kernels,
 }
 
 /// The device, its queue and every stage's pipelines. Create once, reuse for every frame.
@@ -510,6 +517,7 @@ impl GpuContext {
             background: background::Kernels::new(&device),
             filter: filter::Kernels::new(&device),
             pairs: pairs::Kernels::new(&device),
+            gather: gather::Kernels::new(&device),
         })
         .map_err(|e| Error::Backend(format!("{}: compiling the shaders: {e}", describe(&info))))?;
 
@@ -1163,31 +1171,62 @@ impl GpuContext {
         label: &str,
         parts: &[(&wgpu::Buffer, usize)],
     ) -> Result<Vec<Vec<u32>>> {
+        // Two or more small parts (counts, convergence flags) are gathered into one buffer
+        // first: one pass and one copy instead of a copy each (`gather`).
+        let small: Vec<usize> = (0..parts.len())
+            .filter(|&k| (1..=gather::MAX_WORDS).contains(&parts[k].1))
+            .take(gather::MAX_PARTS)
+            .collect();
+        let gathered = small.len() >= 2;
         let readbacks = scoped(&self.device, || {
             let mut encoder = self.encoder(label);
-            let readbacks: Vec<wgpu::Buffer> = parts
-                .iter()
-                .map(|(buffer, n)| {
-                    let bytes = 4 * *n as u64;
-                    let readback = frame.readback(&format!("{label}.readback"), bytes);
-                    if bytes > 0 {
-                        self.copy(&mut encoder, buffer, 0, &readback, 0, bytes);
-                    }
-                    readback
-                })
-                .collect();
+            let mut readbacks: Vec<(wgpu::Buffer, usize)> = Vec::new();
+            let read = |frame: &mut frame::Frame,
+                        encoder: &mut wgpu::CommandEncoder,
+                        buffer: &wgpu::Buffer,
+                        n: usize| {
+                let bytes = 4 * n as u64;
+                let readback = frame.readback(&format!("{label}.readback"), bytes);
+                if bytes > 0 {
+                    self.copy(encoder, buffer, 0, &readback, 0, bytes);
+                }
+                (readback, n)
+            };
+            if gathered {
+                let sel: Vec<(&wgpu::Buffer, usize)> = small.iter().map(|&k| parts[k]).collect();
+                let words = gather::gather_in(self, frame, &mut encoder, &sel);
+                let total = sel.iter().map(|(_, n)| n).sum();
+                readbacks.push(read(frame, &mut encoder, &words, total));
+            }
+            for (k, (buffer, n)) in parts.iter().enumerate() {
+                if !(gathered && small.contains(&k)) {
+                    readbacks.push(read(frame, &mut encoder, buffer, *n));
+                }
+            }
             self.queue_submit(encoder.finish());
             readbacks
         })
         .map_err(|e| Error::Backend(format!("{label}: {e}")))?;
         self.take_uncaptured()?;
-        let maps: Vec<(&wgpu::Buffer, usize)> = readbacks
-            .iter()
-            .zip(parts)
-            .map(|(r, (_, n))| (r, *n))
-            .collect();
-        let out = self.read_many(&maps)?;
+        let maps: Vec<(&wgpu::Buffer, usize)> = readbacks.iter().map(|(r, n)| (r, *n)).collect();
+        let mut read = self.read_many(&maps)?.into_iter();
         self.take_uncaptured()?;
+        // back into the parts' order
+        let mut out: Vec<Vec<u32>> = vec![Vec::new(); parts.len()];
+        if gathered {
+            let words = read.next().unwrap_or_default();
+            let mut at = 0;
+            for &k in &small {
+                let n = parts[k].1;
+                out[k] = words.get(at..at + n).unwrap_or_default().to_vec();
+                at += n;
+            }
+        }
+        for (k, o) in out.iter_mut().enumerate() {
+            if !(gathered && small.contains(&k)) {
+                *o = read.next().unwrap_or_default();
+            }
+        }
         Ok(out)
     }
 

@@ -83,7 +83,7 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("peaks_roi_dilate", &[Uniform, Read, Read, ReadWrite]),
     (
         "peaks_isolated",
-        &[Uniform, Read, Read, Read, Read, ReadWrite, Read],
+        &[Uniform, Read, Read, Read, Read, ReadWrite, Read, ReadWrite],
     ),
     ("peaks_space", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
     ("peaks_output", &[Uniform, Read, ReadWrite]),
@@ -244,6 +244,7 @@ pub fn peaks_roi_dilate(
 /// Entry point `peaks_isolated` (twin [`crate::cpu::peaks::peaks_isolated`]), with the twin's
 /// condition (`flag == 0 && !all_are_candidates`) checked on the device: otherwise `state` is
 /// left unchanged. `opened` is the ROI opening ([`peaks_roi_erode`] + [`peaks_roi_dilate`]).
+/// `loop_flags` ([`super::sweeps::FLAG_WORDS`] words) is set to the spacing loop's start.
 #[allow(clippy::too_many_arguments)]
 pub fn peaks_isolated(
     ctx: &GpuContext,
@@ -255,13 +256,14 @@ pub fn peaks_isolated(
     bounds: &wgpu::Buffer,
     state: &wgpu::Buffer,
     flag: &wgpu::Buffer,
+    loop_flags: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
     let k = &ctx.kernels.peaks.isolated;
     ctx.dispatch(
         encoder,
         k,
-        &[&u, mask, d2, opened, bounds, state, flag],
+        &[&u, mask, d2, opened, bounds, state, flag, loop_flags],
         n_of(p),
     );
 }
@@ -359,6 +361,7 @@ pub(crate) fn peaks_in(
     let state_b = frame.scratch("floodseg.peaks.state_b", n);
     let flag = frame.storage("floodseg.peaks.flag", 1, e0);
     let out = frame.scratch("floodseg.peaks.peaks", n);
+    let loop_flags = frame.scratch("floodseg.peaks.flags", super::sweeps::FLAG_WORDS);
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
     let max_rounds = n as u64 + 2;
@@ -374,7 +377,7 @@ pub(crate) fn peaks_in(
     // trivial-image opening (hmax, wmax are free scratch by now)
     ctx.dispatch(&mut enc, &ks.roi_erode, &[&u, &bounds, mask, &hmax], np);
     ctx.dispatch(&mut enc, &ks.roi_dilate, &[&u, &bounds, &hmax, &wmax], np);
-    let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag];
+    let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag, &loop_flags];
     ctx.dispatch(&mut enc, &ks.isolated, &iso, np);
     frame.timer.end(ctx, &mut enc, span);
     let round = |enc: &mut wgpu::CommandEncoder,
@@ -395,7 +398,7 @@ pub(crate) fn peaks_in(
         stage: "peaks",
         max_batch: ROUNDS_MAX_BATCH,
         cap: max_rounds,
-        flags: None,
+        flags: Some(&loop_flags),
     };
     let (_, run) =
         super::sweeps::converge(ctx, frame, &spec, enc, cur, next, &round, Some(&output))?;

@@ -160,3 +160,47 @@ fn a_device_wait_past_its_limit_is_a_typed_error() {
         ),
     }
 }
+
+/// A readback of several buffers gathers the small ones (counts, flags: 1 to
+/// `gather::MAX_WORDS` words, at most `gather::MAX_PARTS`) into one buffer on the device first
+/// (one pass and one copy instead of a copy each) and still returns every part, in order, as
+/// the twin's concatenation says; larger, empty and surplus parts are copied on their own.
+#[test]
+fn a_readback_gathers_its_small_parts_and_keeps_their_order() {
+    let Some(ctx) = ctx() else { return };
+    let lens = [1usize, 4, 0, 64, 65, 3, 1000, 2, 1, 1, 1, 1, 7];
+    let mut seed = 0x9e37_79b9u32;
+    let data: Vec<Vec<u32>> = lens
+        .iter()
+        .map(|&n| {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    seed
+                })
+                .collect()
+        })
+        .collect();
+    let bufs: Vec<wgpu::Buffer> = data
+        .iter()
+        .map(|d| ctx.storage_init("test.gather", d))
+        .collect();
+    let parts: Vec<(&wgpu::Buffer, usize)> = bufs.iter().zip(&lens).map(|(b, &n)| (b, n)).collect();
+    let before = gpu::counters::snapshot();
+    let got = ctx.read_buffers("test.gather", &parts).unwrap();
+    let c = gpu::counters::snapshot() - before;
+    assert_eq!(got, data);
+    // the first seven small parts (1, 4, 64, 3, 2, 1, 1 words) in one pass and one copy; then
+    // 65, 1000, and the surplus 1, 1, 7 on their own (the empty part needs no copy)
+    assert_eq!((c.passes, c.copies), (1, 6), "{}", c.to_json());
+    let small: Vec<&[u32]> = [0, 1, 3, 5, 7, 8, 9]
+        .iter()
+        .map(|&k| &data[k][..])
+        .collect();
+    let twin = cpu::gather::gather_words(&small);
+    assert_eq!(twin.len(), 1 + 4 + 64 + 3 + 2 + 1 + 1);
+    assert_eq!(
+        &twin[..5],
+        &[data[0][0], data[1][0], data[1][1], data[1][2], data[1][3]]
+    );
+}

@@ -17,8 +17,8 @@ use floodseg::pipeline::Params;
 use floodseg::Segmenter;
 
 /// Upper bounds, measured on this file's frame when they were last lowered.
-const MAX_STEPS: u64 = 56;
-const MAX_SUBMISSIONS: u64 = 9;
+const MAX_STEPS: u64 = 51;
+const MAX_SUBMISSIONS: u64 = 8;
 const MAX_HOST_WAITS: u64 = 2;
 
 /// A `side`² frame with the benchmark frame's make-up: background 200 ± 12, one disk of radius
@@ -87,6 +87,10 @@ fn a_frame_asks_no_more_of_the_gpu_than_before() {
         .count_frame(&img, &p)
         .unwrap()
         .expect("a GPU segmenter counts");
+    // the second frame is the first to speculate: its count readback gathers more parts than
+    // the first's, whose gather uniform it creates (a staged write of its own); from the third
+    // on every frame records the same
+    seg.count_frame(&img, &p).unwrap();
     let c = seg.count_frame(&img, &p).unwrap().unwrap();
     let again = seg.count_frame(&img, &p).unwrap().unwrap();
     assert_eq!(c, again, "the same frame twice, counted differently");

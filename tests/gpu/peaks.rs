@@ -360,7 +360,7 @@ fn peaks_passes_equal_twin_functions() {
                 let mut enc = ctx.encoder("test.peaks");
                 g::peaks_roi_erode(ctx, &mut enc, &p, &gb, &gm, &ge);
                 g::peaks_roi_dilate(ctx, &mut enc, &p, &gb, &ge, &gdl);
-                g::peaks_isolated(ctx, &mut enc, &p, &gm, &gd, &gdl, &gb, &gs, &gf);
+                g::peaks_isolated(ctx, &mut enc, &p, &gm, &gd, &gdl, &gb, &gs, &gf, &gc);
                 g::peaks_space(ctx, &mut enc, &p, &gd, &gs, &gn, &gc);
                 g::peaks_output(ctx, &mut enc, &p, &gn, &go);
                 ctx.queue().submit([enc.finish()]);

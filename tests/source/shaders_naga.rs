@@ -37,6 +37,7 @@ fn expectations() -> Vec<Expect> {
     use gpu::components::CcUniforms as C;
     use gpu::distance::DistUniforms as D;
     use gpu::filter::FilterUniforms as F;
+    use gpu::gather::GatherUniforms as Ga;
     use gpu::gray::GrayUniforms as G;
     use gpu::maxima::MaximaUniforms as Mx;
     use gpu::measure::MeasureUniforms as Me;
@@ -51,13 +52,17 @@ fn expectations() -> Vec<Expect> {
         Expect {
             stage: "gray",
             table: gpu::gray::ENTRY_POINTS,
-            twin_functions: &["gray"],
+            twin_functions: &["gray", "gray_threshold"],
             uniform: "GrayParams",
             members: vec![
                 ("width", offset_of!(G, width)),
                 ("height", offset_of!(G, height)),
                 ("channels", offset_of!(G, channels)),
                 ("is_float", offset_of!(G, is_float)),
+                ("mode", offset_of!(G, mode)),
+                ("bound", offset_of!(G, bound)),
+                ("_pad0", offset_of!(G, _pad0)),
+                ("_pad1", offset_of!(G, _pad1)),
             ],
             size: size_of::<G>(),
         },
@@ -262,6 +267,24 @@ fn expectations() -> Vec<Expect> {
                 ("_pad", offset_of!(F, _pad)),
             ],
             size: size_of::<F>(),
+        },
+        Expect {
+            // readback plumbing (`cpu::gather`)
+            stage: "gather",
+            table: gpu::gather::ENTRY_POINTS,
+            twin_functions: &["gather_words"],
+            uniform: "GatherParams",
+            members: vec![
+                ("len0", offset_of!(Ga, len0)),
+                ("len1", offset_of!(Ga, len1)),
+                ("len2", offset_of!(Ga, len2)),
+                ("len3", offset_of!(Ga, len3)),
+                ("len4", offset_of!(Ga, len4)),
+                ("len5", offset_of!(Ga, len5)),
+                ("len6", offset_of!(Ga, len6)),
+                ("_pad", offset_of!(Ga, _pad)),
+            ],
+            size: size_of::<Ga>(),
         },
         Expect {
             stage: "pairs",
