@@ -1,6 +1,7 @@
 // Stage **opening**: erosion and dilation passes of a 0/1 mask. Class: *Jacobi* (each pass reads
-// `src` and writes `dst`; the host ping-pongs k erosions then k dilations).
-// CPU twin: src/cpu/opening.rs (`erode`, `dilate`); host side: src/gpu/opening.rs.
+// `src` and writes `dst`; the host ping-pongs k erosions then k dilations; for k = 1, `open1`
+// does both in one pass, each pixel eroding its own neighbourhood).
+// CPU twin: src/cpu/opening.rs (`erode`, `dilate`, `open1`); host side: src/gpu/opening.rs.
 // Pixels outside `rect` (inclusive bounds) count as background and are written 0.
 
 // Keep in sync with `MorphUniforms` in src/gpu/opening.rs (twin: `cpu::opening::MorphParams`).
@@ -79,6 +80,46 @@ fn dilate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         for (var dy = -1; dy <= 1; dy++) {
             for (var dx = -1; dx <= 1; dx++) {
                 if (in_structure(dy, dx) && tap(y, x, dy, dx) != 0u) {
+                    v = 1u;
+                }
+            }
+        }
+    }
+    dst[i] = v;
+}
+
+// The erosion of `src` at (y + dy, x + dx) (`erode`'s value there; 0 outside `rect`).
+fn eroded_at(y: u32, x: u32, dy: i32, dx: i32) -> u32 {
+    let yy = i32(y) + dy;
+    let xx = i32(x) + dx;
+    if (yy < 0 || xx < 0 || !rect_contains(u32(yy), u32(xx))) {
+        return 0u;
+    }
+    for (var ey = -1; ey <= 1; ey++) {
+        for (var ex = -1; ex <= 1; ex++) {
+            if (in_structure(ey, ex) && tap(u32(yy), u32(xx), ey, ex) == 0u) {
+                return 0u;
+            }
+        }
+    }
+    return 1u;
+}
+
+// Entry point `open1`: the opening with k = 1, `dilate(erode(src))`, in one pass (the erosion
+// recomputed around each pixel instead of written out and read back by a second pass).
+@compute @workgroup_size(64)
+fn open1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.y * nwg.x * 64u + gid.x;
+    if (i >= params.width * params.height) {
+        return;
+    }
+    let y = i / params.width;
+    let x = i % params.width;
+    var v = 0u;
+    if (rect_contains(y, x) && src[i] != 0u) {
+        for (var dy = -1; dy <= 1; dy++) {
+            for (var dx = -1; dx <= 1; dx++) {
+                if (v == 0u && in_structure(dy, dx) && eroded_at(y, x, dy, dx) != 0u) {
                     v = 1u;
                 }
             }

@@ -102,6 +102,13 @@ pub fn dilate(p: &MorphParams, src: &[u32], dst: &mut [u32]) {
     }
 }
 
+/// Entry point `open1` (the GPU's opening for `k = 1` in one pass): [`dilate`] of [`erode`].
+pub fn open1(p: &MorphParams, src: &[u32], dst: &mut [u32]) {
+    let mut eroded = vec![0u32; p.dims.len()];
+    erode(p, src, &mut eroded);
+    dilate(p, &eroded, dst);
+}
+
 /// The whole opening: `k` erosions then `k` dilations over `rect`, as [`opening_passes`], with
 /// each pass done row by row on whole-row slices ([`erode_rows`], [`dilate_rows`]): the same
 /// taps, vectorisable, rows in parallel. Returns the opened mask. Equal to [`opening_passes`]

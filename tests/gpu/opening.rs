@@ -1,6 +1,7 @@
 //! Stage **opening** (`shaders/opening.wgsl`, `floodseg::gpu::opening`) equals its CPU twin
 //! (`cpu::opening::opening`) byte for byte on seeded random masks (empty, full, noise, blobs) at
-//! sizes that break index arithmetic, both structures, 0–3 iterations, and inside
+//! sizes that break index arithmetic, both structures, 0–3 iterations (1: the one-pass `open1`,
+//! and the passes in place), and inside
 //! sub-rectangles (possibly empty), as the peaks stage uses it. GL backend: `context.rs`.
 
 use crate::common::{self, random_mask, MaskKind, Rng, SIZES};
@@ -27,10 +28,23 @@ pub(crate) fn check_opening_gpu_equals_cpu_random(ctx: &GpuContext) {
                 for k in 0..=3 {
                     let full = Rect::full(dims);
                     let want = cpu::opening::opening(dims, full, structure, k, &mask);
-                    let got =
-                        gpu::opening::run_opening(ctx, dims, full, structure, k, &mask).unwrap();
-                    let case = format!("random_{w}x{h}_{kind:?}_{structure:?}_open{k}");
-                    common::assert_same(&case, "opening", w, &got, &want);
+                    // into a new buffer (k = 1: the one-pass `open1`) and in place (the passes)
+                    for in_place in [false, true] {
+                        let got = gpu::opening::run_opening_in(
+                            ctx, dims, full, structure, k, &mask, in_place,
+                        )
+                        .unwrap();
+                        let case =
+                            format!("random_{w}x{h}_{kind:?}_{structure:?}_open{k}_{in_place}");
+                        common::assert_same(&case, "opening", w, &got, &want);
+                    }
+                    if k == 1 {
+                        // the twin of the one-pass entry point is the two passes' composition
+                        let p = cpu::opening::MorphParams::new(dims, full, structure);
+                        let mut one = vec![0u32; dims.len()];
+                        cpu::opening::open1(&p, &mask, &mut one);
+                        common::assert_same("open1 twin", "opening", w, &one, &want);
+                    }
                 }
             }
         }

@@ -82,7 +82,7 @@ fn expectations() -> Vec<Expect> {
         Expect {
             stage: "opening",
             table: gpu::opening::ENTRY_POINTS,
-            twin_functions: &["erode", "dilate"],
+            twin_functions: &["erode", "dilate", "open1"],
             uniform: "MorphParams",
             members: vec![
                 ("width", offset_of!(M, width)),
