@@ -10,12 +10,14 @@
 // - `peaks_max_rows`, `peaks_max_cols`, `peaks_output` (*map*).
 // - `peaks_candidates` (*map* + atomicOr on `flag`); it decides `all_are_candidates` itself from
 //   `bounds`.
-// - `peaks_roi_erode`, `peaks_roi_dilate` (*map*): `cpu::opening::erode` / `dilate` with the
-//   cross and `rect` = the ROI read from `bounds` (the twin's "trivial image" opening).
-// - `peaks_isolated` (*map*): always dispatched; it overwrites `state` only when `flag == 0` and
-//   not `all_are_candidates` (the twin's host-side condition, decided here on the device). Its
-//   extra bindings are `flag` and the spacing loop's flag buffer, which its first invocation
-//   sets to the loop's start (`gpu::sweeps::FLAGS_INIT`), so the loop needs no staged write.
+// - `peaks_isolated_open` (*map*; twin `peaks_isolated_open`: the twin's "trivial image"
+//   opening, `cpu::opening::erode` / `dilate` with the cross and `rect` = the ROI read from
+//   `bounds`, then `peaks_isolated`): always dispatched; it overwrites `state` only when
+//   `flag == 0` and not `all_are_candidates` (the twin's host-side condition, decided here on
+//   the device), computing the opening around each pixel it looks at instead of in passes of
+//   its own. Its extra bindings are `flag` and the spacing loop's flag buffer, which its first
+//   invocation sets to the loop's start (`gpu::sweeps::FLAGS_INIT`), so the loop needs no
+//   staged write.
 // - `peaks_space` (*Jacobi*, + atomicOr on `changed`): one round of the spacing walk.
 //
 // Binding i of an entry point is parameter i of its twin; variables sharing a binding number
@@ -55,8 +57,6 @@ struct PeaksParams {
 @group(0) @binding(1) var<storage, read> d2_space: array<u32>;
 // peaks_output
 @group(0) @binding(1) var<storage, read> state_final: array<u32>;
-// peaks_roi_erode, peaks_roi_dilate
-@group(0) @binding(1) var<storage, read> roi_bounds: array<u32>;
 
 // peaks_bounds, peaks_max_rows, peaks_candidates, peaks_isolated
 @group(0) @binding(2) var<storage, read> d2: array<u32>;
@@ -66,8 +66,6 @@ struct PeaksParams {
 @group(0) @binding(2) var<storage, read> state_in: array<u32>;
 // peaks_output
 @group(0) @binding(2) var<storage, read_write> peaks_out: array<u32>;
-// peaks_roi_erode, peaks_roi_dilate
-@group(0) @binding(2) var<storage, read> src: array<u32>;
 
 // peaks_bounds: [y0, x0, y1, x1, dmin]
 @group(0) @binding(3) var<storage, read_write> bounds_acc: array<atomic<u32>, 5>;
@@ -77,16 +75,14 @@ struct PeaksParams {
 @group(0) @binding(3) var<storage, read_write> wmax_out: array<u32>;
 // peaks_candidates
 @group(0) @binding(3) var<storage, read> wmax: array<u32>;
-// peaks_isolated
-@group(0) @binding(3) var<storage, read> opened: array<u32>;
+// peaks_isolated_open
+@group(0) @binding(3) var<storage, read> bounds_io: array<u32>;
 // peaks_space
 @group(0) @binding(3) var<storage, read_write> state_out: array<u32>;
-// peaks_roi_erode, peaks_roi_dilate
-@group(0) @binding(3) var<storage, read_write> dst: array<u32>;
 
 // peaks_max_rows
 @group(0) @binding(4) var<storage, read_write> hmax_out: array<u32>;
-// peaks_candidates, peaks_isolated
+// peaks_candidates
 @group(0) @binding(4) var<storage, read> bounds: array<u32>;
 // peaks_space
 @group(0) @binding(4) var<storage, read_write> changed: array<atomic<u32>, 4>;
@@ -108,15 +104,16 @@ fn sweep_runs(first: bool) -> bool {
     return go;
 }
 
-// peaks_candidates, peaks_isolated
+// peaks_candidates
 @group(0) @binding(5) var<storage, read_write> state: array<u32>;
 
 // peaks_candidates
 @group(0) @binding(6) var<storage, read_write> flag: atomic<u32>;
-// peaks_isolated (read only: the host-side condition of the twin)
-@group(0) @binding(6) var<storage, read> flag_in: u32;
-// peaks_isolated: the spacing loop's flags, set to their start
-@group(0) @binding(7) var<storage, read_write> loop_flags: array<u32, 4>;
+// peaks_isolated_open: the state, the candidates' flag (read only: the host-side condition of
+// the twin) and the spacing loop's flags, set to their start
+@group(0) @binding(4) var<storage, read_write> state_io: array<u32>;
+@group(0) @binding(5) var<storage, read> flag_io: u32;
+@group(0) @binding(6) var<storage, read_write> loop_flags: array<u32, 4>;
 
 // Partial bounds of one workgroup (peaks_bounds).
 var<workgroup> wg_bounds: array<atomic<u32>, 5>;
@@ -236,9 +233,12 @@ fn peaks_max_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 // Twin `all_are_candidates`: s == 1 or a one-pixel ROI (bounds of peaks_candidates and
 // peaks_isolated).
 fn all_are_candidates() -> bool {
-    let empty = bounds[0] > bounds[2] || bounds[1] > bounds[3];
-    return params.footprint == 1u
-        || (!empty && bounds[0] == bounds[2] && bounds[1] == bounds[3]);
+    return all_candidates_of(vec4<u32>(bounds[0], bounds[1], bounds[2], bounds[3]));
+}
+
+fn all_candidates_of(b: vec4<u32>) -> bool {
+    let empty = b.x > b.z || b.y > b.w;
+    return params.footprint == 1u || (!empty && b.x == b.z && b.y == b.w);
 }
 
 // Entry point `peaks_candidates`: state = STATE_UNDECIDED for candidates, else STATE_NONE;
@@ -265,73 +265,36 @@ fn peaks_candidates(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     state[i] = s;
 }
 
-// Value of src at (y + dy, x + dx), 0 outside the ROI (twin: `cpu::opening::tap`, rect = ROI).
-fn roi_tap(y: u32, x: u32, dy: i32, dx: i32) -> u32 {
+// The mask at (y + dy, x + dx), 0 outside the ROI `b` (twin: `cpu::opening::tap`, rect = ROI).
+fn roi_tap(b: vec4<u32>, y: u32, x: u32, dy: i32, dx: i32) -> bool {
     let yy = i32(y) + dy;
     let xx = i32(x) + dx;
-    if (yy < 0 || xx < 0) {
-        return 0u;
+    if (yy < 0 || xx < 0 || !roi_contains(b.x, b.y, b.z, b.w, u32(yy), u32(xx))) {
+        return false;
     }
-    if (!roi_contains(roi_bounds[0], roi_bounds[1], roi_bounds[2], roi_bounds[3], u32(yy), u32(xx))) {
-        return 0u;
-    }
-    return src[u32(yy) * params.width + u32(xx)];
+    return mask[u32(yy) * params.width + u32(xx)] != 0u;
 }
 
-// Entry point `peaks_roi_erode` (twin `cpu::opening::erode`, cross, rect = ROI): dst = 1 where
-// the pixel and its 4 neighbours are 1 inside the ROI.
-@compute @workgroup_size(64)
-fn peaks_roi_erode(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    let w = params.width;
-    if (i >= w * params.height) {
-        return;
+// The erosion of the mask by the cross inside the ROI at (y + dy, x + dx) (twin:
+// `cpu::opening::erode`, rect = ROI).
+fn roi_eroded(b: vec4<u32>, y: u32, x: u32, dy: i32, dx: i32) -> bool {
+    let yy = i32(y) + dy;
+    let xx = i32(x) + dx;
+    if (yy < 0 || xx < 0 || !roi_contains(b.x, b.y, b.z, b.w, u32(yy), u32(xx))) {
+        return false;
     }
-    let y = i / w;
-    let x = i % w;
-    var v = 0u;
-    if (roi_contains(roi_bounds[0], roi_bounds[1], roi_bounds[2], roi_bounds[3], y, x)) {
-        v = 1u;
-        for (var dy = -1; dy <= 1; dy++) {
-            for (var dx = -1; dx <= 1; dx++) {
-                if ((dy == 0 || dx == 0) && roi_tap(y, x, dy, dx) == 0u) {
-                    v = 0u;
-                }
-            }
-        }
-    }
-    dst[i] = v;
+    let py = u32(yy);
+    let px = u32(xx);
+    return roi_tap(b, py, px, 0, 0) && roi_tap(b, py, px, -1, 0) && roi_tap(b, py, px, 1, 0)
+        && roi_tap(b, py, px, 0, -1) && roi_tap(b, py, px, 0, 1);
 }
 
-// Entry point `peaks_roi_dilate` (twin `cpu::opening::dilate`, cross, rect = ROI): dst = 1
-// where the pixel or one of its 4 neighbours is 1 inside the ROI.
+// Entry point `peaks_isolated_open`: when flag == 0 and not all_are_candidates (the twin's
+// host-side condition), the candidates are the ROI's mask pixels that its opening (the cross,
+// once; computed here around each pixel) removed, above the threshold; otherwise state is left
+// as peaks_candidates wrote it. Its first invocation sets the spacing loop's flags.
 @compute @workgroup_size(64)
-fn peaks_roi_dilate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    let w = params.width;
-    if (i >= w * params.height) {
-        return;
-    }
-    let y = i / w;
-    let x = i % w;
-    var v = 0u;
-    if (roi_contains(roi_bounds[0], roi_bounds[1], roi_bounds[2], roi_bounds[3], y, x)) {
-        for (var dy = -1; dy <= 1; dy++) {
-            for (var dx = -1; dx <= 1; dx++) {
-                if ((dy == 0 || dx == 0) && roi_tap(y, x, dy, dx) != 0u) {
-                    v = 1u;
-                }
-            }
-        }
-    }
-    dst[i] = v;
-}
-
-// Entry point `peaks_isolated`: when flag == 0 and not all_are_candidates (the twin's host-side
-// condition), the candidates are the ROI's mask pixels that its opening removed, above the
-// threshold; otherwise state is left as peaks_candidates wrote it.
-@compute @workgroup_size(64)
-fn peaks_isolated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn peaks_isolated_open(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
     let w = params.width;
     if (i == 0u) {
@@ -340,14 +303,20 @@ fn peaks_isolated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if (i >= w * params.height) {
         return;
     }
-    if (flag_in != 0u || all_are_candidates()) {
+    let b = vec4<u32>(bounds_io[0], bounds_io[1], bounds_io[2], bounds_io[3]);
+    if (flag_io != 0u || all_candidates_of(b)) {
         return;
     }
     let y = i / w;
     let x = i % w;
-    let on = roi_contains(bounds[0], bounds[1], bounds[2], bounds[3], y, x) && mask[i] != 0u
-        && opened[i] == 0u && d2[i] > bounds[4];
-    state[i] = select(STATE_NONE, STATE_UNDECIDED, on);
+    var on = roi_contains(b.x, b.y, b.z, b.w, y, x) && mask[i] != 0u && d2[i] > bounds_io[4];
+    if (on) {
+        // kept by the opening: the pixel or a 4-neighbour survives the erosion
+        let opened = roi_eroded(b, y, x, 0, 0) || roi_eroded(b, y, x, -1, 0)
+            || roi_eroded(b, y, x, 1, 0) || roi_eroded(b, y, x, 0, -1) || roi_eroded(b, y, x, 0, 1);
+        on = !opened;
+    }
+    state_io[i] = select(STATE_NONE, STATE_UNDECIDED, on);
 }
 
 // Whether candidate j (value dj) has priority over candidate i (value di) (twin: `before`).

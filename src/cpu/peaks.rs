@@ -188,7 +188,30 @@ pub fn peaks_candidates(
     }
 }
 
-/// Entry point `peaks_isolated` (only when the flag is 0 and not [`all_are_candidates`]): the
+/// Entry point `peaks_isolated_open` (the GPU's ROI opening and [`peaks_isolated`] in one pass,
+/// under the same condition, decided on the device: only when `flag` is 0 and not
+/// [`all_are_candidates`], otherwise `state` is left as it is): the ROI mask opened by
+/// `opening::erode` + `opening::dilate` with the cross and `rect = ROI`, then
+/// [`peaks_isolated`].
+pub fn peaks_isolated_open(
+    p: &PeaksParams,
+    mask: &[u32],
+    d2: &[u32],
+    bounds: &[u32; 5],
+    state: &mut [u32],
+    flag: u32,
+) {
+    if flag != 0 || all_are_candidates(p, bounds) {
+        return;
+    }
+    let mp = MorphParams::new(p.dims, roi_of(bounds), Structure::Cross);
+    let (mut eroded, mut opened) = (vec![0u32; p.dims.len()], vec![0u32; p.dims.len()]);
+    erode(&mp, mask, &mut eroded);
+    dilate(&mp, &eroded, &mut opened);
+    peaks_isolated(p, mask, d2, &opened, bounds, state);
+}
+
+/// The CPU schedule's `peaks_isolated` (only when the flag is 0 and not [`all_are_candidates`]): the
 /// candidates are the ROI's mask pixels that its opening removed, above the threshold.
 /// `opened` is the ROI mask opened by `opening::erode` + `opening::dilate` with `rect = ROI`.
 pub fn peaks_isolated(

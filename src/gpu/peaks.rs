@@ -3,23 +3,21 @@
 //! Passes, in the twin's order ([`crate::cpu::peaks::peaks_rounds`]):
 //! `peaks_bounds` (*order-free reduction*: atomicMin/atomicMax into a 5-`u32` buffer
 //! initialised to [`BOUNDS_INIT`]), `peaks_max_rows`, `peaks_max_cols`, `peaks_candidates`
-//! (*map* + an atomicOr flag), the trivial-image opening, `peaks_isolated`, then `peaks_space`
+//! (*map* + an atomicOr flag), `peaks_isolated_open` (the trivial image's opening and its
+//! isolated candidates in one pass), then `peaks_space`
 //! rounds (*Jacobi*, ping-pong state buffers) and `peaks_output`.
 //!
 //! The ROI never comes back to the host: every pass after `peaks_bounds` reads it from the
 //! `bounds` storage buffer, and the twin's host-side decisions are taken on the device:
 //! - empty ROI (the twin returns zeros early): every pass then finds no pixel in the ROI, so
 //!   `state` stays all `STATE_NONE` and the output all 0 — the same result;
-//! - `all_are_candidates` is computed by `peaks_candidates` and `peaks_isolated` from `bounds`;
-//! - the "trivial image" branch (`flag == 0 && !all_are_candidates`): the opening always runs,
-//!   `peaks_roi_erode` (mask → `hmax`) then `peaks_roi_dilate` (`hmax` → `wmax`), and
-//!   `peaks_isolated` always runs but overwrites `state` only under that condition (it reads
-//!   `flag` as an extra last binding).
-//!
-//! Mapping of the opening: the twin calls `cpu::opening::erode`/`dilate` with
-//! `MorphParams::new(dims, roi_of(&bounds), Structure::Cross)`; `peaks_roi_erode` /
-//! `peaks_roi_dilate` are those passes with `rect` read from `bounds` (bindings: uniform,
-//! `bounds`, `src`, `dst`).
+//! - `all_are_candidates` is computed by `peaks_candidates` and `peaks_isolated_open` from
+//!   `bounds`;
+//! - the "trivial image" branch (`flag == 0 && !all_are_candidates`): `peaks_isolated_open`
+//!   always runs but overwrites `state` only under that condition (it reads `flag` as an extra
+//!   binding), and computes the twin's opening of the ROI (`cpu::opening::erode`/`dilate` with
+//!   `MorphParams::new(dims, roi_of(&bounds), Structure::Cross)`) at each pixel it decides: the
+//!   pixel is opened away when neither it nor a 4-neighbour survives the erosion.
 //!
 //! Spacing rounds: a convergence loop ([`super::sweeps`]): batches of rounds, one dispatch each,
 //! the loop's flag buffer read back after each; the rounds after the first that decides nothing
@@ -79,11 +77,9 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
         "peaks_candidates",
         &[Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite],
     ),
-    ("peaks_roi_erode", &[Uniform, Read, Read, ReadWrite]),
-    ("peaks_roi_dilate", &[Uniform, Read, Read, ReadWrite]),
     (
-        "peaks_isolated",
-        &[Uniform, Read, Read, Read, Read, ReadWrite, Read, ReadWrite],
+        "peaks_isolated_open",
+        &[Uniform, Read, Read, Read, ReadWrite, Read, ReadWrite],
     ),
     ("peaks_space", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
     ("peaks_output", &[Uniform, Read, ReadWrite]),
@@ -95,9 +91,7 @@ pub(crate) struct Kernels {
     pub max_rows: Kernel,
     pub max_cols: Kernel,
     pub candidates: Kernel,
-    pub roi_erode: Kernel,
-    pub roi_dilate: Kernel,
-    pub isolated: Kernel,
+    pub isolated_open: Kernel,
     pub space: Kernel,
     pub output: Kernel,
 }
@@ -111,9 +105,7 @@ impl Kernels {
             max_rows: k("peaks_max_rows"),
             max_cols: k("peaks_max_cols"),
             candidates: k("peaks_candidates"),
-            roi_erode: k("peaks_roi_erode"),
-            roi_dilate: k("peaks_roi_dilate"),
-            isolated: k("peaks_isolated"),
+            isolated_open: k("peaks_isolated_open"),
             space: k("peaks_space"),
             output: k("peaks_output"),
         }
@@ -211,61 +203,27 @@ pub fn peaks_candidates(
     );
 }
 
-/// Entry point `peaks_roi_erode`: `cpu::opening::erode` with the cross and `rect` = the ROI in
-/// `bounds`.
-pub fn peaks_roi_erode(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &PeaksParams,
-    bounds: &wgpu::Buffer,
-    src: &wgpu::Buffer,
-    dst: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.peaks.roi_erode;
-    ctx.dispatch(encoder, k, &[&u, bounds, src, dst], n_of(p));
-}
-
-/// Entry point `peaks_roi_dilate`: `cpu::opening::dilate` with the cross and `rect` = the ROI
-/// in `bounds`.
-pub fn peaks_roi_dilate(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &PeaksParams,
-    bounds: &wgpu::Buffer,
-    src: &wgpu::Buffer,
-    dst: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.peaks.roi_dilate;
-    ctx.dispatch(encoder, k, &[&u, bounds, src, dst], n_of(p));
-}
-
-/// Entry point `peaks_isolated` (twin [`crate::cpu::peaks::peaks_isolated`]), with the twin's
-/// condition (`flag == 0 && !all_are_candidates`) checked on the device: otherwise `state` is
-/// left unchanged. `opened` is the ROI opening ([`peaks_roi_erode`] + [`peaks_roi_dilate`]).
+/// Entry point `peaks_isolated_open` (twin [`crate::cpu::peaks::peaks_isolated_open`]): the
+/// ROI's opening (the cross, once, inside the ROI in `bounds`) computed around each pixel and
+/// [`crate::cpu::peaks::peaks_isolated`] in one pass, with the twin's condition (`flag == 0 &&
+/// !all_are_candidates`) checked on the device: otherwise `state` is left unchanged.
 /// `loop_flags` ([`super::sweeps::FLAG_WORDS`] words) is set to the spacing loop's start.
 #[allow(clippy::too_many_arguments)]
-pub fn peaks_isolated(
+pub fn peaks_isolated_open(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
     p: &PeaksParams,
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
-    opened: &wgpu::Buffer,
     bounds: &wgpu::Buffer,
     state: &wgpu::Buffer,
     flag: &wgpu::Buffer,
     loop_flags: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.peaks.isolated;
-    ctx.dispatch(
-        encoder,
-        k,
-        &[&u, mask, d2, opened, bounds, state, flag, loop_flags],
-        n_of(p),
-    );
+    let k = &ctx.kernels.peaks.isolated_open;
+    let b = [&u, mask, d2, bounds, state, flag, loop_flags];
+    ctx.dispatch(encoder, k, &b, n_of(p));
 }
 
 /// Entry point `peaks_space` (twin [`crate::cpu::peaks::peaks_space`]): one round. `changed`
@@ -374,11 +332,9 @@ pub(crate) fn peaks_in(
     ctx.dispatch(&mut enc, &ks.max_cols, &[&u, &hmax, &bounds, &wmax], np);
     let cand = [&u, mask, d2, &wmax, &bounds, cur, &flag];
     ctx.dispatch(&mut enc, &ks.candidates, &cand, np);
-    // trivial-image opening (hmax, wmax are free scratch by now)
-    ctx.dispatch(&mut enc, &ks.roi_erode, &[&u, &bounds, mask, &hmax], np);
-    ctx.dispatch(&mut enc, &ks.roi_dilate, &[&u, &bounds, &hmax, &wmax], np);
-    let iso = [&u, mask, d2, &wmax, &bounds, cur, &flag, &loop_flags];
-    ctx.dispatch(&mut enc, &ks.isolated, &iso, np);
+    // the trivial image: its ROI opening, computed in the same pass
+    let iso = [&u, mask, d2, &bounds, cur, &flag, &loop_flags];
+    ctx.dispatch(&mut enc, &ks.isolated_open, &iso, np);
     frame.timer.end(ctx, &mut enc, span);
     let round = |enc: &mut wgpu::CommandEncoder,
                  sin: &wgpu::Buffer,

@@ -291,7 +291,7 @@ fn read(ctx: &GpuContext, b: &gpu::wgpu::Buffer, len: usize) -> Vec<u32> {
 }
 
 /// Each pass alone vs its twin function (bounds, window maxima, candidates + flag, the ROI
-/// opening, isolated, one spacing round + changed, output).
+/// opening with its isolated candidates, one spacing round + changed, output).
 #[test]
 fn peaks_passes_equal_twin_functions() {
     let Some(ctx) = common::gpu() else { return };
@@ -326,6 +326,10 @@ fn peaks_passes_equal_twin_functions() {
                 if tflag == 0 && !cp::all_are_candidates(&p, &tb) {
                     cp::peaks_isolated(&p, &mask, &d2, &td, &tb, &mut tiso);
                 }
+                // the GPU's one-pass entry point's twin is that composition
+                let mut tio = ts.clone();
+                cp::peaks_isolated_open(&p, &mask, &d2, &tb, &mut tio, tflag);
+                common::assert_same(&case, "peaks_isolated_open twin", w, &tio, &tiso);
                 let (mut tnext, mut tchanged) = (vec![0; n], 0);
                 cp::peaks_space(&p, &d2, &tiso, &mut tnext, &mut tchanged);
                 let mut tout = vec![0; n];
@@ -339,8 +343,6 @@ fn peaks_passes_equal_twin_functions() {
                 let gw = ctx.storage("test.wmax", n);
                 let gs = ctx.storage("test.state", n);
                 let gf = ctx.storage("test.flag", 1);
-                let ge = ctx.storage("test.eroded", n);
-                let gdl = ctx.storage("test.dilated", n);
                 let gn = ctx.storage("test.next", n);
                 let gc = gpu::sweeps::standalone_flags(ctx);
                 let go = ctx.storage("test.out", n);
@@ -358,15 +360,11 @@ fn peaks_passes_equal_twin_functions() {
                 common::assert_same(&case, "peaks_candidates", w, &read(ctx, &gs, n), &ts);
                 assert_eq!(read(ctx, &gf, 1), vec![tflag], "{case}: candidates flag");
                 let mut enc = ctx.encoder("test.peaks");
-                g::peaks_roi_erode(ctx, &mut enc, &p, &gb, &gm, &ge);
-                g::peaks_roi_dilate(ctx, &mut enc, &p, &gb, &ge, &gdl);
-                g::peaks_isolated(ctx, &mut enc, &p, &gm, &gd, &gdl, &gb, &gs, &gf, &gc);
+                g::peaks_isolated_open(ctx, &mut enc, &p, &gm, &gd, &gb, &gs, &gf, &gc);
                 g::peaks_space(ctx, &mut enc, &p, &gd, &gs, &gn, &gc);
                 g::peaks_output(ctx, &mut enc, &p, &gn, &go);
                 ctx.queue().submit([enc.finish()]);
-                common::assert_same(&case, "peaks_roi_erode", w, &read(ctx, &ge, n), &te);
-                common::assert_same(&case, "peaks_roi_dilate", w, &read(ctx, &gdl, n), &td);
-                common::assert_same(&case, "peaks_isolated", w, &read(ctx, &gs, n), &tiso);
+                common::assert_same(&case, "peaks_isolated_open", w, &read(ctx, &gs, n), &tiso);
                 common::assert_same(&case, "peaks_space", w, &read(ctx, &gn, n), &tnext);
                 let flags = read(ctx, &gc, gpu::sweeps::FLAG_WORDS);
                 assert_eq!(flags[1], tchanged, "{case}: space changed");
@@ -376,8 +374,10 @@ fn peaks_passes_equal_twin_functions() {
     }
 }
 
-/// `peaks_roi_erode` / `peaks_roi_dilate` equal `cpu::opening::erode` / `dilate` with the ROI
-/// of the bounds buffer as `rect` (given bounds: full, inner, one pixel, one row, empty).
+/// `peaks_isolated_open` equals its twin (the ROI opening by `cpu::opening::erode` / `dilate`
+/// with the ROI of the bounds buffer as `rect`, then `peaks_isolated`) for given bounds (full,
+/// inner, one pixel, one row, empty), with the candidates' flag clear (it decides) and set (it
+/// leaves the state alone), and sets the spacing loop's flags either way.
 #[test]
 fn peaks_roi_opening_equals_opening_passes() {
     let Some(ctx) = common::gpu() else { return };
@@ -416,22 +416,27 @@ fn peaks_roi_opening_equals_opening_passes() {
                 footprint: 3,
                 border: 0,
             };
-            let bounds = [r.y0, r.x0, r.y1, r.x1, 0];
-            let mp = MorphParams::new(dims, r, Structure::Cross);
-            let (mut te, mut td) = (vec![0; n], vec![0; n]);
-            cpu::opening::erode(&mp, &src, &mut te);
-            cpu::opening::dilate(&mp, &src, &mut td);
-            let gb = ctx.storage_init("test.bounds", &bounds);
-            let gsrc = ctx.storage_init("test.src", &src);
-            let ge = ctx.storage("test.e", n);
-            let gdl = ctx.storage("test.d", n);
-            let mut enc = ctx.encoder("test.roi");
-            gpu::peaks::peaks_roi_erode(ctx, &mut enc, &p, &gb, &gsrc, &ge);
-            gpu::peaks::peaks_roi_dilate(ctx, &mut enc, &p, &gb, &gsrc, &gdl);
-            ctx.queue().submit([enc.finish()]);
-            let case = format!("roi_{w}x{h}_{r:?}");
-            common::assert_same(&case, "peaks_roi_erode", w, &read(ctx, &ge, n), &te);
-            common::assert_same(&case, "peaks_roi_dilate", w, &read(ctx, &gdl, n), &td);
+            let bounds = [r.y0, r.x0, r.y1, r.x1, 1];
+            let d2: Vec<u32> = (0..n).map(|_| rng.below(4) as u32).collect();
+            // a state the pass must leave alone when its condition fails, overwrite otherwise
+            let before: Vec<u32> = (0..n).map(|_| rng.below(4) as u32).collect();
+            for flag in [0u32, 1] {
+                let mut want = before.clone();
+                cp::peaks_isolated_open(&p, &src, &d2, &bounds, &mut want, flag);
+                let gb = ctx.storage_init("test.bounds", &bounds);
+                let gsrc = ctx.storage_init("test.src", &src);
+                let gd = ctx.storage_init("test.d2", &d2);
+                let gs = ctx.storage_init("test.state", &before);
+                let gf = ctx.storage_init("test.flag", &[flag]);
+                let gc = ctx.storage("test.loop_flags", gpu::sweeps::FLAG_WORDS);
+                let mut enc = ctx.encoder("test.roi");
+                gpu::peaks::peaks_isolated_open(ctx, &mut enc, &p, &gsrc, &gd, &gb, &gs, &gf, &gc);
+                ctx.queue().submit([enc.finish()]);
+                let case = format!("roi_{w}x{h}_{r:?}_flag{flag}");
+                common::assert_same(&case, "peaks_isolated_open", w, &read(ctx, &gs, n), &want);
+                let lf = read(ctx, &gc, gpu::sweeps::FLAG_WORDS);
+                assert_eq!(lf, gpu::sweeps::FLAGS_INIT.to_vec(), "{case}: loop flags");
+            }
         }
     }
 }
