@@ -82,6 +82,8 @@ struct PeaksParams {
 
 // peaks_max_rows
 @group(0) @binding(4) var<storage, read_write> hmax_out: array<u32>;
+// peaks_bounds: the candidates' flag, zeroed here for `peaks_candidates`
+@group(0) @binding(4) var<storage, read_write> flag_zero: u32;
 // peaks_candidates
 @group(0) @binding(4) var<storage, read> bounds: array<u32>;
 // peaks_space
@@ -135,7 +137,8 @@ fn window_hi() -> u32 {
 }
 
 // Entry point `peaks_bounds`: atomicMin/atomicMax into `bounds` (initialised to BOUNDS_INIT),
-// first within the workgroup, then one global atomic per slot and workgroup.
+// first within the workgroup, then one global atomic per slot and workgroup. Its first
+// invocation zeroes the candidates' flag (GPU plumbing: a clear the stage needs no step for).
 @compute @workgroup_size(64)
 fn peaks_bounds(
     @builtin(global_invocation_id) gid: vec3<u32>,
@@ -147,6 +150,9 @@ fn peaks_bounds(
     }
     workgroupBarrier();
     let i = flat_id(gid, nwg);
+    if (i == 0u) {
+        flag_zero = 0u;
+    }
     let w = params.width;
     let h = params.height;
     let b = params.border;

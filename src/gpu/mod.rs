@@ -69,7 +69,7 @@
 //! stack waits twice (the count, the result) and its loops take one batch each; a
 //! misprediction reruns the back stages with a wait per batch (`reruns` in the counts).
 //! Scratch buffers, whose first pass writes every element, are not cleared
-//! ([`frame::Frame::scratch`]); only accumulators (the mask count, the peaks' flag, the
+//! ([`frame::Frame::scratch`]); only accumulators (the mask count, the
 //! measure's sums) are. The counts are measured, not only read off the code: [`counters`]
 //! counts every submission, wait, pass, copy, clear and staged write of a frame
 //! (`floodseg bench --json`, `gpu_counters`; held by `tests/gpu/counters.rs`). Every host wait

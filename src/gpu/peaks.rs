@@ -70,7 +70,7 @@ pub const ROUNDS_MAX_BATCH: u32 = 256;
 /// The shader's entry points and their bindings (checked against the WGSL by
 /// `tests/source/shaders_naga.rs`).
 pub const ENTRY_POINTS: &[EntryPoint] = &[
-    ("peaks_bounds", &[Uniform, Read, Read, ReadWrite]),
+    ("peaks_bounds", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
     ("peaks_max_rows", &[Uniform, Read, Read, Read, ReadWrite]),
     ("peaks_max_cols", &[Uniform, Read, Read, ReadWrite]),
     (
@@ -136,7 +136,8 @@ fn n_of(p: &PeaksParams) -> u32 {
 }
 
 /// Entry point `peaks_bounds` (twin [`crate::cpu::peaks::peaks_bounds`]): reduces into
-/// `bounds`, which must hold [`BOUNDS_INIT`] beforehand ([`bounds_buffer`]).
+/// `bounds`, which must hold [`BOUNDS_INIT`] beforehand ([`bounds_buffer`]); `flag` (one
+/// word, [`peaks_candidates`]'s) is set to 0.
 pub fn peaks_bounds(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
@@ -144,10 +145,11 @@ pub fn peaks_bounds(
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
     bounds: &wgpu::Buffer,
+    flag: &wgpu::Buffer,
 ) {
     let u = params_buffer(ctx, p);
     let k = &ctx.kernels.peaks.bounds;
-    ctx.dispatch(encoder, k, &[&u, mask, d2, bounds], n_of(p));
+    ctx.dispatch(encoder, k, &[&u, mask, d2, bounds, flag], n_of(p));
 }
 
 /// Entry point `peaks_max_rows` (twin [`crate::cpu::peaks::peaks_max_rows`]).
@@ -309,15 +311,14 @@ pub(crate) fn peaks_in(
     check_params(ctx, p)?;
     let n = p.dims.len();
     let u = params_buffer(ctx, p);
-    // The first batch's encoder also clears the frame's reused buffers.
     let mut enc = ctx.encoder("floodseg.peaks");
-    let e0 = &mut enc;
     let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
     let hmax = frame.scratch("floodseg.peaks.hmax", n);
     let wmax = frame.scratch("floodseg.peaks.wmax", n);
     let state_a = frame.scratch("floodseg.peaks.state_a", n);
     let state_b = frame.scratch("floodseg.peaks.state_b", n);
-    let flag = frame.storage("floodseg.peaks.flag", 1, e0);
+    // zeroed by peaks_bounds
+    let flag = frame.scratch("floodseg.peaks.flag", 1);
     let out = frame.scratch("floodseg.peaks.peaks", n);
     let loop_flags = frame.scratch("floodseg.peaks.flags", super::sweeps::FLAG_WORDS);
 
@@ -327,7 +328,7 @@ pub(crate) fn peaks_in(
     let np = n_of(p);
     let (cur, next) = (&state_a, &state_b);
     let span = frame.timer.begin(ctx, &mut enc, "peaks");
-    ctx.dispatch(&mut enc, &ks.bounds, &[&u, mask, d2, &bounds], np);
+    ctx.dispatch(&mut enc, &ks.bounds, &[&u, mask, d2, &bounds, &flag], np);
     ctx.dispatch(&mut enc, &ks.max_rows, &[&u, mask, d2, &bounds, &hmax], np);
     ctx.dispatch(&mut enc, &ks.max_cols, &[&u, &hmax, &bounds, &wmax], np);
     let cand = [&u, mask, d2, &wmax, &bounds, cur, &flag];

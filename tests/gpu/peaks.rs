@@ -342,13 +342,14 @@ fn peaks_passes_equal_twin_functions() {
                 let gh = ctx.storage("test.hmax", n);
                 let gw = ctx.storage("test.wmax", n);
                 let gs = ctx.storage("test.state", n);
-                let gf = ctx.storage("test.flag", 1);
+                // a flag left set: peaks_bounds zeroes it
+                let gf = ctx.storage_init("test.flag", &[7]);
                 let gn = ctx.storage("test.next", n);
                 let gc = gpu::sweeps::standalone_flags(ctx);
                 let go = ctx.storage("test.out", n);
                 let mut enc = ctx.encoder("test.peaks");
                 use gpu::peaks as g;
-                g::peaks_bounds(ctx, &mut enc, &p, &gm, &gd, &gb);
+                g::peaks_bounds(ctx, &mut enc, &p, &gm, &gd, &gb, &gf);
                 g::peaks_max_rows(ctx, &mut enc, &p, &gm, &gd, &gb, &gh);
                 g::peaks_max_cols(ctx, &mut enc, &p, &gh, &gb, &gw);
                 g::peaks_candidates(ctx, &mut enc, &p, &gm, &gd, &gw, &gb, &gs, &gf);
