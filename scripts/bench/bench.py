@@ -370,6 +370,17 @@ def report(R, a, sizes):
       + "; at least as fast as OpenCV plus scikit-image's peak spacing — "
       + ("**met**" if cv else "**not met**")
       + " (see the stage table for where the time goes).\n")
+    f1 = R["frames"].get(1024)
+    if f1 and "fs_cpu_1" in f1:
+        one = f1["fs_cpu_1"]
+        x_sk = one["x_skimage"]
+        x_cv = statistics.median(a / b for a, b in zip(f1["opencv"]["all_ms"], one["all_ms"]))
+        w("Issue 18's aim for the CPU backend, one frame at a time on one core, at 1024²: at least "
+          f"5× scikit-image — {x_sk:.2f}×, " + ("**met**" if x_sk >= 5 else "**not met**")
+          + f"; at least 1.5× OpenCV + peak_local_max — {x_cv:.2f}×, "
+          + ("**met**" if x_cv >= 1.5 else "**not met**")
+          + " (medians of the per-round ratios; the watershed's "
+          f"{one['stages_ms'].get('watershed', float('nan')):.1f} ms against a 25 ms aim).\n")
 
     # ---- single frames -------------------------------------------------------------------
     w("## Single frames\n")
