@@ -19,10 +19,8 @@ struct GrayParams {
     _pad1: u32,
 }
 
-// Threshold modes (keep in sync with `cpu::threshold::MODE_*` and shaders/threshold.wgsl).
-const MODE_ALL: u32 = 1u;
-const MODE_ABOVE: u32 = 2u; // key > bound
-const MODE_BELOW: u32 = 3u; // key < bound
+// The threshold's modes and comparison (`threshold_on`) are in shaders/threshold_mode.wgsl,
+// appended (src/shaders.rs).
 
 @group(0) @binding(0) var<uniform> params: GrayParams;
 @group(0) @binding(1) var<storage, read> samples: array<u32>;
@@ -83,24 +81,9 @@ fn gray_threshold(
     if (i < params.width * params.height) {
         let k = key_of(i);
         keys[i] = k;
-        if (params.mode == MODE_ALL) {
-            on = true;
-        } else if (params.mode == MODE_ABOVE) {
-            on = k > params.bound;
-        } else if (params.mode == MODE_BELOW) {
-            on = k < params.bound;
-        }
+        on = threshold_on(params.mode, params.bound, k);
         mask[i] = select(0u, 1u, on);
-        if (on) {
-            atomicAdd(&wg_on, 1u);
-        }
     }
     // no early return above: every invocation reaches the barrier (uniform control flow)
-    workgroupBarrier();
-    if (lid == 0u) {
-        let c = atomicLoad(&wg_on);
-        if (c > 0u) {
-            atomicAdd(&count[0], c);
-        }
-    }
+    count_mask(on, lid);
 }

@@ -3,11 +3,7 @@
 // fractional thresholds are resolved on the host (`cpu::threshold::threshold_params`) into one
 // integer comparison.
 
-// Modes (keep in sync with `cpu::threshold::MODE_*`).
-const MODE_NONE: u32 = 0u;
-const MODE_ALL: u32 = 1u;
-const MODE_ABOVE: u32 = 2u; // key > bound
-const MODE_BELOW: u32 = 3u; // key < bound
+// The modes and the comparison (`threshold_on`) are in shaders/threshold_mode.wgsl, appended.
 
 // Keep in sync with `ThresholdUniforms` in src/gpu/threshold.rs (twin: `ThresholdParams`).
 struct ThresholdParams {
@@ -38,27 +34,11 @@ fn threshold(
     let i = gid.y * nwg.x * 64u + gid.x;
     var on = false;
     if (i < params.width * params.height) {
-        let k = keys[i];
-        if (params.mode == MODE_ALL) {
-            on = true;
-        } else if (params.mode == MODE_ABOVE) {
-            on = k > params.bound;
-        } else if (params.mode == MODE_BELOW) {
-            on = k < params.bound;
-        }
+        on = threshold_on(params.mode, params.bound, keys[i]);
         mask[i] = select(0u, 1u, on);
-        if (on) {
-            atomicAdd(&wg_on, 1u);
-        }
     }
     // no early return above: every invocation reaches the barrier (uniform control flow)
-    workgroupBarrier();
-    if (lid == 0u) {
-        let c = atomicLoad(&wg_on);
-        if (c > 0u) {
-            atomicAdd(&count[0], c);
-        }
-    }
+    count_mask(on, lid);
 }
 
 // Entry point `threshold_histogram` (order-free reduction): hist[key] += 1 for every pixel, for

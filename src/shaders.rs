@@ -5,10 +5,18 @@
 //! and holds their entry points, workgroup sizes, bindings and uniform layouts against the Rust
 //! side.
 
-/// `shaders/gray.wgsl` (twin: `cpu::gray`).
-pub const GRAY: &str = include_str!("../shaders/gray.wgsl");
-/// `shaders/threshold.wgsl` (twin: `cpu::threshold`).
-pub const THRESHOLD: &str = include_str!("../shaders/threshold.wgsl");
+/// `shaders/gray.wgsl` (twin: `cpu::gray`), with `shaders/threshold_mode.wgsl` appended (its
+/// `gray_threshold` compares as stage threshold does).
+pub const GRAY: &str = concat!(
+    include_str!("../shaders/gray.wgsl"),
+    include_str!("../shaders/threshold_mode.wgsl")
+);
+/// `shaders/threshold.wgsl` (twin: `cpu::threshold`), with `shaders/threshold_mode.wgsl`
+/// appended.
+pub const THRESHOLD: &str = concat!(
+    include_str!("../shaders/threshold.wgsl"),
+    include_str!("../shaders/threshold_mode.wgsl")
+);
 /// `shaders/opening.wgsl` (twin: `cpu::opening`).
 pub const OPENING: &str = include_str!("../shaders/opening.wgsl");
 /// `shaders/distance.wgsl` (twin: `cpu::distance`).
