@@ -971,14 +971,31 @@ pub fn watershed_levels(
     label
 }
 
-/// The stage as the GPU schedules it: [`ws_cost_tile`] sweeps until no cost changes, then
-/// [`ws_label_tile`] sweeps until nothing changes (both with tiles iterated locally). Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's schedule.
+/// The stage as the GPU schedules it: [`ws_start`], [`ws_cost_tile`] sweeps until no cost
+/// changes, then [`ws_label_tile`] sweeps until nothing changes (both with tiles iterated
+/// locally). Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's
+/// schedule.
 pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
     let p = WsParams { dims };
     let n = dims.len();
     let (mut m0, mut h0) = (vec![0u32; n], vec![0u32; n]);
     let (mut m1, mut h1) = (vec![0u32; n], vec![0u32; n]);
-    ws_init(&p, markers, d2, &mut m0, &mut h0);
+    let (mut l0, mut p0) = (vec![0u32; n], vec![0u32; n]);
+    let (mut l1, mut p1) = (vec![0u32; n], vec![0u32; n]);
+    // (the loops' flags are the GPU's schedule; here each loop tests its own `changed`)
+    let (mut cost_flags, mut label_flags) = ([0u32; 4], [0u32; 4]);
+    let (cm, ch) = (&mut m0, &mut h0);
+    ws_start(
+        &p,
+        markers,
+        d2,
+        cm,
+        ch,
+        &mut l0,
+        &mut p0,
+        &mut cost_flags,
+        &mut label_flags,
+    );
     loop {
         let mut changed = 0;
         ws_cost_tile(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
@@ -988,9 +1005,6 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
             break;
         }
     }
-    let (mut l0, mut p0) = (vec![0u32; n], vec![0u32; n]);
-    let (mut l1, mut p1) = (vec![0u32; n], vec![0u32; n]);
-    ws_label_init(&p, markers, &mut l0, &mut p0);
     loop {
         let mut changed = 0;
         ws_label_tile(

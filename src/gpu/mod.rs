@@ -1173,11 +1173,14 @@ impl GpuContext {
     ) -> Result<Vec<Vec<u32>>> {
         // Two or more small parts (counts, convergence flags) are gathered into one buffer
         // first: one pass and one copy instead of a copy each (`gather`).
-        let small: Vec<usize> = (0..parts.len())
+        let mut small: Vec<usize> = (0..parts.len())
             .filter(|&k| (1..=gather::MAX_WORDS).contains(&parts[k].1))
             .take(gather::MAX_PARTS)
             .collect();
-        let gathered = small.len() >= 2;
+        if small.len() < 2 {
+            small.clear(); // one small part: a copy of its own is as cheap
+        }
+        let gathered = !small.is_empty();
         let readbacks = scoped(&self.device, || {
             let mut encoder = self.encoder(label);
             let mut readbacks: Vec<(wgpu::Buffer, usize)> = Vec::new();
@@ -1199,7 +1202,7 @@ impl GpuContext {
                 readbacks.push(read(frame, &mut encoder, &words, total));
             }
             for (k, (buffer, n)) in parts.iter().enumerate() {
-                if !(gathered && small.contains(&k)) {
+                if !small.contains(&k) {
                     readbacks.push(read(frame, &mut encoder, buffer, *n));
                 }
             }
@@ -1223,7 +1226,7 @@ impl GpuContext {
             }
         }
         for (k, o) in out.iter_mut().enumerate() {
-            if !(gathered && small.contains(&k)) {
+            if !small.contains(&k) {
                 *o = read.next().unwrap_or_default();
             }
         }
