@@ -109,6 +109,59 @@ fn label_sweep_runs(first: bool) -> bool {
     return go;
 }
 
+// A tiled sweep's report bits (twin: `cpu::watershed::SWEEP_AGAIN`, `SWEEP_CHANGED`): another
+// sweep could change something; the output differs from the input. A word holding only
+// SWEEP_CHANGED says the sweep before ended the loop in its output, not in its input: the tiled
+// sweep that reads it copies its input to its output (`TILE_COPY`), so that both ping-pong
+// buffers hold the fixed point, and reports nothing.
+const SWEEP_AGAIN: u32 = 1u;
+const SWEEP_CHANGED: u32 = 2u;
+// What a tiled sweep does (`cost_tile_mode`, `label_tile_mode`).
+const TILE_SKIP: u32 = 0u;
+const TILE_COPY: u32 = 1u;
+const TILE_RUN: u32 = 2u;
+
+fn tile_mode(f: u32) -> u32 {
+    if ((f & SWEEP_AGAIN) != 0u) {
+        return TILE_RUN;
+    }
+    return select(TILE_SKIP, TILE_COPY, f != 0u);
+}
+
+// The schedule of a tiled sweep (as `cost_sweep_runs`; only sweeps that run count).
+fn cost_tile_mode(first: bool) -> u32 {
+    let mode = tile_mode(atomicLoad(&changed_c[params.phase]));
+    if (first) {
+        atomicStore(&changed_c[(params.phase + 2u) % 3u], 0u);
+        if (mode == TILE_RUN) {
+            atomicAdd(&changed_c[3], 1u);
+        }
+    }
+    return mode;
+}
+
+fn label_tile_mode(first: bool) -> u32 {
+    let mode = tile_mode(atomicLoad(&changed[params.phase]));
+    if (first) {
+        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
+        if (mode == TILE_RUN) {
+            atomicAdd(&changed[3], 1u);
+        }
+    }
+    return mode;
+}
+
+// Whether neighbour `k` (up, left, right, down) of the tile pixel at `lid` lies in another
+// tile (twin: `tile_edge`, which also drops neighbours outside the image).
+fn across_tile(k: u32, lid: vec3<u32>) -> bool {
+    switch k {
+        case 0u: { return lid.y == 0u; }
+        case 1u: { return lid.x == 0u; }
+        case 2u: { return lid.x == TILE - 1u; }
+        default: { return lid.y == TILE - 1u; }
+    }
+}
+
 fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.y * nwg.x * 64u + gid.x;
 }
@@ -244,9 +297,11 @@ var<workgroup> t_go: u32;
 // Entry point `ws_cost_tile` (twin: `ws_cost_tile`): one sweep in tiles. A TILE × TILE
 // workgroup loads its tile and one-pixel halo from `c_in` into workgroup memory, runs Jacobi
 // iterations on the tile (halo fixed) until one changes nothing or TILE_ITERS have run, writes
-// the tile to `c_out`; `changed |= 1` when any output differs from the input. Dispatched as
-// (1, tiles across, tiles down): the tile is (wid.y, wid.z); every workgroup returns at once
-// when the sweep does not run (`t_go`).
+// the tile to `c_out`; reports SWEEP_CHANGED when any output differs from the input and
+// SWEEP_AGAIN when a tile did not settle or an edge pixel's new cost improves a mask neighbour
+// in another tile (twin: `ws_cost_tile`). Dispatched as (1, tiles across, tiles down): the
+// tile is (wid.y, wid.z); every workgroup returns at once when the sweep does not run, or
+// copies its tile when it only copies (`t_go`, `cost_tile_mode`).
 @compute @workgroup_size(16, 16)
 fn ws_cost_tile(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -254,15 +309,24 @@ fn ws_cost_tile(
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
     if (li == 0u) {
-        t_go = select(0u, 1u, cost_sweep_runs(wid.y == 0u && wid.z == 0u));
+        t_go = cost_tile_mode(wid.y == 0u && wid.z == 0u);
     }
-    if (workgroupUniformLoad(&t_go) == 0u) {
+    let mode = workgroupUniformLoad(&t_go);
+    if (mode == TILE_SKIP) {
         return;
     }
     let w = params.width;
     let h = params.height;
     let x0 = wid.y * TILE;
     let y0 = wid.z * TILE;
+    if (mode == TILE_COPY) {
+        let cx = x0 + lid.x;
+        let cy = y0 + lid.y;
+        if (cx < w && cy < h) {
+            c_out[cy * w + cx] = c_in[cy * w + cx];
+        }
+        return;
+    }
     for (var k = li; k < TH * TH; k += TILE * TILE) {
         let gx = i32(x0 + k % TH) - 1;
         let gy = i32(y0 + k / TH) - 1;
@@ -295,6 +359,7 @@ fn ws_cost_tile(
     workgroupBarrier();
     let start = t_cost[own];
     var it = 0u;
+    var more = 0u;
     loop {
         var c = t_cost[own];
         if (m) {
@@ -317,15 +382,27 @@ fn ws_cost_tile(
             t_more = atomicExchange(&t_flag, 0u);
         }
         it += 1u;
-        let more = workgroupUniformLoad(&t_more);
+        more = workgroupUniformLoad(&t_more);
         if (more == 0u || it >= TILE_ITERS) {
             break;
         }
     }
+    let report = (params.phase + 1u) % 3u;
+    if (li == 0u && more != 0u) {
+        atomicOr(&changed_c[report], SWEEP_AGAIN); // stopped by TILE_ITERS before settling
+    }
     if (inside) {
         let c = t_cost[own];
         if (any(c != start)) {
-            atomicOr(&changed_c[(params.phase + 1u) % 3u], 1u);
+            var f = SWEEP_CHANGED;
+            let js = array<u32, 4>(i - w, i - 1u, i + 1u, i + w);
+            for (var k = 0u; k < 4u; k++) {
+                // the halo holds the neighbour's input cost
+                if (nm[k] && across_tile(k, lid) && better(extend(c, d2_c[js[k]]), t_cost[offs[k]])) {
+                    f |= SWEEP_AGAIN;
+                }
+            }
+            atomicOr(&changed_c[report], f);
         }
         c_out[i] = c;
     }
@@ -474,8 +551,10 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 // relaxation in tiles, as `ws_cost_tile` does the costs: a TILE × TILE workgroup keeps its
 // tile's label states in workgroup memory and runs `ws_label`'s rule as Jacobi iterations
 // (everything outside the tile read from `lp_in`, see `lp_get`) until one changes nothing or
-// TILE_ITERS have run; `changed |= 1` when any output differs from the input. Dispatched like
-// `ws_cost_tile`: the tile is (wid.y, wid.z).
+// TILE_ITERS have run; reports SWEEP_CHANGED when any output differs from the input and
+// SWEEP_AGAIN when a tile did not settle or an edge pixel decided while a neighbour in another
+// tile that has it as a predecessor is undecided (twin: `ws_label_tile`). Dispatched like
+// `ws_cost_tile`: the tile is (wid.y, wid.z); copies or returns like it (`label_tile_mode`).
 @compute @workgroup_size(16, 16)
 fn ws_label_tile(
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -483,9 +562,10 @@ fn ws_label_tile(
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
     if (li == 0u) {
-        t_go = select(0u, 1u, label_sweep_runs(wid.y == 0u && wid.z == 0u));
+        t_go = label_tile_mode(wid.y == 0u && wid.z == 0u);
     }
-    if (workgroupUniformLoad(&t_go) == 0u) {
+    let mode = workgroupUniformLoad(&t_go);
+    if (mode == TILE_SKIP) {
         return;
     }
     tile_x0 = wid.y * TILE;
@@ -494,6 +574,12 @@ fn ws_label_tile(
     let y = tile_y0 + lid.y;
     let inside = x < params.width && y < params.height;
     let i = y * params.width + x;
+    if (mode == TILE_COPY) {
+        if (inside) {
+            lp_out[i] = lp_in[i];
+        }
+        return;
+    }
     var start = vec2<u32>(NONE, NONE);
     var candidate = false;
     if (inside) {
@@ -506,6 +592,7 @@ fn ws_label_tile(
     }
     workgroupBarrier();
     var it = 0u;
+    var more = 0u;
     loop {
         let old = t_lp[li];
         var lp = old;
@@ -531,15 +618,33 @@ fn ws_label_tile(
             t_lmore = atomicExchange(&t_lflag, 0u);
         }
         it += 1u;
-        let more = workgroupUniformLoad(&t_lmore);
+        more = workgroupUniformLoad(&t_lmore);
         if (more == 0u || it >= TILE_ITERS) {
             break;
         }
     }
+    let report = (params.phase + 1u) % 3u;
+    if (li == 0u && more != 0u) {
+        atomicOr(&changed[report], SWEEP_AGAIN); // stopped by TILE_ITERS before settling
+    }
     if (inside) {
         let lp = t_lp[li];
         if (any(lp != start)) {
-            atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
+            var f = SWEEP_CHANGED;
+            let ci = cost[i];
+            var nb = neighbours(i);
+            for (var k = 0u; k < 4u; k++) {
+                let j = nb[k];
+                if (j == NONE || !across_tile(k, lid)) {
+                    continue;
+                }
+                // j waits for i: undecided (its input state), and i is one of its predecessors
+                let waits = markers[j] == 0u && mask[j] != 0u && lp_in[j].y == PENDING;
+                if (waits && ci.y != NONE && all(extend(ci, d2[j]) == cost[j])) {
+                    f |= SWEEP_AGAIN;
+                }
+            }
+            atomicOr(&changed[report], f);
         }
         lp_out[i] = lp;
     }

@@ -200,14 +200,44 @@ pub const TILE: usize = 16;
 /// Most local iterations of one tile in one [`ws_cost_tile`] sweep (WGSL `TILE_ITERS`).
 pub const TILE_ITERS: usize = 32;
 
+/// A tiled sweep's `changed` bit: another sweep could change something (the loop goes on).
+pub const SWEEP_AGAIN: u32 = 1;
+/// A tiled sweep's `changed` bit: the sweep's output differs from its input (without
+/// [`SWEEP_AGAIN`]: the output is the fixed point, the input not; the GPU's next sweep copies it
+/// into the other ping-pong buffer, `gpu::sweeps`).
+pub const SWEEP_CHANGED: u32 = 2;
+
+/// The 4-neighbours of pixel `(x, y)` that lie in another tile of [`TILE`] × [`TILE`] (inside
+/// the image): the pixels whose next sweep reads `(x, y)` from the sweep's
+/// output as part of their halo.
+pub fn tile_edge(d: Dims, x: usize, y: usize) -> impl Iterator<Item = u32> {
+    let (w, h) = (d.width as usize, d.height as usize);
+    let i = y * w + x;
+    let (lx, ly) = (x % TILE, y % TILE);
+    [
+        (ly == 0 && y > 0, i.wrapping_sub(w)),
+        (lx == 0 && x > 0, i.wrapping_sub(1)),
+        (lx == TILE - 1 && x + 1 < w, i + 1),
+        (ly == TILE - 1 && y + 1 < h, i + w),
+    ]
+    .into_iter()
+    .filter_map(|(ok, j)| ok.then_some(j as u32))
+}
+
 /// Entry point `ws_cost_tile`: one sweep of the cost relaxation scheduled in tiles — each
 /// `TILE × TILE` tile takes its pixels' and its one-pixel halo's costs from the input, runs
 /// Jacobi iterations on its own pixels (the halo held fixed) until one changes nothing or
-/// [`TILE_ITERS`] have run, and writes its pixels out; `changed |= 1` when any output differs
-/// from the input. A flood crosses a whole tile per sweep instead of one pixel, and the fixed
-/// point is the same unique smallest cost (docs/design.md, stage 7: any relaxation computes
-/// it), so the watershed's result does not change; a sweep that changes nothing is a fixed point of
-/// [`ws_cost`] too (its first local iteration is a [`ws_cost`] sweep on the tile).
+/// [`TILE_ITERS`] have run, and writes its pixels out. A flood crosses a whole tile per sweep
+/// instead of one pixel, and the fixed point is the same unique smallest cost (docs/design.md,
+/// stage 7: any relaxation computes it), so the watershed's result does not change.
+///
+/// `changed |= `[`SWEEP_CHANGED`] when any output differs from the input, and
+/// `|= `[`SWEEP_AGAIN`] when another sweep could change something: a tile stopped by
+/// [`TILE_ITERS`] before it settled, or a pixel on a tile's edge changed to a cost that
+/// improves a mask neighbour in another tile (its input cost). Without `SWEEP_AGAIN` the
+/// output is a fixed point of [`ws_cost`]: every tile settled with its halo held at the input,
+/// and no halo pixel another tile reads moved in a way that tile would take up (see
+/// [`tile_edge`]).
 #[allow(clippy::too_many_arguments)]
 pub fn ws_cost_tile(
     p: &WsParams,
@@ -243,6 +273,7 @@ pub fn ws_cost_tile(
                 }
             }
             let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
+            let mut settled = false;
             for _ in 0..TILE_ITERS {
                 next.copy_from_slice(&tile);
                 let mut more = false;
@@ -277,15 +308,30 @@ pub fn ws_cost_tile(
                 }
                 std::mem::swap(&mut tile, &mut next);
                 if !more {
+                    settled = true;
                     break;
                 }
             }
+            if !settled {
+                *changed |= SWEEP_AGAIN;
+            }
             for ly in 0..ys {
                 for lx in 0..xs {
-                    let i = (y0 + ly) * w + x0 + lx;
+                    let (x, y) = (x0 + lx, y0 + ly);
+                    let i = y * w + x;
                     let c = tile[(ly + 1) * TH + lx + 1];
                     if c.m != m_in[i] || c.hops != h_in[i] {
-                        *changed |= 1;
+                        *changed |= SWEEP_CHANGED;
+                        for j in tile_edge(p.dims, x, y) {
+                            let j = j as usize;
+                            let cj = Cost {
+                                m: m_in[j],
+                                hops: h_in[j],
+                            };
+                            if mask[j] != 0 && better(extend(c, d2[j]), cj) {
+                                *changed |= SWEEP_AGAIN;
+                            }
+                        }
                     }
                     m_out[i] = c.m;
                     h_out[i] = c.hops;
@@ -533,7 +579,14 @@ pub fn ws_label(
 /// [`arrival_order`] may leave and re-enter the tile) until one changes nothing or
 /// [`TILE_ITERS`] have run. A pixel still decides only once all its predecessors have, on
 /// final values, so the fixed point is [`ws_label`]'s (docs/design.md, stage 7: every schedule ends
-/// in the same labels); a sweep that changes nothing is a fixed point of [`ws_label`] too.
+/// in the same labels).
+///
+/// `changed` as in [`ws_cost_tile`]: [`SWEEP_CHANGED`] when any output differs from the
+/// input, [`SWEEP_AGAIN`] when a tile did not settle within [`TILE_ITERS`] or a pixel on a
+/// tile's edge decided while a neighbour in another tile is undecided (in the input) and has it
+/// as a predecessor. Pixel `j`'s rule reads another pixel's state only for its predecessors
+/// (and the chains behind them, which are decided and never change again), so without
+/// `SWEEP_AGAIN` the output is a fixed point of [`ws_label`].
 #[allow(clippy::too_many_arguments)]
 pub fn ws_label_tile(
     p: &WsParams,
@@ -565,6 +618,7 @@ pub fn ws_label_tile(
             let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
             let tile =
                 || (0..ys).flat_map(move |ly| (0..xs).map(move |lx| (y0 + ly) * w + x0 + lx));
+            let mut settled = false;
             for _ in 0..TILE_ITERS {
                 next.clear();
                 for i in tile() {
@@ -577,12 +631,31 @@ pub fn ws_label_tile(
                     (wl[i], wp[i]) = (l, q);
                 }
                 if next.is_empty() {
+                    settled = true;
                     break;
                 }
             }
+            if !settled {
+                *changed |= SWEEP_AGAIN;
+            }
             for i in tile() {
                 if wl[i] != l_in[i] || wp[i] != pred_in[i] {
-                    *changed |= 1;
+                    *changed |= SWEEP_CHANGED;
+                    let ci = Cost {
+                        m: cost_m[i],
+                        hops: cost_h[i],
+                    };
+                    for j in tile_edge(p.dims, i % w, i / w) {
+                        let j = j as usize;
+                        let cj = Cost {
+                            m: cost_m[j],
+                            hops: cost_h[j],
+                        };
+                        let waits = markers[j] == 0 && mask[j] != 0 && pred_in[j] == PENDING;
+                        if waits && ci.hops != NONE && extend(ci, d2[j]) == cj {
+                            *changed |= SWEEP_AGAIN;
+                        }
+                    }
                 }
                 l_out[i] = wl[i];
                 pred_out[i] = wp[i];
@@ -1001,7 +1074,7 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         ws_cost_tile(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
         std::mem::swap(&mut m0, &mut m1);
         std::mem::swap(&mut h0, &mut h1);
-        if changed == 0 {
+        if changed & SWEEP_AGAIN == 0 {
             break;
         }
     }
@@ -1022,7 +1095,7 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         );
         std::mem::swap(&mut l0, &mut l1);
         std::mem::swap(&mut p0, &mut p1);
-        if changed == 0 {
+        if changed & SWEEP_AGAIN == 0 {
             break;
         }
     }

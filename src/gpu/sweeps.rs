@@ -11,11 +11,21 @@
 //! its input into its output, so both ping-pong buffers hold the fixed point and the skipped
 //! sweeps change neither; the sweeps that run are the twin's iterates.
 //!
+//! **Tiled sweeps end a loop one sweep sooner.** The watershed's tiled sweeps report two bits
+//! ([`AGAIN`], [`CHANGED`]; twin `cpu::watershed::SWEEP_AGAIN`, `SWEEP_CHANGED`): a sweep whose
+//! tiles all settled, and whose edge pixels changed nothing another tile would take up, has
+//! reached the fixed point in its output even though it changed pixels, so it reports only
+//! `CHANGED` and the loop ends there instead of after one more sweep that changes nothing. The
+//! sweep after it (if the batch has one) copies its input to its output, so both buffers hold
+//! the fixed point again, and reports nothing; the rest return at once. A word without
+//! [`AGAIN`] ends the loop; the other loops only ever report `AGAIN`.
+//!
 //! After each batch the host reads the flag buffer back (one submission, one wait): the word
-//! of the next phase says whether the last sweep changed something. The first batch is as long
+//! of the next phase says whether the last sweep asks for another. The first batch is as long
 //! as the last frame's loop needed plus one (the context remembers the sweeps that ran, per
-//! loop), else [`FIRST_BATCH`]; later batches double up to the loop's largest. Outputs never
-//! depend on the batch sizes.
+//! loop; the one extra is slack for a frame that needs one more than the last, which a stack's
+//! frames often do), else [`FIRST_BATCH`]; later batches double up to the loop's largest.
+//! Outputs never depend on the batch sizes.
 //!
 //! **Speculation.** In a stack, a loop's predicted first batch usually suffices, so waiting for
 //! its flags only to learn that costs a host round trip per loop. A frame that speculates
@@ -36,6 +46,12 @@ use crate::error::{Error, Result};
 /// Words of a loop's flag buffer: three rotating "changed" flags, then the sweeps that ran.
 pub const FLAG_WORDS: usize = 4;
 
+/// A flag word's bit: the sweep that wrote it asks for another (the loop goes on).
+pub const AGAIN: u32 = 1;
+/// A flag word's bit: the sweep that wrote it changed its output (tiled sweeps only; alone, the
+/// loop ended in that sweep's output).
+pub const CHANGED: u32 = 2;
+
 /// The flag buffer's contents before a loop's first sweep (phase 0 runs).
 pub const FLAGS_INIT: [u32; FLAG_WORDS] = [1, 0, 0, 0];
 
@@ -51,12 +67,12 @@ pub(crate) struct Pending {
 }
 
 /// Check the speculated loops from their flag words (`words[i]` read from `pending[i].flags`):
-/// true when each converged within its batch (its last sweep changed nothing). Remembers the
+/// true when each converged within its batch (its last sweep asked for no other). Remembers the
 /// sweeps that ran for the next frame's predictions.
 pub(crate) fn settle(ctx: &GpuContext, pending: &[Pending], words: &[Vec<u32>]) -> bool {
     let mut all = true;
     for (p, w) in pending.iter().zip(words) {
-        let converged = w.get(p.phase as usize).is_some_and(|&f| f == 0);
+        let converged = w.get(p.phase as usize).is_some_and(|&f| f & AGAIN == 0);
         if converged {
             ctx.predictions.remember(p.counter, w[3]);
         }
@@ -77,7 +93,8 @@ pub(crate) type Finish<'s> = dyn Fn(&mut wgpu::CommandEncoder, &wgpu::Buffer) + 
 pub struct LoopRun {
     /// Sweeps recorded (each one GPU step).
     pub recorded: u32,
-    /// Sweeps that did work: up to and including the first that changed nothing.
+    /// Sweeps that did work: up to and including the first that asked for no other (a tiled
+    /// loop's closing copy not counted).
     pub ran: u32,
     /// Batches submitted (each one host wait).
     pub batches: u32,
@@ -147,9 +164,10 @@ pub fn standalone_flags(ctx: &GpuContext) -> wgpu::Buffer {
     ctx.storage_init("floodseg.sweeps.flags", &FLAGS_INIT)
 }
 
-/// Whether a standalone sweep (phase 0) changed something, from its flag buffer's words.
-pub fn standalone_changed(words: &[u32]) -> bool {
-    words.get(1).copied().unwrap_or(0) != 0
+/// What a standalone sweep (phase 0) reported, from its flag buffer's words: [`AGAIN`] and
+/// (tiled sweeps) [`CHANGED`] bits, 0 when it changed nothing.
+pub fn standalone_report(words: &[u32]) -> u32 {
+    words.get(1).copied().unwrap_or(0)
 }
 
 /// Run one loop from `cur` (see the module doc): `first` is the first batch's encoder (it may
@@ -217,7 +235,7 @@ pub(crate) fn converge<'a>(
         run.recorded += k;
         run.batches += 1;
         run.ran = words[3];
-        if words[phase as usize] == 0 {
+        if words[phase as usize] & AGAIN == 0 {
             ctx.predictions.remember(spec.counter, run.ran);
             return Ok((cur, run));
         }

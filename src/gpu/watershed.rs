@@ -15,9 +15,11 @@
 //! pair folded into one; [`ws_output`] unpacks the labels into a plain `u32` buffer.
 //!
 //! **Convergence loops** ([`super::sweeps`]): each batch records `K` sweeps (ping-pong
-//! buffers), one dispatch each, and reads the loop's flag buffer back; the sweeps after the
-//! first that changes nothing return at once. `K` starts at what the previous frame's loop
-//! needed (plus one) and doubles up to [`MAX_BATCH`].
+//! buffers), one dispatch each, and reads the loop's flag buffer back. A tiled sweep ends its
+//! loop when every tile settled and no edge pixel changed in a way another tile would take up
+//! (so the loop ends in the sweep that reaches the fixed point, not one after it); the next
+//! sweep copies that output into the other buffer and the rest return at once. `K` starts at
+//! what the previous frame's loop needed (plus one) and doubles up to [`MAX_BATCH`].
 
 use bytemuck::{Pod, Zeroable};
 
@@ -308,7 +310,8 @@ pub struct WsStats {
     pub cost_batches: u32,
     pub label_sweeps: u32,
     pub label_batches: u32,
-    /// Sweeps that did work (up to and including the first that changed nothing).
+    /// Sweeps that did work (up to and including the first that asked for no other; the
+    /// twin's tiled sweeps, [`crate::cpu::watershed::watershed_jacobi`]).
     pub cost_ran: u32,
     pub label_ran: u32,
 }
