@@ -7,9 +7,10 @@
 // - `peaks_bounds` (*order-free reduction*, atomicMin/atomicMax): ROI + min(d2) into `bounds`
 //   = [y0, x0, y1, x1, dmin], initialised by the host to BOUNDS_INIT. The ROI never leaves the
 //   device: every later pass reads it from the `bounds` storage buffer.
-// - `peaks_max_rows`, `peaks_max_cols`, `peaks_output` (*map*).
-// - `peaks_candidates` (*map* + atomicOr on `flag`); it decides `all_are_candidates` itself from
-//   `bounds`.
+// - `peaks_max_rows` (*map*): the window's row maxima.
+// - `peaks_candidates` (*map* + atomicOr on `flag`): takes each pixel's window maximum over the
+//   row maxima of its column (twin `window_max_cols`; no image of its own) and decides
+//   `all_are_candidates` itself from `bounds`.
 // - `peaks_isolated_open` (*map*; twin `peaks_isolated_open`: the twin's "trivial image"
 //   opening, `cpu::opening::erode` / `dilate` with the cross and `rect` = the ROI read from
 //   `bounds`, then `peaks_isolated`): always dispatched; it overwrites `state` only when
@@ -18,7 +19,9 @@
 //   its own. Its extra bindings are `flag` and the spacing loop's flag buffer, which its first
 //   invocation sets to the loop's start (`gpu::sweeps::FLAGS_INIT`), so the loop needs no
 //   staged write.
-// - `peaks_space` (*Jacobi*, + atomicOr on `changed`): one round of the spacing walk.
+// - `peaks_space` (*Jacobi*, + atomicOr on `changed`): one round of the spacing walk. The
+//   states are numbered so that the finished walk is the stage's 0/1 output (kept 1, no
+//   candidate or rejected 0), so there is no output pass.
 //
 // Binding i of an entry point is parameter i of its twin; variables sharing a binding number
 // belong to different entry points.
@@ -27,9 +30,9 @@
 const NONE: u32 = 0xffffffffu;
 // Candidate states (twin: `STATE_*`).
 const STATE_NONE: u32 = 0u;
-const STATE_UNDECIDED: u32 = 1u;
-const STATE_KEPT: u32 = 2u;
-const STATE_REJECTED: u32 = 3u;
+const STATE_KEPT: u32 = 1u;
+const STATE_UNDECIDED: u32 = 2u;
+const STATE_REJECTED: u32 = STATE_NONE;
 
 // Keep in sync with `PeaksUniforms` in src/gpu/peaks.rs (twin: `cpu::peaks::PeaksParams`).
 struct PeaksParams {
@@ -51,30 +54,20 @@ struct PeaksParams {
 
 // peaks_bounds, peaks_max_rows, peaks_candidates, peaks_isolated
 @group(0) @binding(1) var<storage, read> mask: array<u32>;
-// peaks_max_cols
-@group(0) @binding(1) var<storage, read> hmax_in: array<u32>;
 // peaks_space
 @group(0) @binding(1) var<storage, read> d2_space: array<u32>;
-// peaks_output
-@group(0) @binding(1) var<storage, read> state_final: array<u32>;
 
 // peaks_bounds, peaks_max_rows, peaks_candidates, peaks_isolated
 @group(0) @binding(2) var<storage, read> d2: array<u32>;
-// peaks_max_cols
-@group(0) @binding(2) var<storage, read> bounds_cols: array<u32>;
 // peaks_space
 @group(0) @binding(2) var<storage, read> state_in: array<u32>;
-// peaks_output
-@group(0) @binding(2) var<storage, read_write> peaks_out: array<u32>;
 
 // peaks_bounds: [y0, x0, y1, x1, dmin]
 @group(0) @binding(3) var<storage, read_write> bounds_acc: array<atomic<u32>, 5>;
 // peaks_max_rows
 @group(0) @binding(3) var<storage, read> bounds_rows: array<u32>;
-// peaks_max_cols
-@group(0) @binding(3) var<storage, read_write> wmax_out: array<u32>;
 // peaks_candidates
-@group(0) @binding(3) var<storage, read> wmax: array<u32>;
+@group(0) @binding(3) var<storage, read> hmax_in: array<u32>;
 // peaks_isolated_open
 @group(0) @binding(3) var<storage, read> bounds_io: array<u32>;
 // peaks_space
@@ -210,30 +203,17 @@ fn peaks_max_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     hmax_out[i] = v;
 }
 
-// Entry point `peaks_max_cols`: wmax[y, x] = max over the window's rows (clipped to the ROI) of
-// hmax; 0 outside the ROI.
-@compute @workgroup_size(64)
-fn peaks_max_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
+// The window maximum at (y, x) in the ROI `b`: the max over the window's rows (clipped to the
+// ROI) of the row maxima `hmax_in` (twin: `window_max_cols`).
+fn window_max_cols(b: vec4<u32>, y: u32, x: u32) -> u32 {
     let w = params.width;
-    if (i >= w * params.height) {
-        return;
-    }
-    let y = i / w;
-    let x = i % w;
-    let y0 = bounds_cols[0];
-    let x0 = bounds_cols[1];
-    let y1 = bounds_cols[2];
-    let x1 = bounds_cols[3];
+    let a = y - min(y - b.x, window_lo());
+    let e = y + min(b.z - y, window_hi());
     var v = 0u;
-    if (roi_contains(y0, x0, y1, x1, y, x)) {
-        let a = y - min(y - y0, window_lo());
-        let b = y + min(y1 - y, window_hi());
-        for (var yy = a; yy <= b; yy++) {
-            v = max(v, hmax_in[yy * w + x]);
-        }
+    for (var yy = a; yy <= e; yy++) {
+        v = max(v, hmax_in[yy * w + x]);
     }
-    wmax_out[i] = v;
+    return v;
 }
 
 // Twin `all_are_candidates`: s == 1 or a one-pixel ROI (bounds of peaks_candidates and
@@ -259,12 +239,14 @@ fn peaks_candidates(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let y = i / w;
     let x = i % w;
     let all = all_are_candidates();
+    let b = vec4<u32>(bounds[0], bounds[1], bounds[2], bounds[3]);
     var s = STATE_NONE;
-    if (roi_contains(bounds[0], bounds[1], bounds[2], bounds[3], y, x) && mask[i] != 0u) {
-        if (d2[i] != wmax[i]) {
+    if (roi_contains(b.x, b.y, b.z, b.w, y, x) && mask[i] != 0u) {
+        let wmax = window_max_cols(b, y, x);
+        if (d2[i] != wmax) {
             atomicOr(&flag, 1u);
         }
-        if (d2[i] > bounds[4] && (all || d2[i] == wmax[i])) {
+        if (d2[i] > bounds[4] && (all || d2[i] == wmax)) {
             s = STATE_UNDECIDED;
         }
     }
@@ -384,14 +366,4 @@ fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     if (out != STATE_UNDECIDED) {
         atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
     }
-}
-
-// Entry point `peaks_output`: peaks = 1 for kept candidates.
-@compute @workgroup_size(64)
-fn peaks_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= params.width * params.height) {
-        return;
-    }
-    peaks_out[i] = select(0u, 1u, state_final[i] == STATE_KEPT);
 }

@@ -10,10 +10,12 @@
 //!    `2B >= W`; scikit-image's `_exclude_border`, then it crops to the bounding box),
 //!    and `min(d2)` over the whole image — the strict threshold (`threshold_abs=None` means
 //!    `image.min()`; 0 whenever any background exists).
-//! 2. `peaks_max_rows`, `peaks_max_cols` (*map*): the maximum of `d2` over the footprint window
-//!    (offsets `-(s/2) ..= s - s/2 - 1` per axis, as `scipy.ndimage.maximum_filter` places even
-//!    sizes), clipped to the ROI (`mode='nearest'` on the crop), non-mask pixels counting as −∞
-//!    (0 here, below every mask pixel's `d2 ≥ 1`). Separable because the footprint is a box.
+//! 2. `peaks_max_rows` (*map*), then the column half inside `peaks_candidates`: the maximum of
+//!    `d2` over the footprint window (offsets `-(s/2) ..= s - s/2 - 1` per axis, as
+//!    `scipy.ndimage.maximum_filter` places even sizes), clipped to the ROI (`mode='nearest'` on
+//!    the crop), non-mask pixels counting as −∞ (0 here, below every mask pixel's `d2 ≥ 1`).
+//!    Separable because the footprint is a box: rows first into `hmax`, then each pixel's column
+//!    of `hmax` ([`window_max_cols`]), which only the candidates' test needs.
 //! 3. `peaks_candidates` (*map* + an `atomicOr` flag): a mask pixel in the ROI is a candidate if it
 //!    equals its window maximum and `d2 > min(d2)`; the flag records whether some mask pixel in
 //!    the ROI is *not* its window maximum. Special cases (scikit-image's `_get_peak_mask`):
@@ -27,6 +29,8 @@
 //!    undecided candidate is *kept* once every higher-priority candidate within distance `< m` is
 //!    rejected, *rejected* once one of them is kept. Identical to the sequential walk, in any
 //!    schedule. With `m <= 1` no two distinct pixels conflict and every candidate is kept.
+//!    The states are numbered so that a finished walk *is* the output: kept 1, everything else
+//!    (no candidate, rejected) 0, undecided 2.
 //!
 //! The CPU backend runs [`peaks`] = [`peaks_fast`]: the same rule with a CPU schedule (box
 //! maximum over the ROI only, by in-cache doubling along rows and van Herk / Gil-Werman blocks
@@ -62,11 +66,13 @@ impl PeaksParams {
 /// Initial value before the reduction: [`BOUNDS_INIT`].
 pub const BOUNDS_INIT: [u32; 5] = [NONE, NONE, 0, 0, NONE];
 
-/// Candidate states in `peaks_space` (WGSL constants of the same names).
+/// Candidate states in `peaks_space` (WGSL constants of the same names). A rejected candidate
+/// is no peak, like a pixel that never was a candidate, and the two never need telling apart,
+/// so they share 0 and a finished walk (nothing undecided) is the 0/1 peaks image itself.
 pub const STATE_NONE: u32 = 0;
-pub const STATE_UNDECIDED: u32 = 1;
-pub const STATE_KEPT: u32 = 2;
-pub const STATE_REJECTED: u32 = 3;
+pub const STATE_KEPT: u32 = 1;
+pub const STATE_UNDECIDED: u32 = 2;
+pub const STATE_REJECTED: u32 = STATE_NONE;
 
 /// The ROI as a [`Rect`] from the bounds buffer.
 pub fn roi_of(bounds: &[u32; 5]) -> Rect {
@@ -128,26 +134,15 @@ pub fn peaks_max_rows(
     }
 }
 
-/// Entry point `peaks_max_cols`: `wmax[y, x]` = max over the window's rows (clipped to the ROI)
-/// of `hmax`; 0 outside the ROI.
-pub fn peaks_max_cols(p: &PeaksParams, hmax: &[u32], bounds: &[u32; 5], wmax: &mut [u32]) {
-    let roi = roi_of(bounds);
+/// The window maximum at `(y, x)` inside the ROI: the max over the window's rows (clipped to
+/// the ROI) of `hmax` ([`peaks_max_rows`]' output). `peaks_candidates` takes it per pixel (the
+/// window's second, column half; no image of its own).
+pub fn window_max_cols(p: &PeaksParams, hmax: &[u32], roi: &Rect, y: u32, x: u32) -> u32 {
     let (lo, hi) = p.window();
     let w = p.dims.width;
-    for y in 0..p.dims.height {
-        for x in 0..w {
-            let i = (y * w + x) as usize;
-            let mut v = 0u32;
-            if roi.contains(y, x) {
-                let a = (y as i64 + lo as i64).max(roi.y0 as i64) as u32;
-                let b = (y as i64 + hi as i64).min(roi.y1 as i64) as u32;
-                for yy in a..=b {
-                    v = v.max(hmax[(yy * w + x) as usize]);
-                }
-            }
-            wmax[i] = v;
-        }
-    }
+    let a = (y as i64 + lo as i64).max(roi.y0 as i64) as u32;
+    let b = (y as i64 + hi as i64).min(roi.y1 as i64) as u32;
+    (a..=b).fold(0, |v, yy| v.max(hmax[(yy * w + x) as usize]))
 }
 
 /// Whether every mask pixel of the ROI above the threshold is a candidate (`s == 1` or a
@@ -158,12 +153,13 @@ pub fn all_are_candidates(p: &PeaksParams, bounds: &[u32; 5]) -> bool {
 }
 
 /// Entry point `peaks_candidates`: `state[i] = STATE_UNDECIDED` for candidates, else
-/// `STATE_NONE`; `flag |= 1` when a mask pixel in the ROI differs from its window maximum.
+/// `STATE_NONE`; `flag |= 1` when a mask pixel in the ROI differs from its window maximum
+/// ([`window_max_cols`] of `hmax`).
 pub fn peaks_candidates(
     p: &PeaksParams,
     mask: &[u32],
     d2: &[u32],
-    wmax: &[u32],
+    hmax: &[u32],
     bounds: &[u32; 5],
     state: &mut [u32],
     flag: &mut u32,
@@ -176,10 +172,11 @@ pub fn peaks_candidates(
             let i = (y * w + x) as usize;
             let mut s = STATE_NONE;
             if roi.contains(y, x) && mask[i] != 0 {
-                if d2[i] != wmax[i] {
+                let wmax = window_max_cols(p, hmax, &roi, y, x);
+                if d2[i] != wmax {
                     *flag |= 1;
                 }
-                if d2[i] > bounds[4] && (all || d2[i] == wmax[i]) {
+                if d2[i] > bounds[4] && (all || d2[i] == wmax) {
                     s = STATE_UNDECIDED;
                 }
             }
@@ -293,9 +290,12 @@ pub fn peaks_space(
     }
 }
 
-/// Entry point `peaks_output`: `peaks[i] = 1` for kept candidates.
+/// The 0/1 peaks of a finished walk: its states as they are (kept 1, others 0; see
+/// [`STATE_KEPT`]). The GPU has no pass for it: the spacing loop's last state buffer is the
+/// stage's output.
 pub fn peaks_output(p: &PeaksParams, state: &[u32], peaks: &mut [u32]) {
     for i in 0..p.dims.len() {
+        debug_assert_ne!(state[i], STATE_UNDECIDED);
         peaks[i] = (state[i] == STATE_KEPT) as u32;
     }
 }
@@ -600,10 +600,9 @@ fn peaks_scheduled(p: &PeaksParams, mask: &[u32], d2: &[u32], rounds: bool) -> V
     let mut hmax = vec![0u32; n];
     let mut wmax = vec![0u32; n];
     peaks_max_rows(p, mask, d2, &bounds, &mut hmax);
-    peaks_max_cols(p, &hmax, &bounds, &mut wmax);
     let mut state = vec![0u32; n];
     let mut flag = 0u32;
-    peaks_candidates(p, mask, d2, &wmax, &bounds, &mut state, &mut flag);
+    peaks_candidates(p, mask, d2, &hmax, &bounds, &mut state, &mut flag);
     if flag == 0 && !all_are_candidates(p, &bounds) {
         let mp = MorphParams::new(p.dims, roi_of(&bounds), Structure::Cross);
         // erode then dilate inside the ROI (hmax/wmax are free scratch by now)

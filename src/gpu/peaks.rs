@@ -2,10 +2,11 @@
 //!
 //! Passes, in the twin's order ([`crate::cpu::peaks::peaks_rounds`]):
 //! `peaks_bounds` (*order-free reduction*: atomicMin/atomicMax into a 5-`u32` buffer
-//! initialised to [`BOUNDS_INIT`]), `peaks_max_rows`, `peaks_max_cols`, `peaks_candidates`
-//! (*map* + an atomicOr flag), `peaks_isolated_open` (the trivial image's opening and its
-//! isolated candidates in one pass), then `peaks_space`
-//! rounds (*Jacobi*, ping-pong state buffers) and `peaks_output`.
+//! initialised to [`BOUNDS_INIT`]), `peaks_max_rows`, `peaks_candidates` (*map* + an atomicOr
+//! flag; it takes the window's column half of the maximum itself), `peaks_isolated_open` (the
+//! trivial image's opening and its isolated candidates in one pass), then `peaks_space` rounds
+//! (*Jacobi*, ping-pong state buffers), whose last state buffer is the output (kept 1, else 0:
+//! [`crate::cpu::peaks::STATE_KEPT`]).
 //!
 //! The ROI never comes back to the host: every pass after `peaks_bounds` reads it from the
 //! `bounds` storage buffer, and the twin's host-side decisions are taken on the device:
@@ -22,8 +23,8 @@
 //! Spacing rounds: a convergence loop ([`super::sweeps`]): batches of rounds, one dispatch each,
 //! the loop's flag buffer read back after each; the rounds after the first that decides nothing
 //! return at once (a round that decides nothing leaves the state fixed forever: the twin's
-//! stopping rule). Each batch ends with `peaks_output`, so the output buffer holds the result
-//! once the loop stops. Batches double up to [`ROUNDS_MAX_BATCH`].
+//! stopping rule), so the buffer of the batch's last round holds the result once the loop
+//! stops. Batches double up to [`ROUNDS_MAX_BATCH`].
 
 use bytemuck::{Pod, Zeroable};
 
@@ -72,7 +73,6 @@ pub const ROUNDS_MAX_BATCH: u32 = 256;
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("peaks_bounds", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
     ("peaks_max_rows", &[Uniform, Read, Read, Read, ReadWrite]),
-    ("peaks_max_cols", &[Uniform, Read, Read, ReadWrite]),
     (
         "peaks_candidates",
         &[Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite],
@@ -82,18 +82,15 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
         &[Uniform, Read, Read, Read, ReadWrite, Read, ReadWrite],
     ),
     ("peaks_space", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
-    ("peaks_output", &[Uniform, Read, ReadWrite]),
 ];
 
 /// The stage's compiled entry points.
 pub(crate) struct Kernels {
     pub bounds: Kernel,
     pub max_rows: Kernel,
-    pub max_cols: Kernel,
     pub candidates: Kernel,
     pub isolated_open: Kernel,
     pub space: Kernel,
-    pub output: Kernel,
 }
 
 impl Kernels {
@@ -103,11 +100,9 @@ impl Kernels {
         Kernels {
             bounds: k("peaks_bounds"),
             max_rows: k("peaks_max_rows"),
-            max_cols: k("peaks_max_cols"),
             candidates: k("peaks_candidates"),
             isolated_open: k("peaks_isolated_open"),
             space: k("peaks_space"),
-            output: k("peaks_output"),
         }
     }
 }
@@ -167,22 +162,8 @@ pub fn peaks_max_rows(
     ctx.dispatch(encoder, k, &[&u, mask, d2, bounds, hmax], n_of(p));
 }
 
-/// Entry point `peaks_max_cols` (twin [`crate::cpu::peaks::peaks_max_cols`]).
-pub fn peaks_max_cols(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &PeaksParams,
-    hmax: &wgpu::Buffer,
-    bounds: &wgpu::Buffer,
-    wmax: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.peaks.max_cols;
-    ctx.dispatch(encoder, k, &[&u, hmax, bounds, wmax], n_of(p));
-}
-
-/// Entry point `peaks_candidates` (twin [`crate::cpu::peaks::peaks_candidates`]); `flag` (one
-/// `u32`) must be 0 beforehand.
+/// Entry point `peaks_candidates` (twin [`crate::cpu::peaks::peaks_candidates`]) from the row
+/// maxima `hmax`; `flag` (one `u32`) must be 0 beforehand.
 #[allow(clippy::too_many_arguments)]
 pub fn peaks_candidates(
     ctx: &GpuContext,
@@ -190,7 +171,7 @@ pub fn peaks_candidates(
     p: &PeaksParams,
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
-    wmax: &wgpu::Buffer,
+    hmax: &wgpu::Buffer,
     bounds: &wgpu::Buffer,
     state: &wgpu::Buffer,
     flag: &wgpu::Buffer,
@@ -200,7 +181,7 @@ pub fn peaks_candidates(
     ctx.dispatch(
         encoder,
         k,
-        &[&u, mask, d2, wmax, bounds, state, flag],
+        &[&u, mask, d2, hmax, bounds, state, flag],
         n_of(p),
     );
 }
@@ -243,30 +224,6 @@ pub fn peaks_space(
     let u = params_buffer(ctx, p);
     let k = &ctx.kernels.peaks.space;
     ctx.dispatch(encoder, k, &[&u, d2, state_in, state_out, changed], n_of(p));
-}
-
-/// Entry point `peaks_output` (twin [`crate::cpu::peaks::peaks_output`]).
-pub fn peaks_output(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &PeaksParams,
-    state: &wgpu::Buffer,
-    peaks: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    output_with(ctx, encoder, &u, p, state, peaks);
-}
-
-fn output_with(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    u: &wgpu::Buffer,
-    p: &PeaksParams,
-    state: &wgpu::Buffer,
-    peaks: &wgpu::Buffer,
-) {
-    let k = &ctx.kernels.peaks.output;
-    ctx.dispatch(encoder, k, &[u, state, peaks], n_of(p));
 }
 
 /// Check the parameters the passes rely on (`footprint >= 1`, the image fits the device).
@@ -314,12 +271,10 @@ pub(crate) fn peaks_in(
     let mut enc = ctx.encoder("floodseg.peaks");
     let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
     let hmax = frame.scratch("floodseg.peaks.hmax", n);
-    let wmax = frame.scratch("floodseg.peaks.wmax", n);
     let state_a = frame.scratch("floodseg.peaks.state_a", n);
     let state_b = frame.scratch("floodseg.peaks.state_b", n);
     // zeroed by peaks_bounds
     let flag = frame.scratch("floodseg.peaks.flag", 1);
-    let out = frame.scratch("floodseg.peaks.peaks", n);
     let loop_flags = frame.scratch("floodseg.peaks.flags", super::sweeps::FLAG_WORDS);
 
     // The rounds' cap: each round decides at least the highest-priority undecided candidate.
@@ -330,8 +285,7 @@ pub(crate) fn peaks_in(
     let span = frame.timer.begin(ctx, &mut enc, "peaks");
     ctx.dispatch(&mut enc, &ks.bounds, &[&u, mask, d2, &bounds, &flag], np);
     ctx.dispatch(&mut enc, &ks.max_rows, &[&u, mask, d2, &bounds, &hmax], np);
-    ctx.dispatch(&mut enc, &ks.max_cols, &[&u, &hmax, &bounds, &wmax], np);
-    let cand = [&u, mask, d2, &wmax, &bounds, cur, &flag];
+    let cand = [&u, mask, d2, &hmax, &bounds, cur, &flag];
     ctx.dispatch(&mut enc, &ks.candidates, &cand, np);
     // the trivial image: its ROI opening, computed in the same pass
     let iso = [&u, mask, d2, &bounds, cur, &flag, &loop_flags];
@@ -345,10 +299,6 @@ pub(crate) fn peaks_in(
         let up = phase_buffer(ctx, p, phase);
         ctx.dispatch(enc, &ks.space, &[&up, d2, sin, sout, flags], np);
     };
-    // Every batch ends with peaks_output, so `out` holds the result once the loop stops.
-    let output = |enc: &mut wgpu::CommandEncoder, state: &wgpu::Buffer| {
-        output_with(ctx, enc, &u, p, state, &out);
-    };
     let spec = super::sweeps::LoopSpec {
         counter: super::counters::Loop::Peaks,
         label: "floodseg.peaks",
@@ -357,9 +307,9 @@ pub(crate) fn peaks_in(
         cap: max_rounds,
         flags: Some(&loop_flags),
     };
-    let (_, run) =
-        super::sweeps::converge(ctx, frame, &spec, enc, cur, next, &round, Some(&output))?;
-    Ok((out, run.batches))
+    // the last round's states are the 0/1 peaks
+    let (out, run) = super::sweeps::converge(ctx, frame, &spec, enc, cur, next, &round, None)?;
+    Ok((out.clone(), run.batches))
 }
 
 fn check_len(what: &str, got: usize, p: &PeaksParams) -> Result<()> {

@@ -49,11 +49,10 @@ fn takes_trivial_branch(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> bool {
     if cp::roi_of(&b).is_empty() {
         return false;
     }
-    let (mut hmax, mut wmax, mut state) = (vec![0; n], vec![0; n], vec![0; n]);
+    let (mut hmax, mut state) = (vec![0; n], vec![0; n]);
     cp::peaks_max_rows(p, mask, d2, &b, &mut hmax);
-    cp::peaks_max_cols(p, &hmax, &b, &mut wmax);
     let mut flag = 0;
-    cp::peaks_candidates(p, mask, d2, &wmax, &b, &mut state, &mut flag);
+    cp::peaks_candidates(p, mask, d2, &hmax, &b, &mut state, &mut flag);
     flag == 0 && !cp::all_are_candidates(p, &b)
 }
 
@@ -290,8 +289,9 @@ fn read(ctx: &GpuContext, b: &gpu::wgpu::Buffer, len: usize) -> Vec<u32> {
         .unwrap()
 }
 
-/// Each pass alone vs its twin function (bounds, window maxima, candidates + flag, the ROI
-/// opening with its isolated candidates, one spacing round + changed, output).
+/// Each pass alone vs its twin function (bounds, row maxima, candidates + flag, the ROI opening
+/// with its isolated candidates, one spacing round + changed), and the 0/1 output the states
+/// are once the walk ends.
 #[test]
 fn peaks_passes_equal_twin_functions() {
     let Some(ctx) = common::gpu() else { return };
@@ -313,11 +313,10 @@ fn peaks_passes_equal_twin_functions() {
                 // twin
                 let mut tb = BOUNDS_INIT;
                 cp::peaks_bounds(&p, &mask, &d2, &mut tb);
-                let (mut th, mut tw, mut ts) = (vec![0; n], vec![0; n], vec![0; n]);
+                let (mut th, mut ts) = (vec![0; n], vec![0; n]);
                 cp::peaks_max_rows(&p, &mask, &d2, &tb, &mut th);
-                cp::peaks_max_cols(&p, &th, &tb, &mut tw);
                 let mut tflag = 0;
-                cp::peaks_candidates(&p, &mask, &d2, &tw, &tb, &mut ts, &mut tflag);
+                cp::peaks_candidates(&p, &mask, &d2, &th, &tb, &mut ts, &mut tflag);
                 let mp = MorphParams::new(dims, cp::roi_of(&tb), Structure::Cross);
                 let (mut te, mut td) = (vec![0; n], vec![0; n]);
                 cpu::opening::erode(&mp, &mask, &mut te);
@@ -332,44 +331,42 @@ fn peaks_passes_equal_twin_functions() {
                 common::assert_same(&case, "peaks_isolated_open twin", w, &tio, &tiso);
                 let (mut tnext, mut tchanged) = (vec![0; n], 0);
                 cp::peaks_space(&p, &d2, &tiso, &mut tnext, &mut tchanged);
-                let mut tout = vec![0; n];
-                cp::peaks_output(&p, &tnext, &mut tout);
 
                 // GPU, pass by pass
                 let gm = ctx.storage_init("test.mask", &mask);
                 let gd = ctx.storage_init("test.d2", &d2);
                 let gb = gpu::peaks::bounds_buffer(ctx);
                 let gh = ctx.storage("test.hmax", n);
-                let gw = ctx.storage("test.wmax", n);
                 let gs = ctx.storage("test.state", n);
                 // a flag left set: peaks_bounds zeroes it
                 let gf = ctx.storage_init("test.flag", &[7]);
                 let gn = ctx.storage("test.next", n);
                 let gc = gpu::sweeps::standalone_flags(ctx);
-                let go = ctx.storage("test.out", n);
                 let mut enc = ctx.encoder("test.peaks");
                 use gpu::peaks as g;
                 g::peaks_bounds(ctx, &mut enc, &p, &gm, &gd, &gb, &gf);
                 g::peaks_max_rows(ctx, &mut enc, &p, &gm, &gd, &gb, &gh);
-                g::peaks_max_cols(ctx, &mut enc, &p, &gh, &gb, &gw);
-                g::peaks_candidates(ctx, &mut enc, &p, &gm, &gd, &gw, &gb, &gs, &gf);
+                g::peaks_candidates(ctx, &mut enc, &p, &gm, &gd, &gh, &gb, &gs, &gf);
                 ctx.queue().submit([enc.finish()]);
                 let b = read(ctx, &gb, 5);
                 assert_eq!(b, tb.to_vec(), "{case}: peaks_bounds");
                 common::assert_same(&case, "peaks_max_rows", w, &read(ctx, &gh, n), &th);
-                common::assert_same(&case, "peaks_max_cols", w, &read(ctx, &gw, n), &tw);
                 common::assert_same(&case, "peaks_candidates", w, &read(ctx, &gs, n), &ts);
                 assert_eq!(read(ctx, &gf, 1), vec![tflag], "{case}: candidates flag");
                 let mut enc = ctx.encoder("test.peaks");
                 g::peaks_isolated_open(ctx, &mut enc, &p, &gm, &gd, &gb, &gs, &gf, &gc);
                 g::peaks_space(ctx, &mut enc, &p, &gd, &gs, &gn, &gc);
-                g::peaks_output(ctx, &mut enc, &p, &gn, &go);
                 ctx.queue().submit([enc.finish()]);
                 common::assert_same(&case, "peaks_isolated_open", w, &read(ctx, &gs, n), &tiso);
                 common::assert_same(&case, "peaks_space", w, &read(ctx, &gn, n), &tnext);
                 let flags = read(ctx, &gc, gpu::sweeps::FLAG_WORDS);
                 assert_eq!(flags[1], tchanged, "{case}: space changed");
-                common::assert_same(&case, "peaks_output", w, &read(ctx, &go, n), &tout);
+                // a finished walk's states are the 0/1 peaks (no output pass)
+                let mut tdone = tiso.clone();
+                cp::space_greedy(&p, &d2, &mut tdone);
+                let mut tout = vec![0; n];
+                cp::peaks_output(&p, &tdone, &mut tout);
+                assert_eq!(tdone, tout, "{case}: final states are the output");
             }
         }
     }

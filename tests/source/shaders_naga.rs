@@ -168,11 +168,9 @@ fn expectations() -> Vec<Expect> {
             twin_functions: &[
                 "peaks_bounds",
                 "peaks_max_rows",
-                "peaks_max_cols",
                 "peaks_candidates",
                 "peaks_isolated_open",
                 "peaks_space",
-                "peaks_output",
             ],
             uniform: "PeaksParams",
             members: vec![
