@@ -19,7 +19,9 @@
 //   its own. Its extra bindings are `flag` and the spacing loop's flag buffer, which its first
 //   invocation sets to the loop's start (`gpu::sweeps::FLAGS_INIT`), so the loop needs no
 //   staged write.
-// - `peaks_space` (*Jacobi*, + atomicOr on `changed`): one round of the spacing walk. The
+// - `peaks_space_tile` (*Jacobi* in tiles, + atomicOr on `changed`): one sweep of the spacing
+//   walk, each 16 × 16 tile running rounds in workgroup memory until it settles, as the
+//   watershed's tiled sweeps do (`peaks_space` is one plain round with the same fixed point). The
 //   states are numbered so that the finished walk is the stage's 0/1 output (kept 1, no
 //   candidate or rejected 0), so there is no output pass.
 //
@@ -312,27 +314,27 @@ fn before(dj: u32, j: u32, di: u32, i: u32) -> bool {
     return dj > di || (dj == di && j < i);
 }
 
-// Entry point `peaks_space`: one round of the spacing walk; changed |= 1 when some candidate is
-// decided in this round.
-@compute @workgroup_size(64)
-fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
+// The state of pixel `j` as the round sees it: the tile's latest in `peaks_space_tile` when
+// `j` lies in the tile, else the round's input (twin: the working copy of `peaks_space_tile`).
+fn state_get(j: u32) -> u32 {
+    let jx = j % params.width;
+    let jy = j / params.width;
+    if (jx >= tile_x0 && jx - tile_x0 < TILE && jy >= tile_y0 && jy - tile_y0 < TILE) {
+        return t_state[(jy - tile_y0) * TILE + (jx - tile_x0)];
+    }
+    return state_in[j];
+}
+
+// The next state of undecided candidate `i` (twin: `space_rule`): rejected when a conflicting
+// candidate (Chebyshev distance <= m - 1) with priority over it is kept, undecided while one of
+// them is undecided, else kept.
+fn space_rule(i: u32) -> u32 {
     let w = params.width;
     let h = params.height;
-    if (!sweep_runs(i == 0u) || i >= w * h) {
-        return;
-    }
-    let s = state_in[i];
-    if (s != STATE_UNDECIDED) {
-        state_out[i] = s;
-        return;
-    }
     let y = i / w;
     let x = i % w;
     let di = d2_space[i];
-    var blocked = false; // a higher-priority conflicting candidate is still undecided
-    var rejected = false; // ... or kept
-    // conflicts: Chebyshev distance <= m - 1
+    var blocked = false;
     if (params.min_distance >= 2u) {
         let r = params.min_distance - 1u;
         let ya = y - min(y, r);
@@ -342,28 +344,185 @@ fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
         for (var yy = ya; yy <= yb; yy++) {
             for (var xx = xa; xx <= xb; xx++) {
                 let j = yy * w + xx;
-                let sj = state_in[j];
-                if (j == i || sj == STATE_NONE || sj == STATE_REJECTED) {
-                    continue;
+                let sj = state_get(j);
+                if (j == i || sj == STATE_NONE) {
+                    continue; // (rejected candidates are STATE_NONE too)
                 }
                 if (before(d2_space[j], j, di, i)) {
                     if (sj == STATE_KEPT) {
-                        rejected = true;
-                    } else {
-                        blocked = true;
+                        return STATE_REJECTED;
                     }
+                    blocked = true;
                 }
             }
         }
     }
-    var out = STATE_KEPT;
-    if (rejected) {
-        out = STATE_REJECTED;
-    } else if (blocked) {
-        out = STATE_UNDECIDED;
+    return select(STATE_KEPT, STATE_UNDECIDED, blocked);
+}
+
+// Entry point `peaks_space`: one round of the spacing walk; changed |= 1 when some candidate is
+// decided in this round.
+@compute @workgroup_size(64)
+fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (!sweep_runs(i == 0u) || i >= params.width * params.height) {
+        return;
+    }
+    tile_x0 = NONE;
+    tile_y0 = NONE;
+    let s = state_in[i];
+    var out = s;
+    if (s == STATE_UNDECIDED) {
+        out = space_rule(i);
+        if (out != STATE_UNDECIDED) {
+            atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
+        }
     }
     state_out[i] = out;
-    if (out != STATE_UNDECIDED) {
-        atomicOr(&changed[(params.phase + 1u) % 3u], 1u);
+}
+
+// Side of a tile of `peaks_space_tile` (twin: `cpu::peaks::TILE`) and the most local rounds per
+// sweep (twin: `TILE_ITERS`).
+const TILE: u32 = 16u;
+const TILE_ITERS: u32 = 32u;
+
+// A tiled sweep's report bits and modes (as in shaders/watershed.wgsl; twin:
+// `cpu::watershed::SWEEP_AGAIN`, `SWEEP_CHANGED`): a word with only SWEEP_CHANGED makes the
+// next tiled sweep copy its input to its output (both buffers then hold the fixed point).
+const SWEEP_AGAIN: u32 = 1u;
+const SWEEP_CHANGED: u32 = 2u;
+const TILE_SKIP: u32 = 0u;
+const TILE_COPY: u32 = 1u;
+const TILE_RUN: u32 = 2u;
+
+// The schedule of a tiled sweep (as `sweep_runs`; only sweeps that run count).
+fn tile_mode(first: bool) -> u32 {
+    let f = atomicLoad(&changed[params.phase]);
+    var mode = select(TILE_SKIP, TILE_COPY, f != 0u);
+    if ((f & SWEEP_AGAIN) != 0u) {
+        mode = TILE_RUN;
+    }
+    if (first) {
+        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
+        if (mode == TILE_RUN) {
+            atomicAdd(&changed[3], 1u);
+        }
+    }
+    return mode;
+}
+
+// peaks_space_tile: the tile's states, its "changed in this round" flag, that flag and the
+// sweep's mode made uniform; the tile's origin (NONE in `peaks_space`: no tile).
+var<workgroup> t_state: array<u32, 256>;
+var<workgroup> t_flag: atomic<u32>;
+var<workgroup> t_more: u32;
+var<workgroup> t_go: u32;
+var<private> tile_x0: u32;
+var<private> tile_y0: u32;
+
+// Whether some candidate outside the current tile, within Chebyshev distance m - 1 of `j`, is
+// undecided in the input and has `j` before it, so that its next round reads `j`'s decision
+// (twin: `waits_across_tiles`).
+fn waits_across_tiles(j: u32) -> bool {
+    if (params.min_distance < 2u) {
+        return false;
+    }
+    let w = params.width;
+    let h = params.height;
+    let r = params.min_distance - 1u;
+    let y = j / w;
+    let x = j % w;
+    let dj = d2_space[j];
+    for (var yy = y - min(y, r); yy <= y + min(h - 1u - y, r); yy++) {
+        for (var xx = x - min(x, r); xx <= x + min(w - 1u - x, r); xx++) {
+            let inside = xx >= tile_x0 && xx - tile_x0 < TILE && yy >= tile_y0 && yy - tile_y0 < TILE;
+            let i = yy * w + xx;
+            if (!inside && state_in[i] == STATE_UNDECIDED && before(dj, j, d2_space[i], i)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// Entry point `peaks_space_tile` (twin: `peaks_space_tile`): one sweep of the spacing walk in
+// tiles. A TILE × TILE workgroup keeps its tile's states in workgroup memory and runs
+// `peaks_space`'s rule as Jacobi rounds (everything outside the tile read from `state_in`, see
+// `state_get`) until a round decides nothing or TILE_ITERS have run; reports SWEEP_CHANGED when
+// any output differs from the input and SWEEP_AGAIN when a tile did not settle or a decided
+// candidate is waited for across tiles (`waits_across_tiles`). Dispatched as (1, tiles across,
+// tiles down): the tile is (wid.y, wid.z); returns at once or copies its tile as `tile_mode`
+// says.
+@compute @workgroup_size(16, 16)
+fn peaks_space_tile(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    if (li == 0u) {
+        t_go = tile_mode(wid.y == 0u && wid.z == 0u);
+    }
+    let mode = workgroupUniformLoad(&t_go);
+    if (mode == TILE_SKIP) {
+        return;
+    }
+    tile_x0 = wid.y * TILE;
+    tile_y0 = wid.z * TILE;
+    let x = tile_x0 + lid.x;
+    let y = tile_y0 + lid.y;
+    let inside = x < params.width && y < params.height;
+    let i = y * params.width + x;
+    if (mode == TILE_COPY) {
+        if (inside) {
+            state_out[i] = state_in[i];
+        }
+        return;
+    }
+    var start = STATE_NONE;
+    if (inside) {
+        start = state_in[i];
+    }
+    t_state[li] = start;
+    if (li == 0u) {
+        atomicStore(&t_flag, 0u);
+    }
+    workgroupBarrier();
+    var it = 0u;
+    var more = 0u;
+    loop {
+        let old = t_state[li];
+        var s = old;
+        if (inside && old == STATE_UNDECIDED) {
+            s = space_rule(i);
+        }
+        workgroupBarrier();
+        if (s != old) {
+            t_state[li] = s;
+            atomicStore(&t_flag, 1u);
+        }
+        workgroupBarrier();
+        if (li == 0u) {
+            t_more = atomicExchange(&t_flag, 0u);
+        }
+        it += 1u;
+        more = workgroupUniformLoad(&t_more);
+        if (more == 0u || it >= TILE_ITERS) {
+            break;
+        }
+    }
+    let report = (params.phase + 1u) % 3u;
+    if (li == 0u && more != 0u) {
+        atomicOr(&changed[report], SWEEP_AGAIN); // stopped by TILE_ITERS before settling
+    }
+    if (inside) {
+        let s = t_state[li];
+        if (s != start) {
+            var f = SWEEP_CHANGED;
+            if (waits_across_tiles(i)) {
+                f |= SWEEP_AGAIN;
+            }
+            atomicOr(&changed[report], f);
+        }
+        state_out[i] = s;
     }
 }

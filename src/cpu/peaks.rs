@@ -236,6 +236,40 @@ pub fn before(dj: u32, j: u32, di: u32, i: u32) -> bool {
     dj > di || (dj == di && j < i)
 }
 
+/// The next state of undecided candidate `i` at `(y, x)` given the states `state` (the rule of
+/// one spacing round, shared by [`peaks_space`] and [`peaks_space_tile`]): rejected when a
+/// conflicting candidate (Chebyshev distance `< m`) with priority over it is kept, still
+/// undecided while one of them is undecided, else kept.
+fn space_rule(p: &PeaksParams, d2: &[u32], state: &[u32], i: usize) -> u32 {
+    let w = p.dims.width as i64;
+    let h = p.dims.height as i64;
+    let (y, x) = (i as i64 / w, i as i64 % w);
+    let r = p.min_distance as i64 - 1; // conflicts: Chebyshev distance <= m - 1
+    let mut blocked = false; // a higher-priority conflicting candidate is still undecided
+    if r >= 1 {
+        for yy in (y - r).max(0)..=(y + r).min(h - 1) {
+            for xx in (x - r).max(0)..=(x + r).min(w - 1) {
+                let j = (yy * w + xx) as usize;
+                let sj = state[j];
+                if j == i || sj == STATE_NONE {
+                    continue; // (rejected candidates are STATE_NONE too)
+                }
+                if before(d2[j], j as u32, d2[i], i as u32) {
+                    if sj == STATE_KEPT {
+                        return STATE_REJECTED;
+                    }
+                    blocked = true;
+                }
+            }
+        }
+    }
+    if blocked {
+        STATE_UNDECIDED
+    } else {
+        STATE_KEPT
+    }
+}
+
 /// Entry point `peaks_space`: one round of the spacing walk; `changed |= 1` when some candidate
 /// is decided in this round.
 pub fn peaks_space(
@@ -245,49 +279,110 @@ pub fn peaks_space(
     state_out: &mut [u32],
     changed: &mut u32,
 ) {
-    let w = p.dims.width as i64;
-    let h = p.dims.height as i64;
-    let r = p.min_distance as i64 - 1; // conflicts: Chebyshev distance <= m - 1
-    for y in 0..h {
-        for x in 0..w {
-            let i = (y * w + x) as usize;
-            let s = state_in[i];
-            if s != STATE_UNDECIDED {
-                state_out[i] = s;
-                continue;
-            }
-            let mut blocked = false; // a higher-priority conflicting candidate is still undecided
-            let mut rejected = false; // ... or kept
-            if r >= 1 {
-                for yy in (y - r).max(0)..=(y + r).min(h - 1) {
-                    for xx in (x - r).max(0)..=(x + r).min(w - 1) {
-                        let j = (yy * w + xx) as usize;
-                        let sj = state_in[j];
-                        if j == i || sj == STATE_NONE || sj == STATE_REJECTED {
-                            continue;
-                        }
-                        if before(d2[j], j as u32, d2[i], i as u32) {
-                            if sj == STATE_KEPT {
-                                rejected = true;
-                            } else {
-                                blocked = true;
-                            }
+    for i in 0..p.dims.len() {
+        let s = state_in[i];
+        state_out[i] = if s == STATE_UNDECIDED {
+            space_rule(p, d2, state_in, i)
+        } else {
+            s
+        };
+        if s == STATE_UNDECIDED && state_out[i] != STATE_UNDECIDED {
+            *changed |= 1;
+        }
+    }
+}
+
+/// Side of a tile of [`peaks_space_tile`] (WGSL `TILE`; the workgroup is `TILE × TILE`).
+pub const TILE: usize = 16;
+/// Most local rounds of one tile in one [`peaks_space_tile`] sweep (WGSL `TILE_ITERS`).
+pub const TILE_ITERS: usize = 32;
+
+/// Entry point `peaks_space_tile`: one sweep of spacing rounds scheduled in tiles, as the
+/// watershed's tiled sweeps (`cpu::watershed::ws_label_tile`): each `TILE × TILE` tile runs
+/// [`peaks_space`]'s rule as Jacobi rounds on its own pixels (everything outside the tile read
+/// from the input, the tile's own pixels from its latest round) until a round decides nothing
+/// or [`TILE_ITERS`] have run. A candidate is still decided only on final states (a kept or
+/// rejected candidate never changes again), so the walk ends in the same states in any
+/// schedule (the lexicographically first independent set), in fewer sweeps: a chain of
+/// decisions inside a tile takes one sweep instead of one round each.
+///
+/// `changed` as the watershed's tiled sweeps report (`cpu::watershed::SWEEP_AGAIN`,
+/// `SWEEP_CHANGED`): `SWEEP_CHANGED` when any output differs from the input, `SWEEP_AGAIN` when
+/// a tile did not settle within [`TILE_ITERS`] or a candidate decided this sweep conflicts with
+/// an undecided one (in the input) in another tile over which it has priority — the only
+/// candidates whose rule reads it.
+pub fn peaks_space_tile(
+    p: &PeaksParams,
+    d2: &[u32],
+    state_in: &[u32],
+    state_out: &mut [u32],
+    changed: &mut u32,
+) {
+    use super::watershed::{SWEEP_AGAIN, SWEEP_CHANGED};
+    let (w, h) = (p.dims.width as usize, p.dims.height as usize);
+    let r = p.min_distance.saturating_sub(1) as usize;
+    // Working copy: the input everywhere, except the tile being iterated (restored after it).
+    let mut ws = state_in.to_vec();
+    let mut next: Vec<(usize, u32)> = Vec::with_capacity(TILE * TILE);
+    for y0 in (0..h).step_by(TILE) {
+        for x0 in (0..w).step_by(TILE) {
+            let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
+            let tile =
+                || (0..ys).flat_map(move |ly| (0..xs).map(move |lx| (y0 + ly) * w + x0 + lx));
+            let mut settled = false;
+            for _ in 0..TILE_ITERS {
+                next.clear();
+                for i in tile() {
+                    if ws[i] == STATE_UNDECIDED {
+                        let s = space_rule(p, d2, &ws, i);
+                        if s != STATE_UNDECIDED {
+                            next.push((i, s));
                         }
                     }
                 }
+                for &(i, s) in &next {
+                    ws[i] = s;
+                }
+                if next.is_empty() {
+                    settled = true;
+                    break;
+                }
             }
-            state_out[i] = if rejected {
-                STATE_REJECTED
-            } else if blocked {
-                STATE_UNDECIDED
-            } else {
-                STATE_KEPT
-            };
-            if state_out[i] != STATE_UNDECIDED {
-                *changed |= 1;
+            if !settled {
+                *changed |= SWEEP_AGAIN;
+            }
+            for i in tile() {
+                if ws[i] != state_in[i] {
+                    *changed |= SWEEP_CHANGED;
+                    if waits_across_tiles(p, d2, state_in, i, r) {
+                        *changed |= SWEEP_AGAIN;
+                    }
+                }
+                state_out[i] = ws[i];
+                ws[i] = state_in[i];
             }
         }
     }
+}
+
+/// Whether some candidate in another tile than `j`'s, within Chebyshev distance `r` of `j`, is
+/// undecided in `state_in` and has `j` before it (so its next round reads `j`'s decision).
+fn waits_across_tiles(p: &PeaksParams, d2: &[u32], state_in: &[u32], j: usize, r: usize) -> bool {
+    let (w, h) = (p.dims.width as usize, p.dims.height as usize);
+    let (y, x) = (j / w, j % w);
+    let (ty, tx) = (y / TILE, x / TILE);
+    for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+        for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+            if yy / TILE == ty && xx / TILE == tx {
+                continue;
+            }
+            let i = yy * w + xx;
+            if state_in[i] == STATE_UNDECIDED && before(d2[j], j as u32, d2[i], i as u32) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The 0/1 peaks of a finished walk: its states as they are (kept 1, others 0; see
@@ -584,7 +679,7 @@ pub fn peaks_fast(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
     out
 }
 
-/// The whole peaks stage with the shader's schedule: spacing by [`peaks_space`] rounds.
+/// The whole peaks stage with the shader's schedule: spacing by [`peaks_space_tile`] sweeps.
 pub fn peaks_rounds(p: &PeaksParams, mask: &[u32], d2: &[u32]) -> Vec<u32> {
     peaks_scheduled(p, mask, d2, true)
 }
@@ -612,11 +707,12 @@ fn peaks_scheduled(p: &PeaksParams, mask: &[u32], d2: &[u32], rounds: bool) -> V
     }
     if rounds {
         let mut next = vec![0u32; n];
+        // the shader's schedule: tiled sweeps until none asks for another
         loop {
             let mut changed = 0u32;
-            peaks_space(p, d2, &state, &mut next, &mut changed);
+            peaks_space_tile(p, d2, &state, &mut next, &mut changed);
             std::mem::swap(&mut state, &mut next);
-            if changed == 0 {
+            if changed & super::watershed::SWEEP_AGAIN == 0 {
                 break;
             }
         }

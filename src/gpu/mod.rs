@@ -36,9 +36,9 @@
 //!   nothing of its own;
 //! - `threshold` pass (or `gray_threshold`) + `opening` + `distance`: 1 submission together;
 //! - `peaks`: `B_p` submissions, each with a 16-byte readback of the loop's flag words (the
-//!   setup passes ride in the first, the last of them setting the loop's flags, the output
-//!   pass ends each; the first batch is as long as
-//!   the last frame's loop needed plus one, else 8, then doubling up to 256 spacing rounds);
+//!   setup passes ride in the first, the last of them setting the loop's flags; the tiled
+//!   spacing sweeps' last state buffer is the output; the first batch is as long as the last
+//!   frame's loop needed plus one, else 8, then doubling up to 256 sweeps);
 //!   or, with `--markers regional|hmax`, `maxima`: its reconstruction (hmax) and plateau loops
 //!   in the same batched way;
 //! - `components`: 1 submission, nothing read back;

@@ -20,11 +20,13 @@
 //!   `MorphParams::new(dims, roi_of(&bounds), Structure::Cross)`) at each pixel it decides: the
 //!   pixel is opened away when neither it nor a 4-neighbour survives the erosion.
 //!
-//! Spacing rounds: a convergence loop ([`super::sweeps`]): batches of rounds, one dispatch each,
-//! the loop's flag buffer read back after each; the rounds after the first that decides nothing
-//! return at once (a round that decides nothing leaves the state fixed forever: the twin's
-//! stopping rule), so the buffer of the batch's last round holds the result once the loop
-//! stops. Batches double up to [`ROUNDS_MAX_BATCH`].
+//! Spacing rounds: a convergence loop ([`super::sweeps`]) of `peaks_space_tile` sweeps (each
+//! 16 × 16 tile runs rounds in workgroup memory until it settles, so a chain of decisions inside
+//! a tile costs one sweep; the bench frame's walk takes 2 sweeps instead of 5 rounds), in
+//! batches, one dispatch each, the loop's flag buffer read back after each. The loop ends in
+//! the sweep after which no decision is waited for across tiles ([`super::sweeps`], "Tiled
+//! sweeps"); later sweeps copy or return at once, so the buffer of the batch's last sweep holds
+//! the result once the loop stops. Batches double up to [`ROUNDS_MAX_BATCH`].
 
 use bytemuck::{Pod, Zeroable};
 
@@ -82,6 +84,10 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
         &[Uniform, Read, Read, Read, ReadWrite, Read, ReadWrite],
     ),
     ("peaks_space", &[Uniform, Read, Read, ReadWrite, ReadWrite]),
+    (
+        "peaks_space_tile",
+        &[Uniform, Read, Read, ReadWrite, ReadWrite],
+    ),
 ];
 
 /// The stage's compiled entry points.
@@ -91,6 +97,7 @@ pub(crate) struct Kernels {
     pub candidates: Kernel,
     pub isolated_open: Kernel,
     pub space: Kernel,
+    pub space_tile: Kernel,
 }
 
 impl Kernels {
@@ -103,6 +110,7 @@ impl Kernels {
             candidates: k("peaks_candidates"),
             isolated_open: k("peaks_isolated_open"),
             space: k("peaks_space"),
+            space_tile: k("peaks_space_tile"),
         }
     }
 }
@@ -226,6 +234,25 @@ pub fn peaks_space(
     ctx.dispatch(encoder, k, &[&u, d2, state_in, state_out, changed], n_of(p));
 }
 
+/// Entry point `peaks_space_tile` (twin [`crate::cpu::peaks::peaks_space_tile`]): one sweep of
+/// rounds in 16 × 16 tiles (each iterated in workgroup memory). `changed` is a standalone sweep's
+/// flag buffer ([`super::sweeps::standalone_flags`]): the sweep runs and reports its
+/// [`super::sweeps::AGAIN`] / [`super::sweeps::CHANGED`] bits into word 1.
+pub fn peaks_space_tile(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    p: &PeaksParams,
+    d2: &wgpu::Buffer,
+    state_in: &wgpu::Buffer,
+    state_out: &wgpu::Buffer,
+    changed: &wgpu::Buffer,
+) {
+    let u = params_buffer(ctx, p);
+    let k = &ctx.kernels.peaks.space_tile;
+    let b = [&u, d2, state_in, state_out, changed];
+    ctx.dispatch_groups(encoder, k, &b, super::watershed::tile_groups(p.dims));
+}
+
 /// Check the parameters the passes rely on (`footprint >= 1`, the image fits the device).
 fn check_params(ctx: &GpuContext, p: &PeaksParams) -> Result<()> {
     if p.footprint == 0 {
@@ -297,7 +324,13 @@ pub(crate) fn peaks_in(
                  flags: &wgpu::Buffer,
                  phase: u32| {
         let up = phase_buffer(ctx, p, phase);
-        ctx.dispatch(enc, &ks.space, &[&up, d2, sin, sout, flags], np);
+        let b = [&up, d2, sin, sout, flags];
+        ctx.dispatch_groups(
+            enc,
+            &ks.space_tile,
+            &b,
+            super::watershed::tile_groups(p.dims),
+        );
     };
     let spec = super::sweeps::LoopSpec {
         counter: super::counters::Loop::Peaks,

@@ -372,6 +372,66 @@ fn peaks_passes_equal_twin_functions() {
     }
 }
 
+/// One `peaks_space_tile` sweep on the GPU equals the twin's from the same states, sweep after
+/// sweep (states and reported bits), on random candidates with tied distances at sizes that cut
+/// tiles, for spacings that reach one, several and no neighbouring tiles; and the tiled loop
+/// ends in the plain rounds' fixed point.
+#[test]
+fn space_tile_sweeps_gpu_equal_cpu() {
+    let Some(ctx) = common::gpu() else { return };
+    let mut rng = Rng::new(91);
+    for &(w, h) in &[(1, 1), (17, 3), (40, 33), (67, 45), (16, 16)] {
+        for m in [0u32, 1, 2, 5, 9, 20] {
+            let p = params(w, h, m, None);
+            let n = w * h;
+            let d2: Vec<u32> = (0..n).map(|_| 1 + rng.below(4) as u32).collect();
+            let mut state: Vec<u32> = (0..n)
+                .map(|_| match rng.below(10) {
+                    0..=5 => cp::STATE_UNDECIDED,
+                    6 => cp::STATE_KEPT,
+                    _ => cp::STATE_NONE,
+                })
+                .collect();
+            let gd = ctx.storage_init("test.d2", &d2);
+            let mut plain = state.clone();
+            loop {
+                let (mut next, mut c) = (vec![0; n], 0);
+                cp::peaks_space(&p, &d2, &plain, &mut next, &mut c);
+                plain = next;
+                if c == 0 {
+                    break;
+                }
+            }
+            for sweep in 0..64 {
+                let case = format!("{w}x{h} m{m} sweep {sweep}");
+                let (mut next, mut changed) = (vec![0; n], 0);
+                cp::peaks_space_tile(&p, &d2, &state, &mut next, &mut changed);
+                let gin = ctx.storage_init("test.state_in", &state);
+                let gout = ctx.storage("test.state_out", n);
+                let gc = gpu::sweeps::standalone_flags(ctx);
+                let mut enc = ctx.encoder("test.space_tile");
+                gpu::peaks::peaks_space_tile(ctx, &mut enc, &p, &gd, &gin, &gout, &gc);
+                ctx.queue().submit([enc.finish()]);
+                common::assert_same(&case, "peaks_space_tile", w, &read(ctx, &gout, n), &next);
+                let flags = read(ctx, &gc, gpu::sweeps::FLAG_WORDS);
+                assert_eq!(
+                    gpu::sweeps::standalone_report(&flags),
+                    changed,
+                    "{case}: reported bits"
+                );
+                state = next;
+                if changed & cpu::watershed::SWEEP_AGAIN == 0 {
+                    break;
+                }
+            }
+            assert_eq!(
+                state, plain,
+                "{w}x{h} m{m}: tiled and plain walks end apart"
+            );
+        }
+    }
+}
+
 /// `peaks_isolated_open` equals its twin (the ROI opening by `cpu::opening::erode` / `dilate`
 /// with the ROI of the bounds buffer as `rect`, then `peaks_isolated`) for given bounds (full,
 /// inner, one pixel, one row, empty), with the candidates' flag clear (it decides) and set (it

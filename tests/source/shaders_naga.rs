@@ -171,6 +171,7 @@ fn expectations() -> Vec<Expect> {
                 "peaks_candidates",
                 "peaks_isolated_open",
                 "peaks_space",
+                "peaks_space_tile",
             ],
             uniform: "PeaksParams",
             members: vec![
@@ -355,12 +356,14 @@ fn shaders_entry_points_are_the_twin_functions() {
         );
         for p in &module.entry_points {
             assert_eq!(p.stage, naga::ShaderStage::Compute, "{stage}.{}", p.name);
-            // The two-dimensional kernels: the watershed's tiles (its host dispatches a grid
-            // of tiles, `gpu::watershed::tile_groups`); the scan's blocks (one workgroup of
+            // The two-dimensional kernels: the watershed's and the spacing walk's tiles (their
+            // hosts dispatch a grid of tiles, `gpu::watershed::tile_groups`); the scan's blocks (one workgroup of
             // 256 per block of `SCAN_BLOCK`, dispatched by `gpu::scan::scan_blocks`).
             let tile = floodseg::cpu::watershed::TILE as u32;
             let tiled = ["ws_cost_tile", "ws_label_tile"];
-            let want = if *stage == "watershed" && tiled.contains(&p.name.as_str()) {
+            let tiled_peaks = *stage == "peaks" && p.name == "peaks_space_tile";
+            assert_eq!(floodseg::cpu::peaks::TILE as u32, tile, "one tile size");
+            let want = if *stage == "watershed" && tiled.contains(&p.name.as_str()) || tiled_peaks {
                 [tile, tile, 1]
             } else if *stage == "scan" && p.name == "scan_blocks" {
                 [gpu::scan::SCAN_BLOCK / 4, 1, 1]
