@@ -45,6 +45,62 @@ pub struct BenchReport {
     /// one measured frame, after one more uncounted run, so the count is a stack's steady
     /// state); `None` on the CPU.
     pub gpu_counters: Option<GpuCounters>,
+    /// GPU, with `floodseg bench --count-stack`: every frame of the run counted again, one
+    /// after another on one thread ([`count_stack`]): what a stack's frames ask on average,
+    /// mispredicted loops' reruns included (`gpu_counters` counts one frame repeated, whose
+    /// predictions always hold).
+    pub gpu_counters_stack: Option<StackCounts>,
+}
+
+/// The counts of a run of frames ([`count_stack`]): their sum and how many frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackCounts {
+    pub frames: u64,
+    pub total: GpuCounters,
+}
+
+impl StackCounts {
+    /// `{"frames":N,"steps_per_frame":…,"host_waits_per_frame":…,"submissions_per_frame":…,
+    /// "reruns":…,"total":{…}}` (means over the frames; `total` as `gpu_counters`).
+    pub fn to_json(&self) -> String {
+        let n = self.frames.max(1) as f64;
+        let t = &self.total;
+        format!(
+            "{{\"frames\":{},\"steps_per_frame\":{},\"host_waits_per_frame\":{},\
+             \"submissions_per_frame\":{},\"reruns\":{},\"total\":{}}}",
+            self.frames,
+            json_num(t.steps() as f64 / n),
+            json_num(t.host_waits as f64 / n),
+            json_num(t.submissions as f64 / n),
+            t.reruns,
+            t.to_json()
+        )
+    }
+}
+
+/// Count every frame of `frames` one after another on this thread ([`Segmenter::count_frame`]:
+/// profiling off, the context warm from whatever ran before): `None` on the CPU backend.
+pub fn count_stack<I>(
+    frames: I,
+    segmenter: &Segmenter,
+    params: &Params,
+) -> Result<Option<StackCounts>>
+where
+    I: Iterator<Item = Result<RawImage>>,
+{
+    let mut sum: Option<StackCounts> = None;
+    for img in frames {
+        let Some(c) = segmenter.count_frame(&img?, params)? else {
+            return Ok(None);
+        };
+        let s = sum.get_or_insert(StackCounts {
+            frames: 0,
+            total: GpuCounters::default(),
+        });
+        s.frames += 1;
+        s.total = s.total + c;
+    }
+    Ok(sum)
 }
 
 impl BenchReport {
@@ -74,7 +130,8 @@ impl BenchReport {
             "{{\"backend\":{},\"adapter\":{},\"width\":{},\"height\":{},\"frames\":{},\
              \"threads\":{},\"total_s\":{},\"ms_per_frame\":{},\"mp_per_s\":{},\
              \"frames_per_s\":{},\"objects\":{},\"peak_rss_mib\":{},\"timing_source\":{},\
-             \"stages_ms\":{{{}}},\"batches\":{},\"batched_frames\":{},\"gpu_counters\":{}}}",
+             \"stages_ms\":{{{}}},\"batches\":{},\"batched_frames\":{},\"gpu_counters\":{},\
+             \"gpu_counters_stack\":{}}}",
             json_str(&self.backend),
             json_str(&self.adapter),
             self.width,
@@ -91,7 +148,9 @@ impl BenchReport {
             stages.join(","),
             self.batches,
             self.batched_frames,
-            self.gpu_counters.map_or("null".into(), |c| c.to_json())
+            self.gpu_counters.map_or("null".into(), |c| c.to_json()),
+            self.gpu_counters_stack
+                .map_or("null".into(), |c| c.to_json())
         )
     }
 }
@@ -135,6 +194,18 @@ impl fmt::Display for BenchReport {
                 c.writes,
                 c.submissions,
                 c.host_waits
+            )?;
+        }
+        if let Some(c) = &self.gpu_counters_stack {
+            let n = c.frames.max(1) as f64;
+            writeln!(
+                f,
+                "stack steps  {:.2} per frame over {} frames; {:.2} host waits per frame, {} \
+                 reruns",
+                c.total.steps() as f64 / n,
+                c.frames,
+                c.total.host_waits as f64 / n,
+                c.total.reruns
             )?;
         }
         writeln!(f, "stages ({}, mean per frame):", self.timing_source)?;
@@ -259,5 +330,6 @@ where
         batches: batch1.batches - batch0.batches,
         batched_frames: batch1.frames - batch0.frames,
         gpu_counters,
+        gpu_counters_stack: None,
     })
 }

@@ -118,6 +118,28 @@ impl GpuCounters {
     }
 }
 
+impl std::ops::Add for GpuCounters {
+    type Output = GpuCounters;
+    fn add(self, o: GpuCounters) -> GpuCounters {
+        let mut loops = self.loops;
+        for (a, b) in loops.iter_mut().zip(o.loops) {
+            a.sweeps += b.sweeps;
+            a.batches += b.batches;
+        }
+        GpuCounters {
+            submissions: self.submissions + o.submissions,
+            host_waits: self.host_waits + o.host_waits,
+            passes: self.passes + o.passes,
+            dispatches: self.dispatches + o.dispatches,
+            copies: self.copies + o.copies,
+            clears: self.clears + o.clears,
+            writes: self.writes + o.writes,
+            loops,
+            reruns: self.reruns + o.reruns,
+        }
+    }
+}
+
 impl Sub for GpuCounters {
     type Output = GpuCounters;
     fn sub(self, o: GpuCounters) -> GpuCounters {

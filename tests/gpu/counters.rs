@@ -94,6 +94,12 @@ fn a_frame_asks_no_more_of_the_gpu_than_before() {
     let c = seg.count_frame(&img, &p).unwrap().unwrap();
     let again = seg.count_frame(&img, &p).unwrap().unwrap();
     assert_eq!(c, again, "the same frame twice, counted differently");
+    // `bench --count-stack` sums frames counted one after another
+    let frames = [img.clone(), img.clone()].into_iter().map(Ok);
+    let stack = floodseg::bench::count_stack(frames, &seg, &p)
+        .unwrap()
+        .expect("a GPU segmenter counts");
+    assert_eq!((stack.frames, stack.total), (2, c + c), "count_stack");
     let report = c.to_json();
     eprintln!("first frame: {}\nsteady state: {report}", first.to_json());
 

@@ -30,6 +30,11 @@ pub(crate) struct BenchArgs {
     /// flight beside it (to measure what that batching gives; outputs are the same).
     #[arg(long)]
     pub(crate) no_batch: bool,
+    /// GPU: after the timed run, count what every frame of it asks of the device, one frame
+    /// after another (`gpu_counters_stack`: means per frame, mispredicted loops' reruns
+    /// included); `gpu_counters` counts the first frame repeated. Runs every frame again.
+    #[arg(long)]
+    pub(crate) count_stack: bool,
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
@@ -45,7 +50,27 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
         };
         segmenter.default_workers(pixels)
     });
-    let frames: Box<dyn Iterator<Item = Result<RawImage>> + Send> = if a.input.is_empty() {
+    let report = bench::run(frames_of(&a)?, &segmenter, &params, workers)?;
+    let report = if a.count_stack {
+        let stack = bench::count_stack(frames_of(&a)?, &segmenter, &params)?;
+        bench::BenchReport {
+            gpu_counters_stack: stack,
+            ..report
+        }
+    } else {
+        report
+    };
+    if a.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{report}");
+    }
+    Ok(())
+}
+
+/// The frames `a` asks for (see [`BenchArgs::input`] and [`BenchArgs::frames`]).
+fn frames_of(a: &BenchArgs) -> Result<Box<dyn Iterator<Item = Result<RawImage>> + Send>> {
+    Ok(if a.input.is_empty() {
         let (w, h) = parse_size("--size", &a.size)?;
         let n = a.frames.unwrap_or(20);
         Box::new((0..n).map(move |t| Ok(synth::colony(w, h, t as u64 + 1))))
@@ -63,12 +88,5 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
                 None => Box::new(source),
             }
         }
-    };
-    let report = bench::run(frames, &segmenter, &params, workers)?;
-    if a.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{report}");
-    }
-    Ok(())
+    })
 }
