@@ -381,27 +381,10 @@ fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     state_out[i] = out;
 }
 
-// Side of a tile of `peaks_space_tile` (twin: `cpu::peaks::TILE`) and the most local rounds per
-// sweep (twin: `TILE_ITERS`).
-const TILE: u32 = 16u;
-const TILE_ITERS: u32 = 32u;
-
-// A tiled sweep's report bits and modes (as in shaders/watershed.wgsl; twin:
-// `cpu::watershed::SWEEP_AGAIN`, `SWEEP_CHANGED`): a word with only SWEEP_CHANGED makes the
-// next tiled sweep copy its input to its output (both buffers then hold the fixed point).
-const SWEEP_AGAIN: u32 = 1u;
-const SWEEP_CHANGED: u32 = 2u;
-const TILE_SKIP: u32 = 0u;
-const TILE_COPY: u32 = 1u;
-const TILE_RUN: u32 = 2u;
-
-// The schedule of a tiled sweep (as `sweep_runs`; only sweeps that run count).
-fn tile_mode(first: bool) -> u32 {
-    let f = atomicLoad(&changed[params.phase]);
-    var mode = select(TILE_SKIP, TILE_COPY, f != 0u);
-    if ((f & SWEEP_AGAIN) != 0u) {
-        mode = TILE_RUN;
-    }
+// The schedule of a tiled sweep (as `sweep_runs`; only sweeps that run count). TILE,
+// TILE_ITERS, the report bits and `tile_mode`: shaders/tile_sweep.wgsl, appended to this module.
+fn space_tile_mode(first: bool) -> u32 {
+    let mode = tile_mode(atomicLoad(&changed[params.phase]));
     if (first) {
         atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
         if (mode == TILE_RUN) {
@@ -460,7 +443,7 @@ fn peaks_space_tile(
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
     if (li == 0u) {
-        t_go = tile_mode(wid.y == 0u && wid.z == 0u);
+        t_go = space_tile_mode(wid.y == 0u && wid.z == 0u);
     }
     let mode = workgroupUniformLoad(&t_go);
     if (mode == TILE_SKIP) {

@@ -109,25 +109,6 @@ fn label_sweep_runs(first: bool) -> bool {
     return go;
 }
 
-// A tiled sweep's report bits (twin: `cpu::watershed::SWEEP_AGAIN`, `SWEEP_CHANGED`): another
-// sweep could change something; the output differs from the input. A word holding only
-// SWEEP_CHANGED says the sweep before ended the loop in its output, not in its input: the tiled
-// sweep that reads it copies its input to its output (`TILE_COPY`), so that both ping-pong
-// buffers hold the fixed point, and reports nothing.
-const SWEEP_AGAIN: u32 = 1u;
-const SWEEP_CHANGED: u32 = 2u;
-// What a tiled sweep does (`cost_tile_mode`, `label_tile_mode`).
-const TILE_SKIP: u32 = 0u;
-const TILE_COPY: u32 = 1u;
-const TILE_RUN: u32 = 2u;
-
-fn tile_mode(f: u32) -> u32 {
-    if ((f & SWEEP_AGAIN) != 0u) {
-        return TILE_RUN;
-    }
-    return select(TILE_SKIP, TILE_COPY, f != 0u);
-}
-
 // The schedule of a tiled sweep (as `cost_sweep_runs`; only sweeps that run count).
 fn cost_tile_mode(first: bool) -> u32 {
     let mode = tile_mode(atomicLoad(&changed_c[params.phase]));
@@ -280,11 +261,9 @@ fn ws_cost(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     c_out[i] = c;
 }
 
-// Side of a tile of `ws_cost_tile` (twin: `cpu::watershed::TILE`), its halo'd side, and the most
-// local iterations per sweep (twin: `TILE_ITERS`).
-const TILE: u32 = 16u;
+// The halo'd side of a tile of `ws_cost_tile` (TILE, TILE_ITERS, the report bits and
+// `tile_mode`: shaders/tile_sweep.wgsl, appended to this module).
 const TH: u32 = 18u;
-const TILE_ITERS: u32 = 32u;
 
 // ws_cost_tile: the tile and its halo, the tile's "changed in this iteration" flag, and that
 // flag made uniform for the loop's exit.

@@ -26,10 +26,17 @@ pub const COMPONENTS: &str = include_str!("../shaders/components.wgsl");
 /// `shaders/scan.wgsl` (twin: `cpu::components::scan_exclusive`, as passes `scan_blocks` +
 /// `scan_add`).
 pub const SCAN: &str = include_str!("../shaders/scan.wgsl");
-/// `shaders/watershed.wgsl` (twin: `cpu::watershed`).
-pub const WATERSHED: &str = include_str!("../shaders/watershed.wgsl");
-/// `shaders/peaks.wgsl` (twin: `cpu::peaks`; `peaks_roi_erode`/`peaks_roi_dilate`: `cpu::opening`).
-pub const PEAKS: &str = include_str!("../shaders/peaks.wgsl");
+/// `shaders/watershed.wgsl` (twin: `cpu::watershed`), with `shaders/tile_sweep.wgsl` appended
+/// (the tiled sweeps' tile size, report bits and modes).
+pub const WATERSHED: &str = concat!(
+    include_str!("../shaders/watershed.wgsl"),
+    include_str!("../shaders/tile_sweep.wgsl")
+);
+/// `shaders/peaks.wgsl` (twin: `cpu::peaks`), with `shaders/tile_sweep.wgsl` appended.
+pub const PEAKS: &str = concat!(
+    include_str!("../shaders/peaks.wgsl"),
+    include_str!("../shaders/tile_sweep.wgsl")
+);
 /// `shaders/maxima.wgsl` (twin: `cpu::maxima`).
 pub const MAXIMA: &str = include_str!("../shaders/maxima.wgsl");
 /// `shaders/measure.wgsl` (twin: `cpu::measure`).

@@ -494,3 +494,33 @@ fn pairs_table_layout_matches_the_host() {
         );
     }
 }
+
+/// The tiled sweeps' constants (shaders/tile_sweep.wgsl, appended to the watershed and peaks
+/// modules) are their twins'.
+#[test]
+fn tiled_sweeps_match_their_twins() {
+    use floodseg::cpu::{peaks, watershed};
+    for (stage, src) in [("watershed", shaders::WATERSHED), ("peaks", shaders::PEAKS)] {
+        let (module, _) = parse(stage, src);
+        for (name, twin) in [
+            ("TILE", watershed::TILE as u32),
+            ("TILE_ITERS", watershed::TILE_ITERS as u32),
+            ("SWEEP_AGAIN", watershed::SWEEP_AGAIN),
+            ("SWEEP_CHANGED", watershed::SWEEP_CHANGED),
+        ] {
+            assert_eq!(
+                const_u32(&module, name),
+                Some(twin),
+                "{stage}: const {name}"
+            );
+        }
+    }
+    assert_eq!(
+        (peaks::TILE, peaks::TILE_ITERS),
+        (watershed::TILE, watershed::TILE_ITERS)
+    );
+    assert_eq!(
+        (gpu::sweeps::AGAIN, gpu::sweeps::CHANGED),
+        (watershed::SWEEP_AGAIN, watershed::SWEEP_CHANGED)
+    );
+}
