@@ -35,8 +35,9 @@
 //! The CPU backend runs [`peaks`] = [`peaks_fast`]: the same rule with a CPU schedule (box
 //! maximum over the ROI only, by in-cache doubling along rows and van Herk / Gil-Werman blocks
 //! along columns; the spacing walk over a sorted candidate list with a grid of kept peaks).
-//! [`peaks_passes`] (these passes, greedy spacing) and [`peaks_rounds`] (these passes, spacing
-//! rounds) stay as its references; `tests/stages/peaks.rs` holds all three equal.
+//! [`peaks_passes`] (these passes, greedy spacing) and [`peaks_rounds`] (these passes, the
+//! spacing rounds in the shader's tiled sweeps, [`peaks_space_tile`]) stay as its references;
+//! `tests/stages/peaks.rs` holds all three equal.
 
 use super::opening::{dilate, erode, MorphParams, Structure};
 use super::{Dims, Rect, NONE};

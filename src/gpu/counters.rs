@@ -18,7 +18,7 @@ use std::ops::Sub;
 /// The convergence loops (each counts its recorded sweeps and its batches).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loop {
-    /// Peak spacing rounds (`peaks_space`).
+    /// The peaks' spacing walk (`peaks_space_tile` sweeps).
     Peaks,
     /// The maxima's reconstruction and plateau loops (`--markers regional|hmax`).
     Maxima,

@@ -67,7 +67,7 @@ impl From<&PeaksParams> for PeaksUniforms {
     }
 }
 
-/// Largest number of spacing rounds per submission (the batch size doubles up to it).
+/// Largest number of spacing sweeps per submission (the batch size doubles up to it).
 pub const ROUNDS_MAX_BATCH: u32 = 256;
 
 /// The shader's entry points and their bindings (checked against the WGSL by
@@ -263,7 +263,7 @@ fn check_params(ctx: &GpuContext, p: &PeaksParams) -> Result<()> {
 
 /// The whole peaks stage (twin [`crate::cpu::peaks::peaks_rounds`], equal to
 /// [`crate::cpu::peaks::peaks`]): the 0/1 peaks of `d2` on `mask`, in a new buffer of one `u32`
-/// per pixel. Submits one batch of spacing rounds at a time and reads back only the `changed`
+/// per pixel. Submits one batch of spacing sweeps at a time and reads back only the `changed`
 /// flag (see the module doc).
 pub fn peaks(
     ctx: &GpuContext,
@@ -274,7 +274,7 @@ pub fn peaks(
     peaks_counted(ctx, p, mask, d2).map(|(out, _)| out)
 }
 
-/// As [`peaks`], also returning the number of submissions (batches of spacing rounds) it took.
+/// As [`peaks`], also returning the number of submissions (batches of spacing sweeps) it took.
 pub fn peaks_counted(
     ctx: &GpuContext,
     p: &PeaksParams,
@@ -360,7 +360,7 @@ pub fn run_peaks(ctx: &GpuContext, p: &PeaksParams, mask: &[u32], d2: &[u32]) ->
     run_peaks_counted(ctx, p, mask, d2).map(|(v, _)| v)
 }
 
-/// As [`run_peaks`], also returning the number of batches of spacing rounds.
+/// As [`run_peaks`], also returning the number of batches of spacing sweeps.
 pub fn run_peaks_counted(
     ctx: &GpuContext,
     p: &PeaksParams,

@@ -1,5 +1,5 @@
-//! Convergence loops (peak spacing rounds, the maxima's reconstruction and plateau loops, the
-//! watershed's cost and label relaxations): sweeps recorded in batches, one GPU step each.
+//! Convergence loops (the peaks' spacing walk, the maxima's reconstruction and plateau loops,
+//! the watershed's cost and label relaxations): sweeps recorded in batches, one GPU step each.
 //!
 //! Every sweep shader takes a *flag buffer* of [`FLAG_WORDS`] words — three rotating
 //! "changed" flags and the count of sweeps that ran — and a `phase` (0, 1, 2) in its uniforms.
@@ -11,7 +11,8 @@
 //! its input into its output, so both ping-pong buffers hold the fixed point and the skipped
 //! sweeps change neither; the sweeps that run are the twin's iterates.
 //!
-//! **Tiled sweeps end a loop one sweep sooner.** The watershed's tiled sweeps report two bits
+//! **Tiled sweeps end a loop one sweep sooner.** The tiled sweeps (the watershed's cost and
+//! label sweeps, the peaks' spacing walk; `shaders/tile_sweep.wgsl`) report two bits
 //! ([`AGAIN`], [`CHANGED`]; twin `cpu::watershed::SWEEP_AGAIN`, `SWEEP_CHANGED`): a sweep whose
 //! tiles all settled, and whose edge pixels changed nothing another tile would take up, has
 //! reached the fixed point in its output even though it changed pixels, so it reports only
