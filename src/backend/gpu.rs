@@ -338,6 +338,7 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
     let mut back = back_in(ctx, &mut frame, &front, plan)?;
     // The measure stage sizes its sums by the object count: one readback of 4-byte counts
     // (with the threshold's mask size, for the report, and the speculated loops' flags).
+    let mut reruns = 0;
     let counts = loop {
         let pending = frame.take_pending();
         let mut parts = vec![(&back.count, 1), (&front.mask_count, 1)];
@@ -351,9 +352,11 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
         if sweeps::settle(ctx, &pending, &flags) {
             break counts;
         }
-        // A loop needed more sweeps than predicted: the back stages again, each batch checked.
+        // A loop needed more sweeps than predicted: the back stages again, its batch doubled
+        // (`sweeps::settle`), speculating again a few times, then each batch checked.
         counters::count(|c| c.reruns += 1);
-        frame.set_speculate(false);
+        reruns += 1;
+        frame.set_speculate(reruns <= sweeps::SPECULATIVE_RERUNS);
         back = back_in(ctx, &mut frame, &front, plan)?;
     };
     let n_markers = counts[0][0];

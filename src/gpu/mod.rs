@@ -67,7 +67,9 @@
 //! after it, each loop's first batch is predicted from the frame before and submitted without a
 //! wait, its flags read with the object count ([`sweeps`], "Speculation"), so a frame in a
 //! stack waits twice (the count, the result) and its loops take one batch each; a
-//! misprediction reruns the back stages with a wait per batch (`reruns` in the counts).
+//! misprediction doubles the short loop's batch and reruns the back stages, speculating again
+//! (one more wait) up to [`sweeps::SPECULATIVE_RERUNS`] times, then with a wait per batch
+//! (`reruns` in the counts).
 //! Scratch buffers, whose first pass writes every element, are not cleared
 //! ([`frame::Frame::scratch`]); only accumulators (the mask count, the
 //! measure's sums) are. The counts are measured, not only read off the code: [`counters`]

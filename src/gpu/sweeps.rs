@@ -33,9 +33,11 @@
 //! ([`Frame::speculating`]: pooled frames, when every loop has a prediction) submits each loop's
 //! first batch without waiting and leaves its flag buffer as [`Pending`]; the frame's next
 //! readback (the object count's) brings all of them home with it, and [`settle`] checks that
-//! every loop's last sweep changed nothing. When one did not, the frame's marker, components and
-//! watershed stages run again without speculating (`backend::gpu::run`), so a misprediction
-//! costs time, never a byte.
+//! every loop's last sweep changed nothing. When one did not, that loop's prediction doubles and
+//! the frame's marker, components and watershed stages run again, speculating again (one more
+//! wait, for the next count readback) up to [`SPECULATIVE_RERUNS`] times, then without
+//! speculating (a wait per batch) (`backend::gpu::run`), so a misprediction costs time, never
+//! a byte.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -56,6 +58,10 @@ pub const CHANGED: u32 = 2;
 /// The flag buffer's contents before a loop's first sweep (phase 0 runs).
 pub const FLAGS_INIT: [u32; FLAG_WORDS] = [1, 0, 0, 0];
 
+/// How many times a frame's back stages run again speculating after a misprediction (each
+/// time with the short loop's batch doubled) before they run checking every batch.
+pub const SPECULATIVE_RERUNS: u32 = 2;
+
 /// Sweeps in a loop's first batch when the context has no earlier frame to go by.
 pub const FIRST_BATCH: u32 = 8;
 
@@ -69,13 +75,20 @@ pub(crate) struct Pending {
 
 /// Check the speculated loops from their flag words (`words[i]` read from `pending[i].flags`):
 /// true when each converged within its batch (its last sweep asked for no other). Remembers the
-/// sweeps that ran for the next frame's predictions.
+/// sweeps that ran for the next frame's predictions; a loop that did not converge has its
+/// prediction doubled (its next batch twice the one that fell short), for the frame's
+/// speculating rerun (`backend::gpu::run`).
 pub(crate) fn settle(ctx: &GpuContext, pending: &[Pending], words: &[Vec<u32>]) -> bool {
     let mut all = true;
     for (p, w) in pending.iter().zip(words) {
         let converged = w.get(p.phase as usize).is_some_and(|&f| f & AGAIN == 0);
+        let ran = w.get(3).copied().unwrap_or(0);
         if converged {
-            ctx.predictions.remember(p.counter, w[3]);
+            ctx.predictions.remember(p.counter, ran);
+        } else {
+            // first_batch is the prediction plus one
+            ctx.predictions
+                .remember(p.counter, (2 * ran.max(1)).saturating_sub(1).max(1));
         }
         all &= converged;
     }

@@ -162,8 +162,12 @@ fn a_mispredicted_loop_reruns_and_stays_exact() {
     let got = segment(&ctx, &cells, &p).unwrap();
     let missed = snapshot() - before;
     common::assert_stages_equal("after an empty frame", &got, &want);
-    assert_eq!(missed.reruns, 1, "{}", missed.to_json());
+    // the short loops' batches double and the back stages rerun speculating (one more wait a
+    // rerun), at most SPECULATIVE_RERUNS times before every batch is checked
+    let most = u64::from(floodseg::gpu::sweeps::SPECULATIVE_RERUNS) + 1;
+    assert!((1..=most).contains(&missed.reruns), "{}", missed.to_json());
     assert!(missed.host_waits > 2, "{}", missed.to_json());
+    eprintln!("after an empty frame: {}", missed.to_json());
     let before = snapshot();
     let again = segment(&ctx, &cells, &p).unwrap();
     let hit = snapshot() - before;
