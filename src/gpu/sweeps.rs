@@ -23,9 +23,10 @@
 //!
 //! After each batch the host reads the flag buffer back (one submission, one wait): the word
 //! of the next phase says whether the last sweep asks for another. The first batch is as long
-//! as the last frame's loop needed plus one (the context remembers the sweeps that ran, per
-//! loop; the one extra is slack for a frame that needs one more than the last, which a stack's
-//! frames often do), else [`FIRST_BATCH`]; later batches double up to the loop's largest.
+//! as the larger of what the last two frames' loop needed, plus one (the context remembers the
+//! sweeps that ran, per loop; the slack covers a stack's frames, which vary: on the benchmark
+//! stack 30 frames went without a rerun this way, 2 with the last frame alone), else
+//! [`FIRST_BATCH`]; later batches double up to the loop's largest.
 //! Outputs never depend on the batch sizes.
 //!
 //! **Speculation.** In a stack, a loop's predicted first batch usually suffices, so waiting for
@@ -74,23 +75,24 @@ pub(crate) struct Pending {
 }
 
 /// Check the speculated loops from their flag words (`words[i]` read from `pending[i].flags`):
-/// true when each converged within its batch (its last sweep asked for no other). Remembers the
-/// sweeps that ran for the next frame's predictions; a loop that did not converge has its
-/// prediction doubled (its next batch twice the one that fell short), for the frame's
-/// speculating rerun (`backend::gpu::run`).
+/// true when each converged within its batch (its last sweep asked for no other). Then the
+/// sweeps that ran are remembered for the next frames' predictions; otherwise each loop that
+/// did not converge has its next batch doubled (for the frame's speculating rerun,
+/// `backend::gpu::run`) and nothing is remembered until the rerun settles.
 pub(crate) fn settle(ctx: &GpuContext, pending: &[Pending], words: &[Vec<u32>]) -> bool {
-    let mut all = true;
-    for (p, w) in pending.iter().zip(words) {
-        let converged = w.get(p.phase as usize).is_some_and(|&f| f & AGAIN == 0);
-        let ran = w.get(3).copied().unwrap_or(0);
-        if converged {
-            ctx.predictions.remember(p.counter, ran);
-        } else {
-            // first_batch is the prediction plus one
-            ctx.predictions
-                .remember(p.counter, (2 * ran.max(1)).saturating_sub(1).max(1));
+    let ran = |w: &Vec<u32>| w.get(3).copied().unwrap_or(0);
+    let converged: Vec<bool> = pending
+        .iter()
+        .zip(words)
+        .map(|(p, w)| w.get(p.phase as usize).is_some_and(|&f| f & AGAIN == 0))
+        .collect();
+    let all = converged.iter().all(|&c| c);
+    for ((p, w), c) in pending.iter().zip(words).zip(converged) {
+        if all {
+            ctx.predictions.remember(p.counter, ran(w));
+        } else if !c {
+            ctx.predictions.grow(p.counter, ran(w));
         }
-        all &= converged;
     }
     all
 }
@@ -129,11 +131,17 @@ pub(crate) struct LoopSpec<'s> {
     pub flags: Option<&'s wgpu::Buffer>,
 }
 
-/// The sweeps the last frame's loops needed, per [`Loop`] (0: none yet), and a fixed batch
-/// size set by tests (0: none); kept by the context.
+/// The sweeps the last two frames' loops needed, per [`Loop`] (0: none yet), a doubled batch
+/// for a loop that fell short in the current frame (0: none), and a fixed batch size set by
+/// tests (0: none); kept by the context. A loop's first batch covers the larger of the last two
+/// frames' needs, plus one: the sweeps a stack's frames need vary (the benchmark stack's label
+/// loop 6–8 from frame to frame), and a batch that falls short costs its frame a rerun of the
+/// back stages.
 #[derive(Debug, Default)]
 pub(crate) struct Predictions {
     ran: [AtomicU32; 4],
+    before: [AtomicU32; 4],
+    grown: [AtomicU32; 4],
     fixed: AtomicU32,
 }
 
@@ -143,9 +151,14 @@ impl Predictions {
         if fixed > 0 {
             return fixed;
         }
-        match self.ran[l as usize].load(Ordering::Relaxed) {
+        let i = l as usize;
+        let grown = self.grown[i].load(Ordering::Relaxed);
+        if grown > 0 {
+            return grown.clamp(2, max_batch);
+        }
+        match self.ran[i].load(Ordering::Relaxed) {
             0 => FIRST_BATCH.min(max_batch),
-            ran => (ran + 1).clamp(2, max_batch),
+            ran => (ran.max(self.before[i].load(Ordering::Relaxed)) + 1).clamp(2, max_batch),
         }
     }
 
@@ -160,7 +173,18 @@ impl Predictions {
     }
 
     fn remember(&self, l: Loop, ran: u32) {
-        self.ran[l as usize].store(ran, Ordering::Relaxed);
+        let i = l as usize;
+        let last = self.ran[i].swap(ran, Ordering::Relaxed);
+        self.before[i].store(last, Ordering::Relaxed);
+        self.grown[i].store(0, Ordering::Relaxed);
+    }
+
+    /// Loop `l` fell short after `ran` sweeps: its next batch (the frame's rerun) is twice
+    /// as long.
+    fn grow(&self, l: Loop, ran: u32) {
+        let i = l as usize;
+        let batch = 2 * ran.max(1).max(self.first_batch(l, u32::MAX) / 2);
+        self.grown[i].store(batch, Ordering::Relaxed);
     }
 
     fn next_batch(&self, k: u32, max_batch: u32) -> u32 {
