@@ -46,7 +46,7 @@ struct PeaksParams {
     footprint: u32,
     // exclude_border B: the ROI is rows B..H-B, columns B..W-B.
     border: u32,
-    // The spacing round's phase in its loop (0, 1, 2; GPU schedule only, see `sweep_runs`).
+    // The spacing round's phase in its loop (0, 1, 2; GPU schedule only, see `space_tile_mode`).
     phase: u32,
     _pad1: u32,
     _pad2: u32,
@@ -90,16 +90,8 @@ struct PeaksParams {
 // `ph`), reports its own changes into word `(ph + 1) % 3` and clears word `(ph + 2) % 3` for
 // the sweep after next; once a sweep changes nothing, every later one of the batch returns at
 // once (both ping-pong buffers then hold the fixed point).
-fn sweep_runs(first: bool) -> bool {
-    let go = atomicLoad(&changed[params.phase]) != 0u;
-    if (first) {
-        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
-        if (go) {
-            atomicAdd(&changed[3], 1u);
-        }
-    }
-    return go;
-}
+// Tiled sweeps may also copy (`tile_mode`, shaders/tile_sweep.wgsl); the plain round reports
+// only SWEEP_AGAIN, so it runs exactly when its mode is TILE_RUN (`space_tile_mode`).
 
 // peaks_candidates
 @group(0) @binding(5) var<storage, read_write> state: array<u32>;
@@ -365,7 +357,7 @@ fn space_rule(i: u32) -> u32 {
 @compute @workgroup_size(64)
 fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
-    if (!sweep_runs(i == 0u) || i >= params.width * params.height) {
+    if (space_tile_mode(i == 0u) != TILE_RUN || i >= params.width * params.height) {
         return;
     }
     tile_x0 = NONE;
@@ -381,7 +373,7 @@ fn peaks_space(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     state_out[i] = out;
 }
 
-// The schedule of a tiled sweep (as `sweep_runs`; only sweeps that run count). TILE,
+// The schedule of a sweep (plain or tiled; only sweeps that run count). TILE,
 // TILE_ITERS, the report bits and `tile_mode`: shaders/tile_sweep.wgsl, appended to this module.
 fn space_tile_mode(first: bool) -> u32 {
     let mode = tile_mode(atomicLoad(&changed[params.phase]));

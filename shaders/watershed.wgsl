@@ -35,7 +35,7 @@ struct WsParams {
     // ws_altitude only (twin: `AltitudeParams`): 1 for dark objects, and the scale's largest key.
     alt_dark: u32,
     alt_key_max: u32,
-    // The sweep's phase in its loop (0, 1, 2; GPU schedule only, see `sweep_runs`).
+    // The sweep's phase in its loop (0, 1, 2; GPU schedule only, see `cost_tile_mode`).
     phase: u32,
     _pad0: u32,
     _pad1: u32,
@@ -87,29 +87,9 @@ struct WsParams {
 // into word `(ph + 1) % 3`, and clears word `(ph + 2) % 3` for the sweep after next; once a
 // sweep changes nothing every later one of the batch returns at once (both ping-pong buffers
 // then hold the fixed point). Each sweep is one dispatch, with no copy or clear between them.
-fn cost_sweep_runs(first: bool) -> bool {
-    let go = atomicLoad(&changed_c[params.phase]) != 0u;
-    if (first) {
-        atomicStore(&changed_c[(params.phase + 2u) % 3u], 0u);
-        if (go) {
-            atomicAdd(&changed_c[3], 1u);
-        }
-    }
-    return go;
-}
-
-fn label_sweep_runs(first: bool) -> bool {
-    let go = atomicLoad(&changed[params.phase]) != 0u;
-    if (first) {
-        atomicStore(&changed[(params.phase + 2u) % 3u], 0u);
-        if (go) {
-            atomicAdd(&changed[3], 1u);
-        }
-    }
-    return go;
-}
-
-// The schedule of a tiled sweep (as `cost_sweep_runs`; only sweeps that run count).
+// Tiled sweeps may also copy (`tile_mode`, shaders/tile_sweep.wgsl); the plain sweeps report
+// only SWEEP_AGAIN, so for them a sweep runs exactly when its mode is TILE_RUN. Only sweeps that
+// run count.
 fn cost_tile_mode(first: bool) -> u32 {
     let mode = tile_mode(atomicLoad(&changed_c[params.phase]));
     if (first) {
@@ -247,7 +227,7 @@ fn relax_cost(i: u32) -> vec2<u32> {
 @compute @workgroup_size(64)
 fn ws_cost(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
-    if (!cost_sweep_runs(i == 0u) || i >= params.width * params.height) {
+    if (cost_tile_mode(i == 0u) != TILE_RUN || i >= params.width * params.height) {
         return;
     }
     let old = c_in[i];
@@ -270,7 +250,7 @@ const TH: u32 = 18u;
 var<workgroup> t_cost: array<vec2<u32>, 324>;
 var<workgroup> t_flag: atomic<u32>;
 var<workgroup> t_more: u32;
-// Whether the sweep runs (`cost_sweep_runs`, `label_sweep_runs`), made uniform.
+// What the sweep does (`cost_tile_mode`, `label_tile_mode`), made uniform.
 var<workgroup> t_go: u32;
 
 // Entry point `ws_cost_tile` (twin: `ws_cost_tile`): one sweep in tiles. A TILE × TILE
@@ -501,7 +481,7 @@ fn relax_pred(i: u32) -> u32 {
 @compute @workgroup_size(64)
 fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
-    if (!label_sweep_runs(i == 0u) || i >= params.width * params.height) {
+    if (label_tile_mode(i == 0u) != TILE_RUN || i >= params.width * params.height) {
         return;
     }
     tile_x0 = NONE;

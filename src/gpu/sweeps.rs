@@ -5,7 +5,8 @@
 //! "changed" flags and the count of sweeps that ran — and a `phase` (0, 1, 2) in its uniforms.
 //! A sweep of phase `ph` runs only when the sweep before it changed something (word `ph`),
 //! reports its own changes into word `(ph + 1) % 3` and clears word `(ph + 2) % 3` for the sweep
-//! after next (the shaders' `sweep_runs`). So a batch is a plain list of dispatches, with no
+//! after next (the shaders' `sweep_runs`, or `*_tile_mode` in the modules with tiled sweeps).
+//! So a batch is a plain list of dispatches, with no
 //! copy, clear or indirect-argument validation between them; once a sweep changes nothing,
 //! every later sweep of the batch returns at once. Exact: a sweep that changed nothing wrote
 //! its input into its output, so both ping-pong buffers hold the fixed point and the skipped
@@ -91,7 +92,7 @@ pub(crate) fn settle(ctx: &GpuContext, pending: &[Pending], words: &[Vec<u32>]) 
         if all {
             ctx.predictions.remember(p.counter, ran(w));
         } else if !c {
-            ctx.predictions.grow(p.counter, ran(w));
+            ctx.predictions.grow(p.counter);
         }
     }
     all
@@ -179,12 +180,10 @@ impl Predictions {
         self.grown[i].store(0, Ordering::Relaxed);
     }
 
-    /// Loop `l` fell short after `ran` sweeps: its next batch (the frame's rerun) is twice
-    /// as long.
-    fn grow(&self, l: Loop, ran: u32) {
-        let i = l as usize;
-        let batch = 2 * ran.max(1).max(self.first_batch(l, u32::MAX) / 2);
-        self.grown[i].store(batch, Ordering::Relaxed);
+    /// Loop `l`'s batch fell short: its next one (the frame's rerun) is twice as long.
+    fn grow(&self, l: Loop) {
+        let batch = 2 * self.first_batch(l, u32::MAX);
+        self.grown[l as usize].store(batch, Ordering::Relaxed);
     }
 
     fn next_batch(&self, k: u32, max_batch: u32) -> u32 {
