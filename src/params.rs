@@ -327,6 +327,16 @@ impl Params {
         }
     }
 
+    /// The same parameters without the shape filters (`--min-eccentricity`, `--max-width`):
+    /// `track` hands the objects they would drop to the tracker.
+    pub fn without_shape_filter(&self) -> Params {
+        Params {
+            min_eccentricity: 0.0,
+            max_width: None,
+            ..self.clone()
+        }
+    }
+
     /// Reject values that no stage can use.
     pub fn validate(&self) -> Result<()> {
         if self.footprint == Some(0) {

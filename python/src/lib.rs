@@ -23,7 +23,7 @@ use floodseg::backend::Backend;
 use floodseg::image::{ImageView, SampleSlice};
 use floodseg::params::Params;
 use floodseg::stages::{Keep, Stages};
-use floodseg::track::{TrackOptions, TrackSummary, TrackedFrame, Tracker};
+use floodseg::track::{shape_doubtful, TrackOptions, TrackSummary, TrackedFrame, Tracker};
 use floodseg::Error;
 
 // ---------------------------------------------------------------------------------------------
@@ -428,6 +428,18 @@ impl PySegmenter {
         axes: Option<&str>,
     ) -> PyResult<(Vec<u32>, Layout)> {
         let (params, threads) = params_of_words(words).map_err(|e| to_py(py, e))?;
+        self.labels_with(py, image, &params, threads, axes)
+    }
+
+    /// [`labels_of`](Self::labels_of) with parsed parameters.
+    fn labels_with<'py>(
+        &self,
+        py: Python<'py>,
+        image: &Bound<'py, PyAny>,
+        params: &Params,
+        threads: Option<usize>,
+        axes: Option<&str>,
+    ) -> PyResult<(Vec<u32>, Layout)> {
         let arr = image_array(image)?;
         let layout = layout_of(py, arr.shape(), axes)?;
         if layout.is_empty() {
@@ -439,7 +451,7 @@ impl PySegmenter {
         let labels = with_data(&arr, |data| {
             py.detach(|| {
                 let t0 = std::time::Instant::now();
-                let r = segment_frames(&seg, &data, layout, &params, threads);
+                let r = segment_frames(&seg, &data, layout, params, threads);
                 self.last_core_ns.store(
                     t0.elapsed().as_nanos() as u64,
                     std::sync::atomic::Ordering::Relaxed,
@@ -648,6 +660,9 @@ impl PySegmenter {
                 ));
             }
         }
+        // from the images: segmented without the shape filters, whose objects the tracker
+        // keeps where they hold tracked cells (as `floodseg track` does)
+        let mut shape = None;
         let (stack, t, h, w) = match (labels, image) {
             (Some(l), _) => {
                 let (v, shape) = label_array(py, l, "labels")?;
@@ -670,7 +685,10 @@ impl PySegmenter {
                 (v, shape[0], shape[1], shape[2])
             }
             (None, Some(img)) => {
-                let (v, layout) = self.labels_of(py, img, &words, axes)?;
+                let (params, threads) = params_of_words(&words).map_err(|e| to_py(py, e))?;
+                let (v, layout) =
+                    self.labels_with(py, img, &params.without_shape_filter(), threads, axes)?;
+                shape = Some(params);
                 if layout.frames.is_none() {
                     return Err(input_error(
                         py,
@@ -702,7 +720,11 @@ impl PySegmenter {
                     let mut tracker = Tracker::new(w, h, opts)?;
                     let mut done = Vec::with_capacity(t);
                     for (i, frame) in stack.chunks_exact(w * h).enumerate() {
-                        done.extend(tracker.push(frame, &pairs).map_err(|e| match e {
+                        let doubtful = shape
+                            .as_ref()
+                            .map_or_else(Vec::new, |p| shape_doubtful(p, w, h, frame));
+                        let pushed = tracker.push_doubtful(frame, &doubtful, &pairs);
+                        done.extend(pushed.map_err(|e| match e {
                             Error::BadData(m) => Error::BadData(format!("frame {i}: {m}")),
                             other => other,
                         })?);

@@ -16,7 +16,8 @@ For every scenario and seed (seeds >= 1000, never used to tune anything):
   synth timelapse --seed S --frames N -o movie.tif --gt GT [scenario flags]
   segment movie.tif --preset rods --backend cpu -o seg.tif            (once)
   track movie.tif --preset rods --backend cpu --ctc RES_fs --lineage lin.csv
-  track --labels seg.tif --ctc RES_fs_labels                           (must equal RES_fs)
+  track --labels seg.tif --ctc RES_fs_labels     (the segmentation laptrack gets; RES_fs
+                         also sees the objects the preset's shape filter drops, docs/tracking.md)
   track --labels GT/TRA --ctc RES_fs_gt --lineage lin_gt.csv
   laptrack OverLapTrack and LapTrack on seg.tif and on GT/TRA -> CTC folders
 With --hidden-divisions the truth records every simulated division, also those whose second
@@ -84,6 +85,17 @@ SCENARIOS = [
 METRICS = ["Valid", "DET", "TRA", "LNK", "CT", "TF", "BC(1)", "CCA"]
 SHOW = ["DET", "TRA", "LNK", "CT", "BC(1)"]
 TRACKERS = ["floodseg", "OverLapTrack", "LapTrack"]
+# on the segmentation also floodseg's whole route from the images: `track movie.tif --preset
+# rods` sees the objects the preset's shape filter drops from seg.tif and keeps those that hold
+# tracked cells (docs/tracking.md); "floodseg" tracks seg.tif itself, as laptrack does
+FROM_IMAGES = "floodseg, from the images"
+
+
+def trackers(inp, row=None):
+    """The trackers scored on input `inp` ("seg" or "gt"); with `row` (a summary or case of an
+    older run) only those it holds."""
+    ks = ([FROM_IMAGES] if inp == "seg" else []) + TRACKERS
+    return [k for k in ks if row is None or k in row[inp]]
 
 OVERLAP_PARAMS = dict(cutoff=0.9, splitting_cutoff=0.9, gap_closing_cutoff=0.9,
                       gap_closing_max_frame_count=3)
@@ -110,10 +122,13 @@ def floodseg_track_time(stderr):
 
 
 def floodseg_report(stderr, wall):
-    """What `track` says of itself: its tracking time, gaps closed, blurred frames replaced."""
+    """What `track` says of itself: its tracking time, gaps closed, merged cells split, blurred
+    frames replaced."""
     r = {"time_track": floodseg_track_time(stderr), "time_total": wall}
     m = re.search(r"(\d+) gaps closed", stderr)
     r["gaps_closed"] = int(m.group(1)) if m else None
+    m = re.search(r"(\d+) merged cells split", stderr)
+    r["merges_split"] = int(m.group(1)) if m else None
     m = re.search(r"(\d+) blurred frames replaced", stderr)
     r["blurred_frames_replaced"] = int(m.group(1)) if m else None
     return r
@@ -364,6 +379,7 @@ def run_case(args, name, flags, seed, root):
     case["raw_equals_labels"] = same
     case["raw_equals_labels_why"] = why
     case["seg"]["floodseg"] = dict(floodseg_report(err_l, wall_l), res=str(d / "RES_fs_labels"))
+    case["seg"][FROM_IMAGES] = dict(floodseg_report(err, wall), res=str(d / "RES_fs"))
     _, err_g, wall_g = sh([F, "track", "--labels", d / "GT" / "TRA", "--ctc", d / "RES_fs_gt",
                            "--lineage", d / "lin_gt.csv"])
     case["gt"]["floodseg"] = dict(floodseg_report(err_g, wall_g), res=str(d / "RES_fs_gt"))
@@ -377,7 +393,7 @@ def run_case(args, name, flags, seed, root):
         case["gt"][kind] = r
     lap("laptrack")
     for inp in ("seg", "gt"):
-        for kind in TRACKERS:
+        for kind in trackers(inp):
             r = case[inp][kind]
             r["valid"], r["valid_warnings"] = ctc_validate(r["res"])
             lap("validate")
@@ -449,7 +465,7 @@ def summarize(cases):
         s = {"seeds": [c["seed"] for c in cs]}
         for inp in ("seg", "gt"):
             s[inp] = {}
-            for kind in TRACKERS:
+            for kind in trackers(inp, cs[0]):
                 rs = [c[inp][kind] for c in cs]
                 e = {}
                 for m in SHOW + ["TF", "CCA"]:
@@ -509,10 +525,11 @@ def markdown(summ, env, ecoli, argv, elapsed):
                  + " | cycles / divisions | tracker time (s) | whole run (s) |")
         L.append("|---|---|" + "---|" * (len(SHOW) + 3))
         for name, s in summ.items():
-            for kind in TRACKERS:
+            for kind in trackers(inp, s):
                 e = s[inp][kind]
                 cells = [f"{fmt(e[m]['mean'])} ({fmt(e[m]['worst'])})" for m in SHOW]
-                best = {m: max(round(s[inp][k][m]["mean"] or 0, 3) for k in TRACKERS) for m in SHOW}
+                best = {m: max(round(s[inp][k][m]["mean"] or 0, 3) for k in trackers(inp, s))
+                        for m in SHOW}
                 cells = [f"**{c}**" if round(e[m]["mean"] or 0, 3) >= best[m] else c
                          for c, m in zip(cells, SHOW)]
                 v = "" if e["valid"] else " ✗"
@@ -538,10 +555,13 @@ def markdown(summ, env, ecoli, argv, elapsed):
                  f"({fmt(b['worst_median'], 4)}) | {b['covered']} / {b['eligible']} |")
     L.append("")
     eq = all(s["raw_equals_labels"] for s in summ.values())
-    L.append("`track movie.tif --preset rods` and `track --labels seg.tif` gave "
+    L.append("`track movie.tif --preset rods` (*floodseg, from the images*) and `track --labels "
+             "seg.tif` (*floodseg*) gave "
              + ("identical CTC folders in every case." if eq else
-                "**different** CTC folders in: " + ", ".join(n for n, s in summ.items()
-                                                             if not s["raw_equals_labels"])))
+                "different CTC folders in: " + ", ".join(n for n, s in summ.items()
+                                                         if not s["raw_equals_labels"])
+                + " (from the images the tracker also sees the objects the preset's shape "
+                "filter drops from seg.tif, and keeps those that hold tracked cells)."))
     L.append("")
     if ecoli:
         L.append(f"#### The lecture's E. coli video ({ecoli['frames']} frames, "

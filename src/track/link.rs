@@ -3,6 +3,12 @@
 //!
 //! # How a frame is linked (frame t to frame t − 1)
 //!
+//! 0. **Doubtful objects** ([`Tracker::push_doubtful`]; `track` from the images passes those
+//!    its shape filters, `--min-eccentricity` and `--max-width`, would drop): one that cells of
+//!    the previous frame, moved by the drift (step 1), cover by at least half stays, flagged
+//!    `interpolated` (its outline is not a cell's; most often two or more cells merged into
+//!    one round object, which step 7 splits); the others are erased before anything else
+//!    (also in the first frame, where nothing is tracked yet).
 //! 1. **Drift.** The stage's shift between the frames: every pair of objects (one in each
 //!    frame, of similar area, at most `max_drift` px apart) votes for its displacement; the
 //!    three most voted displacements (votes summed over their 3×3 neighbourhoods), the previous
@@ -36,7 +42,19 @@
 //!    piece to be an object) goes on in her track: nothing in the images tells the daughter
 //!    from her mother, who only lost her part beyond the edge (the synthetic truth records it
 //!    so too, [`crate::synth::timelapse`]).
-//! 7. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
+//! 7. **Split a merge.** A previous cell without successor that lies mostly (≥ 50 % of it)
+//!    inside an object continuing another cell (≥ 50 % of that one inside too) was merged with
+//!    her neighbour by the segmentation (cells pressed together, a blurred frame). When both
+//!    are *established* (their tracks began at least two frames ago, or they are daughters of
+//!    the last frame's division: one frame's over-segmentation is not carried on) and the
+//!    object holds them (its area at least 70 % of theirs, at least half of it covered by
+//!    them), the object is split: each pixel under a cell's mask moved by the drift is hers,
+//!    the rest go to the nearest of them through the object (a breadth-first flood,
+//!    4-connected). The pieces continue the cells' tracks, flagged `interpolated` (their
+//!    outlines are drawn, not measured: left out of growth fits). Unlike gap closing this
+//!    needs no later frame that shows the cells apart again, so a merge that lasts to the end
+//!    of the movie or beyond `max_gap` frames is repaired too.
+//! 8. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
 //!    one found for the first time). Previous objects without successor are *lost*; they may
 //!    be found again for `max_gap` frames (step 5), then their tracks end.
 //!
@@ -146,6 +164,20 @@ struct Frame {
     repaired: usize,
 }
 
+impl Frame {
+    /// Erase the objects `drop[k]` (their indices stay, with no pixels).
+    fn drop_objects(&mut self, drop: &[bool], w: usize, h: usize) {
+        for l in self.labels.iter_mut() {
+            if drop[*l as usize] {
+                *l = 0;
+            }
+        }
+        let runs = features::runs(&self.labels, w);
+        self.cells = features::measure_runs(&runs, w, h, self.ids.len() - 1);
+        self.fg = run_bits(&runs, w, h);
+    }
+}
+
 /// A track without successor, which may still be found again.
 struct Lost {
     id: u32,
@@ -187,6 +219,8 @@ pub struct TrackStats {
     pub gaps_closed: usize,
     /// Frames whose segmentation was replaced by the frame before (blurred frames).
     pub frames_repaired: usize,
+    /// Cells split again out of an object that merged them with a neighbour.
+    pub merges_split: usize,
 }
 
 /// A frame-by-frame tracker (module doc).
@@ -242,6 +276,18 @@ impl Tracker {
     /// Link the next frame's labels (any labels; 0 is background) and return the frames that
     /// are final now, oldest first. `pairs` computes the pair histogram.
     pub fn push(&mut self, labels: &[u32], pairs: &PairFn<'_>) -> Result<Vec<TrackedFrame>> {
+        self.push_doubtful(labels, &[], pairs)
+    }
+
+    /// [`push`](Self::push), where the objects whose labels `doubtful` lists (sorted) are kept
+    /// only where they hold cells tracked in the frame before (module doc, step 0): the objects
+    /// a shape filter would drop, one of them maybe two cells merged.
+    pub fn push_doubtful(
+        &mut self,
+        labels: &[u32],
+        doubtful: &[u32],
+        pairs: &PairFn<'_>,
+    ) -> Result<Vec<TrackedFrame>> {
         let (w, h) = (self.width, self.height);
         if labels.len() != w * h {
             return Err(Error::BadData(format!(
@@ -251,9 +297,18 @@ impl Tracker {
                 w * h
             )));
         }
+        if !doubtful.windows(2).all(|p| p[0] < p[1]) {
+            return Err(Error::BadData(
+                "the doubtful labels are not sorted without repeats".into(),
+            ));
+        }
         let t = self.stats.frames;
         let (compact, original, runs) = features::compact_runs(labels, w);
         let n = original.len() - 1;
+        let doubt: Vec<bool> = original
+            .iter()
+            .map(|&l| l != 0 && doubtful.binary_search(&l).is_ok())
+            .collect();
         let cells = features::measure_runs(&runs, w, h, n);
         let fg = run_bits(&runs, w, h);
         let mut cur = Frame {
@@ -268,9 +323,13 @@ impl Tracker {
             repaired: 0,
         };
         if self.window.is_empty() {
+            // nothing tracked yet: no doubtful object is kept
+            if doubt.contains(&true) {
+                cur.drop_objects(&doubt, w, h);
+            }
             self.new_tracks(&mut cur);
         } else {
-            self.link(&mut cur, pairs)?;
+            self.link(&mut cur, &doubt, pairs)?;
         }
         for (k, &id) in cur.ids.iter().enumerate().skip(1) {
             if cur.cells[k].area > 0 {
@@ -330,7 +389,7 @@ impl Tracker {
         }
     }
 
-    fn link(&mut self, cur: &mut Frame, pairs: &PairFn<'_>) -> Result<()> {
+    fn link(&mut self, cur: &mut Frame, doubt: &[bool], pairs: &PairFn<'_>) -> Result<()> {
         let (w, h) = (self.width, self.height);
         let t = cur.t;
         // lost tracks too old to be found again end here
@@ -358,8 +417,28 @@ impl Tracker {
             prev.drift.0 + i64::from(shift.0),
             prev.drift.1 + i64::from(shift.1),
         );
-        let hist = pairs(&prev.labels, &cur.labels, w, h, shift)?;
+        let mut hist = pairs(&prev.labels, &cur.labels, w, h, shift)?;
         let (np, nc) = (prev.cells.len() - 1, cur.cells.len() - 1);
+        // 0. a doubtful object stays where cells of the frame before (moved by the drift)
+        // cover at least half of it, flagged: its outline is not a cell's
+        if doubt.contains(&true) {
+            let mut held = vec![0u64; nc + 1];
+            for p in &hist {
+                held[p.cur as usize] += u64::from(p.pixels);
+            }
+            let drop: Vec<bool> = (0..=nc)
+                .map(|j| doubt[j] && 2 * held[j] < u64::from(cur.cells[j].area))
+                .collect();
+            for j in 1..=nc {
+                if doubt[j] && !drop[j] {
+                    cur.interpolated[j] = true;
+                }
+            }
+            if drop.contains(&true) {
+                cur.drop_objects(&drop, w, h);
+                hist.retain(|p| !drop[p.cur as usize]);
+            }
+        }
         let area_p = |i: u32| f64::from(prev.cells[i as usize].area);
         let area_c = |j: u32| f64::from(cur.cells[j as usize].area);
         // 3. continue: 1→1 on IoU
@@ -413,6 +492,8 @@ impl Tracker {
             return Ok(());
         }
         let matched = max_weight_matching(np + 1, nc + 1, &edges);
+        // the 1→1 successors, before divisions reuse some of them as daughters
+        let continued = matched.clone();
         let mut succ: Vec<Option<usize>> = matched; // prev index → cur index
         let mut taken = vec![false; nc + 1];
         for (i, m) in succ.iter().enumerate() {
@@ -492,7 +573,9 @@ impl Tracker {
         let mut second: BTreeMap<usize, Vec<(u64, usize)>> = BTreeMap::new();
         for p in &hist {
             let (i, j) = (p.prev as usize, p.cur as usize);
-            if taken[j] {
+            // a doubtful object is no daughter (a newborn rod passes the shape filters; a
+            // round piece of a blurred frame does not)
+            if taken[j] || doubt[j] {
                 continue;
             }
             let o = f64::from(p.pixels);
@@ -552,6 +635,16 @@ impl Tracker {
                 succ[i] = Some(j1);
             }
         }
+        // 7. merges: previous cells without successor lying mostly inside an object that
+        // continues another cell (the segmentation merged them): that object is split
+        let splits = self.find_merges(prev, cur, &hist, &continued, &succ, &divisions);
+        for (j, seeds) in &splits {
+            let pieces = split_object(prev, cur, *j, seeds, (w, h));
+            for (&i, k) in seeds.iter().skip(1).zip(pieces) {
+                succ[i] = Some(k);
+                self.stats.merges_split += 1;
+            }
+        }
         // new ids in the order of the current frame's labels: daughters and entering cells
         let mut daughter_of: BTreeMap<usize, u32> = BTreeMap::new();
         for &(i, d1, d2) in &divisions {
@@ -602,6 +695,13 @@ impl Tracker {
                 self.lost.push(l);
             }
         }
+        // a doubtful object that continues no cell begins no track either: it goes
+        let erase: Vec<bool> = (0..cur.ids.len())
+            .map(|j| j <= nc && doubt[j] && !taken[j] && cur.cells[j].area > 0)
+            .collect();
+        if erase.contains(&true) {
+            cur.drop_objects(&erase, w, h);
+        }
         #[allow(clippy::needless_range_loop)] // j indexes cells, taken, ids and daughter_of
         for j in 1..=nc {
             if cur.cells[j].area == 0 {
@@ -627,6 +727,74 @@ impl Tracker {
             });
         }
         Ok(())
+    }
+
+    /// The objects of `cur` that merged previous cells (module doc, step 7): `(cur index,
+    /// previous cells)`, the cell the object continues first, then the cells without
+    /// successor lying mostly inside it, by index; objects by index.
+    fn find_merges(
+        &self,
+        prev: &Frame,
+        cur: &Frame,
+        hist: &[PairCount],
+        continued: &[Option<usize>],
+        succ: &[Option<usize>],
+        divisions: &[(usize, usize, usize)],
+    ) -> Vec<(usize, Vec<usize>)> {
+        let nc = cur.cells.len() - 1;
+        let mut owner: Vec<Option<usize>> = vec![None; nc + 1];
+        for (i, m) in continued.iter().enumerate() {
+            if let Some(j) = *m {
+                owner[j] = Some(i);
+            }
+        }
+        for &(_, d1, d2) in divisions {
+            owner[d1] = None;
+            owner[d2] = None;
+        }
+        let t = cur.t;
+        // a cell the segmentation has shown apart from its neighbours for two frames, or a
+        // daughter of the last division: one frame's over-segmentation is not carried on
+        let established = |i: usize| {
+            let tr = &self.tracks[prev.ids[i] as usize - 1];
+            tr.start + 2 <= t || (tr.parent != 0 && tr.start + 1 == t)
+        };
+        let area_p = |i: usize| f64::from(prev.cells[i].area);
+        let mut ov_owner: Vec<f64> = vec![0.0; nc + 1];
+        let mut inside: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();
+        for p in hist {
+            let (i, j) = (p.prev as usize, p.cur as usize);
+            let o = f64::from(p.pixels);
+            if owner[j] == Some(i) {
+                ov_owner[j] = o;
+            } else if owner[j].is_some()
+                && succ[i].is_none()
+                && prev.cells[i].area > 0
+                && o >= 0.5 * area_p(i)
+                && established(i)
+            {
+                inside.entry(j).or_default().push((i, o));
+            }
+        }
+        let mut out = Vec::new();
+        for (j, lost) in inside {
+            let b = owner[j].expect("only continued objects");
+            if ov_owner[j] < 0.5 * area_p(b) || !established(b) {
+                continue;
+            }
+            let cells: f64 = area_p(b) + lost.iter().map(|&(i, _)| area_p(i)).sum::<f64>();
+            let covered: f64 = ov_owner[j] + lost.iter().map(|&(_, o)| o).sum::<f64>();
+            let a = f64::from(cur.cells[j].area);
+            // the object holds the cells (not one of them and a scrap of another) and they
+            // make most of it
+            if a >= 0.7 * cells && covered >= 0.5 * a {
+                let mut seeds = vec![b];
+                seeds.extend(lost.iter().map(|&(i, _)| i));
+                seeds[1..].sort_unstable();
+                out.push((j, seeds));
+            }
+        }
+        out
     }
 
     /// Draw the lost track `l` into the frames between its last one and `cur`, where it is
@@ -811,6 +979,72 @@ pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// Split object `j` of `cur` among the previous cells `seeds` (the first keeps index `j`):
+/// each pixel under a seed's mask moved back by the drift is that seed's, the rest go to the
+/// nearest seed through the object (4-connected, first come in raster order of the seeded
+/// pixels); pixels no seed reaches stay with the first. The other seeds' pieces are new
+/// objects; every piece is flagged `interpolated` (its outline is drawn, not measured).
+/// Returns the new pieces' indices, in the order of `seeds[1..]`.
+fn split_object(
+    prev: &Frame,
+    cur: &mut Frame,
+    j: usize,
+    seeds: &[usize],
+    (w, h): (usize, usize),
+) -> Vec<usize> {
+    let j = j as u32;
+    let back = (-i64::from(cur.shift.0), -i64::from(cur.shift.1));
+    let pixels: Vec<usize> = (0..w * h).filter(|&p| cur.labels[p] == j).collect();
+    // seed slot of each previous index (1-based; 0: not a seed)
+    let mut slot_of_prev: BTreeMap<u32, u32> = BTreeMap::new();
+    for (s, &i) in seeds.iter().enumerate() {
+        slot_of_prev.insert(i as u32, s as u32 + 1);
+    }
+    let mut own: BTreeMap<usize, u32> = BTreeMap::new();
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    for &p in &pixels {
+        if let Some(q) = moved(p, back, w, h) {
+            if let Some(&s) = slot_of_prev.get(&prev.labels[q]) {
+                own.insert(p, s);
+                queue.push_back(p);
+            }
+        }
+    }
+    while let Some(p) = queue.pop_front() {
+        let s = own[&p];
+        let (y, x) = (p / w, p % w);
+        let next = [
+            (y > 0).then(|| p - w),
+            (x > 0).then(|| p - 1),
+            (x + 1 < w).then(|| p + 1),
+            (y + 1 < h).then(|| p + w),
+        ];
+        for n in next.into_iter().flatten() {
+            if cur.labels[n] == j && !own.contains_key(&n) {
+                own.insert(n, s);
+                queue.push_back(n);
+            }
+        }
+    }
+    let first_new = cur.ids.len();
+    for &p in &pixels {
+        let s = own.get(&p).copied().unwrap_or(1);
+        if s > 1 {
+            cur.labels[p] = (first_new + s as usize - 2) as u32;
+        }
+    }
+    cur.interpolated[j as usize] = true;
+    let mut out = Vec::new();
+    for &i in &seeds[1..] {
+        out.push(cur.ids.len());
+        cur.ids.push(prev.ids[i]);
+        cur.interpolated.push(true);
+    }
+    let n = cur.ids.len() - 1;
+    cur.cells = features::measure(&cur.labels, w, h, n);
+    out
+}
+
 /// Pixel `q` moved by `d` = (rows, columns), if it stays inside.
 fn moved(q: usize, d: (i64, i64), w: usize, h: usize) -> Option<usize> {
     let y = (q / w) as i64 + d.0;
@@ -993,7 +1227,6 @@ mod tests {
     const W: usize = 96;
     const H: usize = 64;
 
-    /// Draw capsules (cy, cx, angle, length, width) as labels 1, 2, … in a W×H frame.
     /// The tracks of `out` and `lineage` obey the CTC rules over `frames` frames.
     fn assert_ctc_valid(out: &[TrackedFrame], lineage: &[TrackSummary], frames: usize) {
         let present: Vec<std::collections::BTreeSet<u32>> = out
@@ -1012,6 +1245,7 @@ mod tests {
         assert!(crate::ctc::validate(&rows, &present, frames).is_empty());
     }
 
+    /// Draw capsules (cy, cx, angle, length, width) as labels 1, 2, … in a W×H frame.
     fn frame(rods: &[(f64, f64, f64, f64, f64)]) -> Vec<u32> {
         let mut out = vec![0u32; W * H];
         for (k, &(cy, cx, angle, length, width)) in rods.iter().enumerate() {
@@ -1049,6 +1283,20 @@ mod tests {
         let mut out = Vec::new();
         for f in frames {
             out.extend(t.push(f, &cpu_pairs).unwrap());
+        }
+        let (rest, lineage, stats) = t.finish();
+        out.extend(rest);
+        (out, lineage, stats)
+    }
+
+    /// [`run`] with each frame's doubtful labels.
+    fn run_doubtful(
+        frames: &[(Vec<u32>, Vec<u32>)],
+    ) -> (Vec<TrackedFrame>, Vec<TrackSummary>, TrackStats) {
+        let mut t = Tracker::new(W, H, TrackOptions::default()).unwrap();
+        let mut out = Vec::new();
+        for (f, d) in frames {
+            out.extend(t.push_doubtful(f, d, &cpu_pairs).unwrap());
         }
         let (rest, lineage, stats) = t.finish();
         out.extend(rest);
@@ -1171,6 +1419,174 @@ mod tests {
             let r = c.features.area as f64 / a2;
             assert!((0.8..1.25).contains(&r), "area ratio {r}");
         }
+    }
+
+    /// Two touching rods side by side drifting right; `merged(t)`: shown as one object.
+    fn pair_movie(frames: usize, merged: impl Fn(usize) -> bool) -> Vec<Vec<u32>> {
+        (0..frames)
+            .map(|t| {
+                let a = (30.0, 30.0 + t as f64, 0.0, 24.0, 8.0);
+                let b = (30.0, 54.5 + t as f64, 0.0, 24.0, 8.0);
+                let mut f = frame(&[a, b]);
+                if merged(t) {
+                    f.iter_mut().filter(|v| **v == 2).for_each(|v| *v = 1);
+                }
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cells_merged_until_the_last_frame_are_split_in_every_frame() {
+        // merged from frame 3 on: no later frame separates them, so gap closing cannot
+        let frames = pair_movie(8, |t| t >= 3);
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!((stats.divisions, stats.gaps_closed), (0, 0));
+        assert_eq!(stats.merges_split, 5);
+        assert_eq!(lineage.len(), 2, "{:?}", ids(&out));
+        assert!(lineage.iter().all(|s| (s.start, s.end) == (0, 7)));
+        let a2 = out[2].cells[0].features.area as f64;
+        for f in &out[3..] {
+            assert_eq!(f.cells.len(), 2, "frame {}", f.t);
+            for c in &f.cells {
+                assert!(c.interpolated);
+                let r = c.features.area as f64 / a2;
+                assert!((0.8..1.25).contains(&r), "frame {}: area ratio {r}", f.t);
+            }
+        }
+        // only measured frames enter the growth fit: 3 of them remain
+        assert!(lineage.iter().all(|s| s.growth_rate.is_some()));
+        assert_ctc_valid(&out, &lineage, 8);
+    }
+
+    #[test]
+    fn doubtful_objects_stay_only_where_they_hold_tracked_cells() {
+        // the two rods merge into one doubtful object from frame 3 on; a round blob (label
+        // 9) lies apart in every frame, doubtful too: it is never tracked
+        let frames: Vec<(Vec<u32>, Vec<u32>)> = pair_movie(8, |t| t >= 3)
+            .into_iter()
+            .enumerate()
+            .map(|(t, mut f)| {
+                for (p, v) in f.iter_mut().enumerate() {
+                    let (y, x) = ((p / W) as i64, (p % W) as i64);
+                    if (y - 50).pow(2) + (x - 10).pow(2) < 16 {
+                        *v = 9;
+                    }
+                }
+                (f, if t >= 3 { vec![1, 9] } else { vec![9] })
+            })
+            .collect();
+        let (out, lineage, stats) = run_doubtful(&frames);
+        assert_eq!(lineage.len(), 2, "{:?}", ids(&out));
+        assert!(lineage
+            .iter()
+            .all(|s| (s.start, s.end, s.parent) == (0, 7, 0)));
+        assert_eq!((stats.merges_split, stats.divisions), (5, 0));
+        for f in &out {
+            assert_eq!(f.cells.len(), 2, "frame {}", f.t);
+            assert!(
+                (46..55).all(|y| (6..15).all(|x| f.ids[y * W + x] == 0)),
+                "frame {}: the blob was tracked",
+                f.t
+            );
+            // the merged object's pieces are flagged (drawn, not measured)
+            assert!(f.cells.iter().all(|c| c.interpolated == (f.t >= 3)));
+        }
+        // without the flags the blob is a cell of its own and the merge is split all the same
+        let plain: Vec<Vec<u32>> = frames.iter().map(|(f, _)| f.clone()).collect();
+        let (_, lineage, _) = run(&plain, TrackOptions::default());
+        assert_eq!(lineage.len(), 3);
+    }
+
+    #[test]
+    fn a_doubtful_object_is_no_daughter() {
+        // a rod 40 px long cut in two halves from frame 4 on: a division, unless the second
+        // half is doubtful (then it is erased and the rod goes on)
+        let frames: Vec<Vec<u32>> = (0..7)
+            .map(|t| {
+                let mut f = frame(&[(30.0, 40.0 + t as f64, 0.0, 40.0, 8.0)]);
+                if t >= 4 {
+                    for (p, v) in f.iter_mut().enumerate() {
+                        if *v == 1 && p % W >= 40 + t {
+                            *v = if p % W == 40 + t { 0 } else { 2 };
+                        }
+                    }
+                }
+                f
+            })
+            .collect();
+        let (_, _, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.divisions, 1);
+        let doubtful: Vec<(Vec<u32>, Vec<u32>)> = frames
+            .iter()
+            .enumerate()
+            .map(|(t, f)| (f.clone(), if t >= 4 { vec![2] } else { vec![] }))
+            .collect();
+        let (out, lineage, stats) = run_doubtful(&doubtful);
+        assert_eq!(stats.divisions, 0);
+        assert_eq!(lineage.len(), 1, "{:?}", ids(&out));
+        for f in &out[4..] {
+            assert!(f
+                .ids
+                .iter()
+                .enumerate()
+                .all(|(p, &id)| id == 0 || p % W < 40 + f.t));
+        }
+        assert_ctc_valid(&out, &lineage, 7);
+    }
+
+    #[test]
+    fn one_frame_of_over_segmentation_is_not_carried_on() {
+        // one rod 40 px long, its last 6 px a separate object in frame 3 only (a piece too
+        // large to be a mother's sole successor: no division)
+        let frames: Vec<Vec<u32>> = (0..7)
+            .map(|t| {
+                let mut f = frame(&[(30.0, 40.0 + t as f64, 0.0, 40.0, 8.0)]);
+                if t == 3 {
+                    for (p, v) in f.iter_mut().enumerate() {
+                        if *v == 1 && p % W >= 54 + t {
+                            *v = 2;
+                        }
+                    }
+                }
+                f
+            })
+            .collect();
+        let (out, _, stats) = run(&frames, TrackOptions::default());
+        assert_eq!((stats.merges_split, stats.divisions), (0, 0));
+        for f in &out[4..] {
+            assert_eq!(f.cells.len(), 1, "frame {}: {:?}", f.t, ids(&out));
+        }
+    }
+
+    #[test]
+    fn daughters_merged_right_after_their_division_stay_two() {
+        // frames 0–3 the mother, 4 her two daughters apart, 5–7 the daughters as one object
+        let frames: Vec<Vec<u32>> = (0..8)
+            .map(|t| {
+                let x = 40.0 + t as f64;
+                if t < 4 {
+                    frame(&[(30.0, x, 0.0, 40.0 + t as f64, 8.0)])
+                } else {
+                    let len = 20.0 + 0.5 * t as f64;
+                    let mut f = frame(&[
+                        (30.0, x - len / 2.0 - 0.5, 0.0, len, 8.0),
+                        (30.0, x + len / 2.0 + 0.5, 0.0, len, 8.0),
+                    ]);
+                    if t >= 5 {
+                        f.iter_mut().filter(|v| **v == 2).for_each(|v| *v = 1);
+                    }
+                    f
+                }
+            })
+            .collect();
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.divisions, 1, "{:?}", ids(&out));
+        assert_eq!(lineage.len(), 3, "{:?}", ids(&out));
+        for d in &lineage[1..] {
+            assert_eq!((d.parent, d.start, d.end), (1, 4, 7));
+        }
+        assert_ctc_valid(&out, &lineage, 8);
     }
 
     /// A horizontal rod cut by the right edge: it grows until frame 4; in frame 5 it divides

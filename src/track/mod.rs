@@ -20,6 +20,7 @@ pub mod run;
 
 pub use link::{TrackOptions, TrackStats, TrackedCell, TrackedFrame, Tracker};
 pub use overlap::{pair_histogram, PairCount};
+pub use run::shape_doubtful;
 
 /// One track (a cell cycle, or the part of one inside the movie): a row of `--lineage`.
 #[derive(Clone, Debug, PartialEq)]

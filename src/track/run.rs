@@ -31,11 +31,13 @@ use std::time::Instant;
 use super::link::{TrackOptions, TrackStats, TrackedFrame, Tracker};
 use super::TrackSummary;
 use crate::backend::Segmenter;
+use crate::cpu::{self, Dims};
 use crate::ctc::{self, CtcTrack};
 use crate::error::{Error, Result};
 use crate::image::{RawImage, Samples};
 use crate::io::{self, Calibration, FrameSource, LabelType, StackFormat, StackWriter, TextStream};
 use crate::params::Params;
+use crate::plan::ObjectFilter;
 use crate::render;
 use crate::stages::Keep;
 use crate::stream;
@@ -437,6 +439,7 @@ pub fn track_to_files(
                     w: usize,
                     h: usize,
                     lab: &[u32],
+                    doubtful: &[u32],
                     gray: Option<Vec<u8>>,
                     found: Vec<crate::checks::Warning>,
                     writers: &mut Writers|
@@ -456,7 +459,7 @@ pub fn track_to_files(
         let done = tracker
             .as_mut()
             .expect("made above")
-            .push(lab, &pairs)
+            .push_doubtful(lab, doubtful, &pairs)
             .map_err(|e| match e {
                 Error::BadData(m) => Error::BadData(format!("frame {t}: {m}")),
                 other => other,
@@ -495,7 +498,7 @@ pub fn track_to_files(
                         },
                         _ => None,
                     };
-                    step(t, w, h, &lab, gray, Vec::new(), &mut writers)
+                    step(t, w, h, &lab, &[], gray, Vec::new(), &mut writers)
                 })();
                 if r.is_err() {
                     res = r;
@@ -516,12 +519,15 @@ pub fn track_to_files(
                 Keep::Labels
             };
             let params = &job.params;
+            // the shape filters' objects go to the tracker, which keeps those that hold
+            // tracked cells (two cells merged into one round object; module doc)
+            let shape_free = params.without_shape_filter();
             stream::run_with(
                 source,
                 workers,
                 keep,
                 cancel,
-                |_, img| segmenter.segment_keep(img, params, keep),
+                |_, img| segmenter.segment_keep(img, &shape_free, keep),
                 |t, img, stages| {
                     let mut found = Vec::new();
                     if t == 0 {
@@ -529,11 +535,13 @@ pub fn track_to_files(
                     }
                     found.extend(crate::checks::frame(params, t, &img, &stages));
                     let gray = want_gray.then(|| render::gray_preview(&stages.gray, stages.scale));
+                    let doubtful = shape_doubtful(params, img.width, img.height, &stages.labels);
                     step(
                         t,
                         img.width,
                         img.height,
                         &stages.labels,
+                        &doubtful,
                         gray,
                         found,
                         &mut writers,
@@ -630,6 +638,28 @@ pub fn track_to_files(
 }
 
 /// An 8-bit preview of any image (the overlay's background when labels are given).
+/// The labels (sorted) of the objects that `params`' shape filters (`--min-eccentricity`,
+/// `--max-width`) drop from `labels`, segmented with
+/// [`Params::without_shape_filter`]: the table of the filter stage ([`ObjectFilter::table`])
+/// on the same sums, so `segment` drops exactly these. What `track` hands
+/// [`Tracker::push_doubtful`].
+pub fn shape_doubtful(params: &Params, width: usize, height: usize, labels: &[u32]) -> Vec<u32> {
+    if params.min_eccentricity <= 0.0 && params.max_width.is_none() {
+        return Vec::new();
+    }
+    let dims = Dims::new(width, height);
+    let shape_only = Params {
+        min_eccentricity: params.min_eccentricity,
+        max_width: params.max_width,
+        ..params.without_object_filter()
+    };
+    let n = labels.iter().copied().max().unwrap_or(0);
+    let zeros = vec![0u32; labels.len()];
+    let sums = cpu::measure::measure_sums(dims, labels, &zeros, false, n);
+    let (table, _) = ObjectFilter::from_params(&shape_only, dims).table(&sums);
+    (1..=n).filter(|&l| table[l as usize] == 0).collect()
+}
+
 fn gray8_of(img: &RawImage) -> Vec<u8> {
     let c = img.channels.max(1);
     let vals: Vec<f64> = match &img.samples {

@@ -139,12 +139,13 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
     let s = r.stats;
     if !a.quiet {
         eprintln!(
-            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} blurred frames replaced by the frame before",
+            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} merged cells split, {} blurred frames replaced by the frame before",
             s.frames,
             r.seconds,
             r.tracking_seconds,
             1e3 * r.tracking_seconds / s.frames.max(1) as f64,
             s.gaps_closed,
+            s.merges_split,
             s.frames_repaired
         );
         if let Some((g, n)) = r.median_growth_rate {
