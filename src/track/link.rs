@@ -20,7 +20,8 @@
 //! 3. **A blurred frame.** When, right after a link that matched at least 90 % of the cells,
 //!    at least 30 % of the previous frame's cells (and at least 10) overlap no current object
 //!    with IoU ≥ 0.5, or the number of objects jumps by 30 % or more either way (with at least
-//!    20 cells: a colony grows by a few per cent a frame) — the frame is out of focus and its
+//!    20 cells: a colony grows by a few per cent a frame; cells entering at the edge, touching
+//!    it and overlapping nothing of the frame before, not counted) — the frame is out of focus and its
 //!    cells broke into pieces or merged — the frame's segmentation is replaced by the previous
 //!    frame's, moved by the drift (every cell flagged `interpolated`); at most `max_gap`
 //!    frames in a row, so a real change of the scene is accepted after that.
@@ -460,7 +461,15 @@ impl Tracker {
         let poor = (1..=np)
             .filter(|&i| prev.cells[i].area > 0 && best_iou[i] < 0.5)
             .count();
-        let now = (1..=nc).filter(|&j| cur.cells[j].area > 0).count();
+        // cells entering at the edge (touching it, overlapping nothing of the frame before)
+        // are no pieces of a blurred frame: the count rule leaves them out
+        let mut seen = vec![false; nc + 1];
+        for p in &hist {
+            seen[p.cur as usize] = true;
+        }
+        let now = (1..=nc)
+            .filter(|&j| cur.cells[j].area > 0 && (seen[j] || !cur.cells[j].touches_border))
+            .count();
         // a burst of divisions in a small colony must not look like a blurred frame: the
         // count rule needs 20 cells, the match rule 10
         let count_jump = alive >= 20 && (10 * now >= 13 * alive || 10 * now <= 7 * alive);
@@ -1533,6 +1542,31 @@ mod tests {
                 .all(|(p, &id)| id == 0 || p % W < 40 + f.t));
         }
         assert_ctc_valid(&out, &lineage, 7);
+    }
+
+    #[test]
+    fn cells_entering_at_the_edge_do_not_make_a_blurred_frame() {
+        // 20 still cells, and from frame 3 on 7 more cut by the left edge: the count jumps by
+        // 35 %, but nothing of the frame before broke into pieces
+        let mut grid = Vec::new();
+        for cy in [10.0, 24.0, 38.0, 52.0] {
+            for cx in [14.0, 32.0, 50.0, 68.0, 86.0] {
+                grid.push((cy, cx, 0.0, 10.0, 6.0));
+            }
+        }
+        let frames: Vec<Vec<u32>> = (0..6)
+            .map(|t| {
+                let mut rods = grid.clone();
+                if t >= 3 {
+                    rods.extend((0..7).map(|k| (4.0 + 9.0 * k as f64, 0.0, 0.0, 10.0, 6.0)));
+                }
+                frame(&rods)
+            })
+            .collect();
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.frames_repaired, 0);
+        assert_eq!(lineage.len(), 27, "{:?}", ids(&out));
+        assert_eq!(out[3].cells.len(), 27);
     }
 
     #[test]
