@@ -25,7 +25,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q pytest tifffile imagecodecs pandas pyarrow zarr ome-zarr "dask[array,dataframe]" distributed
+"$VENV/bin/python" -m pip install -q -r python/tests/requirements.txt
 # the package itself, built from source like any user's install (maturin comes from PyPI)
 export MATURIN_PEP517_ARGS=${MATURIN_PEP517_ARGS:---profile ci}
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps ./python
