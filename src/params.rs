@@ -337,6 +337,14 @@ impl Params {
         }
     }
 
+    /// The fewest pixels of a cell cut by the image edge that still make an object: the
+    /// lower of `--min-edge-area` and `--min-area` (the tracker follows a cell the stage
+    /// moves across the edge while this much of it is inside; 0: never).
+    pub fn edge_area(&self) -> u64 {
+        self.min_edge_area
+            .map_or(self.min_area, |e| e.min(self.min_area))
+    }
+
     /// Reject values that no stage can use.
     pub fn validate(&self) -> Result<()> {
         if self.footprint == Some(0) {

@@ -647,7 +647,14 @@ impl PySegmenter {
         interval: Option<f64>,
         axes: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let opts = TrackOptions { max_gap, max_drift };
+        // a cell the drift moves across the edge is followed down to the smallest cut cell
+        // the segmentation keeps (as `floodseg track` does)
+        let (edge_params, _) = params_of_words(&words).map_err(|e| to_py(py, e))?;
+        let opts = TrackOptions {
+            max_gap,
+            max_drift,
+            edge_area: edge_params.edge_area(),
+        };
         opts.validate().map_err(|e| to_py(py, e))?;
         if let Some(m) = interval {
             if !(m.is_finite() && m > 0.0) {

@@ -122,13 +122,15 @@ def floodseg_track_time(stderr):
 
 
 def floodseg_report(stderr, wall):
-    """What `track` says of itself: its tracking time, gaps closed, merged cells split, blurred
-    frames replaced."""
+    """What `track` says of itself: its tracking time, gaps closed, merged cells split, cell
+    frames drawn across the edge, blurred frames replaced."""
     r = {"time_track": floodseg_track_time(stderr), "time_total": wall}
     m = re.search(r"(\d+) gaps closed", stderr)
     r["gaps_closed"] = int(m.group(1)) if m else None
     m = re.search(r"(\d+) merged cells split", stderr)
     r["merges_split"] = int(m.group(1)) if m else None
+    m = re.search(r"(\d+) cell frames drawn across the edge", stderr)
+    r["edge_frames"] = int(m.group(1)) if m else None
     m = re.search(r"(\d+) blurred frames replaced", stderr)
     r["blurred_frames_replaced"] = int(m.group(1)) if m else None
     return r

@@ -55,9 +55,17 @@
 //!    outlines are drawn, not measured: left out of growth fits). Unlike gap closing this
 //!    needs no later frame that shows the cells apart again, so a merge that lasts to the end
 //!    of the movie or beyond `max_gap` frames is repaired too.
-//! 8. **Enter.** Any other unassigned object begins a new track (a cell entering the field, or
-//!    one found for the first time). Previous objects without successor are *lost*; they may
-//!    be found again for `max_gap` frames (step 5), then their tracks end.
+//! 8. **Enter and leave.** Any other unassigned object begins a new track (a cell entering the
+//!    field, or one found for the first time). Previous objects without successor are *lost*;
+//!    they may be found again for `max_gap` frames (step 5), then their tracks end.
+//!    With [`TrackOptions::edge_area`] set (`track`: the smallest cut cell the segmentation
+//!    keeps), a cell the drift carries across the frame's edge is followed while at least
+//!    `edge_area` of her pixels are inside, even one pixel further along the drift (the
+//!    estimate is whole pixels, the stage's motion is not): the last pixels of a cell are a
+//!    thin sliver whose blurred outline the segmentation misses. A cell at the edge lost now,
+//!    part of her moved out, goes on as her mask moved by the drift (on background only); a
+//!    new track at the edge overlapping nothing of the frame before begins a frame earlier as
+//!    her mask moved back, where part of it was outside then. Both flagged `interpolated`.
 //!
 //! New track ids are handed out in the raster order of the objects' first pixels
 //! ([`features::compact`]), so
@@ -86,6 +94,11 @@ pub struct TrackOptions {
     pub max_gap: usize,
     /// The largest stage drift between two frames searched for, in pixels (`--max-drift`).
     pub max_drift: usize,
+    /// A cell the drift moves across the frame's edge is followed while at least this many
+    /// of its pixels are inside (module doc, step 8); 0: not followed. `track` sets it to
+    /// [`Params::edge_area`](crate::Params::edge_area), the smallest cut cell the
+    /// segmentation keeps.
+    pub edge_area: u64,
 }
 
 impl Default for TrackOptions {
@@ -93,6 +106,7 @@ impl Default for TrackOptions {
         TrackOptions {
             max_gap: 2,
             max_drift: 30,
+            edge_area: 0,
         }
     }
 }
@@ -179,6 +193,51 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Give the (background) pixels `px` to the new object index `k`.
+    fn draw(&mut self, px: &[usize], k: u32, w: usize) {
+        let words = w.div_ceil(64);
+        for &p in px {
+            self.labels[p] = k;
+            let (y, x) = (p / w, p % w);
+            self.fg[y * words + x / 64] |= 1 << (x % 64);
+        }
+    }
+}
+
+/// A shift one pixel longer along each axis it moves on.
+fn one_more(d: (i64, i64)) -> (i64, i64) {
+    (d.0 + d.0.signum(), d.1 + d.1.signum())
+}
+
+/// The pixels of the objects `objs` (indices into `labels`, sorted) moved by `d`, those that
+/// land inside the frame; by object, in the order of `objs`.
+fn moved_masks(
+    labels: &[u32],
+    objs: &[usize],
+    d: (i64, i64),
+    (w, h): (usize, usize),
+) -> Vec<(usize, Vec<usize>)> {
+    if objs.is_empty() {
+        return Vec::new();
+    }
+    let n = objs.iter().max().copied().unwrap_or(0);
+    let mut slot = vec![usize::MAX; n + 1];
+    for (k, &i) in objs.iter().enumerate() {
+        slot[i] = k;
+    }
+    let mut out: Vec<(usize, Vec<usize>)> = objs.iter().map(|&i| (i, Vec::new())).collect();
+    for (q, &l) in labels.iter().enumerate() {
+        let k = slot.get(l as usize).copied().unwrap_or(usize::MAX);
+        if k != usize::MAX {
+            if let Some(p) = moved(q, d, w, h) {
+                out[k].1.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// A track without successor, which may still be found again.
 struct Lost {
     id: u32,
@@ -222,6 +281,8 @@ pub struct TrackStats {
     pub frames_repaired: usize,
     /// Cells split again out of an object that merged them with a neighbour.
     pub merges_split: usize,
+    /// Frames of cells followed across the frame's edge (drawn where the drift moved them).
+    pub edge_frames: usize,
 }
 
 /// A frame-by-frame tracker (module doc).
@@ -654,6 +715,41 @@ impl Tracker {
                 self.stats.merges_split += 1;
             }
         }
+        // 8a. a cell the drift moves out of the frame, lost now, goes on as her mask moved
+        // by the drift while `edge_area` pixels of her are inside (a thin sliver at the edge,
+        // whose blurred outline the segmentation misses)
+        if self.opts.edge_area > 0 {
+            let leaving: Vec<usize> = (1..=np)
+                .filter(|&i| {
+                    let c = &prev.cells[i];
+                    succ[i].is_none()
+                        && c.area > 0
+                        && c.touches_border
+                        && inside[i] < c.area
+                        && u64::from(inside[i]) >= self.opts.edge_area
+                })
+                .collect();
+            let d = (i64::from(shift.0), i64::from(shift.1));
+            // the drift is a whole number of pixels, the stage's is not: the cell must keep
+            // `edge_area` pixels inside even one pixel further out
+            let further = moved_masks(&prev.labels, &leaving, one_more(d), (w, h));
+            let masks = moved_masks(&prev.labels, &leaving, d, (w, h));
+            for ((i, px), (_, pf)) in masks.into_iter().zip(further) {
+                let free: Vec<usize> = px.into_iter().filter(|&p| cur.labels[p] == 0).collect();
+                if (free.len().min(pf.len()) as u64) < self.opts.edge_area {
+                    continue;
+                }
+                let k = cur.ids.len();
+                cur.draw(&free, k as u32, w);
+                cur.ids.push(prev.ids[i]);
+                cur.interpolated.push(true);
+                succ[i] = Some(k);
+                self.stats.edge_frames += 1;
+            }
+            if cur.cells.len() < cur.ids.len() {
+                cur.cells = features::measure(&cur.labels, w, h, cur.ids.len() - 1);
+            }
+        }
         // new ids in the order of the current frame's labels: daughters and entering cells
         let mut daughter_of: BTreeMap<usize, u32> = BTreeMap::new();
         for &(i, d1, d2) in &divisions {
@@ -711,6 +807,7 @@ impl Tracker {
         if erase.contains(&true) {
             cur.drop_objects(&erase, w, h);
         }
+        let mut entering = Vec::new();
         #[allow(clippy::needless_range_loop)] // j indexes cells, taken, ids and daughter_of
         for j in 1..=nc {
             if cur.cells[j].area == 0 {
@@ -722,6 +819,40 @@ impl Tracker {
                 cur.ids[j] = id;
             } else if !taken[j] {
                 cur.ids[j] = self.new_id(0, t);
+                let c = &cur.cells[j];
+                if self.opts.edge_area > 0 && c.touches_border && !seen[j] {
+                    entering.push(j);
+                }
+            }
+        }
+        // 8b. a cell entering at the edge, overlapping nothing of the frame before, begins
+        // there already as her mask moved back by the drift where `edge_area` pixels of her
+        // were inside (one pixel further back too) and part of her outside
+        if !entering.is_empty() {
+            let back = (-i64::from(shift.0), -i64::from(shift.1));
+            let masks = moved_masks(&cur.labels, &entering, back, (w, h));
+            let further = moved_masks(&cur.labels, &entering, one_more(back), (w, h));
+            let prev = self.window.back_mut().expect("a previous frame");
+            let mut drawn = false;
+            for ((j, px), (_, pf)) in masks.into_iter().zip(further) {
+                let inside_before = px.len();
+                let free: Vec<usize> = px.into_iter().filter(|&p| prev.labels[p] == 0).collect();
+                if inside_before >= cur.cells[j].area as usize
+                    || (free.len().min(pf.len()) as u64) < self.opts.edge_area
+                {
+                    continue;
+                }
+                let k = prev.ids.len();
+                prev.draw(&free, k as u32, w);
+                prev.ids.push(cur.ids[j]);
+                prev.interpolated.push(true);
+                let tr = &mut self.tracks[cur.ids[j] as usize - 1];
+                tr.start = prev.t;
+                self.stats.edge_frames += 1;
+                drawn = true;
+            }
+            if drawn {
+                prev.cells = features::measure(&prev.labels, w, h, prev.ids.len() - 1);
             }
         }
         self.stats.divisions += divisions.len();
@@ -1542,6 +1673,73 @@ mod tests {
                 .all(|(p, &id)| id == 0 || p % W < 40 + f.t));
         }
         assert_ctc_valid(&out, &lineage, 7);
+    }
+
+    #[test]
+    fn cells_the_drift_carries_across_the_edge_are_followed_while_edge_area_is_inside() {
+        // the stage drifts 3 px left a frame; six rods stay inside, one leaves at the left
+        // edge and one enters at the right; the segmentation misses each in the frame where
+        // only a sliver of 3 columns of her is inside (about 50 px; 2 columns ≥ 30 px)
+        let vertical = std::f64::consts::FRAC_PI_2;
+        let frames: Vec<Vec<u32>> = (0..8)
+            .map(|t| {
+                let dx = -3.0 * t as f64;
+                let mut rods = Vec::new();
+                for cy in [10.0, 54.0] {
+                    for cx in [40.0, 60.0, 80.0] {
+                        rods.push((cy, cx + dx, 0.0, 14.0, 6.0));
+                    }
+                }
+                if t != 3 {
+                    rods.push((32.0, 8.0 + dx, vertical, 20.0, 8.0)); // leaving
+                }
+                if t != 1 {
+                    rods.push((32.0, 99.0 + dx, vertical, 20.0, 8.0)); // entering
+                }
+                frame(&rods)
+            })
+            .collect();
+        let track_at = |out: &[TrackedFrame], t: usize, left: bool| {
+            out[t]
+                .cells
+                .iter()
+                .find(|c| {
+                    if left {
+                        c.features.x < 10.0
+                    } else {
+                        c.features.x > 86.0
+                    }
+                })
+                .map(|c| (c.id, c.interpolated))
+        };
+        for edge_area in [0, 30] {
+            let opts = TrackOptions {
+                edge_area,
+                ..TrackOptions::default()
+            };
+            let (out, lineage, stats) = run(&frames, opts);
+            assert_ctc_valid(&out, &lineage, frames.len());
+            let (leaving, _) = track_at(&out, 2, true).expect("the leaving rod in frame 2");
+            let (entering, _) = track_at(&out, 2, false).expect("the entering rod in frame 2");
+            let span = |id: u32| {
+                let s = &lineage[id as usize - 1];
+                (s.start, s.end)
+            };
+            if edge_area == 0 {
+                assert_eq!(stats.edge_frames, 0);
+                assert_eq!(span(leaving), (0, 2));
+                assert_eq!(span(entering), (2, 7));
+            } else {
+                assert_eq!(stats.edge_frames, 2);
+                assert_eq!(span(leaving), (0, 3));
+                assert_eq!(track_at(&out, 3, true), Some((leaving, true)));
+                assert_eq!(span(entering), (1, 7));
+                assert_eq!(track_at(&out, 1, false), Some((entering, true)));
+                // nothing drawn where less than 30 px would be inside
+                assert!(out[4].cells.iter().all(|c| c.id != leaving));
+                assert!(out[0].cells.iter().all(|c| c.id != entering));
+            }
+        }
     }
 
     #[test]

@@ -117,11 +117,12 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
         inputs: a.input.clone(),
         labels: a.labels.clone(),
         channel: a.pipeline.channel,
-        params,
         options: TrackOptions {
             max_gap: a.max_gap,
             max_drift: a.max_drift,
+            edge_area: params.edge_area(),
         },
+        params,
         outputs,
         calibration,
         workers: a.pipeline.threads,
@@ -139,13 +140,14 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
     let s = r.stats;
     if !a.quiet {
         eprintln!(
-            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} merged cells split, {} blurred frames replaced by the frame before",
+            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} merged cells split, {} cell frames drawn across the edge, {} blurred frames replaced by the frame before",
             s.frames,
             r.seconds,
             r.tracking_seconds,
             1e3 * r.tracking_seconds / s.frames.max(1) as f64,
             s.gaps_closed,
             s.merges_split,
+            s.edge_frames,
             s.frames_repaired
         );
         if let Some((g, n)) = r.median_growth_rate {
