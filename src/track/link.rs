@@ -17,7 +17,8 @@
 //!    previous frame's shift is kept.
 //! 2. **Overlaps.** The pair histogram ([`super::overlap`]) of the previous frame moved by the
 //!    drift and the current one.
-//! 3. **A blurred frame.** When, right after a link that matched at least 90 % of the cells,
+//! 3. **A blurred frame.** When, right after a link that matched at least 90 % of the cells
+//!    (a mother that divided in it counts as matched),
 //!    at least 30 % of the previous frame's cells (and at least 10) overlap no current object
 //!    with IoU ≥ 0.5, or the number of objects jumps by 30 % or more either way (with at least
 //!    20 cells: a colony grows by a few per cent a frame; cells entering at the edge, touching
@@ -760,6 +761,8 @@ impl Tracker {
         let prev_ids = prev.ids.clone();
         let prev_drift = prev.drift;
         let prev_t = prev.t;
+        let prev_repaired = prev.repaired;
+        let prev_alive: Vec<bool> = prev.cells.iter().map(|c| c.area > 0).collect();
         // lost now: previous objects without successor
         let mut newly_lost: Vec<usize> = (1..=np)
             .filter(|&i| succ[i].is_none() && prev.cells[i].area > 0)
@@ -856,6 +859,18 @@ impl Tracker {
             }
         }
         self.stats.divisions += divisions.len();
+        // the link is judged again, a mother that divided being no lost match: a few
+        // divisions must not keep the next blurred frame from being replaced (step 3)
+        if prev_repaired == 0 {
+            let mut divided = vec![false; np + 1];
+            for d in &divisions {
+                divided[d.0] = true;
+            }
+            let lost_match = (1..=np)
+                .filter(|&i| prev_alive[i] && best_iou[i] < 0.5 && !divided[i])
+                .count();
+            self.last_link_good = alive >= 5 && 10 * lost_match <= alive;
+        }
         for (k, &i) in newly_lost.iter().enumerate() {
             self.lost.push(Lost {
                 id: prev_ids[i],
@@ -1740,6 +1755,53 @@ mod tests {
                 assert!(out[0].cells.iter().all(|c| c.id != entering));
             }
         }
+    }
+
+    #[test]
+    fn a_blurred_frame_right_after_divisions_is_replaced() {
+        // 12 still rods; 2 divide in frame 3 (a sixth of the cells without an IoU ≥ 0.5
+        // match), and frame 4 is blurred: every cell broke into three pieces
+        let mut rods = Vec::new();
+        for cy in [10.0, 30.0, 50.0] {
+            for cx in [14.0, 36.0, 58.0, 80.0] {
+                rods.push((cy, cx, 0.0, 14.0, 6.0));
+            }
+        }
+        let frames: Vec<Vec<u32>> = (0..8)
+            .map(|t| {
+                let mut now = Vec::new();
+                for (k, &(cy, cx, a, l, w)) in rods.iter().enumerate() {
+                    if t >= 3 && k < 2 {
+                        now.push((cy, cx - 3.75, a, 6.5, w));
+                        now.push((cy, cx + 3.75, a, 6.5, w));
+                    } else {
+                        now.push((cy, cx, a, l, w));
+                    }
+                }
+                let mut f = frame(&now);
+                if t == 4 {
+                    let n = now.len() as u32;
+                    for (q, v) in f.iter_mut().enumerate() {
+                        if *v != 0 {
+                            let x = (q % W) as f64;
+                            let cx = now[*v as usize - 1].1;
+                            if x > cx + 1.5 {
+                                *v += n;
+                            } else if x < cx - 1.5 {
+                                *v += 2 * n;
+                            }
+                        }
+                    }
+                }
+                f
+            })
+            .collect();
+        let (out, lineage, stats) = run(&frames, TrackOptions::default());
+        assert_eq!(stats.frames_repaired, 1, "{:?}", ids(&out));
+        assert_eq!(stats.divisions, 2);
+        assert_eq!(lineage.len(), 16, "{:?}", ids(&out));
+        assert!(out[4].cells.iter().all(|c| c.interpolated));
+        assert_ctc_valid(&out, &lineage, frames.len());
     }
 
     #[test]
