@@ -1840,18 +1840,7 @@ mod tests {
                 }
                 let mut f = frame(&now);
                 if t == 4 {
-                    let n = now.len() as u32;
-                    for (q, v) in f.iter_mut().enumerate() {
-                        if *v != 0 {
-                            let x = (q % W) as f64;
-                            let cx = now[*v as usize - 1].1;
-                            if x > cx + 1.5 {
-                                *v += n;
-                            } else if x < cx - 1.5 {
-                                *v += 2 * n;
-                            }
-                        }
-                    }
+                    break_in_three(&mut f, &now);
                 }
                 f
             })
@@ -1862,6 +1851,22 @@ mod tests {
         assert_eq!(lineage.len(), 16, "{:?}", ids(&out));
         assert!(out[4].cells.iter().all(|c| c.interpolated));
         assert_ctc_valid(&out, &lineage, frames.len());
+    }
+
+    /// A blurred frame: every rod of `frame(rods)` in three pieces along x.
+    fn break_in_three(f: &mut [u32], rods: &[(f64, f64, f64, f64, f64)]) {
+        let n = rods.len() as u32;
+        for (q, v) in f.iter_mut().enumerate() {
+            if *v != 0 {
+                let x = (q % W) as f64;
+                let cx = rods[*v as usize - 1].1;
+                if x > cx + 1.5 {
+                    *v += n;
+                } else if x < cx - 1.5 {
+                    *v += 2 * n;
+                }
+            }
+        }
     }
 
     /// 12 rods in a grid of 3 rows, row `r` shifted by `moved(t, r)` in frame `t`; in the
@@ -1882,18 +1887,7 @@ mod tests {
                 }
                 let mut f = frame(&now);
                 if broken.contains(&t) {
-                    let n = now.len() as u32;
-                    for (q, v) in f.iter_mut().enumerate() {
-                        if *v != 0 {
-                            let x = (q % W) as f64;
-                            let cx = now[*v as usize - 1].1;
-                            if x > cx + 1.5 {
-                                *v += n;
-                            } else if x < cx - 1.5 {
-                                *v += 2 * n;
-                            }
-                        }
-                    }
+                    break_in_three(&mut f, &now);
                 }
                 f
             })
