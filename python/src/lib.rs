@@ -647,13 +647,13 @@ impl PySegmenter {
         interval: Option<f64>,
         axes: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let (params, threads) = params_of_words(&words).map_err(|e| to_py(py, e))?;
         // a cell the drift moves across the edge is followed down to the smallest cut cell
         // the segmentation keeps (as `floodseg track` does)
-        let (edge_params, _) = params_of_words(&words).map_err(|e| to_py(py, e))?;
         let opts = TrackOptions {
             max_gap,
             max_drift,
-            edge_area: edge_params.edge_area(),
+            edge_area: params.edge_area(),
         };
         opts.validate().map_err(|e| to_py(py, e))?;
         if let Some(m) = interval {
@@ -692,7 +692,6 @@ impl PySegmenter {
                 (v, shape[0], shape[1], shape[2])
             }
             (None, Some(img)) => {
-                let (params, threads) = params_of_words(&words).map_err(|e| to_py(py, e))?;
                 let (v, layout) =
                     self.labels_with(py, img, &params.without_shape_filter(), threads, axes)?;
                 shape = Some(params);

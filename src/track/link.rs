@@ -208,33 +208,48 @@ impl Frame {
     }
 }
 
-/// A shift one pixel longer along each axis it moves on.
-fn one_more(d: (i64, i64)) -> (i64, i64) {
-    (d.0 + d.0.signum(), d.1 + d.1.signum())
+/// Each object of `prev`'s best IoU with an object of `cur` (`hist`: their pair histogram).
+fn best_iou(prev: &Frame, cur: &Frame, hist: &[PairCount]) -> Vec<f64> {
+    let mut best = vec![0.0f64; prev.cells.len()];
+    for p in hist {
+        let o = f64::from(p.pixels);
+        let a = f64::from(prev.cells[p.prev as usize].area);
+        let b = f64::from(cur.cells[p.cur as usize].area);
+        let v = &mut best[p.prev as usize];
+        *v = v.max(o / (a + b - o));
+    }
+    best
 }
 
-/// The pixels of the objects `objs` (indices into `labels`, sorted) moved by `d`, those that
-/// land inside the frame; by object, in the order of `objs`.
+/// The pixels of the objects `objs` (indices into `labels`, sorted) moved by `d` that land
+/// inside the frame, and how many of them would still land inside moved one pixel further
+/// along each axis `d` moves on (the drift is whole pixels, the stage's motion is not); by
+/// object, in the order of `objs`. One pass over `labels`.
 fn moved_masks(
     labels: &[u32],
     objs: &[usize],
     d: (i64, i64),
     (w, h): (usize, usize),
-) -> Vec<(usize, Vec<usize>)> {
+) -> Vec<(usize, Vec<usize>, usize)> {
     if objs.is_empty() {
         return Vec::new();
     }
+    let further = (d.0 + d.0.signum(), d.1 + d.1.signum());
     let n = objs.iter().max().copied().unwrap_or(0);
     let mut slot = vec![usize::MAX; n + 1];
     for (k, &i) in objs.iter().enumerate() {
         slot[i] = k;
     }
-    let mut out: Vec<(usize, Vec<usize>)> = objs.iter().map(|&i| (i, Vec::new())).collect();
+    let mut out: Vec<(usize, Vec<usize>, usize)> =
+        objs.iter().map(|&i| (i, Vec::new(), 0)).collect();
     for (q, &l) in labels.iter().enumerate() {
         let k = slot.get(l as usize).copied().unwrap_or(usize::MAX);
         if k != usize::MAX {
             if let Some(p) = moved(q, d, w, h) {
                 out[k].1.push(p);
+            }
+            if moved(q, further, w, h).is_some() {
+                out[k].2 += 1;
             }
         }
     }
@@ -442,16 +457,7 @@ impl Tracker {
         let shift = estimate_drift(first, cur, w, h, 2 * self.opts.max_drift);
         let hist = pairs(&first.labels, &cur.labels, w, h, shift)?;
         let np = first.cells.len() - 1;
-        let mut best_iou = vec![0.0f64; np + 1];
-        for p in &hist {
-            let o = f64::from(p.pixels);
-            let (a, b) = (
-                f64::from(first.cells[p.prev as usize].area),
-                f64::from(cur.cells[p.cur as usize].area),
-            );
-            let b_iou = &mut best_iou[p.prev as usize];
-            *b_iou = b_iou.max(o / (a + b - o));
-        }
+        let best_iou = best_iou(first, cur, &hist);
         let alive = (1..=np).filter(|&i| first.cells[i].area > 0).count();
         let poor = (1..=np)
             .filter(|&i| first.cells[i].area > 0 && best_iou[i] < 0.5)
@@ -567,16 +573,14 @@ impl Tracker {
         // 3. continue: 1→1 on IoU
         // (and each previous cell's best IoU, for the blurred-frame rule below)
         let mut edges = Vec::new();
-        let mut best_iou = vec![0.0f64; np + 1];
         for p in &hist {
             let o = f64::from(p.pixels);
             let iou = o / (area_p(p.prev) + area_c(p.cur) - o);
             if iou >= 0.1 {
                 edges.push((p.prev as usize, p.cur as usize, (iou * 1e6).round() as i64));
             }
-            let b = &mut best_iou[p.prev as usize];
-            *b = b.max(iou);
         }
+        let best_iou = best_iou(prev, cur, &hist);
         // a frame where many cells lose their match at once (out of focus: cells break into
         // pieces or merge) is replaced by the frame before, moved by the drift
         let alive = (1..=np).filter(|&i| prev.cells[i].area > 0).count();
@@ -766,6 +770,18 @@ impl Tracker {
                 succ[i] = Some(j1);
             }
         }
+        // the link is judged again, a mother that divided being no lost match: a few
+        // divisions must not keep the next blurred frame from being replaced (step 3)
+        if prev.repaired == 0 {
+            let mut divided = vec![false; np + 1];
+            for d in &divisions {
+                divided[d.0] = true;
+            }
+            let lost_match = (1..=np)
+                .filter(|&i| prev.cells[i].area > 0 && best_iou[i] < 0.5 && !divided[i])
+                .count();
+            self.last_link_good = alive >= 5 && 10 * lost_match <= alive;
+        }
         // 7. merges: previous cells without successor lying mostly inside an object that
         // continues another cell (the segmentation merged them): that object is split
         let splits = self.find_merges(prev, cur, &hist, &continued, &succ, &divisions);
@@ -793,11 +809,9 @@ impl Tracker {
             let d = (i64::from(shift.0), i64::from(shift.1));
             // the drift is a whole number of pixels, the stage's is not: the cell must keep
             // `edge_area` pixels inside even one pixel further out
-            let further = moved_masks(&prev.labels, &leaving, one_more(d), (w, h));
-            let masks = moved_masks(&prev.labels, &leaving, d, (w, h));
-            for ((i, px), (_, pf)) in masks.into_iter().zip(further) {
+            for (i, px, further) in moved_masks(&prev.labels, &leaving, d, (w, h)) {
                 let free: Vec<usize> = px.into_iter().filter(|&p| cur.labels[p] == 0).collect();
-                if (free.len().min(pf.len()) as u64) < self.opts.edge_area {
+                if (free.len().min(further) as u64) < self.opts.edge_area {
                     continue;
                 }
                 let k = cur.ids.len();
@@ -821,8 +835,6 @@ impl Tracker {
         let prev_ids = prev.ids.clone();
         let prev_drift = prev.drift;
         let prev_t = prev.t;
-        let prev_repaired = prev.repaired;
-        let prev_alive: Vec<bool> = prev.cells.iter().map(|c| c.area > 0).collect();
         // lost now: previous objects without successor
         let mut newly_lost: Vec<usize> = (1..=np)
             .filter(|&i| succ[i].is_none() && prev.cells[i].area > 0)
@@ -894,14 +906,13 @@ impl Tracker {
         if !entering.is_empty() {
             let back = (-i64::from(shift.0), -i64::from(shift.1));
             let masks = moved_masks(&cur.labels, &entering, back, (w, h));
-            let further = moved_masks(&cur.labels, &entering, one_more(back), (w, h));
             let prev = self.window.back_mut().expect("a previous frame");
             let mut drawn = false;
-            for ((j, px), (_, pf)) in masks.into_iter().zip(further) {
+            for (j, px, further) in masks {
                 let inside_before = px.len();
                 let free: Vec<usize> = px.into_iter().filter(|&p| prev.labels[p] == 0).collect();
                 if inside_before >= cur.cells[j].area as usize
-                    || (free.len().min(pf.len()) as u64) < self.opts.edge_area
+                    || (free.len().min(further) as u64) < self.opts.edge_area
                 {
                     continue;
                 }
@@ -919,18 +930,6 @@ impl Tracker {
             }
         }
         self.stats.divisions += divisions.len();
-        // the link is judged again, a mother that divided being no lost match: a few
-        // divisions must not keep the next blurred frame from being replaced (step 3)
-        if prev_repaired == 0 {
-            let mut divided = vec![false; np + 1];
-            for d in &divisions {
-                divided[d.0] = true;
-            }
-            let lost_match = (1..=np)
-                .filter(|&i| prev_alive[i] && best_iou[i] < 0.5 && !divided[i])
-                .count();
-            self.last_link_good = alive >= 5 && 10 * lost_match <= alive;
-        }
         for (k, &i) in newly_lost.iter().enumerate() {
             self.lost.push(Lost {
                 id: prev_ids[i],
