@@ -1,20 +1,20 @@
 // Stage **components**: connected-component labelling of a 0/1 image, 4- or 8-connectivity,
 // numbered 1..=n in raster order of each component's first pixel (as `scipy.ndimage.label`).
 // CPU twin: src/cpu/components.rs (one function per entry point, same names and argument order);
-// host side: src/gpu/components.rs. The exclusive prefix sum between `cc_flatten` and
-// `cc_renumber` (twin `scan_blocks` + `scan_exclusive`) lives in shaders/scan.wgsl.
+// host side: src/gpu/components.rs. The exclusive prefix sum between `cc_merge` and
+// `cc_renumber` (twin `root_flags`, `scan_blocks` + `scan_exclusive`) lives in shaders/scan.wgsl.
 //
 // - `cc_init` (*map*): parent[i] = i on foreground, NONE on background.
 // - `cc_merge` (*monotone relaxation*): union-find over earlier neighbours, the larger root
 //   hooked under the smaller with `atomicMin`, retried while another invocation moved it.
 //   Parents only decrease and always point at a smaller index, so whatever the order every
 //   component ends as one tree rooted at its smallest pixel index.
-// - `cc_flatten` (*monotone relaxation*): parent[i] = root(i) (`atomicMin`: the root is never
-//   larger than the current parent, and every value read lies on the path to the same root),
-//   and flag[i] = (parent[i] == i): a root is its own parent throughout, any other pixel's
-//   parent is a smaller index, so the flag does not depend on the order either.
-// - `cc_renumber` (*map*): label[i] = rank[r] + offsets[r / SCAN_BLOCK] + 1 for the root
-//   r = parent[i] (its place in its scan block plus the block's offset), 0 on background.
+// - `scan_blocks` in its roots mode (shaders/scan.wgsl) ranks the roots, parent[i] == i,
+//   within blocks of SCAN_BLOCK pixels, reading the parents directly (twin `root_flags`).
+// - `cc_renumber` (*map*): label[i] = rank[r] + offsets[r / SCAN_BLOCK] + 1 for the root r of
+//   i (its place in its scan block plus the block's offset), 0 on background. Each pixel walks
+//   its chain of parents to the root (read only: nothing changes the forest after `cc_merge`,
+//   so the walks need no flattening pass before them).
 //
 // Binding i of an entry point is parameter i of its twin; variables sharing a binding number
 // belong to different entry points.
@@ -38,9 +38,6 @@ struct CcParams {
 @group(0) @binding(2) var<storage, read_write> parent_init: array<u32>;
 // cc_merge
 @group(0) @binding(2) var<storage, read_write> parent_merge: array<atomic<u32>>;
-// cc_flatten
-@group(0) @binding(1) var<storage, read_write> parent_flat: array<atomic<u32>>;
-@group(0) @binding(2) var<storage, read_write> flag: array<u32>;
 // cc_renumber
 @group(0) @binding(1) var<storage, read> parent: array<u32>;
 @group(0) @binding(2) var<storage, read> rank: array<u32>;
@@ -122,26 +119,6 @@ fn cc_merge(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     }
 }
 
-// Entry point `cc_flatten`: every foreground pixel points at its root; roots are flagged.
-@compute @workgroup_size(64)
-fn cc_flatten(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= params.width * params.height) {
-        return;
-    }
-    var r = atomicLoad(&parent_flat[i]);
-    flag[i] = select(0u, 1u, r == i);
-    if (r == NONE || r == i) {
-        return;
-    }
-    var p = atomicLoad(&parent_flat[r]);
-    while (p != r) {
-        r = p;
-        p = atomicLoad(&parent_flat[r]);
-    }
-    atomicMin(&parent_flat[i], r);
-}
-
 // Entry point `cc_renumber`: label[i] = rank of root(i) + 1, 0 on background.
 @compute @workgroup_size(64)
 fn cc_renumber(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -149,10 +126,16 @@ fn cc_renumber(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     if (i >= params.width * params.height) {
         return;
     }
-    let p = parent[i];
-    if (p == NONE) {
+    var r = parent[i];
+    if (r == NONE) {
         label[i] = 0u;
-    } else {
-        label[i] = rank[p] + offsets[p / SCAN_BLOCK] + 1u;
+        return;
     }
+    // Parents point at strictly smaller indices except at roots, so this terminates.
+    var p = parent[r];
+    while (p != r) {
+        r = p;
+        p = parent[r];
+    }
+    label[i] = rank[r] + offsets[r / SCAN_BLOCK] + 1u;
 }

@@ -4,7 +4,8 @@
 // order).
 // CPU twin: src/cpu/measure.rs (`measure_sums`); host side: src/gpu/measure.rs.
 //
-// `sums` holds one record of `WORDS` u32s per object (label l at record l − 1), laid out as in
+// `sums` holds one record of `WORDS` u32s per object (label l at record l − 1, from word
+// `sums_at` on; before it, with `sums_at` = width × height, the labels), laid out as in
 // `gpu::measure::{COUNT, SUM_Y, …}`: each 64-bit sum is a (lo, hi) pair of words, then min_y,
 // min_x, max_y, max_x. The host initialises the record (sums 0, minima 0xffffffff, maxima 0).
 // Σkey is always summed; for float images the host drops it and sums the float values itself
@@ -20,7 +21,9 @@ struct MeasureParams {
     width: u32,
     height: u32,
     n_objects: u32,
-    _pad: u32,
+    // Where the records begin in `sums`: 0, or width × height when the pass also copies every
+    // label into sums[i] (one buffer, one copy home for both).
+    sums_at: u32,
 }
 
 // Record layout (keep in sync with src/gpu/measure.rs).
@@ -110,13 +113,16 @@ fn measure_sums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         var l = 0u;
         if (i < end) {
             l = labels[i];
+            if (params.sums_at != 0u) {
+                atomicStore(&sums[i], l);
+            }
             if (l > params.n_objects) {
                 l = 0u;
             }
         }
         if (l != cur || i == end) {
             if (cur != 0u) {
-                let r = (cur - 1u) * WORDS;
+                let r = params.sums_at + (cur - 1u) * WORDS;
                 atomicAdd(&sums[r + COUNT], count);
                 flush64(r + SUM_Y, sy);
                 flush64(r + SUM_X, sx);

@@ -64,8 +64,12 @@ struct PeaksParams {
 // peaks_space
 @group(0) @binding(2) var<storage, read> state_in: array<u32>;
 
-// peaks_bounds: [y0, x0, y1, x1, dmin]
-@group(0) @binding(3) var<storage, read_write> bounds_acc: array<atomic<u32>, 5>;
+// The bounds buffer of every pass that binds one: a word the stage leaves alone (the GPU
+// backend keeps the threshold's mask count there, so that one staged write prepares both), then
+// [y0, x0, y1, x1, dmin] from word BOUNDS_AT on (host: `gpu::peaks::BOUNDS_BUFFER_INIT`).
+const BOUNDS_AT: u32 = 1u;
+// peaks_bounds
+@group(0) @binding(3) var<storage, read_write> bounds_acc: array<atomic<u32>, 6>;
 // peaks_max_rows
 @group(0) @binding(3) var<storage, read> bounds_rows: array<u32>;
 // peaks_candidates
@@ -160,9 +164,9 @@ fn peaks_bounds(
     if (li < 5u) {
         let v = atomicLoad(&wg_bounds[li]);
         if (li == 2u || li == 3u) {
-            atomicMax(&bounds_acc[li], v);
+            atomicMax(&bounds_acc[BOUNDS_AT + li], v);
         } else {
-            atomicMin(&bounds_acc[li], v);
+            atomicMin(&bounds_acc[BOUNDS_AT + li], v);
         }
     }
 }
@@ -178,10 +182,10 @@ fn peaks_max_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     }
     let y = i / w;
     let x = i % w;
-    let y0 = bounds_rows[0];
-    let x0 = bounds_rows[1];
-    let y1 = bounds_rows[2];
-    let x1 = bounds_rows[3];
+    let y0 = bounds_rows[BOUNDS_AT];
+    let x0 = bounds_rows[BOUNDS_AT + 1u];
+    let y1 = bounds_rows[BOUNDS_AT + 2u];
+    let x1 = bounds_rows[BOUNDS_AT + 3u];
     var v = 0u;
     if (roi_contains(y0, x0, y1, x1, y, x)) {
         // x0 <= x <= x1: no under- or overflow
@@ -213,7 +217,8 @@ fn window_max_cols(b: vec4<u32>, y: u32, x: u32) -> u32 {
 // Twin `all_are_candidates`: s == 1 or a one-pixel ROI (bounds of peaks_candidates and
 // peaks_isolated).
 fn all_are_candidates() -> bool {
-    return all_candidates_of(vec4<u32>(bounds[0], bounds[1], bounds[2], bounds[3]));
+    let at = BOUNDS_AT;
+    return all_candidates_of(vec4<u32>(bounds[at], bounds[at + 1u], bounds[at + 2u], bounds[at + 3u]));
 }
 
 fn all_candidates_of(b: vec4<u32>) -> bool {
@@ -233,14 +238,15 @@ fn peaks_candidates(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let y = i / w;
     let x = i % w;
     let all = all_are_candidates();
-    let b = vec4<u32>(bounds[0], bounds[1], bounds[2], bounds[3]);
+    let at = BOUNDS_AT;
+    let b = vec4<u32>(bounds[at], bounds[at + 1u], bounds[at + 2u], bounds[at + 3u]);
     var s = STATE_NONE;
     if (roi_contains(b.x, b.y, b.z, b.w, y, x) && mask[i] != 0u) {
         let wmax = window_max_cols(b, y, x);
         if (d2[i] != wmax) {
             atomicOr(&flag, 1u);
         }
-        if (d2[i] > bounds[4] && (all || d2[i] == wmax)) {
+        if (d2[i] > bounds[BOUNDS_AT + 4u] && (all || d2[i] == wmax)) {
             s = STATE_UNDECIDED;
         }
     }
@@ -285,13 +291,14 @@ fn peaks_isolated_open(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     if (i >= w * params.height) {
         return;
     }
-    let b = vec4<u32>(bounds_io[0], bounds_io[1], bounds_io[2], bounds_io[3]);
+    let at = BOUNDS_AT;
+    let b = vec4<u32>(bounds_io[at], bounds_io[at + 1u], bounds_io[at + 2u], bounds_io[at + 3u]);
     if (flag_io != 0u || all_candidates_of(b)) {
         return;
     }
     let y = i / w;
     let x = i % w;
-    var on = roi_contains(b.x, b.y, b.z, b.w, y, x) && mask[i] != 0u && d2[i] > bounds_io[4];
+    var on = roi_contains(b.x, b.y, b.z, b.w, y, x) && mask[i] != 0u && d2[i] > bounds_io[BOUNDS_AT + 4u];
     if (on) {
         // kept by the opening: the pixel or a 4-neighbour survives the erosion
         let opened = roi_eroded(b, y, x, 0, 0) || roi_eroded(b, y, x, -1, 0)

@@ -3,7 +3,8 @@
 //
 // - `scan_blocks`: each workgroup of 256 invocations takes one block of 1024 consecutive
 //   elements (block b = elements 1024b .. 1024b+1023, four consecutive ones per invocation),
-//   scans it (each invocation its four, then Hillis–Steele over the 256 totals in workgroup
+//   scans it (in the roots mode, `params.roots` = 1, element i is 1 where src[i] == i and 0
+//   elsewhere: stage components ranks the roots of its forest without a flag image) (each invocation its four, then Hillis–Steele over the 256 totals in workgroup
 //   memory, no subgroup ops) and writes the block's exclusive prefix sums to `dst` and its
 //   total to `sums[b]` (twin `scan_blocks`).
 // - the host scans `sums` the same way (recursively, until one block is left: its single sum is
@@ -26,7 +27,8 @@ const PER: u32 = 4u;
 struct ScanParams {
     // Number of elements to scan.
     len: u32,
-    _pad0: u32,
+    // 1: element i is (src[i] == i), the roots of a forest of parent indices; 0: src[i].
+    roots: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -59,7 +61,12 @@ fn scan_blocks(
     for (var k = 0u; k < PER; k = k + 1u) {
         own[k] = total;
         if (base + k < n) {
-            total = total + src[base + k];
+            let v = src[base + k];
+            if (params.roots != 0u) {
+                total = total + select(0u, 1u, v == base + k);
+            } else {
+                total = total + v;
+            }
         }
     }
     tmp[l] = total;

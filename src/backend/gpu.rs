@@ -34,7 +34,10 @@ pub struct FrontBuffers {
     pub d2: wgpu::Buffer,
     /// `--core`: the core's opened mask and squared distance (where the markers are found).
     pub core: Option<(wgpu::Buffer, wgpu::Buffer)>,
-    /// The threshold's mask size (one `u32`, the `threshold` pass's count), and the core's.
+    /// The threshold's mask size (word 0, the `threshold` pass's count), and the core's. Words
+    /// [`peaks::BOUNDS_AT`]`..` of `mask_count` are a bounds buffer for the frame plan's peaks
+    /// (`--markers peaks`): one staged write ([`peaks::BOUNDS_BUFFER_INIT`]) prepares both
+    /// accumulators, where a clear and a write did.
     pub mask_count: wgpu::Buffer,
     pub core_count: Option<wgpu::Buffer>,
     /// The level in the input's units and whether it is Otsu's (the mask size is
@@ -161,7 +164,7 @@ pub fn front_in(
     let opened = frame.scratch("floodseg.opening.opened", n);
     let scratch = frame.scratch("floodseg.opening.scratch", n);
     let d2 = frame.scratch("floodseg.distance.d2", n);
-    let mask_count = frame.storage("floodseg.threshold.count", 1, &mut enc);
+    let mask_count = frame.storage_init("floodseg.frame.words", &peaks::BOUNDS_BUFFER_INIT);
     let dscratch = distance::DistanceScratch::in_frame(frame, dims);
     let span = frame.timer.begin(ctx, &mut enc, "threshold");
     if fused {
@@ -255,17 +258,21 @@ pub struct BackBuffers {
 }
 
 /// markers (peaks or maxima) → components → watershed of `plan` on the front's buffers, in
-/// `frame`.
+/// `frame`. `front_plan`: `plan` is the plan the front was made for, so the peaks reduce their
+/// bounds into the front's prepared words ([`FrontBuffers::mask_count`]); a rerun of the same
+/// plan reduces the same bounds again, which changes nothing.
 pub fn back_in(
     ctx: &GpuContext,
     frame: &mut Frame,
     front: &FrontBuffers,
     plan: &FramePlan,
+    front_plan: bool,
 ) -> Result<BackBuffers> {
     let dims = front.dims;
     let (m_mask, m_d2) = front.marker_inputs();
+    let bounds = front_plan.then_some(&front.mask_count);
     let peaks_buf = match &plan.markers {
-        MarkerPlan::Peaks(pp) => peaks::peaks_in(ctx, frame, pp, m_mask, m_d2)?.0,
+        MarkerPlan::Peaks(pp) => peaks::peaks_in(ctx, frame, pp, m_mask, m_d2, bounds)?.0,
         MarkerPlan::Regional(mp) => maxima::regional_in(ctx, frame, mp, m_mask, m_d2)?,
         MarkerPlan::Hmax(mp) => maxima::hmax_in(ctx, frame, mp, m_mask, m_d2)?,
     };
@@ -335,7 +342,7 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
     // The loops' predicted first batches are submitted without waiting (`gpu::sweeps`,
     // "Speculation") and checked with the object count's readback below.
     frame.set_speculate(true);
-    let mut back = back_in(ctx, &mut frame, &front, plan)?;
+    let mut back = back_in(ctx, &mut frame, &front, plan, true)?;
     // The measure stage sizes its sums by the object count: one readback of 4-byte counts
     // (with the threshold's mask size, for the report, and the speculated loops' flags).
     let mut reruns = 0;
@@ -357,7 +364,7 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
         counters::count(|c| c.reruns += 1);
         reruns += 1;
         frame.set_speculate(reruns <= sweeps::SPECULATIVE_RERUNS);
-        back = back_in(ctx, &mut frame, &front, plan)?;
+        back = back_in(ctx, &mut frame, &front, plan, true)?;
     };
     let n_markers = counts[0][0];
     let threshold = ThresholdReport {
@@ -367,8 +374,15 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
         core_pixels: counts.get(2).map(|c| u64::from(c[0])),
     };
     frame.timer.restart();
-    let sums_buf =
-        measure::measure_sums_in(ctx, &mut frame, dims, &back.labels, &front.keys, n_markers)?;
+    // Without a filter the labels are final: the measure pass copies them in front of its sums,
+    // so one copy (one GPU step) reads both back.
+    let (labels, keys) = (&back.labels, &front.keys);
+    let with_labels = plan.filter.is_none() && measure::labels_fit(ctx, dims, n_markers);
+    let sums_buf = if with_labels {
+        measure::measure_with_labels_in(ctx, &mut frame, dims, labels, keys, n_markers)?
+    } else {
+        measure::measure_sums_in(ctx, &mut frame, dims, labels, keys, n_markers)?
+    };
     frame.timer.lap(ctx, "measure")?;
     let words_len = n_markers as usize * measure::WORDS;
 
@@ -395,6 +409,9 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
         let words: Vec<u32> =
             super::cpu::keep_sums(words.chunks_exact(measure::WORDS).collect(), &table).concat();
         (relabelled, Some(words), kept)
+    } else if with_labels {
+        // the labels, then the sums (`measure_with_labels_in`)
+        (sums_buf.clone(), None, n_markers)
     } else {
         (back.labels.clone(), None, n_markers)
     };
@@ -404,7 +421,10 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
     let float_keys = scale == GrayScale::Float;
     let all = keep == Keep::All;
     let want_gray = keep != Keep::Labels || float_keys; // float sums need the gray keys
-    let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![(&labels_buf, n)];
+                                                        // the sums ride behind the labels (`with_labels`), come on their own, or were read already
+    let with_sums = words.is_none() && with_labels;
+    let first_len = if with_sums { n + words_len } else { n };
+    let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![(&labels_buf, first_len)];
     if want_gray {
         wanted.push((&front.keys, n));
     }
@@ -429,14 +449,20 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
             wanted.push((cd, n));
         }
     }
-    if words.is_none() {
+    let sums_alone = words.is_none() && !with_labels;
+    if sums_alone {
         wanted.push((&sums_buf, words_len));
     }
     let mut out = ctx
         .read_buffers_in(&mut frame, "floodseg.pipeline.readback", &wanted)?
         .into_iter();
     let mut take = || out.next().unwrap_or_default();
-    let labels = take();
+    let mut labels = take();
+    let read_words = if with_sums && labels.len() >= n {
+        labels.split_off(n)
+    } else {
+        Vec::new()
+    };
     let gray_keys = if want_gray { take() } else { Vec::new() };
     let (mask, opened, distance2, peaks, markers) = if all {
         (take(), take(), take(), take(), take())
@@ -460,7 +486,8 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
     };
     let words = match words {
         Some(w) => w,
-        None => take(),
+        None if sums_alone => take(),
+        None => read_words,
     };
     let sums = measure::sums_from_words(&words, n_objects, float_keys, &labels, &gray_keys)?;
     let gray_keys = if keep == Keep::Labels {
@@ -515,7 +542,8 @@ pub fn sweep(
     let mut out = Vec::with_capacity(plans.len());
     for p in &plans {
         let mut frame = Frame::new(ctx);
-        let back = back_in(ctx, &mut frame, &front, p)?;
+        // another plan's peaks (their own bounds: the border may differ)
+        let back = back_in(ctx, &mut frame, &front, p, false)?;
         let labels = ctx
             .read_buffers_in(&mut frame, "floodseg.tune.labels", &[(&back.labels, n)])?
             .pop()

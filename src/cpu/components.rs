@@ -9,12 +9,14 @@
 //!    (left, up, and with 8-connectivity up-left, up-right), union the two trees, always hooking
 //!    the larger root under the smaller one (the shader uses `atomicMin`). Whatever the order,
 //!    every component ends as one tree whose root is its smallest pixel index.
-//! 3. `cc_flatten` (*map*): `parent[i] = find(i)`, the root, and `flag[i] = 1` at the roots.
-//! 4. `scan_blocks` + `scan` + `cc_renumber` (*map*): an exclusive prefix sum of the flags within
-//!    each block of [`SCAN_BLOCK`] pixels, the blocks' totals scanned into their offsets, and
-//!    `label[i] = rank(root(i)) + 1` with a root's rank its block's offset plus its place in the
-//!    block (the GPU adds the offsets here instead of in a pass of its own). The root is the
-//!    smallest index, so this is raster order of first pixels — no atomic slot allocation.
+//! 3. `scan_blocks` + `scan` + `cc_renumber` (*map*): an exclusive prefix sum of the roots'
+//!    flags ([`root_flags`]: `parent[i] == i`, which the GPU's `scan_blocks` reads from the
+//!    parents itself) within each block of [`SCAN_BLOCK`] pixels, the blocks' totals scanned
+//!    into their offsets, and `label[i] = rank(find(i)) + 1` with a root's rank its block's
+//!    offset plus its place in the block (the GPU adds the offsets here instead of in a pass of
+//!    its own, and walks each pixel's chain to its root here instead of flattening the trees
+//!    in a pass before). The root is the smallest index, so this is raster order of first
+//!    pixels — no atomic slot allocation.
 
 use super::{Dims, NONE};
 
@@ -88,15 +90,15 @@ pub fn cc_merge(p: &CcParams, fg: &[u32], parent: &mut [u32]) {
     }
 }
 
-/// Entry point `cc_flatten`: every pixel points at its root; `flag[i] = 1` at the roots (a root
-/// is its own parent before and after, every other pixel's parent is a smaller index).
-pub fn cc_flatten(p: &CcParams, parent: &mut [u32], flag: &mut [u32]) {
-    for i in 0..p.dims.len() {
-        flag[i] = (parent[i] == i as u32) as u32;
-        if parent[i] != NONE {
-            parent[i] = find(parent, i as u32);
-        }
-    }
+/// What `scan_blocks` reads in its roots mode (`ScanParams::roots` in `shaders/scan.wgsl`):
+/// `1` where `parent[i] == i` (a root: after `cc_merge` every other foreground pixel's parent is
+/// a smaller index, and background is [`NONE`]), else `0`.
+pub fn root_flags(parent: &[u32]) -> Vec<u32> {
+    parent
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| (p == i as u32) as u32)
+        .collect()
 }
 
 /// Elements per block of the GPU's exclusive scan (`BLOCK` in `shaders/scan.wgsl`): part of
@@ -122,16 +124,17 @@ pub fn scan_blocks(src: &[u32], dst: &mut [u32]) -> Vec<u32> {
         .collect()
 }
 
-/// Entry point `cc_renumber`: `label[i] = rank(root(i)) + 1`, 0 on background, where a root
+/// Entry point `cc_renumber`: `label[i] = rank(find(i)) + 1`, 0 on background, where a root
 /// `r`'s rank is `rank[r] + offsets[r / SCAN_BLOCK]` (its place in its block, [`scan_blocks`],
-/// plus the block's offset, the exclusive scan of the blocks' totals).
+/// plus the block's offset, the exclusive scan of the blocks' totals). `parent` is the merged
+/// forest as `cc_merge` left it; each pixel follows its chain to the root ([`find`]).
 pub fn cc_renumber(p: &CcParams, parent: &[u32], rank: &[u32], offsets: &[u32], label: &mut [u32]) {
     for i in 0..p.dims.len() {
-        let r = parent[i];
-        label[i] = if r == NONE {
+        label[i] = if parent[i] == NONE {
             0
         } else {
-            rank[r as usize] + offsets[r as usize / SCAN_BLOCK] + 1
+            let r = find(parent, i as u32) as usize;
+            rank[r] + offsets[r / SCAN_BLOCK] + 1
         };
     }
 }
@@ -142,8 +145,8 @@ pub fn components(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     components_runs(dims, diagonal, fg)
 }
 
-/// The whole stage with the shader's passes (`cc_init`, `cc_merge`, `cc_flatten`,
-/// `scan_blocks`, the scan of the blocks' totals, `cc_renumber`): labels and their count.
+/// The whole stage with the shader's passes (`cc_init`, `cc_merge`, `scan_blocks` of the
+/// roots' flags, the scan of the blocks' totals, `cc_renumber`): labels and their count.
 pub fn components_passes(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u32) {
     let p = CcParams {
         dims,
@@ -153,10 +156,8 @@ pub fn components_passes(dims: Dims, diagonal: bool, fg: &[u32]) -> (Vec<u32>, u
     let mut parent = vec![0u32; n];
     cc_init(&p, fg, &mut parent);
     cc_merge(&p, fg, &mut parent);
-    let mut flag = vec![0u32; n];
-    cc_flatten(&p, &mut parent, &mut flag);
     let mut rank = vec![0u32; n];
-    let totals = scan_blocks(&flag, &mut rank);
+    let totals = scan_blocks(&root_flags(&parent), &mut rank);
     let mut offsets = vec![0u32; totals.len()];
     let count = scan_exclusive(&totals, &mut offsets);
     let mut label = vec![0u32; n];

@@ -4,11 +4,12 @@
 //!
 //! Passes, all recorded into one encoder (no convergence loop, nothing read back):
 //! `cc_init` (*map*), `cc_merge` (*monotone relaxation*: `atomicMin` union-find, every
-//! component ends as one tree rooted at its smallest index whatever the order), `cc_flatten`
-//! (*monotone relaxation*: every pixel points at its root; roots flagged), the exclusive scan
-//! of the root flags without its last pass ([`super::scan`], twin `scan_blocks` and the scan of
-//! the blocks' totals, whose total is the count) and `cc_renumber` (*map*; it adds the blocks'
-//! offsets). A 1024² frame: 6 passes.
+//! component ends as one tree rooted at its smallest index whatever the order), the exclusive
+//! scan of the roots (`parent[i] == i`, read by the scan's first pass itself: twin
+//! [`crate::cpu::components::root_flags`]) without its last pass ([`super::scan`], twin
+//! `scan_blocks` and the scan of the blocks' totals, whose total is the count) and
+//! `cc_renumber` (*map*; each pixel walks its chain to the root and adds the blocks' offsets).
+//! A 1024² frame: 5 passes.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -46,7 +47,6 @@ impl From<&CcParams> for CcUniforms {
 pub const ENTRY_POINTS: &[EntryPoint] = &[
     ("cc_init", &[Uniform, Read, ReadWrite]),
     ("cc_merge", &[Uniform, Read, ReadWrite]),
-    ("cc_flatten", &[Uniform, ReadWrite, ReadWrite]),
     ("cc_renumber", &[Uniform, Read, Read, Read, ReadWrite]),
 ];
 
@@ -54,7 +54,6 @@ pub const ENTRY_POINTS: &[EntryPoint] = &[
 pub(crate) struct Kernels {
     pub cc_init: Kernel,
     pub cc_merge: Kernel,
-    pub cc_flatten: Kernel,
     pub cc_renumber: Kernel,
 }
 
@@ -65,7 +64,6 @@ impl Kernels {
         Kernels {
             cc_init: k("cc_init"),
             cc_merge: k("cc_merge"),
-            cc_flatten: k("cc_flatten"),
             cc_renumber: k("cc_renumber"),
         }
     }
@@ -100,19 +98,6 @@ pub fn cc_merge(
     let u = params_buffer(ctx, p);
     let k = &ctx.kernels.components.cc_merge;
     ctx.dispatch(encoder, k, &[&u, fg, parent], p.dims.len() as u32);
-}
-
-/// Entry point `cc_flatten` (twin [`crate::cpu::components::cc_flatten`]).
-pub fn cc_flatten(
-    ctx: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
-    p: &CcParams,
-    parent: &wgpu::Buffer,
-    flag: &wgpu::Buffer,
-) {
-    let u = params_buffer(ctx, p);
-    let k = &ctx.kernels.components.cc_flatten;
-    ctx.dispatch(encoder, k, &[&u, parent, flag], p.dims.len() as u32);
 }
 
 /// Entry point `cc_renumber` (twin [`crate::cpu::components::cc_renumber`]).
@@ -166,10 +151,10 @@ pub(crate) fn record_components_in(
     let parent = frame.scratch("floodseg.components.parent", n);
     cc_init(ctx, encoder, &p, fg, &parent);
     cc_merge(ctx, encoder, &p, fg, &parent);
-    let flag = frame.scratch("floodseg.components.flag", n);
-    cc_flatten(ctx, encoder, &p, &parent, &flag);
     let rank = frame.scratch("floodseg.components.rank", n);
-    let (offsets, count) = scan::scan_blocks_in(ctx, frame, encoder, n as u32, &flag, &rank);
+    // the roots ranked straight from the parents (no flag image, no flattening pass)
+    let (offsets, count) =
+        scan::scan_blocks_in(ctx, frame, encoder, n as u32, true, &parent, &rank);
     // one block: its offset is 0
     let offsets =
         offsets.unwrap_or_else(|| frame.storage("floodseg.components.offsets", 1, encoder));

@@ -133,6 +133,24 @@ impl<'a> Frame<'a> {
         b
     }
 
+    /// A storage buffer of `len` `u32`s whose words `at .. at + data.len()` hold `data` (one
+    /// staged write) and whose other words are undefined, as in [`Frame::scratch`]: for a
+    /// buffer of which a pass writes every other word it reads.
+    pub fn scratch_init(
+        &mut self,
+        label: &str,
+        len: usize,
+        at: usize,
+        data: &[u32],
+    ) -> wgpu::Buffer {
+        debug_assert!(at + data.len() <= len.max(1), "{label}");
+        let b = self.scratch(label, len);
+        if !data.is_empty() {
+            self.ctx.write_at(&b, at, data);
+        }
+        b
+    }
+
     /// A `MAP_READ | COPY_DST` buffer of at least `bytes` bytes (at least 4), for readbacks.
     pub fn readback(&mut self, label: &str, bytes: u64) -> wgpu::Buffer {
         let key = (bytes.max(4), READBACK);

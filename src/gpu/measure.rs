@@ -11,7 +11,10 @@
 //! The sums buffer holds one record of [`WORDS`] `u32`s per object (label `l` at record
 //! `l - 1`): each 64-bit sum as a (lo, hi) pair at [`COUNT`], [`SUM_Y`], …, [`SUM_KEY`], then
 //! [`MIN_Y`], [`MIN_X`], [`MAX_Y`], [`MAX_X`]. It is created initialised (sums 0, minima
-//! `u32::MAX`, maxima 0), so the pass needs no init pass.
+//! `u32::MAX`, maxima 0), so the pass needs no init pass. A frame's pipeline measures into a
+//! buffer that holds the labels in front of the sums ([`measure_with_labels_in`]: the pass
+//! copies each label it reads), so that one copy, one barrier-separated GPU step, reads both
+//! back.
 //!
 //! **Float images.** The twin sums float values in `f64` in raster order; a sum of floats
 //! depends on its order, so it cannot be reproduced by atomics. The GPU computes every integer
@@ -36,7 +39,9 @@ pub struct MeasureUniforms {
     pub width: u32,
     pub height: u32,
     pub n_objects: u32,
-    pub _pad: u32,
+    /// Where the sums begin in the sums buffer: 0, or `width × height` when the pass also
+    /// copies the labels in front of them ([`measure_with_labels_in`]).
+    pub sums_at: u32,
 }
 
 /// `u32` words per object record (keep in sync with `WORDS` in `shaders/measure.wgsl`).
@@ -97,13 +102,30 @@ pub fn measure_sums_pass(
     n_objects: u32,
     sums: &wgpu::Buffer,
 ) {
+    record_pass(ctx, encoder, dims, labels, keys, n_objects, sums, false);
+}
+
+/// The pass; with `copy_labels`, `out` holds the labels (`width × height` words, copied by the
+/// pass) and the sums from word `width × height` on.
+#[allow(clippy::too_many_arguments)]
+fn record_pass(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    dims: Dims,
+    labels: &wgpu::Buffer,
+    keys: &wgpu::Buffer,
+    n_objects: u32,
+    out: &wgpu::Buffer,
+    copy_labels: bool,
+) {
+    let sums = out;
     let u = ctx.uniform(
         "floodseg.measure.params",
         &MeasureUniforms {
             width: dims.width,
             height: dims.height,
             n_objects,
-            _pad: 0,
+            sums_at: if copy_labels { dims.len() as u32 } else { 0 },
         },
     );
     ctx.dispatch(
@@ -159,8 +181,44 @@ pub(crate) fn measure_sums_in(
     keys: &wgpu::Buffer,
     n_objects: u32,
 ) -> Result<wgpu::Buffer> {
+    measure_in(ctx, frame, dims, labels, keys, n_objects, false)
+}
+
+/// Whether [`measure_with_labels_in`]'s buffer (the labels, then room for the sums of
+/// `n_objects` objects) fits the device's buffer limits; if not, measure with
+/// [`measure_sums_in`] and read the labels back on their own.
+pub(crate) fn labels_fit(ctx: &GpuContext, dims: Dims, n_objects: u32) -> bool {
+    let room = (n_objects as u64).next_power_of_two() * WORDS as u64;
+    ctx.check_len("", dims.len() as u64 + room).is_ok()
+}
+
+/// As [`measure_sums_in`], into one buffer that holds the labels (`width × height` words,
+/// copied by the pass as it reads them) and then the sums, from word `width × height` on: one
+/// copy reads both back. The buffer's sums part has room for a power of two of records, so
+/// that frames whose object counts differ a little share a pooled buffer.
+pub(crate) fn measure_with_labels_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    dims: Dims,
+    labels: &wgpu::Buffer,
+    keys: &wgpu::Buffer,
+    n_objects: u32,
+) -> Result<wgpu::Buffer> {
+    measure_in(ctx, frame, dims, labels, keys, n_objects, true)
+}
+
+fn measure_in(
+    ctx: &GpuContext,
+    frame: &mut Frame,
+    dims: Dims,
+    labels: &wgpu::Buffer,
+    keys: &wgpu::Buffer,
+    n_objects: u32,
+    copy_labels: bool,
+) -> Result<wgpu::Buffer> {
     check(ctx, dims, n_objects)?;
-    let need = 4 * dims.len() as u64;
+    let n = dims.len();
+    let need = 4 * n as u64;
     for (what, b) in [("labels", labels), ("keys", keys)] {
         if b.size() < need {
             return Err(Error::BadData(format!(
@@ -171,14 +229,37 @@ pub(crate) fn measure_sums_in(
             )));
         }
     }
+    let records = n_objects as usize;
+    if copy_labels {
+        let room = records.next_power_of_two();
+        ctx.check_len(
+            &format!("the labels and sums of {n_objects} objects"),
+            (n + room * WORDS) as u64,
+        )?;
+    }
     let out = super::scoped(ctx.device(), || {
-        let sums = frame.storage_init("floodseg.measure.sums", &initial_words(n_objects));
+        let init = initial_words(n_objects);
+        let out = if copy_labels {
+            let len = n + records.next_power_of_two() * WORDS;
+            frame.scratch_init("floodseg.measure.result", len, n, &init)
+        } else {
+            frame.storage_init("floodseg.measure.sums", &init)
+        };
         let mut encoder = ctx.encoder("floodseg.measure");
         let span = frame.timer.begin(ctx, &mut encoder, "measure");
-        measure_sums_pass(ctx, &mut encoder, dims, labels, keys, n_objects, &sums);
+        record_pass(
+            ctx,
+            &mut encoder,
+            dims,
+            labels,
+            keys,
+            n_objects,
+            &out,
+            copy_labels,
+        );
         frame.timer.end(ctx, &mut encoder, span);
         ctx.queue_submit(encoder.finish());
-        sums
+        out
     })
     .map_err(|e| Error::Backend(format!("floodseg.measure: {e}")))?;
     ctx.take_uncaptured()?;

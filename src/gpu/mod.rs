@@ -71,8 +71,10 @@
 //! (one more wait) up to [`sweeps::SPECULATIVE_RERUNS`] times, then with a wait per batch
 //! (`reruns` in the counts).
 //! Scratch buffers, whose first pass writes every element, are not cleared
-//! ([`frame::Frame::scratch`]); only accumulators (the mask count, the
-//! measure's sums) are. The counts are measured, not only read off the code: [`counters`]
+//! ([`frame::Frame::scratch`]); the accumulators are prepared by staged writes (the mask
+//! count and the peaks' bounds share one, the measure's sums get their initial records) or
+//! zeroed by a pass. Without an object filter the measure pass copies the labels in front of
+//! its sums, so the result's readback is one copy for both. The counts are measured, not only read off the code: [`counters`]
 //! counts every submission, wait, pass, copy, clear and staged write of a frame
 //! (`floodseg bench --json`, `gpu_counters`; held by `tests/gpu/counters.rs`). Every host wait
 //! has a time limit ([`GpuContext::set_wait_timeout`], [`Error::DeviceTimeout`]). Profiling
@@ -979,9 +981,14 @@ impl GpuContext {
     /// Write `data` into `buffer` at the start of the next submission (a staged write,
     /// counted, [`counters`]).
     pub fn write(&self, buffer: &wgpu::Buffer, data: &[u32]) {
+        self.write_at(buffer, 0, data);
+    }
+
+    /// As [`GpuContext::write`], from word `at` of `buffer` on.
+    pub fn write_at(&self, buffer: &wgpu::Buffer, at: usize, data: &[u32]) {
         counters::count(|c| c.writes += 1);
         self.queue
-            .write_buffer(buffer, 0, bytemuck::cast_slice(data));
+            .write_buffer(buffer, 4 * at as u64, bytemuck::cast_slice(data));
     }
 
     /// Record the passes with `record`, copy `len` `u32`s of `buffer(…)` into a readback

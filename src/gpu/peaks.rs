@@ -1,8 +1,8 @@
 //! Host side of stage **peaks** (`shaders/peaks.wgsl`; twin [`crate::cpu::peaks`]).
 //!
 //! Passes, in the twin's order ([`crate::cpu::peaks::peaks_rounds`]):
-//! `peaks_bounds` (*order-free reduction*: atomicMin/atomicMax into a 5-`u32` buffer
-//! initialised to [`BOUNDS_INIT`]), `peaks_max_rows`, `peaks_candidates` (*map* + an atomicOr
+//! `peaks_bounds` (*order-free reduction*: atomicMin/atomicMax into the twin's 5 bounds words of
+//! a buffer initialised to [`BOUNDS_BUFFER_INIT`], from word [`BOUNDS_AT`]), `peaks_max_rows`, `peaks_candidates` (*map* + an atomicOr
 //! flag; it takes the window's column half of the maximum itself), `peaks_isolated_open` (the
 //! trivial image's opening and its isolated candidates in one pass), then `peaks_space` rounds
 //! (*Jacobi*, ping-pong state buffers), whose last state buffer is the output (kept 1, else 0:
@@ -129,9 +129,27 @@ fn phase_buffer(ctx: &GpuContext, p: &PeaksParams, phase: u32) -> wgpu::Buffer {
     ctx.uniform("floodseg.peaks.params", &u)
 }
 
-/// A bounds buffer holding [`BOUNDS_INIT`] (ready for `peaks_bounds`).
+/// Where the twin's bounds ([`BOUNDS_INIT`], `[y0, x0, y1, x1, dmin]`) begin in a bounds buffer
+/// (`BOUNDS_AT` in `shaders/peaks.wgsl`). The word before them is the caller's: the stage
+/// neither reads nor writes it, and `backend::gpu` keeps the threshold's mask count there, so
+/// one staged write prepares both accumulators of a frame.
+pub const BOUNDS_AT: usize = 1;
+
+/// What a bounds buffer holds before `peaks_bounds`: 0 in the caller's word, then
+/// [`BOUNDS_INIT`].
+pub const BOUNDS_BUFFER_INIT: [u32; BOUNDS_AT + 5] = {
+    let mut w = [0u32; BOUNDS_AT + 5];
+    let mut k = 0;
+    while k < 5 {
+        w[BOUNDS_AT + k] = BOUNDS_INIT[k];
+        k += 1;
+    }
+    w
+};
+
+/// A bounds buffer holding [`BOUNDS_BUFFER_INIT`] (ready for `peaks_bounds`).
 pub fn bounds_buffer(ctx: &GpuContext) -> wgpu::Buffer {
-    ctx.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT)
+    ctx.storage_init("floodseg.peaks.bounds", &BOUNDS_BUFFER_INIT)
 }
 
 fn n_of(p: &PeaksParams) -> u32 {
@@ -139,8 +157,9 @@ fn n_of(p: &PeaksParams) -> u32 {
 }
 
 /// Entry point `peaks_bounds` (twin [`crate::cpu::peaks::peaks_bounds`]): reduces into
-/// `bounds`, which must hold [`BOUNDS_INIT`] beforehand ([`bounds_buffer`]); `flag` (one
-/// word, [`peaks_candidates`]'s) is set to 0.
+/// `bounds` (words [`BOUNDS_AT`]`..+5`), which must hold [`BOUNDS_BUFFER_INIT`] beforehand
+/// ([`bounds_buffer`]) or bounds this pass already reduced from the same inputs (the reduction
+/// is idempotent); `flag` (one word, [`peaks_candidates`]'s) is set to 0.
 pub fn peaks_bounds(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
@@ -281,22 +300,29 @@ pub fn peaks_counted(
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
 ) -> Result<(wgpu::Buffer, u32)> {
-    peaks_in(ctx, &mut Frame::detached(ctx), p, mask, d2)
+    peaks_in(ctx, &mut Frame::detached(ctx), p, mask, d2, None)
 }
 
 /// As [`peaks_counted`], in `frame` (its buffers; every batch timed as stage `peaks`).
+/// `bounds`: a bounds buffer the caller prepared (see [`peaks_bounds`]: holding
+/// [`BOUNDS_BUFFER_INIT`], or reduced before by a run with the same `p`, `mask` and `d2`);
+/// `None`: one of the frame's, written here.
 pub(crate) fn peaks_in(
     ctx: &GpuContext,
     frame: &mut Frame,
     p: &PeaksParams,
     mask: &wgpu::Buffer,
     d2: &wgpu::Buffer,
+    bounds: Option<&wgpu::Buffer>,
 ) -> Result<(wgpu::Buffer, u32)> {
     check_params(ctx, p)?;
     let n = p.dims.len();
     let u = params_buffer(ctx, p);
     let mut enc = ctx.encoder("floodseg.peaks");
-    let bounds = frame.storage_init("floodseg.peaks.bounds", &BOUNDS_INIT);
+    let bounds = match bounds {
+        Some(b) => b.clone(),
+        None => frame.storage_init("floodseg.peaks.bounds", &BOUNDS_BUFFER_INIT),
+    };
     let hmax = frame.scratch("floodseg.peaks.hmax", n);
     let state_a = frame.scratch("floodseg.peaks.state_a", n);
     let state_b = frame.scratch("floodseg.peaks.state_b", n);

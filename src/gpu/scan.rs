@@ -25,7 +25,9 @@ pub const SCAN_BLOCK: u32 = crate::cpu::components::SCAN_BLOCK as u32;
 pub struct ScanUniforms {
     /// Number of elements scanned by this pass.
     pub len: u32,
-    pub _pad0: u32,
+    /// 1: `scan_blocks` scans `src[i] == i` (the roots of a forest of parent indices, stage
+    /// components; twin [`crate::cpu::components::root_flags`]) instead of `src[i]`.
+    pub roots: u32,
     pub _pad1: u32,
     pub _pad2: u32,
 }
@@ -34,7 +36,7 @@ impl ScanUniforms {
     pub fn new(len: u32) -> Self {
         ScanUniforms {
             len,
-            _pad0: 0,
+            roots: 0,
             _pad1: 0,
             _pad2: 0,
         }
@@ -71,16 +73,22 @@ pub fn blocks(len: u32) -> u32 {
 }
 
 /// Entry point `scan_blocks`: `dst[i]` = exclusive prefix sum of `src` within `i`'s block,
-/// `sums[b]` = total of block `b` (`sums` holds at least [`blocks`]`(len)` elements).
+/// `sums[b]` = total of block `b` (`sums` holds at least [`blocks`]`(len)` elements). With
+/// `roots`, the elements scanned are `src[i] == i` ([`crate::cpu::components::root_flags`]).
 pub fn scan_blocks(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
     len: u32,
+    roots: bool,
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
     sums: &wgpu::Buffer,
 ) {
-    let u = ctx.uniform("floodseg.scan.params", &ScanUniforms::new(len));
+    let params = ScanUniforms {
+        roots: roots as u32,
+        ..ScanUniforms::new(len)
+    };
+    let u = ctx.uniform("floodseg.scan.params", &params);
     let k = &ctx.kernels.scan.scan_blocks;
     // One workgroup per block.
     let (x, y) = ctx.fold_groups(blocks(len));
@@ -123,7 +131,7 @@ pub(crate) fn scan_exclusive_in(
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> wgpu::Buffer {
-    let (offsets, total) = scan_blocks_in(ctx, frame, encoder, len, src, dst);
+    let (offsets, total) = scan_blocks_in(ctx, frame, encoder, len, false, src, dst);
     if let Some(offsets) = offsets {
         scan_add(ctx, encoder, len, &offsets, dst);
     }
@@ -135,17 +143,19 @@ pub(crate) fn scan_exclusive_in(
 /// [`SCAN_BLOCK`] elements; returns the blocks' offsets (the exclusive scan of their totals;
 /// `None` when there is one block, whose offset is 0) and a one-`u32` buffer that will hold
 /// the grand total. For a consumer that adds `offsets[i / SCAN_BLOCK]` itself, one pass less.
+/// With `roots`, the first level scans `src[i] == i` (see [`scan_blocks`]).
 pub(crate) fn scan_blocks_in(
     ctx: &GpuContext,
     frame: &mut Frame,
     encoder: &mut wgpu::CommandEncoder,
     len: u32,
+    roots: bool,
     src: &wgpu::Buffer,
     dst: &wgpu::Buffer,
 ) -> (Option<wgpu::Buffer>, wgpu::Buffer) {
     let nb = blocks(len.max(1));
     let sums = frame.scratch("floodseg.scan.sums", nb as usize);
-    scan_blocks(ctx, encoder, len, src, dst, &sums);
+    scan_blocks(ctx, encoder, len, roots, src, dst, &sums);
     if nb == 1 {
         // One block: its total is the grand total.
         return (None, sums);

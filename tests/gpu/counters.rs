@@ -17,7 +17,7 @@ use floodseg::pipeline::Params;
 use floodseg::Segmenter;
 
 /// Upper bounds, measured on this file's frame when they were last lowered.
-const MAX_STEPS: u64 = 41;
+const MAX_STEPS: u64 = 38;
 const MAX_SUBMISSIONS: u64 = 8;
 const MAX_HOST_WAITS: u64 = 2;
 

@@ -335,7 +335,10 @@ fn peaks_passes_equal_twin_functions() {
                 // GPU, pass by pass
                 let gm = ctx.storage_init("test.mask", &mask);
                 let gd = ctx.storage_init("test.d2", &d2);
-                let gb = gpu::peaks::bounds_buffer(ctx);
+                // the caller's word before the bounds holds something the stage must keep
+                let mut binit = gpu::peaks::BOUNDS_BUFFER_INIT;
+                binit[0] = 0x1234_5678;
+                let gb = ctx.storage_init("test.bounds", &binit);
                 let gh = ctx.storage("test.hmax", n);
                 let gs = ctx.storage("test.state", n);
                 // a flag left set: peaks_bounds zeroes it
@@ -348,8 +351,9 @@ fn peaks_passes_equal_twin_functions() {
                 g::peaks_max_rows(ctx, &mut enc, &p, &gm, &gd, &gb, &gh);
                 g::peaks_candidates(ctx, &mut enc, &p, &gm, &gd, &gh, &gb, &gs, &gf);
                 ctx.queue().submit([enc.finish()]);
-                let b = read(ctx, &gb, 5);
-                assert_eq!(b, tb.to_vec(), "{case}: peaks_bounds");
+                let b = read(ctx, &gb, gpu::peaks::BOUNDS_AT + 5);
+                assert_eq!(b[0], 0x1234_5678, "{case}: the caller's word is left alone");
+                assert_eq!(b[gpu::peaks::BOUNDS_AT..], tb, "{case}: peaks_bounds");
                 common::assert_same(&case, "peaks_max_rows", w, &read(ctx, &gh, n), &th);
                 common::assert_same(&case, "peaks_candidates", w, &read(ctx, &gs, n), &ts);
                 assert_eq!(read(ctx, &gf, 1), vec![tflag], "{case}: candidates flag");
@@ -481,7 +485,9 @@ fn peaks_roi_opening_equals_opening_passes() {
             for flag in [0u32, 1] {
                 let mut want = before.clone();
                 cp::peaks_isolated_open(&p, &src, &d2, &bounds, &mut want, flag);
-                let gb = ctx.storage_init("test.bounds", &bounds);
+                let mut gbounds = vec![0; gpu::peaks::BOUNDS_AT];
+                gbounds.extend(bounds);
+                let gb = ctx.storage_init("test.bounds", &gbounds);
                 let gsrc = ctx.storage_init("test.src", &src);
                 let gd = ctx.storage_init("test.d2", &d2);
                 let gs = ctx.storage_init("test.state", &before);

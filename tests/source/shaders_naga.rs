@@ -112,7 +112,7 @@ fn expectations() -> Vec<Expect> {
         Expect {
             stage: "components",
             table: gpu::components::ENTRY_POINTS,
-            twin_functions: &["cc_init", "cc_merge", "cc_flatten", "cc_renumber"],
+            twin_functions: &["cc_init", "cc_merge", "cc_renumber"],
             uniform: "CcParams",
             members: vec![
                 ("width", offset_of!(C, width)),
@@ -130,7 +130,7 @@ fn expectations() -> Vec<Expect> {
             uniform: "ScanParams",
             members: vec![
                 ("len", offset_of!(S, len)),
-                ("_pad0", offset_of!(S, _pad0)),
+                ("roots", offset_of!(S, roots)),
                 ("_pad1", offset_of!(S, _pad1)),
                 ("_pad2", offset_of!(S, _pad2)),
             ],
@@ -218,7 +218,7 @@ fn expectations() -> Vec<Expect> {
                 ("width", offset_of!(Me, width)),
                 ("height", offset_of!(Me, height)),
                 ("n_objects", offset_of!(Me, n_objects)),
-                ("_pad", offset_of!(Me, _pad)),
+                ("sums_at", offset_of!(Me, sums_at)),
             ],
             size: size_of::<Me>(),
         },
