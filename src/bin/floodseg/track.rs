@@ -140,7 +140,7 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
     let s = r.stats;
     if !a.quiet {
         eprintln!(
-            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} merged cells split, {} cell frames drawn across the edge, {} blurred frames replaced by the frame before",
+            "floodseg: {} frames in {:.2} s, of which tracking {:.3} s ({:.1} ms/frame); {} gaps closed, {} merged cells split, {} cell frames drawn across the edge, {} blurred frames replaced by the frame before ({} divisions dated back into them)",
             s.frames,
             r.seconds,
             r.tracking_seconds,
@@ -148,7 +148,8 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
             s.gaps_closed,
             s.merges_split,
             s.edge_frames,
-            s.frames_repaired
+            s.frames_repaired,
+            s.divisions_dated_back
         );
         if let Some((g, n)) = r.median_growth_rate {
             let per_hour = a
