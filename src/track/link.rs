@@ -1063,22 +1063,7 @@ impl Tracker {
                     }
                 }
             }
-            while let Some(p) = queue.pop_front() {
-                let k = own[&p];
-                let (y, x) = (p / w, p % w);
-                let next = [
-                    (y > 0).then(|| p - w),
-                    (x > 0).then(|| p - 1),
-                    (x + 1 < w).then(|| p + 1),
-                    (y + 1 < h).then(|| p + w),
-                ];
-                for q in next.into_iter().flatten() {
-                    if prev.labels[q] as usize == i && !own.contains_key(&q) {
-                        own.insert(q, k);
-                        queue.push_back(q);
-                    }
-                }
-            }
+            grow_through(&prev.labels, i as u32, &mut own, queue, (w, h));
             // pixels no daughter reaches go
             for &p in &pixels {
                 prev.labels[p] = own.get(&p).map_or(0, |&k| k as u32);
@@ -1378,22 +1363,7 @@ fn split_object(
             }
         }
     }
-    while let Some(p) = queue.pop_front() {
-        let s = own[&p];
-        let (y, x) = (p / w, p % w);
-        let next = [
-            (y > 0).then(|| p - w),
-            (x > 0).then(|| p - 1),
-            (x + 1 < w).then(|| p + 1),
-            (y + 1 < h).then(|| p + w),
-        ];
-        for n in next.into_iter().flatten() {
-            if cur.labels[n] == j && !own.contains_key(&n) {
-                own.insert(n, s);
-                queue.push_back(n);
-            }
-        }
-    }
+    grow_through(&cur.labels, j, &mut own, queue, (w, h));
     let first_new = cur.ids.len();
     for &p in &pixels {
         let s = own.get(&p).copied().unwrap_or(1);
@@ -1411,6 +1381,34 @@ fn split_object(
     let n = cur.ids.len() - 1;
     cur.cells = features::measure(&cur.labels, w, h, n);
     out
+}
+
+/// Every pixel of object `j` in `labels` reached from the seeds in `queue` (owners in `own`)
+/// takes the owner of the seed it is reached from first: a breadth-first flood through the
+/// object, 4-connected (the nearest seed through it, ties to the seed queued first).
+fn grow_through<T: Copy>(
+    labels: &[u32],
+    j: u32,
+    own: &mut BTreeMap<usize, T>,
+    mut queue: VecDeque<usize>,
+    (w, h): (usize, usize),
+) {
+    while let Some(p) = queue.pop_front() {
+        let s = own[&p];
+        let (y, x) = (p / w, p % w);
+        let next = [
+            (y > 0).then(|| p - w),
+            (x > 0).then(|| p - 1),
+            (x + 1 < w).then(|| p + 1),
+            (y + 1 < h).then(|| p + w),
+        ];
+        for n in next.into_iter().flatten() {
+            if labels[n] == j && !own.contains_key(&n) {
+                own.insert(n, s);
+                queue.push_back(n);
+            }
+        }
+    }
 }
 
 /// Pixel `q` moved by `d` = (rows, columns), if it stays inside.
