@@ -2004,23 +2004,10 @@ mod tests {
     fn a_blurred_frame_right_after_divisions_is_replaced() {
         // 12 still rods; 2 divide in frame 3 (a sixth of the cells without an IoU ≥ 0.5
         // match), and frame 4 is blurred: every cell broke into three pieces
-        let mut rods = Vec::new();
-        for cy in [10.0, 30.0, 50.0] {
-            for cx in [14.0, 36.0, 58.0, 80.0] {
-                rods.push((cy, cx, 0.0, 14.0, 6.0));
-            }
-        }
+        let rods = grid_rods();
         let frames: Vec<Vec<u32>> = (0..8)
             .map(|t| {
-                let mut now = Vec::new();
-                for (k, &(cy, cx, a, l, w)) in rods.iter().enumerate() {
-                    if t >= 3 && k < 2 {
-                        now.push((cy, cx - 3.75, a, 6.5, w));
-                        now.push((cy, cx + 3.75, a, 6.5, w));
-                    } else {
-                        now.push((cy, cx, a, l, w));
-                    }
-                }
+                let now = divided(&rods, |k| t >= 3 && k < 2);
                 let mut f = frame(&now);
                 if t == 4 {
                     break_in_three(&mut f, &now);
@@ -2044,24 +2031,11 @@ mod tests {
         // the blurred objects need not be the daughters' alone), or in frame 5, frame 4
         // showing each mother whole
         for (in_blur, merged) in [(true, false), (true, true), (false, false)] {
-            let mut rods = Vec::new();
-            for cy in [10.0, 30.0, 50.0] {
-                for cx in [14.0, 36.0, 58.0, 80.0] {
-                    rods.push((cy, cx, 0.0, 14.0, 6.0));
-                }
-            }
+            let rods = grid_rods();
             let divided_from = if in_blur { 4 } else { 5 };
             let frames: Vec<Vec<u32>> = (0..8)
                 .map(|t| {
-                    let mut now = Vec::new();
-                    for (k, &(cy, cx, a, l, w)) in rods.iter().enumerate() {
-                        if t >= divided_from && k >= 10 {
-                            now.push((cy, cx - 3.75, a, 6.5, w));
-                            now.push((cy, cx + 3.75, a, 6.5, w));
-                        } else {
-                            now.push((cy, cx, a, l, w));
-                        }
-                    }
+                    let now = divided(&rods, |k| t >= divided_from && k >= 10);
                     let mut f = frame(&now);
                     if t == 4 {
                         // the first 10 rods (labels 1..=10) in three pieces
@@ -2104,6 +2078,35 @@ mod tests {
             assert!(out[4].cells.iter().all(|c| c.interpolated));
             assert_ctc_valid(&out, &lineage, frames.len());
         }
+    }
+
+    /// 12 horizontal rods of length 14 and width 6 in a grid of 3 rows and 4 columns.
+    fn grid_rods() -> Vec<(f64, f64, f64, f64, f64)> {
+        let mut rods = Vec::new();
+        for cy in [10.0, 30.0, 50.0] {
+            for cx in [14.0, 36.0, 58.0, 80.0] {
+                rods.push((cy, cx, 0.0, 14.0, 6.0));
+            }
+        }
+        rods
+    }
+
+    /// `rods` with each rod `k` for which `split(k)` holds replaced by its two daughters
+    /// (length 6.5 each, side by side along x).
+    fn divided(
+        rods: &[(f64, f64, f64, f64, f64)],
+        split: impl Fn(usize) -> bool,
+    ) -> Vec<(f64, f64, f64, f64, f64)> {
+        let mut now = Vec::new();
+        for (k, &(cy, cx, a, l, w)) in rods.iter().enumerate() {
+            if split(k) {
+                now.push((cy, cx - 3.75, a, 6.5, w));
+                now.push((cy, cx + 3.75, a, 6.5, w));
+            } else {
+                now.push((cy, cx, a, l, w));
+            }
+        }
+        now
     }
 
     /// A blurred frame: every rod of `frame(rods)` in three pieces along x.
