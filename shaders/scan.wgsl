@@ -3,10 +3,11 @@
 //
 // - `scan_blocks`: each workgroup of 256 invocations takes one block of 1024 consecutive
 //   elements (block b = elements 1024b .. 1024b+1023, four consecutive ones per invocation),
-//   scans it (in the roots mode, `params.roots` = 1, element i is 1 where src[i] == i and 0
-//   elsewhere: stage components ranks the roots of its forest without a flag image) (each invocation its four, then Hillis–Steele over the 256 totals in workgroup
+//   scans it (each invocation its four, then Hillis–Steele over the 256 totals in workgroup
 //   memory, no subgroup ops) and writes the block's exclusive prefix sums to `dst` and its
-//   total to `sums[b]` (twin `scan_blocks`).
+//   total to `sums[b]` (twin `scan_blocks`). In the roots mode (`params.roots` = 1) element i
+//   is 1 where src[i] == i and 0 elsewhere: stage components ranks the roots of its forest
+//   without a flag image (twin `root_flags`).
 // - the host scans `sums` the same way (recursively, until one block is left: its single sum is
 //   the grand total), giving each block's offset;
 // - `scan_add`: dst[i] += offsets[i / 1024] (stage components adds the offsets in its own

@@ -378,11 +378,8 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
     // so one copy (one GPU step) reads both back.
     let (labels, keys) = (&back.labels, &front.keys);
     let with_labels = plan.filter.is_none() && measure::labels_fit(ctx, dims, n_markers);
-    let sums_buf = if with_labels {
-        measure::measure_with_labels_in(ctx, &mut frame, dims, labels, keys, n_markers)?
-    } else {
-        measure::measure_sums_in(ctx, &mut frame, dims, labels, keys, n_markers)?
-    };
+    let sums_buf =
+        measure::measure_in(ctx, &mut frame, dims, labels, keys, n_markers, with_labels)?;
     frame.timer.lap(ctx, "measure")?;
     let words_len = n_markers as usize * measure::WORDS;
 
@@ -410,7 +407,7 @@ pub fn run(ctx: &GpuContext, plan: &FramePlan, samples: Vec<u32>) -> Result<Stag
             super::cpu::keep_sums(words.chunks_exact(measure::WORDS).collect(), &table).concat();
         (relabelled, Some(words), kept)
     } else if with_labels {
-        // the labels, then the sums (`measure_with_labels_in`)
+        // the labels, then the sums (`measure_in` with `copy_labels`)
         (sums_buf.clone(), None, n_markers)
     } else {
         (back.labels.clone(), None, n_markers)

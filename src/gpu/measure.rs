@@ -12,7 +12,7 @@
 //! `l - 1`): each 64-bit sum as a (lo, hi) pair at [`COUNT`], [`SUM_Y`], …, [`SUM_KEY`], then
 //! [`MIN_Y`], [`MIN_X`], [`MAX_Y`], [`MAX_X`]. It is created initialised (sums 0, minima
 //! `u32::MAX`, maxima 0), so the pass needs no init pass. A frame's pipeline measures into a
-//! buffer that holds the labels in front of the sums ([`measure_with_labels_in`]: the pass
+//! buffer that holds the labels in front of the sums ([`measure_in`] with `copy_labels`: the pass
 //! copies each label it reads), so that one copy, one barrier-separated GPU step, reads both
 //! back.
 //!
@@ -40,7 +40,7 @@ pub struct MeasureUniforms {
     pub height: u32,
     pub n_objects: u32,
     /// Where the sums begin in the sums buffer: 0, or `width × height` when the pass also
-    /// copies the labels in front of them ([`measure_with_labels_in`]).
+    /// copies the labels in front of them ([`measure_in`] with `copy_labels`).
     pub sums_at: u32,
 }
 
@@ -105,7 +105,7 @@ pub fn measure_sums_pass(
     record_pass(ctx, encoder, dims, labels, keys, n_objects, sums, false);
 }
 
-/// The pass; with `copy_labels`, `out` holds the labels (`width × height` words, copied by the
+/// The pass; with `copy_labels`, `sums` holds the labels (`width × height` words, copied by the
 /// pass) and the sums from word `width × height` on.
 #[allow(clippy::too_many_arguments)]
 fn record_pass(
@@ -115,10 +115,9 @@ fn record_pass(
     labels: &wgpu::Buffer,
     keys: &wgpu::Buffer,
     n_objects: u32,
-    out: &wgpu::Buffer,
+    sums: &wgpu::Buffer,
     copy_labels: bool,
 ) {
-    let sums = out;
     let u = ctx.uniform(
         "floodseg.measure.params",
         &MeasureUniforms {
@@ -184,30 +183,24 @@ pub(crate) fn measure_sums_in(
     measure_in(ctx, frame, dims, labels, keys, n_objects, false)
 }
 
-/// Whether [`measure_with_labels_in`]'s buffer (the labels, then room for the sums of
-/// `n_objects` objects) fits the device's buffer limits; if not, measure with
-/// [`measure_sums_in`] and read the labels back on their own.
+/// Words of [`measure_in`]'s buffer with `copy_labels`: the labels, then room for a power of
+/// two of records (at least `n_objects`), so that frames whose object counts differ a little
+/// share a pooled buffer.
+fn with_labels_len(dims: Dims, n_objects: u32) -> usize {
+    dims.len() + (n_objects as usize).next_power_of_two() * WORDS
+}
+
+/// Whether [`measure_in`]'s buffer with `copy_labels` fits the device's buffer limits; if not,
+/// measure without and read the labels back on their own.
 pub(crate) fn labels_fit(ctx: &GpuContext, dims: Dims, n_objects: u32) -> bool {
-    let room = (n_objects as u64).next_power_of_two() * WORDS as u64;
-    ctx.check_len("", dims.len() as u64 + room).is_ok()
+    ctx.check_len("", with_labels_len(dims, n_objects) as u64)
+        .is_ok()
 }
 
-/// As [`measure_sums_in`], into one buffer that holds the labels (`width × height` words,
-/// copied by the pass as it reads them) and then the sums, from word `width × height` on: one
-/// copy reads both back. The buffer's sums part has room for a power of two of records, so
-/// that frames whose object counts differ a little share a pooled buffer.
-pub(crate) fn measure_with_labels_in(
-    ctx: &GpuContext,
-    frame: &mut Frame,
-    dims: Dims,
-    labels: &wgpu::Buffer,
-    keys: &wgpu::Buffer,
-    n_objects: u32,
-) -> Result<wgpu::Buffer> {
-    measure_in(ctx, frame, dims, labels, keys, n_objects, true)
-}
-
-fn measure_in(
+/// As [`measure_sums_in`]; with `copy_labels`, into one buffer that holds the labels
+/// (`width × height` words, copied by the pass as it reads them) and then the sums, from word
+/// `width × height` on, so that one copy reads both back ([`with_labels_len`] words).
+pub(crate) fn measure_in(
     ctx: &GpuContext,
     frame: &mut Frame,
     dims: Dims,
@@ -229,18 +222,14 @@ fn measure_in(
             )));
         }
     }
-    let records = n_objects as usize;
+    let len = with_labels_len(dims, n_objects);
     if copy_labels {
-        let room = records.next_power_of_two();
-        ctx.check_len(
-            &format!("the labels and sums of {n_objects} objects"),
-            (n + room * WORDS) as u64,
-        )?;
+        let what = format!("the labels and sums of {n_objects} objects");
+        ctx.check_len(&what, len as u64)?;
     }
     let out = super::scoped(ctx.device(), || {
         let init = initial_words(n_objects);
         let out = if copy_labels {
-            let len = n + records.next_power_of_two() * WORDS;
             frame.scratch_init("floodseg.measure.result", len, n, &init)
         } else {
             frame.storage_init("floodseg.measure.sums", &init)

@@ -1020,41 +1020,34 @@ impl Tracker {
                 continue;
             }
             let (m1, m2) = (&masks[&d1], &masks[&d2]);
-            // or: inside the mother's drawn mask, the blurred segmentation parts the
-            // daughters (each daughter's part of it at least 80 % one object, not the other's;
-            // each daughter at least half inside the mother), whatever else those objects hold
-            let parts = |m: &[usize]| -> (Option<(u32, u64)>, u64) {
+            // inside the mother's drawn mask the blurred segmentation parts the daughters:
+            // each daughter at least half inside the mother, her part there at least 80 % one
+            // object, a different one for each (whatever else those objects hold)
+            let part = |m: &[usize]| -> Option<(u32, u64, u64)> {
                 let inside: Vec<usize> = m
                     .iter()
                     .copied()
                     .filter(|&p| prev.labels[p] as usize == i)
                     .collect();
-                (under(&inside).first().copied(), inside.len() as u64)
+                let n = inside.len() as u64;
+                let (b, k) = under(&inside).first().copied()?;
+                (10 * k >= 8 * n && 2 * n >= m.len() as u64).then_some((b, k, n))
             };
-            let (p1, n1) = parts(m1);
-            let (p2, n2) = parts(m2);
-            let parted = match (p1, p2) {
-                (Some((c1, k1)), Some((c2, k2))) => {
-                    c1 != c2
-                        && 10 * k1 >= 8 * n1
-                        && 10 * k2 >= 8 * n2
-                        && 2 * n1 >= m1.len() as u64
-                        && 2 * n2 >= m2.len() as u64
-                }
-                _ => false,
-            };
+            let parted = matches!((part(m1), part(m2)), (Some(a), Some(b)) if a.0 != b.0);
+            if parted {
+                moves.push((i, d1, d2));
+                continue;
+            }
+            // or it holds two objects, each mostly under one daughter (more than under the
+            // other) and at least half inside the mother
             let (u1, u2) = (under(m1), under(m2));
             let (Some(&(b1, o1)), Some(&(b2, o2))) = (u1.first(), u2.first()) else {
                 continue;
             };
             if b1 == b2 {
-                if parted {
-                    moves.push((i, d1, d2));
-                }
                 continue;
             }
             let of = |u: &[(u32, u64)], b: u32| u.iter().find(|x| x.0 == b).map_or(0, |x| x.1);
-            // inside the mother's drawn mask
             let mut in_mother = [0u64; 2];
             for (p, &l) in prev.labels.iter().enumerate() {
                 if l as usize == i {
@@ -1069,9 +1062,7 @@ impl Tracker {
                 let a = area_b[b as usize];
                 10 * o >= 7 * a && 2 * inside >= a && o > other
             };
-            if parted
-                || (ok(b1, o1, of(&u2, b1), in_mother[0]) && ok(b2, o2, of(&u1, b2), in_mother[1]))
-            {
+            if ok(b1, o1, of(&u2, b1), in_mother[0]) && ok(b2, o2, of(&u1, b2), in_mother[1]) {
                 moves.push((i, d1, d2));
             }
         }
