@@ -264,8 +264,12 @@ fn peak_memory_does_not_grow_with_the_number_of_frames() {
         "peak RSS: {:.1} MiB for 20 frames, {:.1} MiB for 200",
         rss[0], rss[1]
     );
+    // The CLI's heap is marked for transparent huge pages (src/bin/floodseg/memory.rs), so
+    // peak RSS moves in 2 MiB steps and two runs of the same stack differ by a step or two
+    // (24–27 MiB for the 20 frames here): 4 MiB of slack on top of the 20 %. A leak of a
+    // frame's labels (590 KB at 384²) over the 180 frames more would still be 100 MB.
     assert!(
-        rss[1] <= rss[0] * 1.2,
+        rss[1] <= rss[0] * 1.2 + 4.0,
         "peak RSS grew with the stack: {:.1} MiB for 20 frames, {:.1} MiB for 200",
         rss[0],
         rss[1]
