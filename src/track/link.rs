@@ -42,6 +42,14 @@
 //!    together covering at least half of the part of it that stays in the frame once moved, is
 //!    the second daughter: the mother's track ends in frame t − 1 and both daughters begin new
 //!    tracks whose parent is the mother (the CTC rule).
+//!    A mother *cut by the edge* (touching it in this frame and the one before) shows only
+//!    part of herself: when one candidate daughter is coming into view there (touching the
+//!    edge, part of her outside the frame a frame ago) and the other is not, the first is
+//!    judged by her part that was inside the frame a frame ago (at least 75 % of it inside
+//!    the moved mother, that part smaller than 85 % of her) and the other may be up to 90 %
+//!    of what the frame showed of the mother (a cell entering right behind another, which
+//!    looks the same, is what the tighter 75 % and 90 % keep out; a cell touching the edge
+//!    in one frame only is most often one the segmentation merged with a sliver coming in).
 //!    A cell at the frame's edge whose other daughter is outside the frame (or too small a
 //!    piece to be an object) goes on in her track: nothing in the images tells the daughter
 //!    from her mother, who only lost her part beyond the edge (the synthetic truth records it
@@ -302,6 +310,9 @@ struct Track {
     end: usize,
     children: Vec<u32>,
     points: Vec<Point>,
+    /// The last frame in the window where the cell touched the frame's edge, and how many
+    /// frames in a row up to it she did (step 6: a mother cut by the edge).
+    at_edge: (usize, usize),
     /// Summarised (the points are gone).
     done: bool,
 }
@@ -455,8 +466,18 @@ impl Tracker {
     /// Put a linked frame into the window; the frames that leave it, finished.
     fn accept(&mut self, cur: Frame) -> Vec<TrackedFrame> {
         for (k, &id) in cur.ids.iter().enumerate().skip(1) {
-            if cur.cells[k].area > 0 {
-                self.tracks[id as usize - 1].end = cur.t;
+            let c = &cur.cells[k];
+            if c.area > 0 {
+                let tr = &mut self.tracks[id as usize - 1];
+                tr.end = cur.t;
+                if c.touches_border {
+                    let run = if tr.at_edge.1 > 0 && tr.at_edge.0 + 1 == cur.t {
+                        tr.at_edge.1 + 1
+                    } else {
+                        1
+                    };
+                    tr.at_edge = (cur.t, run);
+                }
             }
         }
         self.window.push_back(cur);
@@ -524,6 +545,7 @@ impl Tracker {
             end: start,
             children: Vec::new(),
             points: Vec::new(),
+            at_edge: (0, 0),
             done: false,
         });
         self.stats.tracks += 1;
@@ -701,30 +723,23 @@ impl Tracker {
                 .copied()
                 .unwrap_or(0.0)
         };
-        // each previous object's pixels that stay inside the frame once moved by the drift:
-        // its area less its pixels in the rows and columns the drift moves out
-        let mut inside: Vec<u32> = prev.cells.iter().map(|c| c.area).collect();
-        {
-            let (dy, dx) = (i64::from(shift.0), i64::from(shift.1));
-            let (wi, hi) = (w as i64, h as i64);
-            // columns x with x + dx outside 0..w
-            let (cut_lo, cut_hi) = ((-dx).clamp(0, wi) as usize, (wi - dx).clamp(0, wi) as usize);
-            for (y, row) in prev.labels.chunks_exact(w).enumerate() {
-                let out_row = !(0..hi).contains(&(y as i64 + dy));
-                let ranges = if out_row {
-                    [0..w, 0..0]
-                } else {
-                    [0..cut_lo, cut_hi..w]
-                };
-                for r in ranges {
-                    for &l in &row[r] {
-                        if l != 0 {
-                            inside[l as usize] -= 1;
-                        }
-                    }
+        // each previous object's pixels that stay inside the frame once moved by the drift,
+        // and each current object's pixels that were inside it a frame ago (moved back)
+        let inside = inside_when_moved(&prev.labels, &prev.cells, shift, (w, h));
+        let before = inside_when_moved(&cur.labels, &cur.cells, (-shift.0, -shift.1), (w, h));
+        // an object coming into view at the edge: part of it was outside a frame ago
+        let emerging = |j: usize| cur.cells[j].touches_border && before[j] < cur.cells[j].area;
+        // a mother cut by the edge (touching it in this frame and the one before: not a cell
+        // the segmentation merged with a sliver coming in) shows only part of herself
+        let cut: Vec<bool> = (0..=np)
+            .map(|i| {
+                let c = &prev.cells[i];
+                i > 0 && c.area > 0 && c.touches_border && {
+                    let e = self.tracks[prev.ids[i] as usize - 1].at_edge;
+                    e.0 == prev.t && e.1 >= 2
                 }
-            }
-        }
+            })
+            .collect();
         // candidates per mother: (overlap, cur index) of unassigned objects mostly inside her
         let mut second: BTreeMap<usize, Vec<(u64, usize)>> = BTreeMap::new();
         for p in &hist {
@@ -735,7 +750,9 @@ impl Tracker {
                 continue;
             }
             let o = f64::from(p.pixels);
-            if o >= 0.45 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev) {
+            // (a daughter coming into view beside a mother cut by the edge: step 6)
+            let coming = cut[i] && emerging(j) && o >= 0.75 * f64::from(before[j]);
+            if coming || (o >= 0.45 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev)) {
                 second.entry(i).or_default().push((u64::from(p.pixels), j));
             }
         }
@@ -763,11 +780,25 @@ impl Tracker {
             let a_in = f64::from(inside[i]);
             let ok = |j1: usize, j2: usize| {
                 let (o1, o2) = (ov(i, j1), ov(i, j2));
+                let both = o1 + o2 >= 0.5 * a_in;
+                // a mother cut by the edge, one daughter coming into view there: that one is
+                // judged by her part that was inside the frame a frame ago (75 % of it inside
+                // the mother, smaller than her), the other may be up to 90 % of what the frame
+                // showed of the mother
+                if cut[i] && emerging(j1) != emerging(j2) {
+                    let (d, e) = if emerging(j2) { (j1, j2) } else { (j2, j1) };
+                    let known = f64::from(before[e]);
+                    return both
+                        && ov(i, e) >= 0.75 * known
+                        && known <= 0.85 * a
+                        && ov(i, d) >= 0.45 * area_c(d as u32)
+                        && area_c(d as u32) <= 0.9 * a;
+                }
                 o1 >= 0.45 * area_c(j1 as u32)
                     && o2 >= 0.45 * area_c(j2 as u32)
                     && area_c(j1 as u32) <= 0.85 * a
                     && area_c(j2 as u32) <= 0.85 * a
-                    && o1 + o2 >= 0.5 * a_in
+                    && both
             };
             let pick = match succ[i] {
                 Some(j1) => cands.iter().find(|c| ok(j1, c.1)).map(|c| (j1, c.1)),
@@ -1435,6 +1466,37 @@ fn grow_through<T: Copy>(
 }
 
 /// Pixel `q` moved by `d` = (rows, columns), if it stays inside.
+/// Each object's pixels that stay inside the frame once moved by `d` (rows, columns): its
+/// area less its pixels in the rows and columns the move takes out.
+fn inside_when_moved(
+    labels: &[u32],
+    cells: &[Features],
+    d: (i32, i32),
+    (w, h): (usize, usize),
+) -> Vec<u32> {
+    let mut inside: Vec<u32> = cells.iter().map(|c| c.area).collect();
+    let (dy, dx) = (i64::from(d.0), i64::from(d.1));
+    let (wi, hi) = (w as i64, h as i64);
+    // columns x with x + dx outside 0..w
+    let (cut_lo, cut_hi) = ((-dx).clamp(0, wi) as usize, (wi - dx).clamp(0, wi) as usize);
+    for (y, row) in labels.chunks_exact(w).enumerate() {
+        let out_row = !(0..hi).contains(&(y as i64 + dy));
+        let ranges = if out_row {
+            [0..w, 0..0]
+        } else {
+            [0..cut_lo, cut_hi..w]
+        };
+        for r in ranges {
+            for &l in &row[r] {
+                if l != 0 {
+                    inside[l as usize] -= 1;
+                }
+            }
+        }
+    }
+    inside
+}
+
 fn moved(q: usize, d: (i64, i64), w: usize, h: usize) -> Option<usize> {
     let y = (q / w) as i64 + d.0;
     let x = (q % w) as i64 + d.1;
@@ -2280,6 +2342,45 @@ mod tests {
             .iter()
             .all(|s| s.children.is_empty() && s.parent == 0));
         assert!(lineage.iter().all(|s| (s.start, s.end) == (0, 8)));
+        assert_ctc_valid(&out, &lineage, 9);
+    }
+
+    /// The stage drifts 5 px a frame to the left; a long rod comes into view through the
+    /// right edge (cut by it in every frame) and divides in frame 5 with her septum just
+    /// inside the edge: the outer daughter is mostly what the frame had not shown before (too
+    /// little of her inside the moved mother for the 45 % rule), the inner one nearly as long
+    /// as what the frame showed of the mother.
+    fn entering_division_movie() -> Vec<Vec<u32>> {
+        (0..9)
+            .map(|t| {
+                let s = 5.0 * t as f64;
+                let a = (12.0, 70.0 - s, 0.0, 20.0, 8.0);
+                let b = (52.0, 74.0 - s, 0.0, 22.0, 8.0);
+                // a rod from x0 to x1 (poles), 9 px wide, on row 30
+                let rod = |x0: f64, x1: f64| (30.0, (x0 + x1) / 2.0, 0.0, x1 - x0, 9.0);
+                if t < 5 {
+                    frame(&[a, b, rod(80.0 - s, 140.0 - s)])
+                } else {
+                    let septum = 86.0 - (s - 25.0);
+                    frame(&[a, b, rod(80.0 - s, septum), rod(septum + 1.0, 140.0 - s)])
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cell_coming_into_view_that_divides_at_the_edge_has_two_daughters() {
+        let (out, lineage, stats) = run(&entering_division_movie(), TrackOptions::default());
+        assert_eq!(stats.divisions, 1, "{:?}", ids(&out));
+        let mother = lineage
+            .iter()
+            .find(|s| s.children.len() == 2)
+            .expect("a mother");
+        assert_eq!((mother.start, mother.end), (0, 4), "{:?}", ids(&out));
+        for &d in &mother.children {
+            let d = &lineage[d as usize - 1];
+            assert_eq!((d.parent, d.start, d.end), (mother.id, 5, 8));
+        }
         assert_ctc_valid(&out, &lineage, 9);
     }
 
