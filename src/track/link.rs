@@ -48,8 +48,9 @@
 //!    judged by her part that was inside the frame a frame ago (at least 75 % of it inside
 //!    the moved mother, that part smaller than 85 % of her) and the other may be up to 90 %
 //!    of what the frame showed of the mother (a cell entering right behind another, which
-//!    looks the same, is what the tighter 75 % and 90 % keep out; a cell touching the edge
-//!    in one frame only is most often one the segmentation merged with a sliver coming in).
+//!    looks the same, is what the tighter 75 % and 90 % keep out; the cells touching the
+//!    edge in one frame only that looked like mothers on the development movies were cells
+//!    the segmentation had merged with a sliver coming in).
 //!    A cell at the frame's edge whose other daughter is outside the frame (or too small a
 //!    piece to be an object) goes on in her track: nothing in the images tells the daughter
 //!    from her mother, who only lost her part beyond the edge (the synthetic truth records it
