@@ -742,6 +742,10 @@ impl Tracker {
                 }
             })
             .collect();
+        // a daughter coming into view beside mother i cut by the edge, overlapping her by o:
+        // at least 75 % of her part that was inside the frame a frame ago lies inside the mother
+        let coming =
+            |i: usize, j: usize, o: f64| cut[i] && emerging(j) && o >= 0.75 * f64::from(before[j]);
         // candidates per mother: (overlap, cur index) of unassigned objects mostly inside her
         let mut second: BTreeMap<usize, Vec<(u64, usize)>> = BTreeMap::new();
         for p in &hist {
@@ -752,9 +756,9 @@ impl Tracker {
                 continue;
             }
             let o = f64::from(p.pixels);
-            // (a daughter coming into view beside a mother cut by the edge: step 6)
-            let coming = cut[i] && emerging(j) && o >= 0.75 * f64::from(before[j]);
-            if coming || (o >= 0.45 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev)) {
+            if coming(i, j, o)
+                || (o >= 0.45 * area_c(p.cur) && area_c(p.cur) <= 0.85 * area_p(p.prev))
+            {
                 second.entry(i).or_default().push((u64::from(p.pixels), j));
             }
         }
@@ -791,7 +795,7 @@ impl Tracker {
                     let (d, e) = if emerging(j2) { (j1, j2) } else { (j2, j1) };
                     let known = f64::from(before[e]);
                     return both
-                        && ov(i, e) >= 0.75 * known
+                        && coming(i, e, ov(i, e))
                         && known <= 0.85 * a
                         && ov(i, d) >= 0.45 * area_c(d as u32)
                         && area_c(d as u32) <= 0.9 * a;
@@ -1467,7 +1471,6 @@ fn grow_through<T: Copy>(
     }
 }
 
-/// Pixel `q` moved by `d` = (rows, columns), if it stays inside.
 /// Each object's pixels that stay inside the frame once moved by `d` (rows, columns): its
 /// area less its pixels in the rows and columns the move takes out.
 fn inside_when_moved(
@@ -1499,6 +1502,7 @@ fn inside_when_moved(
     inside
 }
 
+/// Pixel `q` moved by `d` = (rows, columns), if it stays inside.
 fn moved(q: usize, d: (i64, i64), w: usize, h: usize) -> Option<usize> {
     let y = (q / w) as i64 + d.0;
     let x = (q % w) as i64 + d.1;
