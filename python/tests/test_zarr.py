@@ -121,6 +121,44 @@ def test_standalone_label_image_and_tiff_to_zarr(movie, tmp_path):
     assert "image-label" in attrs.get("ome", attrs)
 
 
+def test_track_from_an_ome_zarr_image_to_an_ome_zarr_label_image(movie, tmp_path):
+    """`track` on an OME-Zarr image tracks what the TIFF gives; `-o X.zarr` holds the CTC masks'
+    track ids and is read back by ome-zarr-py and by `track --labels`; the image's own label
+    image (signed int32, written by another tool) is tracked too."""
+    d, stack, want = movie
+    img = tmp_path / "movie.zarr"
+    write_ome(img, stack, "tyx")
+    run_cli("track", d / "movie.tif", "--preset", "rods", "--backend", "cpu", "-q",
+            "--ctc", tmp_path / "tif_ctc")
+    out = tmp_path / "tracked.zarr"
+    run_cli("track", img, "--preset", "rods", "--backend", "cpu", "-q", "--ctc",
+            tmp_path / "zarr_ctc", "-o", out)
+    names = sorted(p.name for p in (tmp_path / "tif_ctc").iterdir())
+    for n in names:
+        assert (tmp_path / "tif_ctc" / n).read_bytes() == (tmp_path / "zarr_ctc" / n).read_bytes()
+    masks = np.stack([tifffile.imread(tmp_path / "zarr_ctc" / f"mask{t:03}.tif")
+                      for t in range(len(stack))])
+    nodes = list(Reader(parse_url(str(out)))())
+    got = np.asarray(nodes[0].data[0])
+    assert got.dtype == np.uint32 and np.array_equal(got, masks)
+    # tracked again from those labels: the same tracks
+    run_cli("track", "--labels", out, "-q", "--ctc", tmp_path / "again_ctc")
+    assert (tmp_path / "again_ctc" / "res_track.txt").read_text() == \
+        (tmp_path / "zarr_ctc" / "res_track.txt").read_text()
+    # another tool's label image in the image's labels/ group, as signed integers
+    root = zarr.open_group(str(img), mode="a")
+    from ome_zarr.writer import write_labels
+    write_labels(want.astype(np.int32), root, name="theirs", axes="tyx", scaler=None)
+    r = run_cli("track", "--labels", img, "-q", "--ctc", tmp_path / "x", ok=False)
+    assert r.returncode == 2 and "labels/theirs" in r.stderr
+    run_cli("track", "--labels", img / "labels" / "theirs", "-q", "--ctc", tmp_path / "theirs")
+    seg = tmp_path / "seg.tif"
+    tifffile.imwrite(seg, want.astype(np.uint16))
+    run_cli("track", "--labels", seg, "-q", "--ctc", tmp_path / "seg_ctc")
+    assert (tmp_path / "theirs" / "res_track.txt").read_text() == \
+        (tmp_path / "seg_ctc" / "res_track.txt").read_text()
+
+
 def test_channels_and_ngff_04(movie, tmp_path):
     d, stack, want = movie
     # tcyx with the cells in channel 1

@@ -1,6 +1,7 @@
 //! Label images read frame by frame, from any tool: a multi-page label TIFF (8/16/32-bit
-//! unsigned, or 32-bit signed ≥ 0, one page per frame), a single label TIFF or PNG, or a folder
-//! (or glob) of such files in natural name order. Only one frame is decoded at a time, so a
+//! unsigned, or 32-bit signed ≥ 0, one page per frame), a single label TIFF or PNG, a folder
+//! (or glob) of such files in natural name order, or an OME-Zarr label image (any integer
+//! type; `super::zarr`). Only one frame is decoded at a time, so a
 //! long stack is tracked in constant memory.
 
 use std::fs::File;
@@ -17,9 +18,25 @@ pub type LabelFrame = (usize, usize, Vec<u32>);
 /// Label frames, decoded one at a time.
 pub type LabelFrames = Box<dyn Iterator<Item = Result<LabelFrame>> + Send>;
 
+/// The files and folders `path`'s label frames are read from (what no output may replace).
+pub fn label_inputs(path: &Path) -> Result<Vec<PathBuf>> {
+    if super::zarr::is_zarr(path) {
+        return Ok(vec![super::zarr::ZarrImage::open_labels(path)?.array_dir()]);
+    }
+    Ok(super::FrameSource::open(path, None)?.input_files())
+}
+
 /// The frames of `path`, one at a time, with their number when it is known without decoding
 /// (the pages of a TIFF are counted by walking its directories).
 pub fn label_frames(path: &Path) -> Result<(usize, LabelFrames)> {
+    if super::zarr::is_zarr(path) {
+        let z = super::zarr::ZarrImage::open_labels(path)?;
+        let (n, w, h) = (z.frames, z.width, z.height);
+        return Ok((
+            n,
+            Box::new((0..n).map(move |t| Ok((w, h, z.read_labels(t)?)))),
+        ));
+    }
     let source = super::FrameSource::open(path, None)?;
     if let Some(files) = source.files() {
         let files: Vec<PathBuf> = files.to_vec();

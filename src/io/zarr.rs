@@ -5,7 +5,10 @@
 //! multiscale, with axes `yx`, `tyx`, `cyx` or `tcyx` (`--channel` picks a channel; a channel
 //! axis of length 1 needs none; `z` is accepted only with length 1, as z-stacks are refused
 //! elsewhere). One frame (a `t` index) is read at a time; uint8, uint16 and float32 arrays are
-//! read as they are, float64 as float32.
+//! read as they are, float64 as float32. Label images ([`ZarrImage::open_labels`], what
+//! `track --labels` reads: floodseg's own `-o X.zarr` or an image's `labels/<name>`, or any
+//! tool's) may be any unsigned or signed integer type, read as `u32` labels (a negative label
+//! or one above `u32::MAX` is an error).
 //!
 //! **Writing** ([`ZarrLabels`]): a uint32 array of the frames' labels, axes `tyx` (or `yx` for
 //! one frame), one chunk per frame, zstd-compressed, written frame by frame as the run goes (so
@@ -94,12 +97,41 @@ fn ngff(attrs: &Map<String, Value>) -> (&Map<String, Value>, String) {
     }
 }
 
+/// The label images an OME-Zarr image lists in its `labels` group (none when it has none).
+fn label_names(image: &Path) -> Vec<String> {
+    let dir = image.join("labels");
+    if !is_zarr(&dir) {
+        return Vec::new();
+    }
+    let Ok(store) = open_store(&dir) else {
+        return Vec::new();
+    };
+    let Ok(group) = Group::open(store, "/") else {
+        return Vec::new();
+    };
+    let (ome, _) = ngff(group.attributes());
+    match ome.get("labels") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     U8,
     U16,
     F32,
     F64,
+    /// Label images only ([`ZarrImage::open_labels`]).
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
 }
 
 /// An OME-Zarr image opened for reading, frame by frame.
@@ -128,9 +160,35 @@ pub struct ZarrImage {
 impl ZarrImage {
     /// Open the OME-Zarr image at `path`; `channel` picks a channel of a `c` axis.
     pub fn open(path: &Path, channel: Option<usize>) -> Result<ZarrImage> {
+        Self::open_as(path, channel, false)
+    }
+
+    /// Open the OME-Zarr label image at `path` (a label image's own group, e.g.
+    /// `image.zarr/labels/cells`, or a standalone one): any integer data type, read by
+    /// [`ZarrImage::read_labels`].
+    pub fn open_labels(path: &Path) -> Result<ZarrImage> {
+        Self::open_as(path, None, true)
+    }
+
+    fn open_as(path: &Path, channel: Option<usize>, labels: bool) -> Result<ZarrImage> {
         let store = open_store(path)?;
         let group = Group::open(store.clone(), "/").map_err(|e| store_error(path, e))?;
         let (ome, version) = ngff(group.attributes());
+        if labels && !ome.contains_key("image-label") {
+            let names = label_names(path);
+            if let Some(first) = names.first() {
+                return Err(Error::param(
+                    "--labels",
+                    format!(
+                        "{} is an OME-Zarr image with label images ({}): name one, e.g. \
+                         --labels {}",
+                        path.display(),
+                        names.join(", "),
+                        path.join("labels").join(first).display()
+                    ),
+                ));
+            }
+        }
         let ms = ome
             .get("multiscales")
             .and_then(|m| m.get(0))
@@ -237,21 +295,33 @@ impl ZarrImage {
             (_, ch) => ch.unwrap_or(0) as u64,
         };
         let dt = array.data_type();
-        let kind = if *dt == data_type::uint8() {
-            Kind::U8
-        } else if *dt == data_type::uint16() {
-            Kind::U16
-        } else if *dt == data_type::float32() {
-            Kind::F32
-        } else if *dt == data_type::float64() {
-            Kind::F64
-        } else {
+        let image_kinds = [
+            (data_type::uint8(), Kind::U8),
+            (data_type::uint16(), Kind::U16),
+            (data_type::float32(), Kind::F32),
+            (data_type::float64(), Kind::F64),
+        ];
+        let label_kinds = [
+            (data_type::uint8(), Kind::U8),
+            (data_type::uint16(), Kind::U16),
+            (data_type::uint32(), Kind::U32),
+            (data_type::uint64(), Kind::U64),
+            (data_type::int8(), Kind::I8),
+            (data_type::int16(), Kind::I16),
+            (data_type::int32(), Kind::I32),
+            (data_type::int64(), Kind::I64),
+        ];
+        let kinds: &[_] = if labels { &label_kinds } else { &image_kinds };
+        let Some(kind) = kinds.iter().find(|(d, _)| d == dt).map(|(_, k)| *k) else {
             return Err(bad(
                 path,
-                format!(
-                    "data type {}: floodseg reads uint8, uint16, float32 and float64 images",
-                    dt
-                ),
+                if labels {
+                    format!("data type {dt}: a label image holds integers (uint8 to uint64, int8 to int64)")
+                } else {
+                    format!(
+                        "data type {dt}: floodseg reads uint8, uint16, float32 and float64 images"
+                    )
+                },
             ));
         };
         let mut scale = Vec::new();
@@ -309,20 +379,7 @@ impl ZarrImage {
 
     /// Frame `t`, one channel.
     pub fn read(&self, t: usize) -> Result<RawImage> {
-        let ndim = self.array.shape().len();
-        let mut ranges: Vec<std::ops::Range<u64>> = Vec::with_capacity(ndim);
-        for i in 0..ndim {
-            let r = if Some(i) == self.t {
-                t as u64..t as u64 + 1
-            } else if Some(i) == self.c {
-                self.channel..self.channel + 1
-            } else if Some(i) == self.z {
-                0..1
-            } else {
-                0..self.array.shape()[i]
-            };
-            ranges.push(r);
-        }
+        let ranges = self.frame_ranges(t);
         let err = |e: zarrs::array::ArrayError| store_error(&self.path, format!("frame {t}: {e}"));
         let samples = match self.kind {
             Kind::U8 => Samples::U8(
@@ -348,6 +405,12 @@ impl ZarrImage {
                     .map(|v| v as f32)
                     .collect(),
             ),
+            _ => {
+                return Err(bad(
+                    &self.path,
+                    "a label image opened as an image (ZarrImage::open_labels reads it)",
+                ))
+            }
         };
         Ok(RawImage {
             width: self.width,
@@ -355,6 +418,88 @@ impl ZarrImage {
             channels: 1,
             samples,
         })
+    }
+
+    /// The labels of frame `t` of a label image ([`ZarrImage::open_labels`]), as `u32`.
+    pub fn read_labels(&self, t: usize) -> Result<Vec<u32>> {
+        let ranges = self.frame_ranges(t);
+        let err = |e: zarrs::array::ArrayError| store_error(&self.path, format!("frame {t}: {e}"));
+        fn wide<T: Copy + TryInto<u32> + std::fmt::Display>(
+            path: &Path,
+            t: usize,
+            v: Vec<T>,
+        ) -> Result<Vec<u32>> {
+            v.into_iter()
+                .map(|x| {
+                    x.try_into().map_err(|_| {
+                        bad(
+                            path,
+                            format!("frame {t}: label {x} (labels must be 0 to {})", u32::MAX),
+                        )
+                    })
+                })
+                .collect()
+        }
+        let a = &self.array;
+        let p = &self.path;
+        match self.kind {
+            Kind::U8 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<u8>>(&ranges).map_err(err)?,
+            ),
+            Kind::U16 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<u16>>(&ranges).map_err(err)?,
+            ),
+            Kind::U32 => a.retrieve_array_subset::<Vec<u32>>(&ranges).map_err(err),
+            Kind::U64 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<u64>>(&ranges).map_err(err)?,
+            ),
+            Kind::I8 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<i8>>(&ranges).map_err(err)?,
+            ),
+            Kind::I16 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<i16>>(&ranges).map_err(err)?,
+            ),
+            Kind::I32 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<i32>>(&ranges).map_err(err)?,
+            ),
+            Kind::I64 => wide(
+                p,
+                t,
+                a.retrieve_array_subset::<Vec<i64>>(&ranges).map_err(err)?,
+            ),
+            Kind::F32 | Kind::F64 => Err(bad(p, "a label image must hold integers, not floats")),
+        }
+    }
+
+    /// The array region of frame `t` (one channel, z 0).
+    fn frame_ranges(&self, t: usize) -> Vec<std::ops::Range<u64>> {
+        let ndim = self.array.shape().len();
+        let mut ranges: Vec<std::ops::Range<u64>> = Vec::with_capacity(ndim);
+        for i in 0..ndim {
+            let r = if Some(i) == self.t {
+                t as u64..t as u64 + 1
+            } else if Some(i) == self.c {
+                self.channel..self.channel + 1
+            } else if Some(i) == self.z {
+                0..1
+            } else {
+                0..self.array.shape()[i]
+            };
+            ranges.push(r);
+        }
+        ranges
     }
 
     /// The labels' axes metadata and scale (`t` when the image has time, then `y`, `x`).
@@ -478,6 +623,37 @@ pub struct ZarrLabels {
 const ARRAY: &str = "0";
 
 impl ZarrLabels {
+    /// Whether `target` may be written (before any work is done): an existing label image only
+    /// with `resume` (returns true then), an existing folder that is not one never. Returns
+    /// whether a label image is there.
+    pub fn check_target(target: &LabelsTarget, resume: bool) -> Result<bool> {
+        let dir = target.group_dir();
+        let exists = dir.join("zarr.json").exists() || dir.join(".zgroup").exists();
+        if exists && !resume {
+            return Err(Error::param(
+                "--output",
+                format!(
+                    "{} already holds a label image: floodseg does not replace it (remove it or \
+                     name another output; `segment` also takes --label-name, and --resume for \
+                     an interrupted run)",
+                    dir.display()
+                ),
+            ));
+        }
+        if let LabelsTarget::Standalone(p) = target {
+            if p.exists()
+                && !exists
+                && std::fs::read_dir(p).map_or(true, |mut d| d.next().is_some())
+            {
+                return Err(Error::param(
+                    "--output",
+                    format!("{} exists and is not a floodseg label image", p.display()),
+                ));
+            }
+        }
+        Ok(exists)
+    }
+
     /// Create (or with `resume`, reopen) the label image `target` of `layout`. Without
     /// `resume` an existing label image of that name is refused, never replaced.
     pub fn create(target: LabelsTarget, layout: LabelsLayout, resume: bool) -> Result<ZarrLabels> {
@@ -489,28 +665,7 @@ impl ZarrLabels {
             LabelsTarget::Standalone(p) => (p.clone(), String::new()),
         };
         let dir = target.group_dir();
-        let exists = dir.join("zarr.json").exists() || dir.join(".zgroup").exists();
-        if exists && !resume {
-            return Err(Error::param(
-                "--output",
-                format!(
-                    "{} already holds a label image: floodseg does not replace it (remove it, \
-                     choose another --label-name or -o, or --resume an interrupted run)",
-                    dir.display()
-                ),
-            ));
-        }
-        if let LabelsTarget::Standalone(p) = &target {
-            if p.exists()
-                && !exists
-                && std::fs::read_dir(p).map_or(true, |mut d| d.next().is_some())
-            {
-                return Err(Error::param(
-                    "--output",
-                    format!("{} exists and is not a floodseg label image", p.display()),
-                ));
-            }
-        }
+        let exists = Self::check_target(&target, resume)?;
         std::fs::create_dir_all(&root).map_err(|source| Error::Io {
             path: root.clone(),
             source,

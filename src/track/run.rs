@@ -47,7 +47,8 @@ use crate::stream;
 pub struct TrackOutputs {
     /// `--ctc DIR`: `maskTTT.tif` + `res_track.txt`.
     pub ctc: Option<PathBuf>,
-    /// `-o`: the label stack relabelled by track id (`.tif`).
+    /// `-o`: the label stack relabelled by track id (`.tif`, or an OME-Zarr label image
+    /// `X.zarr`).
     pub labels: Option<PathBuf>,
     /// `--tracks`: napari's tracks table (`.csv`).
     pub tracks: Option<PathBuf>,
@@ -176,8 +177,12 @@ fn listed_outputs(job: &TrackJob) -> (Listed, Listed) {
         folders.push(("--ctc", d.clone()));
         files.push(("--ctc", d.join("res_track.txt")));
     }
+    if let Some(p) = o.labels.as_ref().filter(|p| io::zarr::is_zarr_name(p)) {
+        folders.push(("--output", p.clone()));
+    }
+    let stack = o.labels.as_ref().filter(|p| !io::zarr::is_zarr_name(p));
     for (flag, p) in [
-        ("--output", &o.labels),
+        ("--output", &stack.cloned()),
         ("--tracks", &o.tracks),
         ("--lineage", &o.lineage),
         ("--tree", &o.tree),
@@ -218,9 +223,9 @@ fn check_extensions(o: &TrackOutputs) -> Result<()> {
     };
     want(
         "--output",
-        &o.labels,
+        &o.labels.clone().filter(|p| !io::zarr::is_zarr_name(p)),
         &["tif", "tiff"],
-        "the relabelled stack is a TIFF",
+        "the relabelled stack is a TIFF or an OME-Zarr label image (.zarr)",
     )?;
     want("--tracks", &o.tracks, &["csv"], "the tracks table is CSV")?;
     want(
@@ -250,8 +255,14 @@ struct Writers {
     ctc: Option<PathBuf>,
     digits: usize,
     digits_known: bool,
+    /// The number of frames, when known before the run.
+    frames: Option<usize>,
     stack: Option<StackWriter>,
     stack_path: Option<PathBuf>,
+    /// `-o X.zarr`: where the label image goes and how it is laid out, and its writer once the
+    /// first frame came.
+    zarr: Option<io::zarr::ZarrLabels>,
+    zarr_plan: Option<(io::zarr::LabelsTarget, Option<io::zarr::LabelsLayout>)>,
     tracks: Option<TextStream>,
     overlay: Option<PathBuf>,
     /// Recent centroids per track (the overlay's tails).
@@ -275,6 +286,16 @@ impl Writers {
             }
             let path = dir.join(ctc::mask_name("mask", f.t, self.digits));
             io::write_labels_tiff(&path, w, h, &f.ids)?;
+        }
+        if let Some((target, layout)) = &self.zarr_plan {
+            if self.zarr.is_none() {
+                let layout = match layout {
+                    Some(l) => l.clone(),
+                    None => io::zarr::LabelsLayout::plain(self.frames.filter(|&n| n > 1), w, h),
+                };
+                self.zarr = Some(io::zarr::ZarrLabels::create(target.clone(), layout, false)?);
+            }
+            self.zarr.as_ref().expect("created").write(f.t, &f.ids)?;
         }
         if let Some(p) = &self.stack_path {
             if self.stack.is_none() {
@@ -371,8 +392,7 @@ pub fn track_to_files(
     let mut all_inputs: Vec<PathBuf> = images.as_ref().map(|s| s.input_files()).unwrap_or_default();
     let labels = match &job.labels {
         Some(p) => {
-            let src = FrameSource::open(p, None)?;
-            all_inputs.extend(src.input_files());
+            all_inputs.extend(io::labels::label_inputs(p)?);
             let (n, it) = io::labels::label_frames(p)?;
             Some((Some(n), it))
         }
@@ -393,6 +413,31 @@ pub fn track_to_files(
     }
     let (files, folders) = listed_outputs(job);
     crate::outputs::refuse_clashes(&all_inputs, &files, &folders)?;
+    // -o X.zarr: a label image of its own, with the image's axes and scale when the images
+    // are OME-Zarr too; its shape needs the number of frames first
+    let zarr_plan = match job
+        .outputs
+        .labels
+        .as_ref()
+        .filter(|p| io::zarr::is_zarr_name(p))
+    {
+        Some(p) => {
+            if frames.is_none() {
+                return Err(Error::param(
+                    "--output",
+                    "an OME-Zarr output needs an input whose frame count is known",
+                ));
+            }
+            let layout = images
+                .as_ref()
+                .and_then(|s| s.zarr_image())
+                .map(|z| z.labels_layout());
+            let target = io::zarr::LabelsTarget::Standalone(p.clone());
+            io::zarr::ZarrLabels::check_target(&target, false)?;
+            Some((target, layout))
+        }
+        None => None,
+    };
     for (_, d) in &folders {
         std::fs::create_dir_all(d).map_err(|source| Error::Io {
             path: d.clone(),
@@ -405,8 +450,11 @@ pub fn track_to_files(
         ctc: o.ctc.clone(),
         digits,
         digits_known: frames.is_some(),
+        frames,
         stack: None,
-        stack_path: o.labels.clone(),
+        stack_path: o.labels.clone().filter(|p| !io::zarr::is_zarr_name(p)),
+        zarr: None,
+        zarr_plan,
         tracks: match &o.tracks {
             Some(p) => {
                 let mut t = TextStream::create(p)?;
@@ -592,6 +640,9 @@ pub fn track_to_files(
     }
     if let Some(s) = writers.stack.take() {
         s.finish()?;
+    }
+    if let Some(z) = writers.zarr.take() {
+        z.finish()?;
     }
     if let Some(t) = writers.tracks.take() {
         t.finish()?;

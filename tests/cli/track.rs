@@ -242,6 +242,84 @@ fn track_gives_the_same_bytes_on_both_backends_and_through_labels() {
     );
 }
 
+/// OME-Zarr both ways: `segment -o seg.zarr` tracked with `--labels seg.zarr` gives the same
+/// result as the TIFF of the same labels, `-o tracked.zarr` holds the CTC masks' track ids, an
+/// existing label image is refused before any output is written, and an image that holds label
+/// images is not taken for labels.
+#[test]
+fn track_reads_and_writes_ome_zarr_label_images() {
+    let d = out_dir("zarr");
+    let (stack, _) = movie(&d);
+    let seg = |out: &Path| {
+        ok(bin()
+            .arg("segment")
+            .arg(&stack)
+            .args(["--preset", "rods", "--backend", "cpu", "-q", "-o"])
+            .arg(out)
+            .output()
+            .unwrap())
+    };
+    let (tif, zarr) = (d.join("seg.tif"), d.join("seg.zarr"));
+    seg(&tif);
+    seg(&zarr);
+    let name = |p: &Path| p.to_string_lossy().into_owned();
+    let (_, from_tif) = track(&["--labels", &name(&tif)], &[], &d, "tif");
+    let out = d.join("tracked.zarr");
+    let (_, from_zarr) = track(
+        &["--labels", &name(&zarr), "-o", &name(&out)],
+        &[],
+        &d,
+        "zarr",
+    );
+    assert!(
+        files_of(&from_tif) == files_of(&from_zarr),
+        "--labels seg.zarr differs from --labels seg.tif"
+    );
+    let z = floodseg::io::zarr::ZarrImage::open_labels(&out).unwrap();
+    assert_eq!((z.frames, z.width, z.height), (14, 112, 96));
+    for t in 0..14 {
+        let (_, _, mask) =
+            floodseg::io::read_labels_tiff(&from_zarr.join(format!("mask{t:03}.tif"))).unwrap();
+        assert_eq!(z.read_labels(t).unwrap(), mask, "frame {t}");
+    }
+    // an existing label image is never replaced, and nothing else is written first
+    let again = bin()
+        .arg("track")
+        .args(["--labels", &name(&zarr), "-o", &name(&out), "--ctc"])
+        .arg(d.join("again_ctc"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{err}");
+    assert!(err.contains("already holds a label image"), "{err}");
+    assert!(
+        !d.join("again_ctc").exists(),
+        "an output written before the refusal"
+    );
+    // the labels of an image go into its labels/ group: naming the image asks for one
+    let image = d.join("image.zarr");
+    std::fs::create_dir_all(image.join("labels/cells")).unwrap();
+    std::fs::write(
+        image.join("zarr.json"),
+        r#"{"zarr_format":3,"node_type":"group","attributes":{"ome":{"version":"0.5","multiscales":[{"axes":[{"name":"y","type":"space"},{"name":"x","type":"space"}],"datasets":[{"path":"0"}]}]}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        image.join("labels/zarr.json"),
+        r#"{"zarr_format":3,"node_type":"group","attributes":{"ome":{"version":"0.5","labels":["cells"]}}}"#,
+    )
+    .unwrap();
+    let wrong = bin()
+        .arg("track")
+        .args(["--labels", &name(&image), "--ctc"])
+        .arg(d.join("wrong_ctc"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(2), "{err}");
+    assert!(err.contains("labels/cells"), "{err}");
+}
+
 #[test]
 fn track_of_the_truths_own_masks_is_nearly_perfect() {
     let d = out_dir("truth");

@@ -20,15 +20,18 @@ pub(crate) struct TrackArgs {
     #[arg(num_args = 0.., value_name = "INPUT")]
     pub(crate) input: Vec<PathBuf>,
     /// Track these label images as they are (from floodseg or any tool: Cellpose, Omnipose,
-    /// ilastik …): a label stack (8/16-bit pages) or a folder of label TIFFs (8/16/32-bit).
-    #[arg(long, value_name = "STACK|DIR")]
+    /// ilastik …): a label stack (8/16-bit pages), a folder of label TIFFs (8/16/32-bit), or an
+    /// OME-Zarr label image of any integer type (`segment -o X.zarr`, or an image's
+    /// `X.zarr/labels/NAME`).
+    #[arg(long, value_name = "STACK|DIR|X.zarr")]
     pub(crate) labels: Option<PathBuf>,
     /// Write the Cell Tracking Challenge result: DIR/maskTTT.tif (16-bit, labels = track ids)
     /// and DIR/res_track.txt (`L B E P` per track).
     #[arg(long, value_name = "DIR")]
     pub(crate) ctc: Option<PathBuf>,
-    /// Write the label stack relabelled by track id (a .tif stack, 32-bit labels).
-    #[arg(short, long, value_name = "LABELS.tif")]
+    /// Write the label stack relabelled by track id: a .tif stack (32-bit labels), or an
+    /// OME-Zarr label image (`X.zarr`, uint32, with an OME-Zarr input's axes and scale).
+    #[arg(short, long, value_name = "LABELS.tif|X.zarr")]
     pub(crate) output: Option<PathBuf>,
     /// Write napari's tracks table (.csv): track_id,t,y,x,parent_id,area,length,
     /// touches_border,interpolated — one row per cell per frame.
