@@ -424,42 +424,60 @@ fn arrival_order(a0: u32, b0: u32) -> i32 {
     return 0;
 }
 
-// Whether every predecessor of mask pixel `i` has decided its own (twin: `preds_decided`).
-fn preds_decided(i: u32) -> bool {
+// Which of the 4-neighbours `nb` of reached mask pixel `i` are its predecessors — those whose
+// extended cost equals the pixel's cost: bit k for `nb[k]` (GPU only: the test the twin's
+// `preds_decided` and `relax_pred` make on every call, made once per sweep, as the costs are
+// final in the label loop; a label iteration then reads only the predecessors' states).
+fn pred_bits(i: u32, nb: array<u32, 4>) -> u32 {
     let own = cost[i];
-    var nb = neighbours(i);
+    var bits = 0u;
     for (var k = 0u; k < 4u; k++) {
         let q = nb[k];
         if (q == NONE || mask[q] == 0u) {
             continue;
         }
         let cq = cost[q];
-        if (cq.y != NONE && all(extend(cq, d2[i]) == own) && lp_get(q).y == PENDING) {
+        if (cq.y != NONE && all(extend(cq, d2[i]) == own)) {
+            bits |= 1u << k;
+        }
+    }
+    return bits;
+}
+
+// Whether every predecessor of a mask pixel has decided its own (twin: `preds_decided`):
+// `nb` its 4-neighbours, `bits` its predecessors among them (`pred_bits`); `near` the
+// neighbours in the current tile, read from the tile's latest states at tile index `li` ± 1
+// or ± TILE (0 in `ws_label`: no tile), the others from the sweep's input.
+fn preds_decided(nb: array<u32, 4>, bits: u32, near: u32, li: u32) -> bool {
+    let offs = array<u32, 4>(li - TILE, li - 1u, li + 1u, li + TILE);
+    for (var k = 0u; k < 4u; k++) {
+        if ((bits & (1u << k)) == 0u) {
+            continue;
+        }
+        var s = PENDING;
+        if ((near & (1u << k)) != 0u) {
+            s = t_lp[offs[k]].y;
+        } else {
+            s = lp_in[nb[k]].y;
+        }
+        if (s == PENDING) {
             return false;
         }
     }
     return true;
 }
 
-// The relaxed best predecessor of non-marker mask pixel `i` (twin: `relax_pred`): among the
-// 4-neighbours q whose extended cost equals the pixel's cost, the smallest cost(q), then the
-// earliest arrival, then the smallest label, then the smallest index. NONE when unreached.
-fn relax_pred(i: u32) -> u32 {
-    let own = cost[i];
-    if (own.y == NONE) {
-        return NONE;
-    }
+// The relaxed best predecessor of a reached non-marker mask pixel (twin: `relax_pred`): among
+// its predecessors (`bits` of its 4-neighbours `nb`, see `pred_bits`) the smallest cost(q),
+// then the earliest arrival (both decided by `arrival_order`), then the smallest label, then
+// the smallest index. NONE when it has none.
+fn relax_pred(nb: array<u32, 4>, bits: u32) -> u32 {
     var best = NONE;
-    var nb = neighbours(i);
     for (var k = 0u; k < 4u; k++) {
-        let q = nb[k];
-        if (q == NONE || mask[q] == 0u) {
+        if ((bits & (1u << k)) == 0u) {
             continue;
         }
-        let cq = cost[q];
-        if (cq.y == NONE || any(extend(cq, d2[i]) != own)) {
-            continue; // not a predecessor
-        }
+        let q = nb[k];
         if (best == NONE) {
             best = q;
             continue;
@@ -489,10 +507,12 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     let old = lp_in[i];
     var lp = old;
     if (markers[i] == 0u && mask[i] != 0u && old.y == PENDING) {
+        let nb = neighbours(i);
+        let bits = pred_bits(i, nb);
         if (cost[i].y == NONE) {
             lp = vec2<u32>(NONE, NONE);
-        } else if (preds_decided(i)) {
-            let q = relax_pred(i);
+        } else if (preds_decided(nb, bits, 0u, 0u)) {
+            let q = relax_pred(nb, bits);
             var l = NONE;
             if (q != NONE) {
                 l = lp_in[q].x;
@@ -541,9 +561,27 @@ fn ws_label_tile(
     }
     var start = vec2<u32>(NONE, NONE);
     var candidate = false;
+    // What the iterations read and never change: the pixel's neighbours, which of them are its
+    // predecessors and lie in the tile, and whether it was reached.
+    var nb = array<u32, 4>(NONE, NONE, NONE, NONE);
+    var bits = 0u;
+    var near = 0u;
+    var unreached = false;
     if (inside) {
         start = lp_in[i];
-        candidate = markers[i] == 0u && mask[i] != 0u;
+        candidate = markers[i] == 0u && mask[i] != 0u && start.y == PENDING;
+        if (candidate) {
+            nb = neighbours(i);
+            unreached = cost[i].y == NONE;
+            if (!unreached) {
+                bits = pred_bits(i, nb);
+            }
+            for (var k = 0u; k < 4u; k++) {
+                if (!across_tile(k, lid)) {
+                    near |= 1u << k;
+                }
+            }
+        }
     }
     t_lp[li] = start;
     if (li == 0u) {
@@ -556,10 +594,10 @@ fn ws_label_tile(
         let old = t_lp[li];
         var lp = old;
         if (candidate && old.y == PENDING) {
-            if (cost[i].y == NONE) {
+            if (unreached) {
                 lp = vec2<u32>(NONE, NONE);
-            } else if (preds_decided(i)) {
-                let q = relax_pred(i);
+            } else if (preds_decided(nb, bits, near, li)) {
+                let q = relax_pred(nb, bits);
                 var l = NONE;
                 if (q != NONE) {
                     l = lp_get(q).x;
