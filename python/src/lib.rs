@@ -8,6 +8,7 @@
 //! its flag means. The GIL is released while floodseg works. Every [`floodseg::Error`] becomes
 //! an exception of `floodseg.errors` chosen by its kind, with the CLI's message.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use numpy::ndarray::IxDyn;
@@ -15,7 +16,7 @@ use numpy::{
     dtype, PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
     PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -55,6 +56,50 @@ fn raise_as(py: Python<'_>, class: &str, message: String, fallback: fn(String) -
 
 fn to_py(py: Python<'_>, e: Error) -> PyErr {
     raise_as(py, error_class(&e), e.to_string(), PyValueError::new_err)
+}
+
+/// Run `work` without the GIL on a thread of its own while this thread watches for signals:
+/// Ctrl-C (any signal handler that raises) sets the work's cancel flag, waits for it to stop
+/// — at a frame's end, keeping what is finished as the CLI does — and raises the handler's
+/// exception (`KeyboardInterrupt`, with the work's account of what it kept).
+fn cancellable<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&AtomicBool) -> floodseg::Result<T> + Send,
+) -> PyResult<T> {
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| work(&cancel));
+        let mut signal: Option<PyErr> = None;
+        while !handle.is_finished() {
+            if signal.is_none() {
+                if let Err(e) = py.check_signals() {
+                    cancel.store(true, Ordering::Relaxed);
+                    signal = Some(e);
+                }
+            }
+            py.detach(|| std::thread::sleep(std::time::Duration::from_millis(20)));
+        }
+        let result = handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match (signal, result) {
+            (Some(sig), Err(Error::Interrupted(m)))
+                if sig.is_instance_of::<PyKeyboardInterrupt>(py) =>
+            {
+                Err(PyKeyboardInterrupt::new_err(m))
+            }
+            (Some(sig), _) => Err(sig),
+            (None, r) => r.map_err(|e| to_py(py, e)),
+        }
+    })
+}
+
+/// The error a cancelled frame loop stops with (`frames` finished).
+fn stopped(frames: usize) -> Error {
+    let s = if frames == 1 { "" } else { "s" };
+    Error::Interrupted(format!(
+        "stopped after {frames} frame{s}; nothing is returned"
+    ))
 }
 
 /// A bad input array: the `floodseg.errors.InputError` (also a `ValueError`), or, for a wrong
@@ -385,21 +430,29 @@ fn segment_frames(
     layout: Layout,
     params: &Params,
     threads: usize,
+    cancel: &AtomicBool,
 ) -> floodseg::Result<Vec<u32>> {
     use rayon::prelude::*;
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let one = |i: usize| -> floodseg::Result<Vec<u32>> {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(stopped(done.load(Ordering::Relaxed)));
+        }
         let view = ImageView {
             width: layout.width,
             height: layout.height,
             channels: layout.channels,
             samples: data.frame(i, layout.frame_len()),
         };
-        seg.segment_view(view, params, Keep::Labels)
+        let labels = seg
+            .segment_view(view, params, Keep::Labels)
             .map(|s| s.labels)
             .map_err(|e| match (layout.frames, e) {
                 (Some(_), Error::BadData(m)) => Error::BadData(format!("frame {i}: {m}")),
                 (_, e) => e,
-            })
+            })?;
+        done.fetch_add(1, Ordering::Relaxed);
+        Ok(labels)
     };
     let n = layout.n_frames();
     let frames: Vec<Vec<u32>> = if n <= 1 || threads <= 1 {
@@ -448,17 +501,14 @@ impl PySegmenter {
         let pixels = layout.width * layout.height;
         let threads = threads.unwrap_or_else(|| self.inner.default_workers(Some(pixels)));
         let seg = self.inner.clone();
+        let core_ns = &self.last_core_ns;
         let labels = with_data(&arr, |data| {
-            py.detach(|| {
+            cancellable(py, |cancel| {
                 let t0 = std::time::Instant::now();
-                let r = segment_frames(&seg, &data, layout, params, threads);
-                self.last_core_ns.store(
-                    t0.elapsed().as_nanos() as u64,
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+                let r = segment_frames(&seg, &data, layout, params, threads, cancel);
+                core_ns.store(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 r
             })
-            .map_err(|e| to_py(py, e))
         })?;
         Ok((labels, layout))
     }
@@ -548,12 +598,9 @@ impl PySegmenter {
             strict: false,
         };
         let seg = self.inner.clone();
-        let summary = py
-            .detach(|| {
-                let cancel = std::sync::atomic::AtomicBool::new(false);
-                floodseg::run::segment_to_files(&job, &seg, &cancel, &mut floodseg::run::Quiet)
-            })
-            .map_err(|e| to_py(py, e))?;
+        let summary = cancellable(py, |cancel| {
+            floodseg::run::segment_to_files(&job, &seg, cancel, &mut floodseg::run::Quiet)
+        })?;
         let d = PyDict::new(py);
         d.set_item("frames", summary.frames)?;
         d.set_item("objects", summary.objects)?;
@@ -717,30 +764,32 @@ impl PySegmenter {
             ));
         }
         let seg = self.inner.clone();
-        let (frames, lineage) = py
-            .detach(
-                || -> floodseg::Result<(Vec<TrackedFrame>, Vec<TrackSummary>)> {
-                    let pairs = |a: &[u32], b: &[u32], w: usize, h: usize, s: (i32, i32)| {
-                        seg.pair_histogram(a, b, w, h, s)
-                    };
-                    let mut tracker = Tracker::new(w, h, opts)?;
-                    let mut done = Vec::with_capacity(t);
-                    for (i, frame) in stack.chunks_exact(w * h).enumerate() {
-                        let doubtful = shape
-                            .as_ref()
-                            .map_or_else(Vec::new, |p| shape_doubtful(p, w, h, frame));
-                        let pushed = tracker.push_doubtful(frame, &doubtful, &pairs);
-                        done.extend(pushed.map_err(|e| match e {
-                            Error::BadData(m) => Error::BadData(format!("frame {i}: {m}")),
-                            other => other,
-                        })?);
+        let (frames, lineage) = cancellable(
+            py,
+            |cancel| -> floodseg::Result<(Vec<TrackedFrame>, Vec<TrackSummary>)> {
+                let pairs = |a: &[u32], b: &[u32], w: usize, h: usize, s: (i32, i32)| {
+                    seg.pair_histogram(a, b, w, h, s)
+                };
+                let mut tracker = Tracker::new(w, h, opts)?;
+                let mut done = Vec::with_capacity(t);
+                for (i, frame) in stack.chunks_exact(w * h).enumerate() {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(stopped(i));
                     }
-                    let (rest, lineage, _) = tracker.finish();
-                    done.extend(rest);
-                    Ok((done, lineage))
-                },
-            )
-            .map_err(|e| to_py(py, e))?;
+                    let doubtful = shape
+                        .as_ref()
+                        .map_or_else(Vec::new, |p| shape_doubtful(p, w, h, frame));
+                    let pushed = tracker.push_doubtful(frame, &doubtful, &pairs);
+                    done.extend(pushed.map_err(|e| match e {
+                        Error::BadData(m) => Error::BadData(format!("frame {i}: {m}")),
+                        other => other,
+                    })?);
+                }
+                let (rest, lineage, _) = tracker.finish();
+                done.extend(rest);
+                Ok((done, lineage))
+            },
+        )?;
         tracks_dict(py, frames, &lineage, (t, h, w), interval)
     }
 }
