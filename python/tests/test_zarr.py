@@ -152,6 +152,17 @@ def test_track_from_an_ome_zarr_image_to_an_ome_zarr_label_image(movie, tmp_path
     r = run_cli("track", "--labels", img, "-q", "--ctc", tmp_path / "x", ok=False)
     assert r.returncode == 2 and "labels/theirs" in r.stderr
     run_cli("track", "--labels", img / "labels" / "theirs", "-q", "--ctc", tmp_path / "theirs")
+    # -o the image itself: into its labels/ group, listed there (default name "tracks")
+    run_cli("track", img, "--preset", "rods", "--backend", "cpu", "-q", "-o", img)
+    assert "tracks" in listed_labels(img)
+    tracks = zarr.open_group(str(img / "labels" / "tracks"), mode="r")
+    assert tracks.attrs["ome"]["image-label"]["source"]["image"] == "../../"
+    assert np.array_equal(np.asarray(tracks["0"]), masks)
+    r = run_cli("track", img, "--preset", "rods", "-q", "-o", img, ok=False)
+    assert r.returncode == 2 and "already holds a label image" in r.stderr
+    r = run_cli("track", img, "--preset", "rods", "-q", "-o", out.with_name("x.zarr"),
+                "--label-name", "t2", ok=False)
+    assert r.returncode == 2 and "--label-name" in r.stderr
     seg = tmp_path / "seg.tif"
     tifffile.imwrite(seg, want.astype(np.uint16))
     run_cli("track", "--labels", seg, "-q", "--ctc", tmp_path / "seg_ctc")

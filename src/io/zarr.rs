@@ -633,9 +633,9 @@ impl ZarrLabels {
             return Err(Error::param(
                 "--output",
                 format!(
-                    "{} already holds a label image: floodseg does not replace it (remove it or \
-                     name another output; `segment` also takes --label-name, and --resume for \
-                     an interrupted run)",
+                    "{} already holds a label image: floodseg does not replace it (remove it, \
+                     choose another --label-name or -o, or continue an interrupted `segment` \
+                     run with --resume)",
                     dir.display()
                 ),
             ));

@@ -48,8 +48,11 @@ pub struct TrackOutputs {
     /// `--ctc DIR`: `maskTTT.tif` + `res_track.txt`.
     pub ctc: Option<PathBuf>,
     /// `-o`: the label stack relabelled by track id (`.tif`, or an OME-Zarr label image
-    /// `X.zarr`).
+    /// `X.zarr`: into the image's own `labels/` group when X is the OME-Zarr input).
     pub labels: Option<PathBuf>,
+    /// `--label-name`: the name of the labels written into an OME-Zarr input's own `labels/`
+    /// group (default `tracks`).
+    pub label_name: Option<String>,
     /// `--tracks`: napari's tracks table (`.csv`).
     pub tracks: Option<PathBuf>,
     /// `--lineage`: one row per track (`.csv`).
@@ -168,8 +171,41 @@ pub fn lineage_row(s: &TrackSummary, interval: Option<f64>) -> String {
 /// Paths a run writes, each with the flag that names it.
 type Listed = Vec<(&'static str, PathBuf)>;
 
-/// The files and folders `job` writes, for the clash checks.
-fn listed_outputs(job: &TrackJob) -> (Listed, Listed) {
+/// Where `-o X.zarr` writes: into the image's own `labels/<--label-name>` group when X is the
+/// OME-Zarr input itself (as `segment` does), else a label image of its own.
+fn zarr_target(job: &TrackJob) -> Result<Option<io::zarr::LabelsTarget>> {
+    let o = &job.outputs;
+    let Some(p) = o.labels.as_ref().filter(|p| io::zarr::is_zarr_name(p)) else {
+        if o.label_name.is_some() {
+            return Err(Error::param(
+                "--label-name",
+                "names the labels written into an OME-Zarr input (-o the input's own path)",
+            ));
+        }
+        return Ok(None);
+    };
+    let norm = crate::outputs::normalize;
+    let into = matches!(job.inputs.as_slice(), [i] if io::zarr::is_zarr(i) && norm(i) == norm(p));
+    if into {
+        let name = o.label_name.clone().unwrap_or_else(|| "tracks".into());
+        io::zarr::check_label_name(&name)?;
+        return Ok(Some(io::zarr::LabelsTarget::IntoImage {
+            image: p.clone(),
+            name,
+        }));
+    }
+    if o.label_name.is_some() {
+        return Err(Error::param(
+            "--label-name",
+            "names labels written into the input's own labels/ group: give -o the input's path, \
+             or leave --label-name out for a label image of its own",
+        ));
+    }
+    Ok(Some(io::zarr::LabelsTarget::Standalone(p.clone())))
+}
+
+/// The files and folders `job` writes, for the clash checks (`zarr`: where `-o X.zarr` goes).
+fn listed_outputs(job: &TrackJob, zarr: Option<&io::zarr::LabelsTarget>) -> (Listed, Listed) {
     let o = &job.outputs;
     let mut files: Vec<(&'static str, PathBuf)> = Vec::new();
     let mut folders: Vec<(&'static str, PathBuf)> = Vec::new();
@@ -177,8 +213,8 @@ fn listed_outputs(job: &TrackJob) -> (Listed, Listed) {
         folders.push(("--ctc", d.clone()));
         files.push(("--ctc", d.join("res_track.txt")));
     }
-    if let Some(p) = o.labels.as_ref().filter(|p| io::zarr::is_zarr_name(p)) {
-        folders.push(("--output", p.clone()));
+    if let Some(t) = zarr {
+        folders.push(("--output", t.group_dir()));
     }
     let stack = o.labels.as_ref().filter(|p| !io::zarr::is_zarr_name(p));
     for (flag, p) in [
@@ -411,17 +447,14 @@ pub fn track_to_files(
             ));
         }
     }
-    let (files, folders) = listed_outputs(job);
+    let target = zarr_target(job)?;
+    let (files, folders) = listed_outputs(job, target.as_ref());
     crate::outputs::refuse_clashes(&all_inputs, &files, &folders)?;
-    // -o X.zarr: a label image of its own, with the image's axes and scale when the images
-    // are OME-Zarr too; its shape needs the number of frames first
-    let zarr_plan = match job
-        .outputs
-        .labels
-        .as_ref()
-        .filter(|p| io::zarr::is_zarr_name(p))
-    {
-        Some(p) => {
+    // -o X.zarr: into the OME-Zarr input's labels/ group (its layout), or a label image of its
+    // own (with the image's axes and scale when the images are OME-Zarr too); its shape needs
+    // the number of frames first
+    let zarr_plan = match target {
+        Some(target) => {
             if frames.is_none() {
                 return Err(Error::param(
                     "--output",
@@ -432,13 +465,13 @@ pub fn track_to_files(
                 .as_ref()
                 .and_then(|s| s.zarr_image())
                 .map(|z| z.labels_layout());
-            let target = io::zarr::LabelsTarget::Standalone(p.clone());
             io::zarr::ZarrLabels::check_target(&target, false)?;
             Some((target, layout))
         }
         None => None,
     };
-    for (_, d) in &folders {
+    // (the OME-Zarr output's folders are made when its first frame is written)
+    for (_, d) in folders.iter().filter(|(flag, _)| *flag != "--output") {
         std::fs::create_dir_all(d).map_err(|source| Error::Io {
             path: d.clone(),
             source,

@@ -296,6 +296,20 @@ fn track_reads_and_writes_ome_zarr_label_images() {
         !d.join("again_ctc").exists(),
         "an output written before the refusal"
     );
+    // --label-name names labels written into an OME-Zarr input only
+    let named = bin()
+        .arg("track")
+        .args(["--labels", &name(&zarr), "-o", &name(&d.join("named.zarr"))])
+        .args(["--label-name", "t2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&named.stderr);
+    assert_eq!(named.status.code(), Some(2), "{err}");
+    assert!(err.contains("--label-name"), "{err}");
+    assert!(
+        !d.join("named.zarr").exists(),
+        "an output folder made before the refusal"
+    );
     // the labels of an image go into its labels/ group: naming the image asks for one
     let image = d.join("image.zarr");
     std::fs::create_dir_all(image.join("labels/cells")).unwrap();

@@ -30,9 +30,14 @@ pub(crate) struct TrackArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) ctc: Option<PathBuf>,
     /// Write the label stack relabelled by track id: a .tif stack (32-bit labels), or an
-    /// OME-Zarr label image (`X.zarr`, uint32, with an OME-Zarr input's axes and scale).
+    /// OME-Zarr label image (`X.zarr`, uint32, with an OME-Zarr input's axes and scale; `-o`
+    /// naming the OME-Zarr input itself writes into its `labels/<--label-name>` group).
     #[arg(short, long, value_name = "LABELS.tif|X.zarr")]
     pub(crate) output: Option<PathBuf>,
+    /// Name of the labels written into an OME-Zarr input's own `labels/` group (`-o` the
+    /// input's path; default `tracks`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) label_name: Option<String>,
     /// Write napari's tracks table (.csv): track_id,t,y,x,parent_id,area,length,
     /// touches_border,interpolated — one row per cell per frame.
     #[arg(long, value_name = "CSV")]
@@ -96,6 +101,7 @@ pub(crate) fn run(a: TrackArgs) -> Result<()> {
     let outputs = TrackOutputs {
         ctc: a.ctc.clone(),
         labels: a.output.clone(),
+        label_name: a.label_name.clone(),
         tracks: a.tracks.clone(),
         lineage: a.lineage.clone(),
         overlay: a.overlay.clone(),
