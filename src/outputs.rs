@@ -241,6 +241,55 @@ fn is_tiff_name(p: &Path) -> bool {
     matches!(ext_of(p).as_deref(), Some("tif" | "tiff"))
 }
 
+/// Where labels named `out` (a `.zarr` path) go (`segment -o`, `track -o`): into the OME-Zarr
+/// input `zarr_in`'s own `labels/<label_name>` group (default `default_name`) when `out` is that
+/// input, else a label image of its own, never elsewhere inside the input image. `--label-name`
+/// names only labels written into the input.
+pub fn zarr_labels_target(
+    out: &Path,
+    zarr_in: Option<&Path>,
+    label_name: Option<&str>,
+    default_name: &str,
+) -> Result<crate::io::zarr::LabelsTarget> {
+    use crate::io::zarr::LabelsTarget;
+    let Some(z) = zarr_in else {
+        if label_name.is_some() {
+            return Err(Error::param(
+                "--label-name",
+                "names the labels written into an OME-Zarr input (-o the input's own path)",
+            ));
+        }
+        return Ok(LabelsTarget::Standalone(out.to_path_buf()));
+    };
+    if normalize(z) == normalize(out) {
+        let name = label_name.unwrap_or(default_name).to_string();
+        crate::io::zarr::check_label_name(&name)?;
+        return Ok(LabelsTarget::IntoImage {
+            image: out.to_path_buf(),
+            name,
+        });
+    }
+    if label_name.is_some() {
+        return Err(Error::param(
+            "--label-name",
+            "names labels written into the input's own labels/ group: give -o the input's path, \
+             or leave --label-name out for a standalone label image",
+        ));
+    }
+    if normalize(out).starts_with(normalize(z)) {
+        return Err(Error::param(
+            "--output",
+            format!(
+                "{} is inside the input image {}: give -o the input's own path (labels go into \
+                 its labels/ group) or a path outside it",
+                out.display(),
+                z.display()
+            ),
+        ));
+    }
+    Ok(LabelsTarget::Standalone(out.to_path_buf()))
+}
+
 /// The checked outputs of one run.
 #[derive(Debug)]
 pub struct OutputPlan {
@@ -272,37 +321,12 @@ impl OutputPlan {
             ));
         }
         let labels = if crate::io::zarr::is_zarr_name(out) {
-            let into = zarr_in
-                .as_ref()
-                .is_some_and(|z| normalize(z) == normalize(out));
-            if into {
-                let name = req.label_name.clone().unwrap_or_else(|| "cells".into());
-                crate::io::zarr::check_label_name(&name)?;
-                LabelsOut::Zarr(crate::io::zarr::LabelsTarget::IntoImage {
-                    image: out.clone(),
-                    name,
-                })
-            } else {
-                if req.label_name.is_some() {
-                    return Err(Error::param(
-                        "--label-name",
-                        "names labels written into the input's own labels/ group: give -o the                          input's path, or leave --label-name out for a standalone label image",
-                    ));
-                }
-                if let Some(z) = &zarr_in {
-                    if normalize(out).starts_with(normalize(z)) {
-                        return Err(Error::param(
-                            "--output",
-                            format!(
-                                "{} is inside the input image {}: give -o the input's own path                                  (labels go into its labels/ group) or a path outside it",
-                                out.display(),
-                                z.display()
-                            ),
-                        ));
-                    }
-                }
-                LabelsOut::Zarr(crate::io::zarr::LabelsTarget::Standalone(out.clone()))
-            }
+            LabelsOut::Zarr(zarr_labels_target(
+                out,
+                zarr_in.as_deref(),
+                req.label_name.as_deref(),
+                "cells",
+            )?)
         } else if out.is_dir() {
             LabelsOut::Folder(out.clone())
         } else if is_tiff_name(out) {

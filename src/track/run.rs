@@ -171,37 +171,25 @@ pub fn lineage_row(s: &TrackSummary, interval: Option<f64>) -> String {
 /// Paths a run writes, each with the flag that names it.
 type Listed = Vec<(&'static str, PathBuf)>;
 
-/// Where `-o X.zarr` writes: into the image's own `labels/<--label-name>` group when X is the
-/// OME-Zarr input itself (as `segment` does), else a label image of its own.
-fn zarr_target(job: &TrackJob) -> Result<Option<io::zarr::LabelsTarget>> {
+/// Where `-o X.zarr` writes, as `segment -o` ([`crate::outputs::zarr_labels_target`]; labels
+/// into the OME-Zarr input are named `tracks` by default); `None` without a `.zarr` `-o`.
+fn zarr_target(
+    job: &TrackJob,
+    images: Option<&FrameSource>,
+) -> Result<Option<io::zarr::LabelsTarget>> {
     let o = &job.outputs;
-    let Some(p) = o.labels.as_ref().filter(|p| io::zarr::is_zarr_name(p)) else {
-        if o.label_name.is_some() {
-            return Err(Error::param(
-                "--label-name",
-                "names the labels written into an OME-Zarr input (-o the input's own path)",
-            ));
+    let zarr_in = images.and_then(|s| s.zarr_image()).map(|z| z.path());
+    match o.labels.as_ref().filter(|p| io::zarr::is_zarr_name(p)) {
+        Some(p) => {
+            crate::outputs::zarr_labels_target(p, zarr_in, o.label_name.as_deref(), "tracks")
+                .map(Some)
         }
-        return Ok(None);
-    };
-    let norm = crate::outputs::normalize;
-    let into = matches!(job.inputs.as_slice(), [i] if io::zarr::is_zarr(i) && norm(i) == norm(p));
-    if into {
-        let name = o.label_name.clone().unwrap_or_else(|| "tracks".into());
-        io::zarr::check_label_name(&name)?;
-        return Ok(Some(io::zarr::LabelsTarget::IntoImage {
-            image: p.clone(),
-            name,
-        }));
-    }
-    if o.label_name.is_some() {
-        return Err(Error::param(
+        None if o.label_name.is_some() => Err(Error::param(
             "--label-name",
-            "names labels written into the input's own labels/ group: give -o the input's path, \
-             or leave --label-name out for a label image of its own",
-        ));
+            "names the labels written into an OME-Zarr input (-o the input's own path)",
+        )),
+        None => Ok(None),
     }
-    Ok(Some(io::zarr::LabelsTarget::Standalone(p.clone())))
 }
 
 /// The files and folders `job` writes, for the clash checks (`zarr`: where `-o X.zarr` goes).
@@ -447,7 +435,7 @@ pub fn track_to_files(
             ));
         }
     }
-    let target = zarr_target(job)?;
+    let target = zarr_target(job, images.as_ref())?;
     let (files, folders) = listed_outputs(job, target.as_ref());
     crate::outputs::refuse_clashes(&all_inputs, &files, &folders)?;
     // -o X.zarr: into the OME-Zarr input's labels/ group (its layout), or a label image of its

@@ -282,29 +282,39 @@ fn track_reads_and_writes_ome_zarr_label_images() {
             floodseg::io::read_labels_tiff(&from_zarr.join(format!("mask{t:03}.tif"))).unwrap();
         assert_eq!(z.read_labels(t).unwrap(), mask, "frame {t}");
     }
+    // `track ARGS` refused as a bad parameter: its message
+    let refused = |args: &[String]| {
+        let o = bin().arg("track").args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        err
+    };
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     // an existing label image is never replaced, and nothing else is written first
-    let again = bin()
-        .arg("track")
-        .args(["--labels", &name(&zarr), "-o", &name(&out), "--ctc"])
-        .arg(d.join("again_ctc"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&again.stderr);
-    assert_eq!(again.status.code(), Some(2), "{err}");
+    let again_ctc = name(&d.join("again_ctc"));
+    let err = refused(&s(&[
+        "--labels",
+        &name(&zarr),
+        "-o",
+        &name(&out),
+        "--ctc",
+        &again_ctc,
+    ]));
     assert!(err.contains("already holds a label image"), "{err}");
     assert!(
         !d.join("again_ctc").exists(),
         "an output written before the refusal"
     );
     // --label-name names labels written into an OME-Zarr input only
-    let named = bin()
-        .arg("track")
-        .args(["--labels", &name(&zarr), "-o", &name(&d.join("named.zarr"))])
-        .args(["--label-name", "t2"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&named.stderr);
-    assert_eq!(named.status.code(), Some(2), "{err}");
+    let named = name(&d.join("named.zarr"));
+    let err = refused(&s(&[
+        "--labels",
+        &name(&zarr),
+        "-o",
+        &named,
+        "--label-name",
+        "t2",
+    ]));
     assert!(err.contains("--label-name"), "{err}");
     assert!(
         !d.join("named.zarr").exists(),
@@ -323,14 +333,12 @@ fn track_reads_and_writes_ome_zarr_label_images() {
         r#"{"zarr_format":3,"node_type":"group","attributes":{"ome":{"version":"0.5","labels":["cells"]}}}"#,
     )
     .unwrap();
-    let wrong = bin()
-        .arg("track")
-        .args(["--labels", &name(&image), "--ctc"])
-        .arg(d.join("wrong_ctc"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&wrong.stderr);
-    assert_eq!(wrong.status.code(), Some(2), "{err}");
+    let err = refused(&s(&[
+        "--labels",
+        &name(&image),
+        "--ctc",
+        &name(&d.join("wrong_ctc")),
+    ]));
     assert!(err.contains("labels/cells"), "{err}");
 }
 
