@@ -64,8 +64,8 @@ struct WsParams {
 // ws_start
 @group(0) @binding(3) var<storage, read_write> cost_init: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read_write> lp_start: array<vec2<u32>>;
-@group(0) @binding(5) var<storage, read_write> start_cost_flags: array<u32, 4>;
-@group(0) @binding(6) var<storage, read_write> start_label_flags: array<u32, 4>;
+@group(0) @binding(5) var<storage, read_write> start_cost_flags: array<u32>;
+@group(0) @binding(6) var<storage, read_write> start_label_flags: array<u32>;
 // ws_cost
 @group(0) @binding(3) var<storage, read> c_in: array<vec2<u32>>;
 // ws_label
@@ -75,11 +75,11 @@ struct WsParams {
 // ws_label
 @group(0) @binding(4) var<storage, read> cost: array<vec2<u32>>;
 // ws_cost
-@group(0) @binding(5) var<storage, read_write> changed_c: array<atomic<u32>, 4>;
+@group(0) @binding(5) var<storage, read_write> changed_c: array<atomic<u32>>;
 // ws_label
 @group(0) @binding(5) var<storage, read> lp_in: array<vec2<u32>>;
 @group(0) @binding(6) var<storage, read_write> lp_out: array<vec2<u32>>;
-@group(0) @binding(7) var<storage, read_write> changed: array<atomic<u32>, 4>;
+@group(0) @binding(7) var<storage, read_write> changed: array<atomic<u32>>;
 
 // A loop's schedule (host: `src/gpu/sweeps.rs`). The sweeps' `changed` binding holds four
 // words: three rotating "changed" flags and the count of sweeps that ran. A sweep of phase
@@ -89,7 +89,9 @@ struct WsParams {
 // then hold the fixed point). Each sweep is one dispatch, with no copy or clear between them.
 // Tiled sweeps may also copy (`tile_mode`, shaders/tile_sweep.wgsl); the plain sweeps report
 // only SWEEP_AGAIN, so for them a sweep runs exactly when its mode is TILE_RUN. Only sweeps that
-// run count.
+// run count. The tiled sweeps' flag buffers go on with a word per tile in each of three rotating
+// arrays (`tile_word`): in a sweep that runs, only the tiles asked for iterate, the others copy
+// (twin: `run` and `next` of `ws_cost_tile`, `ws_label_tile`).
 fn cost_tile_mode(first: bool) -> u32 {
     let mode = tile_mode(atomicLoad(&changed_c[params.phase]));
     if (first) {
@@ -122,6 +124,47 @@ fn across_tile(k: u32, lid: vec3<u32>) -> bool {
         default: { return lid.y == TILE - 1u; }
     }
 }
+
+// Words of a loop's flag buffer before its tile flags (`gpu::sweeps::FLAG_WORDS`).
+const FLAG_WORDS: u32 = 4u;
+
+// Tiles across and in all (the tiled sweeps' workgroups; host: `gpu::watershed::tile_groups`).
+fn tiles_x() -> u32 {
+    return (params.width + TILE - 1u) / TILE;
+}
+
+fn tile_count() -> u32 {
+    return tiles_x() * ((params.height + TILE - 1u) / TILE);
+}
+
+// The word of tile `t`'s flag for the sweep of phase `ph` (taken mod 3) in a tiled loop's flag
+// buffer: FLAG_WORDS words, then three rotating arrays of a word per tile (`tile_count`). A
+// sweep of phase `ph` runs the tiles whose word of phase `ph` is set, sets the words of phase
+// `ph + 1` of the tiles its changes reach (its own when it did not settle) and clears its
+// tile's word of phase `ph + 2`.
+fn tile_word(ph: u32, t: u32) -> u32 {
+    return FLAG_WORDS + (ph % 3u) * tile_count() + t;
+}
+
+// The tile across side `k` (up, left, right, down) of tile `t` (the side lies inside the
+// image); `k` = 4 is `t` itself.
+fn tile_across(k: u32, t: u32) -> u32 {
+    switch k {
+        case 0u: { return t - tiles_x(); }
+        case 1u: { return t - 1u; }
+        case 2u: { return t + 1u; }
+        case 3u: { return t + tiles_x(); }
+        default: { return t; }
+    }
+}
+
+// What a tiled sweep's invocations gather in workgroup memory after the tile's iterations (so
+// the tile reports with one atomic per word, not one per changed pixel): SWEEP_AGAIN and
+// SWEEP_CHANGED (REPORT_BITS), and the tiles the next sweep must run — across side k,
+// `ASK_UP << k`, and `ASK_SELF` (= `ASK_UP << 4`) for the tile itself.
+const REPORT_BITS: u32 = 3u;
+const ASK_UP: u32 = 16u;
+const ASK_SELF: u32 = 256u;
 
 fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.y * nwg.x * 64u + gid.x;
@@ -190,9 +233,17 @@ fn ws_altitude(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 @compute @workgroup_size(64)
 fn ws_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
-    if (i == 0u) {
-        start_cost_flags = array<u32, 4>(1u, 0u, 0u, 0u);
-        start_label_flags = array<u32, 4>(1u, 0u, 0u, 0u);
+    if (i < FLAG_WORDS) {
+        let f = select(0u, 1u, i == 0u);
+        start_cost_flags[i] = f;
+        start_label_flags[i] = f;
+    }
+    // every tile runs in the first sweep, no tile is asked for by the others yet
+    let tiles = tile_count();
+    if (i < 3u * tiles) {
+        let f = select(0u, 1u, i < tiles);
+        start_cost_flags[FLAG_WORDS + i] = f;
+        start_label_flags[FLAG_WORDS + i] = f;
     }
     if (i >= params.width * params.height) {
         return;
@@ -253,22 +304,33 @@ var<workgroup> t_more: u32;
 // What the sweep does (`cost_tile_mode`, `label_tile_mode`), made uniform.
 var<workgroup> t_go: u32;
 
+
 // Entry point `ws_cost_tile` (twin: `ws_cost_tile`): one sweep in tiles. A TILE × TILE
 // workgroup loads its tile and one-pixel halo from `c_in` into workgroup memory, runs Jacobi
 // iterations on the tile (halo fixed) until one changes nothing or TILE_ITERS have run, writes
 // the tile to `c_out`; reports SWEEP_CHANGED when any output differs from the input and
 // SWEEP_AGAIN when a tile did not settle or an edge pixel's new cost improves a mask neighbour
-// in another tile (twin: `ws_cost_tile`). Dispatched as (1, tiles across, tiles down): the
-// tile is (wid.y, wid.z); every workgroup returns at once when the sweep does not run, or
-// copies its tile when it only copies (`t_go`, `cost_tile_mode`).
+// in another tile (twin: `ws_cost_tile`), asking the next sweep to run that tile (its own when
+// it did not settle). Dispatched as (1, tiles across, tiles down): the tile is (wid.y, wid.z);
+// every workgroup returns at once when the sweep does not run, and copies its tile when the
+// sweep only copies or nothing asked for the tile (`t_go`, `cost_tile_mode`, `tile_word`).
 @compute @workgroup_size(16, 16)
 fn ws_cost_tile(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
+    let tile = wid.z * tiles_x() + wid.y;
     if (li == 0u) {
-        t_go = cost_tile_mode(wid.y == 0u && wid.z == 0u);
+        var m = cost_tile_mode(wid.y == 0u && wid.z == 0u);
+        if (m == TILE_RUN) {
+            // a tile nothing asked for holds a fixed point of its iterations: it copies
+            if (atomicLoad(&changed_c[tile_word(params.phase, tile)]) == 0u) {
+                m = TILE_COPY;
+            }
+            atomicStore(&changed_c[tile_word(params.phase + 2u, tile)], 0u);
+        }
+        t_go = m;
     }
     let mode = workgroupUniformLoad(&t_go);
     if (mode == TILE_SKIP) {
@@ -346,10 +408,6 @@ fn ws_cost_tile(
             break;
         }
     }
-    let report = (params.phase + 1u) % 3u;
-    if (li == 0u && more != 0u) {
-        atomicOr(&changed_c[report], SWEEP_AGAIN); // stopped by TILE_ITERS before settling
-    }
     if (inside) {
         let c = t_cost[own];
         if (any(c != start)) {
@@ -358,12 +416,26 @@ fn ws_cost_tile(
             for (var k = 0u; k < 4u; k++) {
                 // the halo holds the neighbour's input cost
                 if (nm[k] && across_tile(k, lid) && better(extend(c, d2_c[js[k]]), t_cost[offs[k]])) {
-                    f |= SWEEP_AGAIN;
+                    f |= SWEEP_AGAIN | (ASK_UP << k);
                 }
             }
-            atomicOr(&changed_c[report], f);
+            atomicOr(&t_flag, f); // 0 since the loop's last exchange
         }
         c_out[i] = c;
+    }
+    workgroupBarrier();
+    if (li == 0u) {
+        // stopped by TILE_ITERS before settling: again, this tile
+        let f = atomicLoad(&t_flag) | select(0u, SWEEP_AGAIN | ASK_SELF, more != 0u);
+        let report = (params.phase + 1u) % 3u;
+        if ((f & REPORT_BITS) != 0u) {
+            atomicOr(&changed_c[report], f & REPORT_BITS);
+        }
+        for (var k = 0u; k < 5u; k++) {
+            if ((f & (ASK_UP << k)) != 0u) {
+                atomicStore(&changed_c[tile_word(report, tile_across(k, tile))], 1u);
+            }
+        }
     }
 }
 
@@ -532,16 +604,26 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 // (everything outside the tile read from `lp_in`, see `lp_get`) until one changes nothing or
 // TILE_ITERS have run; reports SWEEP_CHANGED when any output differs from the input and
 // SWEEP_AGAIN when a tile did not settle or an edge pixel decided while a neighbour in another
-// tile that has it as a predecessor is undecided (twin: `ws_label_tile`). Dispatched like
-// `ws_cost_tile`: the tile is (wid.y, wid.z); copies or returns like it (`label_tile_mode`).
+// tile that has it as a predecessor is undecided (twin: `ws_label_tile`), asking the next
+// sweep to run that tile as `ws_cost_tile` does. Dispatched like `ws_cost_tile`: the tile is
+// (wid.y, wid.z); copies or returns like it (`label_tile_mode`, `tile_word`).
 @compute @workgroup_size(16, 16)
 fn ws_label_tile(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
+    let tile = wid.z * tiles_x() + wid.y;
     if (li == 0u) {
-        t_go = label_tile_mode(wid.y == 0u && wid.z == 0u);
+        var m = label_tile_mode(wid.y == 0u && wid.z == 0u);
+        if (m == TILE_RUN) {
+            // a tile nothing asked for holds a fixed point of its iterations: it copies
+            if (atomicLoad(&changed[tile_word(params.phase, tile)]) == 0u) {
+                m = TILE_COPY;
+            }
+            atomicStore(&changed[tile_word(params.phase + 2u, tile)], 0u);
+        }
+        t_go = m;
     }
     let mode = workgroupUniformLoad(&t_go);
     if (mode == TILE_SKIP) {
@@ -620,10 +702,6 @@ fn ws_label_tile(
             break;
         }
     }
-    let report = (params.phase + 1u) % 3u;
-    if (li == 0u && more != 0u) {
-        atomicOr(&changed[report], SWEEP_AGAIN); // stopped by TILE_ITERS before settling
-    }
     if (inside) {
         let lp = t_lp[li];
         if (any(lp != start)) {
@@ -638,12 +716,26 @@ fn ws_label_tile(
                 // j waits for i: undecided (its input state), and i is one of its predecessors
                 let waits = markers[j] == 0u && mask[j] != 0u && lp_in[j].y == PENDING;
                 if (waits && ci.y != NONE && all(extend(ci, d2[j]) == cost[j])) {
-                    f |= SWEEP_AGAIN;
+                    f |= SWEEP_AGAIN | (ASK_UP << k);
                 }
             }
-            atomicOr(&changed[report], f);
+            atomicOr(&t_lflag, f); // 0 since the loop's last exchange
         }
         lp_out[i] = lp;
+    }
+    workgroupBarrier();
+    if (li == 0u) {
+        // stopped by TILE_ITERS before settling: again, this tile
+        let f = atomicLoad(&t_lflag) | select(0u, SWEEP_AGAIN | ASK_SELF, more != 0u);
+        let report = (params.phase + 1u) % 3u;
+        if ((f & REPORT_BITS) != 0u) {
+            atomicOr(&changed[report], f & REPORT_BITS);
+        }
+        for (var k = 0u; k < 5u; k++) {
+            if ((f & (ASK_UP << k)) != 0u) {
+                atomicStore(&changed[tile_word(report, tile_across(k, tile))], 1u);
+            }
+        }
     }
 }
 

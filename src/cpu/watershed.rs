@@ -195,10 +195,26 @@ pub fn ws_cost(
     }
 }
 
+/// Words of a loop's flags before its tile words (`gpu::sweeps::FLAG_WORDS`, WGSL `FLAG_WORDS`).
+pub const FLAG_WORDS: usize = 4;
+
 /// Side of a tile of [`ws_cost_tile`] (WGSL `TILE`; the workgroup is `TILE × TILE`).
 pub const TILE: usize = 16;
 /// Most local iterations of one tile in one [`ws_cost_tile`] sweep (WGSL `TILE_ITERS`).
 pub const TILE_ITERS: usize = 32;
+
+/// Tiles of a tiled sweep over `d`: across, down.
+pub fn tiles(d: Dims) -> (usize, usize) {
+    (
+        (d.width as usize).div_ceil(TILE),
+        (d.height as usize).div_ceil(TILE),
+    )
+}
+
+/// The tile holding pixel `(x, y)` (row-major over [`tiles`]).
+pub fn tile_of(d: Dims, x: usize, y: usize) -> usize {
+    (y / TILE) * tiles(d).0 + x / TILE
+}
 
 /// A tiled sweep's `changed` bit: another sweep could change something (the loop goes on).
 pub const SWEEP_AGAIN: u32 = 1;
@@ -238,6 +254,15 @@ pub fn tile_edge(d: Dims, x: usize, y: usize) -> impl Iterator<Item = u32> {
 /// output is a fixed point of [`ws_cost`]: every tile settled with its halo held at the input,
 /// and no halo pixel another tile reads moved in a way that tile would take up (see
 /// [`tile_edge`]).
+///
+/// **Tiles that nothing asked for copy.** `run` holds a word per tile ([`tile_of`]): only tiles
+/// whose word is nonzero iterate, the others copy their input. Each sweep sets `next[t] = 1`
+/// for the tiles the next sweep must run: its own when it did not settle, and the tile of every
+/// neighbour that the edge changes above would improve (`next` is not cleared). A tile nobody
+/// asked for holds a fixed point of its iterations, since its halo moved in no way it takes up
+/// (a neighbour's cost only ever improves, so "does not improve its input cost" holds for its
+/// output too), so running it would change nothing: the output and the reported bits do not
+/// depend on `run` as long as the loop's first sweep runs every tile (tested).
 #[allow(clippy::too_many_arguments)]
 pub fn ws_cost_tile(
     p: &WsParams,
@@ -248,14 +273,26 @@ pub fn ws_cost_tile(
     m_out: &mut [u32],
     h_out: &mut [u32],
     changed: &mut u32,
+    run: &[u32],
+    next: &mut [u32],
 ) {
     let (w, h) = (p.dims.width as usize, p.dims.height as usize);
     const TH: usize = TILE + 2;
     let unreached = Cost { m: 0, hops: NONE };
     let mut tile = vec![unreached; TH * TH];
-    let mut next = vec![unreached; TH * TH];
+    let mut after = vec![unreached; TH * TH];
     for y0 in (0..h).step_by(TILE) {
         for x0 in (0..w).step_by(TILE) {
+            let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
+            let t = tile_of(p.dims, x0, y0);
+            if run[t] == 0 {
+                for y in y0..y0 + ys {
+                    let r = y * w + x0..y * w + x0 + xs;
+                    m_out[r.clone()].copy_from_slice(&m_in[r.clone()]);
+                    h_out[r.clone()].copy_from_slice(&h_in[r]);
+                }
+                continue;
+            }
             // load the tile and its halo (outside the image: unreached, never read)
             for ty in 0..TH {
                 for tx in 0..TH {
@@ -272,10 +309,9 @@ pub fn ws_cost_tile(
                         };
                 }
             }
-            let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
             let mut settled = false;
             for _ in 0..TILE_ITERS {
-                next.copy_from_slice(&tile);
+                after.copy_from_slice(&tile);
                 let mut more = false;
                 for ly in 0..ys {
                     for lx in 0..xs {
@@ -301,12 +337,12 @@ pub fn ws_cost_tile(
                             }
                         }
                         if best != tile[own] {
-                            next[own] = best;
+                            after[own] = best;
                             more = true;
                         }
                     }
                 }
-                std::mem::swap(&mut tile, &mut next);
+                std::mem::swap(&mut tile, &mut after);
                 if !more {
                     settled = true;
                     break;
@@ -314,6 +350,7 @@ pub fn ws_cost_tile(
             }
             if !settled {
                 *changed |= SWEEP_AGAIN;
+                next[t] = 1;
             }
             for ly in 0..ys {
                 for lx in 0..xs {
@@ -330,6 +367,7 @@ pub fn ws_cost_tile(
                             };
                             if mask[j] != 0 && better(extend(c, d2[j]), cj) {
                                 *changed |= SWEEP_AGAIN;
+                                next[tile_of(p.dims, j % w, j / w)] = 1;
                             }
                         }
                     }
@@ -360,8 +398,9 @@ pub fn ws_label_init(p: &WsParams, markers: &[u32], label: &mut [u32], pred: &mu
 
 /// Entry point `ws_start` (the GPU's one setup pass of the stage): [`ws_init`]'s costs,
 /// [`ws_label_init`]'s label states and both convergence loops' flag buffers at their start
-/// (`gpu::sweeps::FLAGS_INIT`: the first sweep runs), so that neither loop needs a write of
-/// its own.
+/// (`gpu::sweeps::FLAGS_INIT`: the first sweep runs; then, of the three rotating arrays of a
+/// word per tile, the first all set: the first sweep runs every tile), so that neither loop
+/// needs a write of its own. Each flag buffer holds `FLAG_WORDS + 3 ×` [`tiles`] words.
 #[allow(clippy::too_many_arguments)]
 pub fn ws_start(
     p: &WsParams,
@@ -371,13 +410,18 @@ pub fn ws_start(
     cost_h: &mut [u32],
     label: &mut [u32],
     pred: &mut [u32],
-    cost_flags: &mut [u32; 4],
-    label_flags: &mut [u32; 4],
+    cost_flags: &mut [u32],
+    label_flags: &mut [u32],
 ) {
     ws_init(p, markers, d2, cost_m, cost_h);
     ws_label_init(p, markers, label, pred);
-    *cost_flags = [1, 0, 0, 0];
-    *label_flags = [1, 0, 0, 0];
+    let (tx, ty) = tiles(p.dims);
+    let nt = tx * ty;
+    for flags in [cost_flags, label_flags] {
+        flags.fill(0);
+        flags[0] = 1;
+        flags[FLAG_WORDS..FLAG_WORDS + nt].fill(1);
+    }
 }
 
 /// Compare the arrival of two equal-cost predecessors `a` and `b` by walking their chains of
@@ -587,6 +631,11 @@ pub fn ws_label(
 /// as a predecessor. Pixel `j`'s rule reads another pixel's state only for its predecessors
 /// (and the chains behind them, which are decided and never change again), so without
 /// `SWEEP_AGAIN` the output is a fixed point of [`ws_label`].
+///
+/// `run` and `next` as in [`ws_cost_tile`]: a tile runs only when its word in `run` is set
+/// (else it copies its input), and `next` gets the tiles that the next sweep must run (its own
+/// when it did not settle, a neighbour's that waits for an edge pixel that decided). For the
+/// same reason a tile nobody asked for would change nothing.
 #[allow(clippy::too_many_arguments)]
 pub fn ws_label_tile(
     p: &WsParams,
@@ -600,6 +649,8 @@ pub fn ws_label_tile(
     l_out: &mut [u32],
     pred_out: &mut [u32],
     changed: &mut u32,
+    run: &[u32],
+    next: &mut [u32],
 ) {
     let fixed = Fixed {
         p,
@@ -612,31 +663,39 @@ pub fn ws_label_tile(
     let (w, h) = (p.dims.width as usize, p.dims.height as usize);
     // Working copies: the input everywhere, except the tile being iterated (restored after it).
     let (mut wl, mut wp) = (l_in.to_vec(), pred_in.to_vec());
-    let mut next: Vec<(usize, u32, u32)> = Vec::with_capacity(TILE * TILE);
+    let mut updates: Vec<(usize, u32, u32)> = Vec::with_capacity(TILE * TILE);
     for y0 in (0..h).step_by(TILE) {
         for x0 in (0..w).step_by(TILE) {
             let (xs, ys) = ((w - x0).min(TILE), (h - y0).min(TILE));
             let tile =
                 || (0..ys).flat_map(move |ly| (0..xs).map(move |lx| (y0 + ly) * w + x0 + lx));
+            let t = tile_of(p.dims, x0, y0);
+            if run[t] == 0 {
+                for i in tile() {
+                    (l_out[i], pred_out[i]) = (l_in[i], pred_in[i]);
+                }
+                continue;
+            }
             let mut settled = false;
             for _ in 0..TILE_ITERS {
-                next.clear();
+                updates.clear();
                 for i in tile() {
                     let (l, q) = fixed.label_state(&wl, &wp, i);
                     if l != wl[i] || q != wp[i] {
-                        next.push((i, l, q));
+                        updates.push((i, l, q));
                     }
                 }
-                for &(i, l, q) in &next {
+                for &(i, l, q) in &updates {
                     (wl[i], wp[i]) = (l, q);
                 }
-                if next.is_empty() {
+                if updates.is_empty() {
                     settled = true;
                     break;
                 }
             }
             if !settled {
                 *changed |= SWEEP_AGAIN;
+                next[t] = 1;
             }
             for i in tile() {
                 if wl[i] != l_in[i] || wp[i] != pred_in[i] {
@@ -654,6 +713,7 @@ pub fn ws_label_tile(
                         let waits = markers[j] == 0 && mask[j] != 0 && pred_in[j] == PENDING;
                         if waits && ci.hops != NONE && extend(ci, d2[j]) == cj {
                             *changed |= SWEEP_AGAIN;
+                            next[tile_of(p.dims, j % w, j / w)] = 1;
                         }
                     }
                 }
@@ -1046,17 +1106,44 @@ pub fn watershed_levels(
 
 /// The stage as the GPU schedules it: [`ws_start`], [`ws_cost_tile`] sweeps until no cost
 /// changes, then [`ws_label_tile`] sweeps until nothing changes (both with tiles iterated
-/// locally). Slow on a CPU; it exists so the tests can hold [`watershed`] to the shader's
-/// schedule.
+/// locally, and only the tiles the sweep before asked for). Slow on a CPU; it exists so the
+/// tests can hold [`watershed`] to the shader's schedule.
 pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
+    watershed_tiled(dims, mask, d2, markers, true).0
+}
+
+/// How [`watershed_tiled`]'s loops ran: sweeps that did work, and the tile runs among their
+/// tile visits (a tile that nothing asked for copies instead).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TiledRuns {
+    pub cost_sweeps: u32,
+    pub label_sweeps: u32,
+    /// Tiles a sweep visits (every sweep visits all of them).
+    pub tiles: u32,
+    pub cost_tile_runs: u32,
+    pub label_tile_runs: u32,
+}
+
+/// [`watershed_jacobi`] with its counts; `skip: false` runs every tile in every sweep (the
+/// schedule before tiles were skipped: the same labels, sweeps and reports, tested).
+pub fn watershed_tiled(
+    dims: Dims,
+    mask: &[u32],
+    d2: &[u32],
+    markers: &[u32],
+    skip: bool,
+) -> (Vec<u32>, TiledRuns) {
     let p = WsParams { dims };
     let n = dims.len();
+    let (tx, ty) = tiles(dims);
+    let nt = tx * ty;
     let (mut m0, mut h0) = (vec![0u32; n], vec![0u32; n]);
     let (mut m1, mut h1) = (vec![0u32; n], vec![0u32; n]);
     let (mut l0, mut p0) = (vec![0u32; n], vec![0u32; n]);
     let (mut l1, mut p1) = (vec![0u32; n], vec![0u32; n]);
     // (the loops' flags are the GPU's schedule; here each loop tests its own `changed`)
-    let (mut cost_flags, mut label_flags) = ([0u32; 4], [0u32; 4]);
+    let mut cost_flags = vec![0u32; FLAG_WORDS + 3 * nt];
+    let mut label_flags = cost_flags.clone();
     let (cm, ch) = (&mut m0, &mut h0);
     ws_start(
         &p,
@@ -1069,17 +1156,44 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
         &mut cost_flags,
         &mut label_flags,
     );
+    let mut runs = TiledRuns {
+        tiles: nt as u32,
+        ..TiledRuns::default()
+    };
+    let all = vec![1u32; nt];
+    let (mut run, mut next) = (all.clone(), vec![0u32; nt]);
+    let count = |run: &[u32]| run.iter().filter(|&&r| r != 0).count() as u32;
     loop {
         let mut changed = 0;
-        ws_cost_tile(&p, mask, d2, &m0, &h0, &mut m1, &mut h1, &mut changed);
+        next.fill(0);
+        ws_cost_tile(
+            &p,
+            mask,
+            d2,
+            &m0,
+            &h0,
+            &mut m1,
+            &mut h1,
+            &mut changed,
+            &run,
+            &mut next,
+        );
+        runs.cost_sweeps += 1;
+        runs.cost_tile_runs += count(&run);
         std::mem::swap(&mut m0, &mut m1);
         std::mem::swap(&mut h0, &mut h1);
+        std::mem::swap(&mut run, &mut next);
+        if !skip {
+            run.copy_from_slice(&all);
+        }
         if changed & SWEEP_AGAIN == 0 {
             break;
         }
     }
+    run.copy_from_slice(&all);
     loop {
         let mut changed = 0;
+        next.fill(0);
         ws_label_tile(
             &p,
             markers,
@@ -1092,13 +1206,21 @@ pub fn watershed_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -
             &mut l1,
             &mut p1,
             &mut changed,
+            &run,
+            &mut next,
         );
+        runs.label_sweeps += 1;
+        runs.label_tile_runs += count(&run);
         std::mem::swap(&mut l0, &mut l1);
         std::mem::swap(&mut p0, &mut p1);
+        std::mem::swap(&mut run, &mut next);
+        if !skip {
+            run.copy_from_slice(&all);
+        }
         if changed & SWEEP_AGAIN == 0 {
             break;
         }
     }
     ws_output(&p, &mut l0);
-    l0
+    (l0, runs)
 }

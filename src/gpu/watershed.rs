@@ -176,7 +176,7 @@ pub fn ws_altitude(
 
 /// Entry point `ws_start` (twin [`crate::cpu::watershed::ws_start`]); `cost` and `lp` hold
 /// `2 × pixels` `u32` (packed `(m, hops)` and `(label, pred)`), the flag buffers
-/// [`super::sweeps::FLAG_WORDS`] each.
+/// [`tile_flag_words`] each.
 #[allow(clippy::too_many_arguments)]
 pub fn ws_start(
     ctx: &GpuContext,
@@ -192,7 +192,12 @@ pub fn ws_start(
     let u = params_buffer(ctx, p);
     let k = &ctx.kernels.watershed.ws_start;
     let b = [&u, markers, d2, cost, lp, cost_flags, label_flags];
-    ctx.dispatch(encoder, k, &b, p.dims.len() as u32);
+    ctx.dispatch(encoder, k, &b, start_invocations(p.dims));
+}
+
+/// Invocations of [`ws_start`]: one a pixel, and at least one a word of the flag buffers.
+fn start_invocations(dims: Dims) -> u32 {
+    dims.len().max(tile_flag_words(dims)) as u32
 }
 
 /// Entry point `ws_cost` (twin [`crate::cpu::watershed::ws_cost`]): one Jacobi sweep from `cost_in`
@@ -221,10 +226,29 @@ pub fn tile_groups(dims: Dims) -> [u32; 3] {
     [1, dims.width.div_ceil(t), dims.height.div_ceil(t)]
 }
 
+/// Words of a tiled loop's flag buffer over `dims`: the loop's [`FLAG_WORDS`], then three
+/// rotating arrays of one word per tile (the tiles a sweep runs; `tile_word` in the shader).
+pub fn tile_flag_words(dims: Dims) -> usize {
+    let (x, y) = crate::cpu::watershed::tiles(dims);
+    FLAG_WORDS + 3 * x * y
+}
+
+const _: () = assert!(FLAG_WORDS == crate::cpu::watershed::FLAG_WORDS);
+
+/// A standalone tiled sweep's flag buffer (for [`ws_cost_tile`], [`ws_label_tile`] and their
+/// tests): as [`super::sweeps::standalone_flags`], with every tile run.
+pub fn standalone_tile_flags(ctx: &GpuContext, dims: Dims) -> wgpu::Buffer {
+    let tiles = (tile_flag_words(dims) - FLAG_WORDS) / 3;
+    let mut words = super::sweeps::FLAGS_INIT.to_vec();
+    words.extend((0..3 * tiles).map(|t| u32::from(t < tiles)));
+    ctx.storage_init("floodseg.watershed.tile_flags", &words)
+}
+
 /// Entry point `ws_cost_tile` (twin [`crate::cpu::watershed::ws_cost_tile`]): one sweep of the cost
 /// relaxation in 16 × 16 tiles (each iterated in workgroup memory) from `cost_in` to `cost_out`;
-/// `changed` is a standalone sweep's flag buffer ([`super::sweeps::standalone_flags`]: the sweep
-/// runs, reporting a change into its word 1).
+/// `changed` is a tiled loop's flag buffer ([`tile_flag_words`]; [`standalone_tile_flags`]: the
+/// sweep runs every tile at phase 0, reporting into word 1 and asking for tiles in the next
+/// phase's array; twin's `run` and `next`).
 #[allow(clippy::too_many_arguments)]
 pub fn ws_cost_tile(
     ctx: &GpuContext,
@@ -267,8 +291,8 @@ pub fn ws_label(
 
 /// Entry point `ws_label_tile` (twin [`crate::cpu::watershed::ws_label_tile`]): one sweep of the
 /// best-predecessor relaxation in 16 × 16 tiles (each iterated in workgroup memory) from `lp_in` to
-/// `lp_out` on the final costs `cost`; `changed` is a standalone sweep's flag buffer
-/// ([`super::sweeps::standalone_flags`]: the sweep runs, reporting a change into its word 1).
+/// `lp_out` on the final costs `cost`; `changed` is a tiled loop's flag buffer, as in
+/// [`ws_cost_tile`].
 #[allow(clippy::too_many_arguments)]
 pub fn ws_label_tile(
     ctx: &GpuContext,
@@ -362,12 +386,12 @@ pub(crate) fn watershed_in(
     let lp_a = frame.scratch("floodseg.watershed.lp_a", 2 * n);
     let lp_b = frame.scratch("floodseg.watershed.lp_b", 2 * n);
     let labels = frame.scratch("floodseg.watershed.labels", n);
-    let cost_flags = frame.scratch("floodseg.watershed.cost.flags", FLAG_WORDS);
-    let label_flags = frame.scratch("floodseg.watershed.label.flags", FLAG_WORDS);
+    let cost_flags = frame.scratch("floodseg.watershed.cost.flags", tile_flag_words(dims));
+    let label_flags = frame.scratch("floodseg.watershed.label.flags", tile_flag_words(dims));
 
     let span = frame.timer.begin(ctx, &mut enc, "watershed");
     let b = [&u, markers, d2, &cost_a, &lp_a, &cost_flags, &label_flags];
-    ctx.dispatch(&mut enc, &kk.ws_start, &b, n32);
+    ctx.dispatch(&mut enc, &kk.ws_start, &b, start_invocations(dims));
     frame.timer.end(ctx, &mut enc, span);
     // Both loops settle within n + 1 sweeps (costs and predecessor chains strictly decrease);
     // the cap only turns a broken device into an error instead of an endless loop.

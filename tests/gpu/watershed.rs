@@ -44,12 +44,27 @@ fn twin_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Twin {
         }
     }
     // The tiled schedule (the GPU's) reaches the same fixed point, in fewer sweeps.
+    let (tx, ty) = cws::tiles(dims);
+    let all = vec![1u32; tx * ty];
     let (mut tm0, mut th0, mut tm1, mut th1) = (init_m, init_h, vec![0; n], vec![0; n]);
     let mut cost_sweeps = 0;
+    let mut run = all.clone();
     loop {
-        let mut changed = 0;
-        cws::ws_cost_tile(&p, mask, d2, &tm0, &th0, &mut tm1, &mut th1, &mut changed);
+        let (mut changed, mut next) = (0, vec![0; all.len()]);
+        cws::ws_cost_tile(
+            &p,
+            mask,
+            d2,
+            &tm0,
+            &th0,
+            &mut tm1,
+            &mut th1,
+            &mut changed,
+            &run,
+            &mut next,
+        );
         cost_sweeps += 1;
+        run = next;
         std::mem::swap(&mut tm0, &mut tm1);
         std::mem::swap(&mut th0, &mut th1);
         if changed & cws::SWEEP_AGAIN == 0 {
@@ -87,8 +102,9 @@ fn twin_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Twin {
     // The tiled schedule (the GPU's) reaches the same label states, in fewer sweeps.
     let (mut tl0, mut tp0, mut tl1, mut tp1) = (init_l, init_p, vec![0; n], vec![0; n]);
     let mut label_sweeps = 0;
+    let mut run = all.clone();
     loop {
-        let mut changed = 0;
+        let (mut changed, mut next) = (0, vec![0; all.len()]);
         cws::ws_label_tile(
             &p,
             markers,
@@ -101,8 +117,11 @@ fn twin_jacobi(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Twin {
             &mut tl1,
             &mut tp1,
             &mut changed,
+            &run,
+            &mut next,
         );
         label_sweeps += 1;
+        run = next;
         std::mem::swap(&mut tl0, &mut tl1);
         std::mem::swap(&mut tp0, &mut tp1);
         if changed & cws::SWEEP_AGAIN == 0 {
@@ -401,48 +420,110 @@ fn tile_cases(seed: u64) -> Vec<TileCase> {
         .collect()
 }
 
+/// A tiled sweep's flag buffer at phase 0 with the tiles `run` to run (the twin's `run`).
+fn tile_flags(ctx: &GpuContext, run: &[u32]) -> wgpu::Buffer {
+    let mut words = gpu::sweeps::FLAGS_INIT.to_vec();
+    words.extend(run);
+    words.extend(std::iter::repeat_n(0, run.len())); // phase 1: what the sweep asks for
+    words.extend((0..run.len()).map(|t| 7 + t as u32)); // phase 2: the sweep clears these
+    ctx.storage_init("test.tile_flags", &words)
+}
+
+/// The tiles a phase-0 sweep asked the next sweep to run (the twin's `next`), from its flag
+/// buffer; checks that it cleared the array of the phase after.
+fn asked(flags: &[u32], tiles: usize) -> Vec<u32> {
+    let w = gpu::sweeps::FLAG_WORDS;
+    assert!(
+        flags[w + 2 * tiles..].iter().all(|&f| f == 0),
+        "phase 2's tile words not cleared"
+    );
+    flags[w + tiles..w + 2 * tiles]
+        .iter()
+        .map(|&f| u32::from(f != 0))
+        .collect()
+}
+
 /// One `ws_cost_tile` sweep on the GPU equals the twin's from the same state, sweep after sweep
 /// (intermediate states included, not only the fixed point), on sizes that cut tiles.
 #[test]
 fn cost_tile_sweeps_gpu_equal_cpu() {
     let Some(ctx) = common::gpu() else { return };
+    let mut skipped = 0; // tile visits that copied (the test is not vacuous)
     for (w, h, mask, d2, markers) in tile_cases(77) {
         let dims = Dims::new(w, h);
         let p = WsParams { dims };
         let n = dims.len();
         let (mut m, mut hp) = (vec![0; n], vec![0; n]);
         cws::ws_init(&p, &markers, &d2, &mut m, &mut hp);
+        let (tx, ty) = cws::tiles(dims);
+        let mut run = vec![1u32; tx * ty];
         for sweep in 0..4 {
+            skipped += run.iter().filter(|&&r| r == 0).count();
+            let case = format!("{w}×{h} sweep {sweep}");
             let (mut m1, mut h1, mut changed) = (vec![0; n], vec![0; n], 0);
-            cws::ws_cost_tile(&p, &mask, &d2, &m, &hp, &mut m1, &mut h1, &mut changed);
+            let mut next = vec![0; run.len()];
+            cws::ws_cost_tile(
+                &p,
+                &mask,
+                &d2,
+                &m,
+                &hp,
+                &mut m1,
+                &mut h1,
+                &mut changed,
+                &run,
+                &mut next,
+            );
+            // skipping the tiles nothing asked for changes nothing
+            let (mut am, mut ah, mut ac) = (vec![0; n], vec![0; n], 0);
+            let (all, mut unused) = (vec![1; run.len()], vec![0; run.len()]);
+            cws::ws_cost_tile(
+                &p,
+                &mask,
+                &d2,
+                &m,
+                &hp,
+                &mut am,
+                &mut ah,
+                &mut ac,
+                &all,
+                &mut unused,
+            );
+            assert!(
+                am == m1 && ah == h1 && ac == changed,
+                "{case}: skipped tiles differ"
+            );
             let packed: Vec<u32> = m.iter().zip(&hp).flat_map(|(a, b)| [*a, *b]).collect();
             let bm = ctx.storage_init("test.mask", &mask);
             let bd = ctx.storage_init("test.d2", &d2);
             let bin = ctx.storage_init("test.cost_in", &packed);
             let bout = ctx.storage("test.cost_out", 2 * n);
-            let bch = gpu::sweeps::standalone_flags(ctx);
+            let bch = tile_flags(ctx, &run);
             let out = ctx
                 .run_and_read("test.cost_tile", 2 * n, |enc| {
                     gws::ws_cost_tile(ctx, enc, &p, &bm, &bd, &bin, &bout, &bch);
                     Ok(bout.clone())
                 })
                 .unwrap();
-            let flag = ctx
-                .run_and_read("test.changed", gpu::sweeps::FLAG_WORDS, |_| Ok(bch.clone()))
+            let flags = ctx
+                .run_and_read("test.changed", gws::tile_flag_words(dims), |_| {
+                    Ok(bch.clone())
+                })
                 .unwrap();
-            let case = format!("{w}×{h} sweep {sweep}");
             let gm: Vec<u32> = out.iter().step_by(2).copied().collect();
             let gh: Vec<u32> = out.iter().skip(1).step_by(2).copied().collect();
             common::assert_same(&case, "ws_cost_tile.m", w, &gm, &m1);
             common::assert_same(&case, "ws_cost_tile.hops", w, &gh, &h1);
             assert_eq!(
-                gpu::sweeps::standalone_report(&flag),
+                gpu::sweeps::standalone_report(&flags),
                 changed,
                 "{case}: reported bits"
             );
-            (m, hp) = (m1, h1);
+            assert_eq!(asked(&flags, run.len()), next, "{case}: tiles asked for");
+            (m, hp, run) = (m1, h1, next);
         }
     }
+    assert!(skipped > 0, "no sweep skipped a tile");
 }
 
 /// One `ws_label_tile` sweep on the GPU equals the twin's from the same state, sweep after
@@ -451,6 +532,7 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
 #[test]
 fn label_tile_sweeps_gpu_equal_cpu() {
     let Some(ctx) = common::gpu() else { return };
+    let mut skipped = 0; // tile visits that copied (the test is not vacuous)
     for (w, h, mask, d2, markers) in tile_cases(78) {
         let dims = Dims::new(w, h);
         let p = WsParams { dims };
@@ -466,46 +548,66 @@ fn label_tile_sweeps_gpu_equal_cpu() {
         let bm = ctx.storage_init("test.mask", &mask);
         let bd = ctx.storage_init("test.d2", &d2);
         let bc = ctx.storage_init("test.cost", &pack(cm, ch));
+        let (tx, ty) = cws::tiles(dims);
+        let mut run = vec![1u32; tx * ty];
         for sweep in 0..3 {
-            let (mut l1, mut p1, mut changed) = (vec![0; n], vec![0; n], 0);
-            cws::ws_label_tile(
-                &p,
-                &markers,
-                &mask,
-                &d2,
-                cm,
-                ch,
-                &l,
-                &pr,
-                &mut l1,
-                &mut p1,
-                &mut changed,
+            skipped += run.iter().filter(|&&r| r == 0).count();
+            let case = format!("{w}×{h} label sweep {sweep}");
+            let twin = |run: &[u32]| {
+                let (mut l1, mut p1, mut changed) = (vec![0; n], vec![0; n], 0);
+                let mut next = vec![0; run.len()];
+                cws::ws_label_tile(
+                    &p,
+                    &markers,
+                    &mask,
+                    &d2,
+                    cm,
+                    ch,
+                    &l,
+                    &pr,
+                    &mut l1,
+                    &mut p1,
+                    &mut changed,
+                    run,
+                    &mut next,
+                );
+                (l1, p1, changed, next)
+            };
+            let (l1, p1, changed, next) = twin(&run);
+            // skipping the tiles nothing asked for changes nothing
+            let (al, ap, ac, _) = twin(&vec![1; run.len()]);
+            assert!(
+                al == l1 && ap == p1 && ac == changed,
+                "{case}: skipped tiles differ"
             );
             let bin = ctx.storage_init("test.lp_in", &pack(&l, &pr));
             let bout = ctx.storage("test.lp_out", 2 * n);
-            let bch = gpu::sweeps::standalone_flags(ctx);
+            let bch = tile_flags(ctx, &run);
             let out = ctx
                 .run_and_read("test.label_tile", 2 * n, |enc| {
                     gws::ws_label_tile(ctx, enc, &p, &bk, &bm, &bd, &bc, &bin, &bout, &bch);
                     Ok(bout.clone())
                 })
                 .unwrap();
-            let flag = ctx
-                .run_and_read("test.changed", gpu::sweeps::FLAG_WORDS, |_| Ok(bch.clone()))
+            let flags = ctx
+                .run_and_read("test.changed", gws::tile_flag_words(dims), |_| {
+                    Ok(bch.clone())
+                })
                 .unwrap();
-            let case = format!("{w}×{h} label sweep {sweep}");
             let gl: Vec<u32> = out.iter().step_by(2).copied().collect();
             let gp: Vec<u32> = out.iter().skip(1).step_by(2).copied().collect();
             common::assert_same(&case, "ws_label_tile.label", w, &gl, &l1);
             common::assert_same(&case, "ws_label_tile.pred", w, &gp, &p1);
             assert_eq!(
-                gpu::sweeps::standalone_report(&flag),
+                gpu::sweeps::standalone_report(&flags),
                 changed,
                 "{case}: reported bits"
             );
-            (l, pr) = (l1, p1);
+            assert_eq!(asked(&flags, run.len()), next, "{case}: tiles asked for");
+            (l, pr, run) = (l1, p1, next);
         }
     }
+    assert!(skipped > 0, "no sweep skipped a tile");
 }
 
 /// `ws_altitude` (`--flood intensity`) on the GPU equals its twin on random keys, including the

@@ -332,7 +332,7 @@ fn watershed_spec_rule_vs_twin_report() {
 /// one 517×389 colony.
 #[test]
 fn watershed_fast_equals_jacobi_on_a_colony() {
-    use floodseg::cpu::watershed::{watershed, watershed_jacobi, watershed_levels};
+    use floodseg::cpu::watershed::{watershed, watershed_levels, watershed_tiled};
     use floodseg::pipeline::Flood;
     let (w, h) = (517usize, 389usize);
     let img = floodseg::synth::colony(w, h, 7);
@@ -355,11 +355,30 @@ fn watershed_fast_equals_jacobi_on_a_colony() {
             "{case}: pipeline labels: {}",
             first_diff(w, &fast, &st.labels)
         );
-        let jacobi = watershed_jacobi(dims, &st.opened, &alt, &st.markers);
+        let (jacobi, runs) = watershed_tiled(dims, &st.opened, &alt, &st.markers, true);
         assert!(
             fast == jacobi,
             "{case}: jacobi: {}",
             first_diff(w, &fast, &jacobi)
+        );
+        // Skipping the tiles nothing asked for changes no label and no sweep count, and
+        // leaves out most tile runs after the first sweep (the counts are printed).
+        let (every, all_runs) = watershed_tiled(dims, &st.opened, &alt, &st.markers, false);
+        assert!(every == jacobi, "{case}: every tile run: labels differ");
+        assert_eq!(
+            (runs.cost_sweeps, runs.label_sweeps),
+            (all_runs.cost_sweeps, all_runs.label_sweeps),
+            "{case}: sweeps"
+        );
+        assert_eq!(all_runs.cost_tile_runs, all_runs.cost_sweeps * runs.tiles);
+        println!("{case}: {runs:?}");
+        let (ran, visits) = (
+            runs.cost_tile_runs + runs.label_tile_runs,
+            all_runs.cost_tile_runs + all_runs.label_tile_runs,
+        );
+        assert!(
+            ran * 10 <= visits * 6,
+            "{case}: {ran} tile runs of {visits} visits"
         );
         let sparse = watershed_levels(dims, &st.opened, &alt, &st.markers, 0);
         assert!(
