@@ -492,10 +492,6 @@ fn peaks_space_tile(
             break;
         }
     }
-    let report = (params.phase + 1u) % 3u;
-    if (li == 0u && more != 0u) {
-        atomicOr(&changed[report], SWEEP_AGAIN); // stopped by TILE_ITERS before settling
-    }
     if (inside) {
         let s = t_state[li];
         if (s != start) {
@@ -503,8 +499,17 @@ fn peaks_space_tile(
             if (waits_across_tiles(i)) {
                 f |= SWEEP_AGAIN;
             }
-            atomicOr(&changed[report], f);
+            atomicOr(&t_flag, f); // 0 since the loop's last exchange
         }
         state_out[i] = s;
+    }
+    // the tile's bits, gathered in workgroup memory, in one atomic (not one per changed pixel)
+    workgroupBarrier();
+    if (li == 0u) {
+        // stopped by TILE_ITERS before settling: again
+        let f = atomicLoad(&t_flag) | select(0u, SWEEP_AGAIN, more != 0u);
+        if (f != 0u) {
+            atomicOr(&changed[(params.phase + 1u) % 3u], f);
+        }
     }
 }
