@@ -599,6 +599,11 @@ def environment(args, original):
     repo = next((p for p in Path(original["bin"]).resolve().parents if (p / ".git").exists()), ROOT)
     commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
+    # a checkout with uncommitted changes to tracked files built something HEAD does not hold
+    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    if commit and dirty:
+        commit += " with uncommitted changes"
     digest = hashlib.sha256(Path(args.bin).read_bytes()).hexdigest()[:16]
     built = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(Path(args.bin).stat().st_mtime))
     try:
