@@ -544,16 +544,20 @@ fn preds_decided(nb: array<u32, 4>, bits: u32, near: u32, li: u32) -> bool {
 // then the earliest arrival (both decided by `arrival_order`), then the smallest label, then
 // the smallest index. NONE when it has none.
 fn relax_pred(nb: array<u32, 4>, bits: u32) -> u32 {
-    var best = NONE;
-    for (var k = 0u; k < 4u; k++) {
-        if ((bits & (1u << k)) == 0u) {
-            continue;
+    if (bits == 0u) {
+        return NONE;
+    }
+    var best = nb[firstTrailingBit(bits)];
+    // The other predecessors in the same order, as a loop over the set bits: one chain walk in
+    // the compiled code instead of three unrolled ones (a software rasterizer runs every copy),
+    // and no trip for a neighbour that is not a predecessor.
+    var rest = bits & (bits - 1u);
+    loop {
+        if (rest == 0u) {
+            break;
         }
-        let q = nb[k];
-        if (best == NONE) {
-            best = q;
-            continue;
-        }
+        let q = nb[firstTrailingBit(rest)];
+        rest &= rest - 1u;
         let order = arrival_order(q, best);
         let lq = lp_get(q).x;
         let lb = lp_get(best).x;
