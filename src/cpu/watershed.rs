@@ -755,7 +755,7 @@ pub fn watershed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u
 /// padded grid has fewer than [`RANK_PENDING`] pixels).
 type Rank = u32;
 /// Reached from a higher level, at its best cost `(d², 0)` already: a seed in its level's bucket
-/// that gets its rank when that level starts.
+/// that gets its rank as it leaves that level's queue.
 const RANK_PENDING: Rank = u32::MAX - 2;
 /// Outside the mask, the padding ring, or a marker there: never queued, never a predecessor.
 const RANK_OUTSIDE: Rank = u32::MAX - 1;
@@ -815,17 +815,17 @@ fn prefetch<T>(v: &[T], j: usize) {
 ///
 /// Two facts of the flood replace the `settled` flags and the mask tests: a pixel that a higher
 /// level reached with a level drop is at its best cost `(d², 0)` at once, so it enters its
-/// level's bucket once and is a seed there ([`RANK_PENDING`] until then); and a visit from any level
-/// queues only an [`RANK_UNREACHED`] pixel (a pixel settled, queued or pending is already at a cost
-/// the visit cannot better).
+/// level's bucket once and is a seed there ([`RANK_PENDING`] until then); and a visit from any
+/// level queues only a [`RANK_UNREACHED`] pixel (a pixel settled, queued or pending is already at
+/// a cost the visit cannot better).
 pub fn watershed_packed(dims: Dims, mask: &[u32], d2: &[u32], markers: &[u32]) -> Vec<u32> {
     let n = dims.len();
     let w = dims.width as usize;
     let h = dims.height as usize;
     let pw = w + 2;
     let len = pw * (h + 2);
-    // The queues hold padded indices as u32, and the ranks stay below RANK_PENDING; anything else
-    // takes the plain path.
+    // The queues hold padded indices as u32, and the ranks stay below RANK_PENDING; anything
+    // else takes the plain path.
     if len >= RANK_PENDING as usize {
         return watershed_levels(dims, mask, d2, markers, DENSE_LEVELS_PER_PIXEL);
     }
