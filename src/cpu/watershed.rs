@@ -1207,12 +1207,18 @@ pub fn watershed_tiled(
         tiles: nt as u32,
         ..TiledRuns::default()
     };
-    let all = vec![1u32; nt];
-    let (mut run, mut next) = (all.clone(), vec![0u32; nt]);
+    let (mut run, mut next) = (vec![1u32; nt], vec![0u32; nt]);
     let count = |run: &[u32]| run.iter().filter(|&&r| r != 0).count() as u32;
+    // the tiles the next sweep runs: those this one asked for (every tile without `skip`)
+    let advance = |run: &mut Vec<u32>, next: &mut Vec<u32>| {
+        std::mem::swap(run, next);
+        if !skip {
+            run.fill(1);
+        }
+        next.fill(0);
+    };
     loop {
         let mut changed = 0;
-        next.fill(0);
         ws_cost_tile(
             &p,
             mask,
@@ -1229,18 +1235,14 @@ pub fn watershed_tiled(
         runs.cost_tile_runs += count(&run);
         std::mem::swap(&mut m0, &mut m1);
         std::mem::swap(&mut h0, &mut h1);
-        std::mem::swap(&mut run, &mut next);
-        if !skip {
-            run.copy_from_slice(&all);
-        }
+        advance(&mut run, &mut next);
         if changed & SWEEP_AGAIN == 0 {
             break;
         }
     }
-    run.copy_from_slice(&all);
+    run.fill(1); // the label loop's first sweep runs every tile
     loop {
         let mut changed = 0;
-        next.fill(0);
         ws_label_tile(
             &p,
             markers,
@@ -1260,10 +1262,7 @@ pub fn watershed_tiled(
         runs.label_tile_runs += count(&run);
         std::mem::swap(&mut l0, &mut l1);
         std::mem::swap(&mut p0, &mut p1);
-        std::mem::swap(&mut run, &mut next);
-        if !skip {
-            run.copy_from_slice(&all);
-        }
+        advance(&mut run, &mut next);
         if changed & SWEEP_AGAIN == 0 {
             break;
         }

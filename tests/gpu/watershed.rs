@@ -460,35 +460,26 @@ fn cost_tile_sweeps_gpu_equal_cpu() {
         for sweep in 0..4 {
             skipped += run.iter().filter(|&&r| r == 0).count();
             let case = format!("{w}×{h} sweep {sweep}");
-            let (mut m1, mut h1, mut changed) = (vec![0; n], vec![0; n], 0);
-            let mut next = vec![0; run.len()];
-            cws::ws_cost_tile(
-                &p,
-                &mask,
-                &d2,
-                &m,
-                &hp,
-                &mut m1,
-                &mut h1,
-                &mut changed,
-                &run,
-                &mut next,
-            );
+            let twin = |run: &[u32]| {
+                let (mut m1, mut h1, mut changed) = (vec![0; n], vec![0; n], 0);
+                let mut next = vec![0; run.len()];
+                cws::ws_cost_tile(
+                    &p,
+                    &mask,
+                    &d2,
+                    &m,
+                    &hp,
+                    &mut m1,
+                    &mut h1,
+                    &mut changed,
+                    run,
+                    &mut next,
+                );
+                (m1, h1, changed, next)
+            };
+            let (m1, h1, changed, next) = twin(&run);
             // skipping the tiles nothing asked for changes nothing
-            let (mut am, mut ah, mut ac) = (vec![0; n], vec![0; n], 0);
-            let (all, mut unused) = (vec![1; run.len()], vec![0; run.len()]);
-            cws::ws_cost_tile(
-                &p,
-                &mask,
-                &d2,
-                &m,
-                &hp,
-                &mut am,
-                &mut ah,
-                &mut ac,
-                &all,
-                &mut unused,
-            );
+            let (am, ah, ac, _) = twin(&vec![1; run.len()]);
             assert!(
                 am == m1 && ah == h1 && ac == changed,
                 "{case}: skipped tiles differ"
