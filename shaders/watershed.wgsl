@@ -517,22 +517,30 @@ fn pred_bits(i: u32, nb: array<u32, 4>) -> u32 {
 }
 
 // Whether every predecessor of a mask pixel has decided its own (twin: `preds_decided`):
-// `nb` its 4-neighbours, `bits` its predecessors among them (`pred_bits`); `near` the
-// neighbours in the current tile, read from the tile's latest states at tile index `li` ± 1
-// or ± TILE (0 in `ws_label`: no tile), the others from the sweep's input.
-fn preds_decided(nb: array<u32, 4>, bits: u32, near: u32, li: u32) -> bool {
-    let offs = array<u32, 4>(li - TILE, li - 1u, li + 1u, li + TILE);
+// `nb` its 4-neighbours, `bits` its predecessors among them (`pred_bits`), read from the
+// sweep's input (`ws_label_tile` asks this of the predecessors outside its tile only, once a
+// sweep, and `tile_preds_decided` of the others).
+fn preds_decided(nb: array<u32, 4>, bits: u32) -> bool {
     for (var k = 0u; k < 4u; k++) {
-        if ((bits & (1u << k)) == 0u) {
-            continue;
+        if ((bits & (1u << k)) != 0u && lp_in[nb[k]].y == PENDING) {
+            return false;
         }
-        var s = PENDING;
-        if ((near & (1u << k)) != 0u) {
-            s = t_lp[offs[k]].y;
-        } else {
-            s = lp_in[nb[k]].y;
+    }
+    return true;
+}
+
+// Whether the predecessors `near_bits` (in the tile; see `preds_decided`) of the tile pixel at
+// tile index `li` have decided, from the tile's latest states (a loop over the set bits).
+fn tile_preds_decided(near_bits: u32, li: u32) -> bool {
+    let offs = array<u32, 4>(li - TILE, li - 1u, li + 1u, li + TILE);
+    var rest = near_bits;
+    loop {
+        if (rest == 0u) {
+            break;
         }
-        if (s == PENDING) {
+        let k = firstTrailingBit(rest);
+        rest &= rest - 1u;
+        if (t_lp[offs[k]].y == PENDING) {
             return false;
         }
     }
@@ -587,7 +595,7 @@ fn ws_label(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         let bits = pred_bits(i, nb);
         if (cost[i].y == NONE) {
             lp = vec2<u32>(NONE, NONE);
-        } else if (preds_decided(nb, bits, 0u, 0u)) {
+        } else if (preds_decided(nb, bits)) {
             let q = relax_pred(nb, bits);
             var l = NONE;
             if (q != NONE) {
@@ -667,8 +675,16 @@ fn ws_label_tile(
                     near |= 1u << k;
                 }
             }
+            // A predecessor in another tile is read from the sweep's input, which the
+            // iterations do not change: one still undecided there keeps this pixel undecided
+            // for the whole sweep (so it is no candidate now), and the iterations only look at
+            // the predecessors in the tile.
+            if (!preds_decided(nb, bits & ~near)) {
+                candidate = false;
+            }
         }
     }
+    let near_bits = bits & near;
     t_lp[li] = start;
     if (li == 0u) {
         atomicStore(&t_lflag, 0u);
@@ -682,7 +698,7 @@ fn ws_label_tile(
         if (candidate && old.y == PENDING) {
             if (unreached) {
                 lp = vec2<u32>(NONE, NONE);
-            } else if (preds_decided(nb, bits, near, li)) {
+            } else if (tile_preds_decided(near_bits, li)) {
                 let q = relax_pred(nb, bits);
                 var l = NONE;
                 if (q != NONE) {
