@@ -304,7 +304,6 @@ var<workgroup> t_more: u32;
 // What the sweep does (`cost_tile_mode`, `label_tile_mode`), made uniform.
 var<workgroup> t_go: u32;
 
-
 // Entry point `ws_cost_tile` (twin: `ws_cost_tile`): one sweep in tiles. A TILE × TILE
 // workgroup loads its tile and one-pixel halo from `c_in` into workgroup memory, runs Jacobi
 // iterations on the tile (halo fixed) until one changes nothing or TILE_ITERS have run, writes

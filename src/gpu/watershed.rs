@@ -222,8 +222,8 @@ pub fn ws_cost(
 
 /// Workgroups of a [`ws_cost_tile`] sweep over `dims`: `(1, tiles across, tiles down)`.
 pub fn tile_groups(dims: Dims) -> [u32; 3] {
-    let t = crate::cpu::watershed::TILE as u32;
-    [1, dims.width.div_ceil(t), dims.height.div_ceil(t)]
+    let (x, y) = crate::cpu::watershed::tiles(dims);
+    [1, x as u32, y as u32]
 }
 
 /// Words of a tiled loop's flag buffer over `dims`: the loop's [`FLAG_WORDS`], then three
@@ -235,20 +235,11 @@ pub fn tile_flag_words(dims: Dims) -> usize {
 
 const _: () = assert!(FLAG_WORDS == crate::cpu::watershed::FLAG_WORDS);
 
-/// A standalone tiled sweep's flag buffer (for [`ws_cost_tile`], [`ws_label_tile`] and their
-/// tests): as [`super::sweeps::standalone_flags`], with every tile run.
-pub fn standalone_tile_flags(ctx: &GpuContext, dims: Dims) -> wgpu::Buffer {
-    let tiles = (tile_flag_words(dims) - FLAG_WORDS) / 3;
-    let mut words = super::sweeps::FLAGS_INIT.to_vec();
-    words.extend((0..3 * tiles).map(|t| u32::from(t < tiles)));
-    ctx.storage_init("floodseg.watershed.tile_flags", &words)
-}
-
 /// Entry point `ws_cost_tile` (twin [`crate::cpu::watershed::ws_cost_tile`]): one sweep of the cost
 /// relaxation in 16 × 16 tiles (each iterated in workgroup memory) from `cost_in` to `cost_out`;
-/// `changed` is a tiled loop's flag buffer ([`tile_flag_words`]; [`standalone_tile_flags`]: the
-/// sweep runs every tile at phase 0, reporting into word 1 and asking for tiles in the next
-/// phase's array; twin's `run` and `next`).
+/// `changed` is a tiled loop's flag buffer ([`tile_flag_words`]: at phase 0 the sweep runs the
+/// tiles set in the first tile array, reports into word 1, asks for tiles in the second and
+/// clears the third; the twin's `changed`, `run` and `next`).
 #[allow(clippy::too_many_arguments)]
 pub fn ws_cost_tile(
     ctx: &GpuContext,
